@@ -1,0 +1,22 @@
+"""The ``gin`` command: a thin Click layer; each command lives beside the code it drives."""
+
+from __future__ import annotations
+
+import click
+
+from gincli import __version__
+from train.command import train_command
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="gin")
+def main() -> None:
+    """gin: DeepGIN image inpainting. Fill holes in photos and video frames.
+
+    \b
+    Train a model, export it to ONNX, and inpaint with ONNX Runtime (TensorRT,
+    CUDA or CPU). Run `gin COMMAND --help` for each command's options.
+    """
+
+
+main.add_command(train_command)

@@ -1,0 +1,91 @@
+"""The three training mask families (rectangle, free-form, cellular automata).
+
+Pure numpy / OpenCV, no torch: training and the CLI's ``--auto-mask`` share them.
+Every generator draws only from the ``numpy.random.Generator`` it is given, so a
+seed reproduces a mask set bit for bit. Masks are float32 H x W, 1 = hole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+MaskFn = Callable[[int, int, np.random.Generator], np.ndarray]
+
+# free-form strokes, DeepFill v2 style (pixel units of the specification)
+STROKES = (15, 23)
+VERTICES = (1, 5)
+ANGLES = np.array([0.01, 1.01, 2.01, 3.01])
+LENGTH = (10, 69)
+BRUSH_WIDTH = (10, 24)
+# cellular automata (AIM 2020)
+CA_SCALES = (1, 2, 4, 8)
+CA_MEDIAN_PASSES = (2, 6)
+
+
+def rectangle_mask(height: int, width: int, rng: np.random.Generator) -> np.ndarray:
+    """One axis-aligned hole whose sides are each uniform in [30%, 70%] of the image's."""
+    mask = np.zeros((height, width), np.float32)
+    h = round(rng.uniform(0.3, 0.7) * height)
+    w = round(rng.uniform(0.3, 0.7) * width)
+    top = int(rng.integers(0, height - h + 1))
+    left = int(rng.integers(0, width - w + 1))
+    mask[top : top + h, left : left + w] = 1.0
+    return mask
+
+
+def free_form_mask(height: int, width: int, rng: np.random.Generator) -> np.ndarray:
+    """15-23 brush strokes of 1-5 straight segments, 10-69 px long and 10-24 px wide."""
+    canvas = np.zeros((height, width), np.uint8)
+    for stroke in range(int(rng.integers(STROKES[0], STROKES[1] + 1))):
+        x, y = int(rng.integers(0, width)), int(rng.integers(0, height))
+        for _ in range(int(rng.integers(VERTICES[0], VERTICES[1] + 1))):
+            angle = float(rng.choice(ANGLES))
+            if stroke % 2:
+                angle = 2 * np.pi - angle
+            length = int(rng.integers(LENGTH[0], LENGTH[1] + 1))
+            brush = int(rng.integers(BRUSH_WIDTH[0], BRUSH_WIDTH[1] + 1))
+            nx = int(np.clip(x + length * np.sin(angle), 0, width - 1))
+            ny = int(np.clip(y + length * np.cos(angle), 0, height - 1))
+            cv2.line(canvas, (x, y), (nx, ny), 1, brush)
+            x, y = nx, ny
+    return canvas.astype(np.float32)
+
+
+def cellular_automata_mask(height: int, width: int, rng: np.random.Generator) -> np.ndarray:
+    """Random binary grid at 1/s size, 3x3 median filtered r times, upscaled, dilated if s > 1."""
+    scale = int(rng.choice(CA_SCALES))
+    passes = int(rng.integers(CA_MEDIAN_PASSES[0], CA_MEDIAN_PASSES[1] + 1))
+    gh, gw = max(1, height // scale), max(1, width // scale)
+    grid = (rng.random((gh, gw)) < 0.5).astype(np.float32)
+    for _ in range(passes):
+        # the median of nine binary values is 1 exactly when five or more are 1; zero border
+        votes = cv2.boxFilter(grid, -1, (3, 3), normalize=False, borderType=cv2.BORDER_CONSTANT)
+        grid = (votes >= 4.5).astype(np.float32)
+    mask = cv2.resize(grid, (width, height), interpolation=cv2.INTER_NEAREST)
+    if scale > 1:
+        cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+        mask = cv2.dilate(mask, cross, iterations=1)
+    return mask
+
+
+MASK_FAMILIES: dict[str, MaskFn] = {
+    "rect": rectangle_mask,
+    "freeform": free_form_mask,
+    "ca": cellular_automata_mask,
+}
+
+
+def generate_mask(family: str, height: int, width: int, rng: np.random.Generator) -> np.ndarray:
+    """A mask of ``family`` (``rect``, ``freeform``, ``ca``, or ``mixed`` for a random one of them)."""
+    if family == "mixed":
+        family = str(rng.choice(sorted(MASK_FAMILIES)))
+    try:
+        fn = MASK_FAMILIES[family]
+    except KeyError:
+        raise ValueError(
+            f"unknown mask family {family!r}; choose one of {', '.join([*MASK_FAMILIES, 'mixed'])}"
+        ) from None
+    return fn(height, width, rng)

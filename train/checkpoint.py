@@ -1,0 +1,97 @@
+"""Checkpoint files: atomic saving of training state, and loading a generator from
+our checkpoints or from the authors' plain state dict (``latest_net_G.pth``)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from train.generator import DeepGINGenerator
+
+CHECKPOINT_FORMAT = "deepgin-checkpoint"
+WIDTH_KEY = "lr_coarse_tinker.1.weight"  # first conv of G1: ngf / 2 output channels
+
+
+class CheckpointError(ValueError):
+    """A file that is not a usable checkpoint; the message names the file and what was found."""
+
+
+def save_atomic(payload: dict[str, Any], path: str | Path) -> None:
+    """Write with ``torch.save`` to a temporary file beside ``path``, then rename over it:
+    a crash mid-write never leaves a truncated file under the final name."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(payload, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_checkpoint(path: str | Path) -> Any:
+    """``torch.load(weights_only=True)`` on CPU, with errors that name the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such file")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises unpickling, zip and runtime errors alike for foreign files
+        raise CheckpointError(f"{path}: not a PyTorch checkpoint ({exc.__class__.__name__}: {str(exc)[:200]})") from exc
+
+
+def _strip_ddp_prefix(state: dict[str, Any]) -> dict[str, Any]:
+    if state and all(k.startswith("module.") for k in state):
+        return {k[len("module.") :]: v for k, v in state.items()}
+    return state
+
+
+def generator_state(obj: Any, path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """The generator's state dict inside a loaded file, and what is known of its origin."""
+    if isinstance(obj, dict) and obj.get("format") == CHECKPOINT_FORMAT:
+        info = {"source": "deepgin", "step": obj.get("step"), "stage": obj.get("stage")}
+        return _strip_ddp_prefix(obj["generator"]), info
+    if isinstance(obj, dict) and obj and all(isinstance(v, torch.Tensor) for v in obj.values()):
+        return _strip_ddp_prefix(obj), {"source": "state_dict", "step": None, "stage": None}
+    found = f"a dict with keys {sorted(obj)[:5]}" if isinstance(obj, dict) else f"a {type(obj).__name__}"
+    raise CheckpointError(f"{path}: not a generator checkpoint (found {found})")
+
+
+def load_generator(path: str | Path) -> tuple[DeepGINGenerator, dict[str, Any]]:
+    """Build a :class:`DeepGINGenerator` of the file's width and load it.
+
+    Accepts our training checkpoints and the authors' plain state dict. Returns the
+    model (eval mode, CPU) and ``info`` with ``ngf``, ``source``, ``step`` and ``stage``.
+    """
+    state, info = generator_state(read_checkpoint(path), path)
+    if WIDTH_KEY not in state:
+        sample = ", ".join(list(state)[:3])
+        raise CheckpointError(f"{path}: not a DeepGIN generator (no {WIDTH_KEY}; found keys such as {sample})")
+    ngf = 2 * int(state[WIDTH_KEY].shape[0])
+    model = DeepGINGenerator(ngf)
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    mismatched = [
+        f"{k} {tuple(state[k].shape)} (expected {tuple(v.shape)})"
+        for k, v in expected.items()
+        if k in state and tuple(state[k].shape) != tuple(v.shape)
+    ]
+    problems = [
+        f"{len(items)} {label} such as {items[0]}"
+        for label, items in (("missing keys", missing), ("unexpected keys", unexpected), ("wrong shapes", mismatched))
+        if items
+    ]
+    if problems:
+        raise CheckpointError(f"{path}: does not match a DeepGIN generator of width {ngf}: " + "; ".join(problems))
+    model.load_state_dict(state)
+    model.eval()
+    return model, {**info, "ngf": ngf}

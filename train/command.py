@@ -1,0 +1,133 @@
+"""``gin train``: a thin Click layer over :class:`train.trainer.Trainer`.
+
+Only click and the torch-free config are imported at module level, so ``gin --help``
+and ``gin train --help`` work in an inference-only install.
+"""
+
+from __future__ import annotations
+
+import click
+
+from train.config import LossWeights, TrainConfig
+
+_D = TrainConfig(data="", out="")
+_W = LossWeights()
+
+
+@click.command(
+    "train",
+    epilog="""\b
+Examples:
+  gin train --data photos/ --out runs/paper                      # the paper's recipe, full width
+  gin train --data photos/ --out runs/cpu --ngf 16 --crop-size 128 \\
+            --warmup-steps 2000 --main-steps 8000                # a small model a CPU can train
+  gin train --out runs/cpu --resume                              # continue after Ctrl-C or a crash
+  torchrun --nproc_per_node 4 -m train --data photos/ --out runs/ddp   # one process per GPU
+
+\b
+Outputs in --out: latest.pth (G, D, optimisers, step, config, RNG; feed it to
+`gin export`), config.json, metrics.jsonl (losses every --log-every steps) and
+samples/step_*.png (masked input | coarse | output | ground truth).""",
+)
+@click.option("--data", type=click.Path(file_okay=False), help="Folder of training images (searched recursively).")
+@click.option(
+    "--out", required=True, type=click.Path(file_okay=False), help="Run folder for checkpoints, logs and samples."
+)
+@click.option("--resume", is_flag=True, help="Continue the run in --out from its latest.pth with its saved settings.")
+@click.option(
+    "--ngf",
+    default=_D.ngf,
+    show_default=True,
+    help="Generator width: 64 is the paper's model; 32 or 16 train on a CPU.",
+)
+@click.option("--ndf", default=_D.ndf, show_default=True, help="Discriminator width.")
+@click.option(
+    "--load-size", default=_D.load_size, show_default=True, help="Images are first resized to this square size."
+)
+@click.option(
+    "--crop-size",
+    default=_D.crop_size,
+    show_default=True,
+    help="Random square crop fed to the network (multiple of 16).",
+)
+@click.option(
+    "--batch-size",
+    default=_D.batch_size,
+    show_default=True,
+    help="Images per step per process; each is masked three ways (rectangle, free-form, cellular automata).",
+)
+@click.option(
+    "--warmup-epochs", default=_D.warmup_epochs, show_default=True, help="Warm-up stage: generators only, L1 loss only."
+)
+@click.option(
+    "--main-epochs", default=_D.main_epochs, show_default=True, help="Main stage: GAN training with every loss."
+)
+@click.option("--warmup-steps", type=int, help="Warm-up length in steps (overrides --warmup-epochs).")
+@click.option("--main-steps", type=int, help="Main-stage length in steps (overrides --main-epochs).")
+@click.option(
+    "--decay-fraction",
+    default=_D.decay_fraction,
+    show_default=True,
+    help="Share of the main stage over which learning rates fall linearly to zero.",
+)
+@click.option("--lr-g", default=_D.lr_g, show_default=True, help="Generator learning rate (Adam).")
+@click.option("--lr-d", default=_D.lr_d, show_default=True, help="Discriminator learning rate (Adam).")
+@click.option("--grad-clip", default=_D.grad_clip, show_default=True, help="Gradient-norm clip for G and D.")
+@click.option("--w-hole", default=_W.hole, show_default=True, help="L1 weight inside the hole.")
+@click.option("--w-valid", default=_W.valid, show_default=True, help="L1 weight outside the hole.")
+@click.option("--w-adv", default=_W.adversarial, show_default=True, help="Hinge adversarial weight.")
+@click.option(
+    "--w-perceptual", default=_W.perceptual, show_default=True, help="VGG-19 perceptual weight (needs --vgg-weights)."
+)
+@click.option("--w-style", default=_W.style, show_default=True, help="VGG-19 style weight (needs --vgg-weights).")
+@click.option("--w-tv", default=_W.tv, show_default=True, help="Total-variation weight.")
+@click.option(
+    "--w-feature-matching",
+    default=_W.feature_matching,
+    show_default=True,
+    help="Discriminator feature matching (the release's optional term; 0.01 there when on).",
+)
+@click.option(
+    "--vgg-weights",
+    type=click.Path(dir_okay=False, exists=True),
+    help="torchvision vgg19 weights file. Without it the perceptual and style losses are off (nothing is downloaded).",
+)
+@click.option("--seed", default=_D.seed, show_default=True, help="Seeds weights, data order, augmentation and masks.")
+@click.option("--num-workers", default=_D.num_workers, show_default=True, help="Data-loading processes.")
+@click.option("--log-every", default=_D.log_every, show_default=True, help="Steps between metrics.jsonl records.")
+@click.option("--sample-every", default=_D.sample_every, show_default=True, help="Steps between sample grids.")
+@click.option(
+    "--checkpoint-every",
+    default=_D.checkpoint_every,
+    show_default=True,
+    help="Steps between checkpoints (one is also written at the end and on Ctrl-C).",
+)
+@click.option("--device", default=_D.device, show_default=True, help="auto (GPU if present), cpu, cuda or cuda:N.")
+def train_command(**opts: object) -> None:
+    """Train DeepGIN (G1 + G2 and two discriminators) on a folder of photos.
+
+    Warm-up trains the generators with the hole-weighted L1 loss alone; the main
+    stage adds the hinge GAN, total-variation and (with --vgg-weights) perceptual
+    and style losses. Adam (beta1 0.5); learning rates constant, then decaying
+    linearly to zero. Defaults are the paper's.
+    """
+    try:
+        from train.trainer import Trainer
+    except ImportError as exc:
+        raise click.ClickException(
+            f"training needs torch ({exc}); install it with: pip install 'deepgin[train]'"
+        ) from exc
+    if not opts["resume"] and not opts["data"]:
+        raise click.UsageError("--data is required (except with --resume)")
+    weights = LossWeights(
+        hole=opts.pop("w_hole"), valid=opts.pop("w_valid"), adversarial=opts.pop("w_adv"),
+        perceptual=opts.pop("w_perceptual"), style=opts.pop("w_style"), tv=opts.pop("w_tv"),
+        feature_matching=opts.pop("w_feature_matching"),
+    )  # type: ignore[arg-type]  # fmt: skip
+    resume = bool(opts.pop("resume"))
+    opts["data"] = opts["data"] or ""
+    config = TrainConfig(losses=weights, **opts)  # type: ignore[arg-type]
+    try:
+        Trainer(config, resume=resume).train()
+    except (FileNotFoundError, FileExistsError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc

@@ -1,0 +1,285 @@
+"""The training loop: warm-up (generators, L1 only), then the GAN stage with every loss.
+
+A step is the unit of everything: the learning-rate schedule, logging, samples and
+checkpoints. The data a step sees is a pure function of (seed, step), so a run that
+is interrupted and resumed follows the same trajectory as one that is not.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from gincli.grid import image_grid
+from gincli.image_io import write_rgb
+from train.checkpoint import CHECKPOINT_FORMAT, CheckpointError, read_checkpoint, save_atomic
+from train.config import TrainConfig
+from train.data import InpaintingDataset, expand_batch
+from train.discriminator import MultiScaleDiscriminator
+from train.distributed import DistributedContext, init_distributed
+from train.generator import DeepGINGenerator
+from train.losses import generator_losses, hinge_discriminator, reconstruction_l1
+from train.vgg import VGG19Features, load_vgg19
+
+CHECKPOINT_NAME = "latest.pth"
+
+
+def _unwrap(model: torch.nn.Module) -> torch.nn.Module:
+    return model.module if isinstance(model, DistributedDataParallel) else model
+
+
+def _split_real_fake(scales: list[list[torch.Tensor]]) -> tuple[list[list[torch.Tensor]], list[list[torch.Tensor]]]:
+    """D ran on cat(real, fake) along the batch: split every activation back in two."""
+    halves = [[t.chunk(2) for t in feats] for feats in scales]
+    return [[h[0] for h in s] for s in halves], [[h[1] for h in s] for s in halves]
+
+
+class Trainer:
+    """Builds models, optimisers and data from a :class:`TrainConfig` and runs the loop.
+
+    ``resume=True`` continues the checkpoint in ``config.out`` with its saved config.
+    """
+
+    def __init__(self, config: TrainConfig, resume: bool = False, progress: bool = True) -> None:
+        self.out = Path(config.out)
+        checkpoint = self._existing_checkpoint(resume)
+        if checkpoint is not None:
+            config = TrainConfig.from_dict({**checkpoint["config"], "out": config.out})
+        self.config = config
+        self.ctx: DistributedContext = init_distributed(config.device)
+        self.progress = progress and self.ctx.is_main
+        torch.manual_seed(config.seed)  # identical initial weights on every rank
+
+        self.dataset = InpaintingDataset(config.data, config.load_size, config.crop_size, config.seed)
+        images_per_step = config.batch_size * self.ctx.world_size
+        self.steps_per_epoch = math.ceil(len(self.dataset) / images_per_step)
+        self.warmup_steps = (
+            config.warmup_steps if config.warmup_steps is not None else config.warmup_epochs * self.steps_per_epoch
+        )
+        main = config.main_steps if config.main_steps is not None else config.main_epochs * self.steps_per_epoch
+        self.total_steps = self.warmup_steps + main
+
+        device = self.ctx.device
+        self.generator = DeepGINGenerator(config.ngf).to(device)
+        self.discriminator = MultiScaleDiscriminator(ndf=config.ndf).to(device)
+        betas = (config.beta1, config.beta2)
+        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr_g, betas=betas)
+        self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=config.lr_d, betas=betas)
+        self.vgg: VGG19Features | None = (
+            load_vgg19(config.vgg_weights).to(device) if config.vgg_losses_enabled else None
+        )
+        self.step = 0
+        if checkpoint is not None:
+            self._restore(checkpoint)
+        if self.ctx.enabled:
+            ids = [device.index] if device.type == "cuda" else None
+            self.generator = DistributedDataParallel(self.generator, device_ids=ids)
+            self.discriminator = DistributedDataParallel(self.discriminator, device_ids=ids)
+        self._stop_requested = False
+
+    # ----------------------------------------------------------------- state
+    def _existing_checkpoint(self, resume: bool) -> dict[str, Any] | None:
+        path = self.out / CHECKPOINT_NAME
+        if not resume:
+            if path.exists():
+                raise FileExistsError(
+                    f"{path} already exists: pass --resume to continue that run, or choose another --out"
+                )
+            return None
+        if not path.exists():
+            raise FileNotFoundError(f"--resume given but {path} does not exist")
+        checkpoint = read_checkpoint(path)
+        if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
+            raise CheckpointError(f"{path}: not a gin training checkpoint, cannot resume from it")
+        return checkpoint
+
+    def _restore(self, checkpoint: dict[str, Any]) -> None:
+        self.generator.load_state_dict(checkpoint["generator"])
+        self.discriminator.load_state_dict(checkpoint["discriminator"])
+        self.opt_g.load_state_dict(checkpoint["opt_g"])
+        self.opt_d.load_state_dict(checkpoint["opt_d"])
+        self.step = int(checkpoint["step"])
+        torch.set_rng_state(checkpoint["rng"]["torch"])
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "version": 1,
+            "generator": _unwrap(self.generator).state_dict(),
+            "discriminator": _unwrap(self.discriminator).state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "step": self.step,
+            "stage": self.stage(self.step),
+            "config": self.config.to_dict(),
+            "rng": {"torch": torch.get_rng_state()},
+        }
+
+    def save(self) -> Path | None:
+        """Rank 0 writes ``latest.pth`` atomically; other ranks write nothing."""
+        if not self.ctx.is_main:
+            return None
+        path = self.out / CHECKPOINT_NAME
+        save_atomic(self.state(), path)
+        return path
+
+    # -------------------------------------------------------------- schedule
+    def stage(self, step: int) -> str:
+        return "warmup" if step < self.warmup_steps else "main"
+
+    def lr_factor(self, step: int) -> float:
+        """1 through warm-up and the first part of the main stage, then linear to 0."""
+        if step < self.warmup_steps:
+            return 1.0
+        main_steps = self.total_steps - self.warmup_steps
+        decay_start = main_steps * (1.0 - self.config.decay_fraction)
+        into_main = step - self.warmup_steps
+        if into_main < decay_start:
+            return 1.0
+        return max(0.0, 1.0 - (into_main - decay_start) / max(1.0, main_steps - decay_start))
+
+    # ------------------------------------------------------------------ data
+    def _batches(self, start_step: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Batches for steps start_step, start_step + 1, ...: each epoch is a seeded
+        permutation, padded by wrapping so every step (and every rank) gets a full batch."""
+        bs, world, rank = self.config.batch_size, self.ctx.world_size, self.ctx.rank
+        epoch, offset = divmod(start_step, self.steps_per_epoch)
+        while True:
+            order = np.random.default_rng([self.config.seed, epoch]).permutation(len(self.dataset))
+            order = np.resize(order, self.steps_per_epoch * bs * world)
+            batches = [
+                [(epoch, int(i)) for i in order[(s * world + rank) * bs : (s * world + rank + 1) * bs]]
+                for s in range(offset, self.steps_per_epoch)
+            ]
+            loader = DataLoader(self.dataset, batch_sampler=batches, num_workers=self.config.num_workers)
+            yield from loader
+            epoch, offset = epoch + 1, 0
+
+    # ------------------------------------------------------------------ step
+    def _set_lr(self) -> None:
+        factor = self.lr_factor(self.step)
+        for opt, base in ((self.opt_g, self.config.lr_g), (self.opt_d, self.config.lr_d)):
+            for group in opt.param_groups:
+                group["lr"] = base * factor
+
+    def _optimise(self, opt: torch.optim.Optimizer, model: torch.nn.Module, loss: torch.Tensor) -> None:
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), self.config.grad_clip)
+        opt.step()
+
+    def train_step(self, images: torch.Tensor, masks: torch.Tensor) -> dict[str, float]:
+        """One optimisation step on 3B samples; returns the step's losses."""
+        images, masks = (t.to(self.ctx.device, non_blocking=True) for t in expand_batch(images, masks))
+        self._set_lr()
+        out = self.generator(images, masks)
+        weights = self.config.losses
+        if self.stage(self.step) == "warmup":
+            l1 = reconstruction_l1(out, images, masks, weights)
+            self._optimise(self.opt_g, self.generator, l1)
+            return {"l1": l1.item(), "g_total": l1.item()}
+
+        network_input = images * (1.0 - masks) + masks
+        real = torch.cat([network_input, images], dim=1)
+        fake = torch.cat([network_input, out.completed], dim=1)
+        # D step: real and fake in one forward (one DDP call per step)
+        d_real, d_fake = _split_real_fake(self.discriminator(torch.cat([real, fake.detach()])))
+        d_loss = hinge_discriminator(d_real, d_fake)
+        self._optimise(self.opt_d, self.discriminator, d_loss)
+        # G step: through the bare D (its weights are in sync), D frozen so no D gradients are built
+        disc = _unwrap(self.discriminator)
+        disc.requires_grad_(False)
+        try:
+            with torch.no_grad():
+                real_feats = disc(real) if weights.feature_matching > 0 else d_real
+            terms = generator_losses(out, images, masks, weights, disc(fake), real_feats, self.vgg)
+            self._optimise(self.opt_g, self.generator, terms["total"])
+        finally:
+            disc.requires_grad_(True)
+        losses = {k if k != "total" else "g_total": v.item() for k, v in terms.items()}
+        losses["d_hinge"] = d_loss.item()
+        return losses
+
+    # ------------------------------------------------------------------ loop
+    def _log(self, record: dict[str, Any]) -> None:
+        with open(self.out / "metrics.jsonl", "a") as f:
+            f.write(json.dumps(record) + "\n")
+
+    def _write_samples(self, images: torch.Tensor, masks: torch.Tensor) -> None:
+        """PNG grid, one row per sample: masked input | coarse | output | ground truth."""
+        images, masks = (t.to(self.ctx.device) for t in expand_batch(images[:2], masks[:2]))
+        generator = _unwrap(self.generator)
+        generator.eval()
+        with torch.no_grad():
+            out = generator(images, masks)
+        generator.train()
+        as_np = lambda t: t.clamp(0, 1).permute(0, 2, 3, 1).cpu().numpy()  # noqa: E731
+        masked = images * (1 - masks) + masks
+        columns = [as_np(masked), as_np(out.coarse), as_np(out.completed), as_np(images)]
+        grid = image_grid([[col[i] for col in columns] for i in range(images.shape[0])])
+        write_rgb(self.out / "samples" / f"step_{self.step:07d}.png", grid)
+
+    def _write_run_config(self) -> None:
+        record = {**self.config.to_dict(), "perceptual_and_style_losses": self.config.vgg_status(),
+                  "warmup_steps_resolved": self.warmup_steps, "total_steps_resolved": self.total_steps,
+                  "images": len(self.dataset), "world_size": self.ctx.world_size}  # fmt: skip
+        (self.out / "config.json").write_text(json.dumps(record, indent=2) + "\n")
+
+    def _request_stop(self, signum: int, frame: object) -> None:
+        # finish the current step so the checkpoint is consistent; a second Ctrl-C aborts at once
+        self._stop_requested = True
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def train(self, until_step: int | None = None) -> Path | None:
+        """Run to the end (or to ``until_step``), checkpointing as configured; Ctrl-C saves and stops."""
+        cfg = self.config
+        end = min(self.total_steps, until_step) if until_step is not None else self.total_steps
+        if self.ctx.is_main:
+            self.out.mkdir(parents=True, exist_ok=True)
+            self._write_run_config()
+            if self.step == 0:
+                tqdm.write(f"gin train: perceptual and style losses {cfg.vgg_status()}")
+        self.generator.train()
+        self.discriminator.train()
+        previous = signal.signal(signal.SIGINT, self._request_stop)
+        bar = tqdm(
+            total=self.total_steps, initial=self.step, disable=not self.progress, unit="step", dynamic_ncols=True
+        )
+        started = time.perf_counter()
+        try:
+            batches = self._batches(self.step)
+            while self.step < end and not self._stop_requested:
+                images, masks = next(batches)
+                stage = self.stage(self.step)
+                losses = self.train_step(images, masks)
+                self.step += 1
+                bar.update(1)
+                bar.set_postfix({"stage": stage, **{k: f"{v:.4g}" for k, v in losses.items()}}, refresh=False)
+                if not self.ctx.is_main:
+                    continue
+                if self.step % cfg.log_every == 0 or self.step == end:
+                    self._log({"step": self.step, "stage": stage, "lr_g": self.opt_g.param_groups[0]["lr"],
+                               "lr_d": self.opt_d.param_groups[0]["lr"], **losses,
+                               "elapsed_s": round(time.perf_counter() - started, 3)})  # fmt: skip
+                if self.step % cfg.sample_every == 0:
+                    self._write_samples(images, masks)
+                if self.step % cfg.checkpoint_every == 0:
+                    self.save()
+        finally:
+            bar.close()
+            signal.signal(signal.SIGINT, previous)
+        path = self.save()
+        if self._stop_requested and self.ctx.is_main:
+            tqdm.write(f"gin train: interrupted at step {self.step}; saved {path} (continue with --resume)")
+        return path
