@@ -1,0 +1,71 @@
+"""Mask families: shapes, statistics per the specification, and reproducibility by seed."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from gincli.masks import MASK_FAMILIES, cellular_automata_mask, free_form_mask, generate_mask, rectangle_mask
+
+
+@pytest.mark.parametrize("family", [*MASK_FAMILIES, "mixed"])
+def test_masks_are_binary_float32_of_the_requested_size(family: str) -> None:
+    mask = generate_mask(family, 96, 160, np.random.default_rng(3))
+    assert mask.shape == (96, 160) and mask.dtype == np.float32
+    assert set(np.unique(mask)) <= {0.0, 1.0} and 0 < mask.mean() < 1
+
+
+@pytest.mark.parametrize("family", [*MASK_FAMILIES, "mixed"])
+def test_a_seed_reproduces_a_mask_set_bit_for_bit(family: str) -> None:
+    def mask_set(seed: int) -> list[np.ndarray]:
+        rng = np.random.default_rng(seed)
+        return [generate_mask(family, 128, 128, rng) for _ in range(5)]
+
+    a, b, c = mask_set(11), mask_set(11), mask_set(12)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    assert not all(np.array_equal(x, y) for x, y in zip(a, c, strict=True))
+
+
+def test_rectangle_sides_are_30_to_70_percent() -> None:
+    rng = np.random.default_rng(0)
+    heights, widths = [], []
+    for _ in range(300):
+        mask = rectangle_mask(200, 300, rng)
+        rows, cols = np.nonzero(mask)
+        h, w = rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
+        assert mask.sum() == h * w  # one solid rectangle
+        heights.append(h / 200)
+        widths.append(w / 300)
+    for sides in (heights, widths):
+        assert 0.295 <= min(sides) < 0.35 and 0.65 < max(sides) <= 0.705  # the whole range is used
+
+
+def test_free_form_strokes_have_the_specified_widths_and_count() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        mask = free_form_mask(256, 256, rng)
+        # the thinnest stroke is 10 px wide: an opening with a 9 px disc keeps almost everything
+        opened = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
+        assert opened.sum() > 0.85 * mask.sum()
+        # 15-23 strokes of at most 5 segments of at most 69 px x 24 px bound the area
+        assert 0.02 < mask.mean() < 23 * 5 * 69 * 24 / 256**2
+    # the stroke count is drawn from 15..23: a 1-vertex single-stroke mask is impossible
+    counts = [cv2.connectedComponents(free_form_mask(512, 512, rng).astype(np.uint8))[0] - 1 for _ in range(20)]
+    assert max(counts) <= 23
+
+
+def test_cellular_automata_scales_and_smoothing() -> None:
+    rng = np.random.default_rng(0)
+    fractions = [cellular_automata_mask(256, 256, rng).mean() for _ in range(50)]
+    # median filtering of a fair coin grid keeps the hole share near one half, dilation raises it
+    assert 0.3 < np.mean(fractions) < 0.7
+    # after r >= 2 median passes no isolated single pixel survives at scale 1
+    mask = cellular_automata_mask(64, 64, np.random.default_rng(5))
+    votes = cv2.boxFilter(mask, -1, (3, 3), normalize=False, borderType=cv2.BORDER_CONSTANT)
+    assert not np.any((mask == 1) & (votes == 1))
+
+
+def test_unknown_family_names_the_choices() -> None:
+    with pytest.raises(ValueError, match="rect, freeform, ca, mixed"):
+        generate_mask("circles", 8, 8, np.random.default_rng(0))

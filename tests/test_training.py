@@ -1,0 +1,165 @@
+"""The training loop: learning, exact resume, data handling, checkpoints and DDP."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import socket
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+import torch.multiprocessing as mp
+from click.testing import CliRunner
+
+from gincli.cli import main
+from train.checkpoint import load_generator, read_checkpoint
+from train.config import TrainConfig
+from train.data import InpaintingDataset, expand_batch
+from train.distributed import shutdown_distributed
+from train.losses import reconstruction_l1
+from train.trainer import Trainer
+
+
+def tiny_config(data: Path, out: Path, **overrides: object) -> TrainConfig:
+    base = TrainConfig(
+        data=str(data), out=str(out), ngf=8, ndf=8, load_size=48, crop_size=32, batch_size=2,
+        warmup_steps=3, main_steps=5, num_workers=0, log_every=1, sample_every=4, checkpoint_every=4,
+    )  # fmt: skip
+    return replace(base, **overrides)
+
+
+def records(run: Path) -> list[dict]:
+    return [{k: v for k, v in json.loads(line).items() if k != "elapsed_s"} for line in (run / "metrics.jsonl").open()]
+
+
+def test_a_tiny_model_overfits_one_batch(image_folder: Path, tmp_path: Path) -> None:
+    trainer = Trainer(tiny_config(image_folder, tmp_path / "run", warmup_steps=100, lr_g=2e-3), progress=False)
+    images, masks = next(trainer._batches(0))
+    samples, sample_masks = expand_batch(images, masks)
+
+    def l1() -> float:
+        with torch.no_grad():
+            return reconstruction_l1(
+                trainer.generator(samples, sample_masks), samples, sample_masks, trainer.config.losses
+            ).item()
+
+    before = l1()
+    for _ in range(40):
+        trainer.train_step(images, masks)
+        trainer.step += 1
+    assert l1() < 0.5 * before
+
+
+def test_interrupted_and_resumed_equals_uninterrupted(image_folder: Path, tmp_path: Path) -> None:
+    straight = Trainer(tiny_config(image_folder, tmp_path / "a"), progress=False)
+    straight.train()
+    first = Trainer(tiny_config(image_folder, tmp_path / "b"), progress=False)
+    first.train(until_step=5)  # stops inside the GAN stage, as Ctrl-C would
+    assert read_checkpoint(tmp_path / "b" / "latest.pth")["step"] == 5
+    resumed = Trainer(tiny_config(image_folder, tmp_path / "b", lr_g=0.5), resume=True, progress=False)
+    assert resumed.config.lr_g == straight.config.lr_g  # the saved config wins over new options
+    resumed.train()
+    assert records(tmp_path / "a") == records(tmp_path / "b")
+    end_a, end_b = read_checkpoint(tmp_path / "a" / "latest.pth"), read_checkpoint(tmp_path / "b" / "latest.pth")
+    assert end_a["step"] == end_b["step"] == 8 and end_b["stage"] == "main"
+    for part in ("generator", "discriminator"):
+        for key, value in end_a[part].items():
+            assert torch.equal(value, end_b[part][key]), f"{part}.{key} differs after resume"
+
+
+def test_run_outputs_and_checkpoint_contents(image_folder: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    Trainer(tiny_config(image_folder, run), progress=False).train()
+    config = json.loads((run / "config.json").read_text())
+    assert config["perceptual_and_style_losses"].startswith("OFF: no --vgg-weights")
+    assert sorted(p.name for p in (run / "samples").iterdir()) == ["step_0000004.png", "step_0000008.png"]
+    stages = [r["stage"] for r in records(run)]
+    assert stages == ["warmup"] * 3 + ["main"] * 5
+    assert {"adv", "tv", "d_hinge", "l1"} <= set(records(run)[-1])
+    ckpt = read_checkpoint(run / "latest.pth")
+    assert {"generator", "discriminator", "opt_g", "opt_d", "step", "stage", "config", "rng"} <= set(ckpt)
+    _, info = load_generator(run / "latest.pth")
+    assert info["ngf"] == 8 and info["step"] == 8
+    assert not list(run.glob(".*tmp"))  # no temporary file left behind
+
+
+def test_learning_rate_schedule_is_constant_then_linear_to_zero(image_folder: Path, tmp_path: Path) -> None:
+    trainer = Trainer(
+        tiny_config(image_folder, tmp_path / "r", warmup_steps=10, main_steps=100, decay_fraction=0.9), progress=False
+    )
+    factors = [trainer.lr_factor(s) for s in range(110)]
+    assert factors[:20] == [1.0] * 20
+    assert factors[20] == 1.0 and factors[65] == pytest.approx(0.5) and factors[109] == pytest.approx(1 / 90)
+    assert all(a >= b for a, b in itertools.pairwise(factors))
+
+
+def test_existing_run_is_not_overwritten_without_resume(image_folder: Path, tmp_path: Path) -> None:
+    Trainer(tiny_config(image_folder, tmp_path / "r", main_steps=0), progress=False).train()
+    with pytest.raises(FileExistsError, match="--resume"):
+        Trainer(tiny_config(image_folder, tmp_path / "r"), progress=False)
+
+
+def test_unreadable_images_are_skipped_with_a_warning(image_folder: Path) -> None:
+    (image_folder / "broken.png").write_bytes(b"\x89PNG truncated")
+    dataset = InpaintingDataset(image_folder, 48, 32)
+    index = dataset.files.index(image_folder / "broken.png")
+    with pytest.warns(UserWarning, match="broken.png"):
+        image, masks = dataset[(0, index)]
+    assert image.shape == (3, 32, 32) and masks.shape == (3, 1, 32, 32)
+
+
+def test_empty_folder_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("no images here")
+    with pytest.raises(FileNotFoundError, match="no images in"):
+        InpaintingDataset(tmp_path)
+
+
+def test_dataset_is_deterministic_per_epoch_and_index(image_folder: Path) -> None:
+    a, b = InpaintingDataset(image_folder, 48, 32, seed=3), InpaintingDataset(image_folder, 48, 32, seed=3)
+    assert all(torch.equal(x, y) for x, y in zip(a[(2, 1)], b[(2, 1)], strict=True))
+    assert not torch.equal(a[(2, 1)][1], a[(3, 1)][1])
+    # one mask of each family per image, all of the crop size
+    assert a[(0, 0)][1].shape == (3, 1, 32, 32)
+
+
+def test_gin_train_command_runs_and_resumes(image_folder: Path, tmp_path: Path) -> None:
+    run = tmp_path / "cli"
+    args = ["train", "--data", str(image_folder), "--out", str(run), "--ngf", "8", "--ndf", "8", "--load-size", "48",
+            "--crop-size", "32", "--batch-size", "1", "--warmup-steps", "1", "--main-steps", "1", "--num-workers", "0"]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 1 and "already exists" in again.output and "Traceback" not in again.output
+    assert CliRunner().invoke(main, ["train", "--out", str(run), "--resume"]).exit_code == 0
+    missing = CliRunner().invoke(main, ["train", "--data", str(tmp_path / "nothing"), "--out", str(tmp_path / "x")])
+    assert missing.exit_code == 1 and "does not exist" in missing.output
+
+
+def _ddp_worker(rank: int, world: int, port: int, data: str, out: str, weights_dir: str) -> None:
+    os.environ.update(
+        RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port)
+    )
+    torch.set_num_threads(1)
+    try:
+        trainer = Trainer(
+            tiny_config(Path(data), Path(out), batch_size=1, warmup_steps=2, main_steps=2), progress=False
+        )
+        trainer.train()
+        torch.save(trainer.generator.module.state_dict(), Path(weights_dir) / f"rank{rank}.pt")
+    finally:
+        shutdown_distributed()
+
+
+def test_two_process_gloo_ddp_keeps_ranks_identical(image_folder: Path, tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    mp.spawn(_ddp_worker, args=(2, port, str(image_folder), str(tmp_path / "ddp"), str(tmp_path)), nprocs=2, join=True)
+    a, b = torch.load(tmp_path / "rank0.pt"), torch.load(tmp_path / "rank1.pt")
+    initial = Trainer(tiny_config(image_folder, tmp_path / "fresh"), progress=False).generator.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert any(not torch.equal(a[k], initial[k]) for k in a)  # and they did train
+    assert read_checkpoint(tmp_path / "ddp" / "latest.pth")["step"] == 4  # rank 0 wrote the checkpoint
