@@ -1,6 +1,6 @@
 """Masks per second per family at 256 and 512 (median of repeated timed batches).
 
-    python benchmarks/masks.py
+python benchmarks/masks.py
 """
 
 from __future__ import annotations

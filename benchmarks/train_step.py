@@ -73,8 +73,13 @@ def main() -> None:
         for crop in args.crops:
             cmd = [sys.executable, __file__, "--one", str(ngf), str(crop), "--steps", str(args.steps),
                    "--forward-runs", str(args.forward_runs)]  # fmt: skip
-            r = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=root).stdout.splitlines()[-1])
-            print(f"{ngf:>4} {crop:>5} {r['step_s']:>19.3f} {r['forward_ms']:>18.1f} {r['peak_rss_mb']:>12.0f}", flush=True)
+            r = json.loads(
+                subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=root).stdout.splitlines()[-1]
+            )
+            print(
+                f"{ngf:>4} {crop:>5} {r['step_s']:>19.3f} {r['forward_ms']:>18.1f} {r['peak_rss_mb']:>12.0f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

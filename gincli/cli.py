@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from export.command import export_command
 from gincli import __version__
 from train.command import train_command
 
@@ -20,3 +21,4 @@ def main() -> None:
 
 
 main.add_command(train_command)
+main.add_command(export_command)

@@ -1,0 +1,161 @@
+"""Checkpoint -> one ONNX graph holding G1 + G2, verified against PyTorch.
+
+The graph's contract (read back by :class:`gincli.engine.Engine`):
+inputs ``image`` float32 N x 3 x 256 x 256 RGB in [0, 1] and ``mask`` float32
+N x 1 x 256 x 256 with 1 = hole (binarised at 0.5 inside the graph); output
+``inpainted`` float32 N x 3 x 256 x 256 in [0, 1], equal to ``image`` outside
+the hole. Batch is dynamic, the spatial size fixed (what TensorRT wants; tiling
+is the caller's job).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import logging
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+from torch import nn
+
+from gincli import __version__
+from gincli.model_contract import TILE, metadata_keys
+from train.checkpoint import load_generator
+from train.generator import DeepGINGenerator
+
+OPSET = 18
+TOLERANCE = {"fp32": 1e-4, "fp16": 1e-2}
+
+
+class InpaintingGraph(nn.Module):
+    """The exported computation: binarise the mask, run DeepGIN, clamp, composite.
+
+    With ``half=True`` the generator runs in float16 while inputs and output stay float32.
+    """
+
+    def __init__(self, generator: DeepGINGenerator, half: bool = False) -> None:
+        super().__init__()
+        self.generator = generator.half() if half else generator
+        self.half = half
+
+    def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        mask = (mask >= 0.5).to(image.dtype)
+        dtype = torch.float16 if self.half else image.dtype
+        filled = self.generator(image.to(dtype), mask.to(dtype)).reconstructed.to(image.dtype)
+        return filled.clamp(0.0, 1.0) * mask + image * (1.0 - mask)
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    precision: str
+    max_abs_diff: float
+    tolerance: float
+    ngf: int
+
+    @property
+    def verified(self) -> bool:
+        return self.max_abs_diff <= self.tolerance
+
+
+class ExportError(RuntimeError):
+    """Export or verification failed; the message says what and where."""
+
+
+def sha256_of(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _trace_to_onnx(graph: InpaintingGraph, path: Path) -> None:
+    """torch.export-based ONNX export (clean static pads, no shape sub-graphs); batch dynamic."""
+    batch = torch.export.Dim("batch", min=1, max=1024)
+    example = (torch.rand(2, 3, TILE, TILE), torch.rand(2, 1, TILE, TILE))
+    quiet = io.StringIO()
+    torch_onnx_log = logging.getLogger("torch.onnx")
+    level = torch_onnx_log.level
+    torch_onnx_log.setLevel(logging.ERROR)  # e.g. "torchvision is not installed. Skipping torchvision::nms"
+    with warnings.catch_warnings(), contextlib.redirect_stdout(quiet):
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            graph,
+            example,
+            str(path),
+            opset_version=OPSET,
+            dynamo=True,
+            input_names=["image", "mask"],
+            output_names=["inpainted"],
+            dynamic_shapes={"image": {0: batch}, "mask": {0: batch}},
+            external_data=False,
+            verbose=False,
+        )
+    torch_onnx_log.setLevel(level)
+
+
+def write_metadata(path: Path, entries: dict[str, str]) -> None:
+    model = onnx.load(str(path))
+    del model.metadata_props[:]
+    onnx.helper.set_model_props(model, entries)
+    model.doc_string = "DeepGIN inpainting (G1 + G2), exported by gin"
+    onnx.save(model, str(path))
+
+
+def ort_vs_torch(onnx_path: Path, reference: DeepGINGenerator, batch: int = 2, seed: int = 0) -> float:
+    """Largest |ORT - PyTorch fp32| on random images and masks (CPU provider)."""
+    import onnxruntime as ort
+
+    rng = np.random.default_rng(seed)
+    image = rng.random((batch, 3, TILE, TILE), dtype=np.float32)
+    mask = (rng.random((batch, 1, TILE, TILE)) < 0.4).astype(np.float32)
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    got = session.run(["inpainted"], {"image": image, "mask": mask})[0]
+    with torch.no_grad():
+        want = InpaintingGraph(reference)(torch.from_numpy(image), torch.from_numpy(mask)).numpy()
+    return float(np.abs(got - want).max())
+
+
+def export_checkpoint(checkpoint: str | Path, output: str | Path, fp16: bool = False) -> ExportResult:
+    """Export, check with the ONNX checker, verify in ONNX Runtime, then move into place.
+
+    The graph is written to a temporary name; a graph that fails verification is kept
+    as ``<output>.unverified.onnx`` for inspection and :class:`ExportError` is raised.
+    """
+    checkpoint, output = Path(checkpoint), Path(output)
+    if output.resolve() == checkpoint.resolve():
+        raise ExportError(f"{output}: refusing to write the ONNX model over its own checkpoint")
+    generator, info = load_generator(checkpoint)
+    reference = DeepGINGenerator(info["ngf"]).eval()
+    reference.load_state_dict(generator.state_dict())
+    precision = "fp16" if fp16 else "fp32"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(f".{output.name}.partial")
+    try:
+        _trace_to_onnx(InpaintingGraph(generator, half=fp16).eval(), tmp)
+        write_metadata(tmp, metadata_keys(
+            ngf=info["ngf"], source_sha256=sha256_of(checkpoint), step=info["step"], precision=precision,
+            source_name=checkpoint.name, version=__version__,
+        ))  # fmt: skip
+        onnx.checker.check_model(str(tmp))
+        diff = ort_vs_torch(tmp, reference)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    result = ExportResult(output, precision, diff, TOLERANCE[precision], info["ngf"])
+    if not result.verified:
+        failed = output.with_suffix(".unverified.onnx")
+        os.replace(tmp, failed)
+        raise ExportError(
+            f"{output}: ONNX Runtime differs from PyTorch by {diff:.3g} (tolerance {result.tolerance:g}); "
+            f"the graph was kept as {failed} for inspection"
+        )
+    os.replace(tmp, output)
+    return result

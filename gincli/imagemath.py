@@ -1,0 +1,36 @@
+"""Value conventions: images to float32 [0, 1], masks to float32 {0, 1} with 1 = hole."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def to_unit_float(image: np.ndarray) -> np.ndarray:
+    """uint8 / uint16 / float image -> float32 in [0, 1] (integers scaled by their full range)."""
+    if np.issubdtype(image.dtype, np.integer):
+        return image.astype(np.float32) / float(np.iinfo(image.dtype).max)
+    return np.clip(image.astype(np.float32, copy=False), 0.0, 1.0)
+
+
+def from_unit_float(image: np.ndarray, dtype: np.dtype | type) -> np.ndarray:
+    """float [0, 1] -> ``dtype`` (rounded for integer types)."""
+    dtype = np.dtype(dtype)
+    if np.issubdtype(dtype, np.integer):
+        top = float(np.iinfo(dtype).max)
+        return (np.clip(image, 0.0, 1.0) * top + 0.5).astype(dtype)
+    return image.astype(dtype)
+
+
+def to_binary_mask(mask: np.ndarray) -> np.ndarray:
+    """Any mask (bool, uint8, uint16, float; H x W or H x W x C) -> H x W float32, 1 = hole.
+
+    A pixel is a hole where it is at least half of the full range: >= 127.5 for uint8
+    (white = hole), >= 0.5 for floats; with several channels, where any channel is.
+    """
+    if mask.ndim == 3:
+        mask = mask.max(axis=2)
+    if mask.ndim != 2:
+        raise ValueError(f"a mask must be H x W or H x W x C, got shape {mask.shape}")
+    if mask.dtype == bool:
+        return mask.astype(np.float32)
+    return (to_unit_float(mask) >= 0.5).astype(np.float32)

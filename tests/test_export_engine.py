@@ -1,0 +1,162 @@
+"""Export to ONNX and the ONNX Runtime engine: parity with PyTorch, metadata, errors, providers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+import torch
+from click.testing import CliRunner
+
+from export.onnx_export import InpaintingGraph, export_checkpoint
+from gincli.api import Inpainter
+from gincli.cli import main
+from gincli.engine import Engine, EngineError, ProviderUnavailable
+from train.generator import DeepGINGenerator
+
+
+def lively_generator(ngf: int, seed: int = 0) -> DeepGINGenerator:
+    """Kaiming init x 0.4 (the release uses x 0.1): outputs of order 1, like a trained
+    model's, so parity checks compare real signals."""
+    torch.manual_seed(seed)
+    g = DeepGINGenerator(ngf)
+    for m in g.modules():
+        if isinstance(m, torch.nn.Conv2d):
+            torch.nn.init.kaiming_normal_(m.weight)
+            m.weight.data.mul_(0.4)
+            torch.nn.init.normal_(m.bias, std=0.05)
+    return g.eval()
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, DeepGINGenerator]:
+    root = tmp_path_factory.mktemp("export")
+    generator = lively_generator(8)
+    checkpoint = root / "run.pth"
+    torch.save({"format": "deepgin-checkpoint", "generator": generator.state_dict(), "step": 42}, checkpoint)
+    result = export_checkpoint(checkpoint, root / "model.onnx")
+    assert result.verified and result.ngf == 8
+    return checkpoint, result.path, generator
+
+
+def random_tiles(batch: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return rng.random((batch, 3, 256, 256), dtype=np.float32), (rng.random((batch, 1, 256, 256)) < 0.3).astype(
+        np.float32
+    )
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_onnx_runtime_equals_pytorch(exported, batch: int) -> None:
+    _, model, generator = exported
+    images, masks = random_tiles(batch)
+    got = Engine(model, provider="cpu").run(images, masks)
+    with torch.no_grad():
+        want = InpaintingGraph(generator)(torch.from_numpy(images), torch.from_numpy(masks)).numpy()
+    assert np.abs(want).max() > 0.1  # a real signal, not two near-zero outputs
+    assert np.abs(got - want).max() <= 1e-4
+    # outside the hole the output is the input, exactly; inside it is in [0, 1]
+    assert np.array_equal(got * (1 - masks), images * (1 - masks))
+    assert got.min() >= 0.0 and got.max() <= 1.0
+
+
+def test_metadata_round_trips(exported) -> None:
+    checkpoint, model, _ = exported
+    info = Engine(model, provider="cpu").info
+    import hashlib
+
+    assert info.ngf == 8 and info.step == 42 and info.precision == "fp32"
+    assert info.source_sha256 == hashlib.sha256(checkpoint.read_bytes()).hexdigest()
+    assert "1 = hole" in info.input_convention and info.version
+
+
+def test_authors_plain_state_dict_exports(tmp_path: Path) -> None:
+    generator = lively_generator(8, seed=3)
+    torch.save(generator.state_dict(), tmp_path / "latest_net_G.pth")  # the release's format: a bare state dict
+    result = CliRunner().invoke(main, ["export", str(tmp_path / "latest_net_G.pth")])
+    assert result.exit_code == 0, result.output
+    assert "verified" in result.output and (tmp_path / "latest_net_G.onnx").is_file()
+    assert Engine(tmp_path / "latest_net_G.onnx", provider="cpu").info.step is None
+
+
+def test_export_of_a_non_checkpoint_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "notes.pth"
+    bad.write_text("hello")
+    result = CliRunner().invoke(main, ["export", str(bad)])
+    assert result.exit_code == 1 and "notes.pth" in result.output and "not a PyTorch checkpoint" in result.output
+    assert "Traceback" not in result.output and not list(tmp_path.glob("*.onnx"))
+
+
+def test_corrupt_onnx_file_is_a_clear_error(exported, tmp_path: Path) -> None:
+    _, model, _ = exported
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(model.read_bytes()[:5000])
+    with pytest.raises(EngineError, match=r"broken\.onnx: not a usable ONNX model"):
+        Engine(broken, provider="cpu")
+
+
+def test_model_with_wrong_input_shapes_is_refused(tmp_path: Path) -> None:
+    x = onnx.helper.make_tensor_value_info("image", onnx.TensorProto.FLOAT, ["N", 3, 128, 128])
+    m = onnx.helper.make_tensor_value_info("mask", onnx.TensorProto.FLOAT, ["N", 1, 128, 128])
+    y = onnx.helper.make_tensor_value_info("inpainted", onnx.TensorProto.FLOAT, ["N", 3, 128, 128])
+    graph = onnx.helper.make_graph([onnx.helper.make_node("Add", ["image", "mask"], ["inpainted"])], "g", [x, m], [y])
+    model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 17)], ir_version=8)
+    onnx.save(model, tmp_path / "small.onnx")
+    with pytest.raises(EngineError, match=r"small\.onnx: not a gin inpainting model.*image \[N, 3, 256, 256\]"):
+        Engine(tmp_path / "small.onnx", provider="cpu")
+
+
+def test_auto_picks_cpu_here_and_says_so(exported) -> None:
+    lines: list[str] = []
+    engine = Engine(exported[1], report=lines.append)
+    assert engine.provider == "cpu"
+    assert any("tensorrt provider skipped" in line for line in lines)
+    assert any("cuda provider skipped" in line for line in lines)
+    assert "on cpu" in lines[-1]
+
+
+@pytest.mark.parametrize("provider", ["cuda", "tensorrt"])
+def test_explicit_gpu_provider_on_a_cpu_machine_fails(exported, provider: str) -> None:
+    with pytest.raises(ProviderUnavailable, match=f"provider {provider} cannot run here"):
+        Engine(exported[1], provider=provider)
+
+
+def test_inpainter_api_on_uint8_images(exported) -> None:
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (256, 256, 3), dtype=np.uint8)
+    mask = np.zeros((256, 256), np.uint8)
+    mask[100:150, 60:200] = 255
+    out = Inpainter(exported[1], provider="cpu").inpaint(image, mask)
+    assert out.dtype == np.uint8 and out.shape == image.shape
+    assert np.array_equal(out[mask == 0], image[mask == 0])
+    assert not np.array_equal(out[mask > 0], image[mask > 0])
+
+
+def test_inpainter_without_a_bundled_model_says_what_to_do(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr("gincli.api.DEFAULT_MODEL", tmp_path / "absent.onnx")
+    with pytest.raises(EngineError, match="gin export"):
+        Inpainter()
+
+
+def test_inference_never_imports_torch(exported) -> None:
+    script = textwrap.dedent(
+        f"""
+        import sys
+        sys.modules["torch"] = None  # any import of torch now raises ImportError
+        import numpy as np
+        import gincli, gincli.cli
+        from gincli.api import Inpainter
+        image = np.full((256, 256, 3), 128, np.uint8)
+        mask = np.zeros((256, 256), np.uint8); mask[10:50, 10:50] = 255
+        out = Inpainter({str(exported[1])!r}, provider="cpu").inpaint(image, mask)
+        assert out.shape == image.shape
+        print("ok")
+        """
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr
