@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import click
@@ -41,12 +42,23 @@ def export_command(checkpoint: Path, output: Path | None, fp16: bool) -> None:
         raise click.ClickException(
             f"export needs torch ({exc}); install it with: pip install 'deepgin[train]'"
         ) from exc
-    output = output or checkpoint.with_suffix(".onnx")
+    if int8 and (fp16 or calibration is None):
+        raise click.UsageError("--int8 needs --calibration DIR and cannot be combined with --fp16")
+    output = output or checkpoint.with_suffix(".int8.onnx" if int8 else ".onnx")
     try:
-        result = export_checkpoint(checkpoint, output, fp16=fp16)
+        with tempfile.TemporaryDirectory() as tmp:
+            fp32_path = Path(tmp) / "fp32.onnx" if int8 else output
+            result = export_checkpoint(checkpoint, fp32_path, fp16=fp16)
+            click.echo(
+                f"{result.precision} graph (ngf {result.ngf}): max |ONNX Runtime - PyTorch| = "
+                f"{result.max_abs_diff:.2e} (tolerance {result.tolerance:g}): verified"
+            )
+            if int8:
+                from export.quantize import compare_to_reference, quantize_model
+
+                quantize_model(fp32_path, output, calibration, samples=calibration_samples)
+                psnr = compare_to_reference(output, fp32_path, calibration)
+                click.echo(f"int8 graph: PSNR against the fp32 graph on calibration images {psnr:.2f} dB")
     except (CheckpointError, ExportError) as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(
-        f"wrote {result.path} (ngf {result.ngf}, {result.precision}); "
-        f"max |ONNX Runtime - PyTorch| = {result.max_abs_diff:.2e} (tolerance {result.tolerance:g}): verified"
-    )
+    click.echo(f"wrote {output}")

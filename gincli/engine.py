@@ -124,7 +124,11 @@ class Engine:
         if name != "cpu":
             chain.append((PROVIDERS["cpu"], {}))
         try:
-            return ort.InferenceSession(str(self.model_path), session_options(threads), providers=chain)
+            # int8 graphs keep some convs in fp32 on purpose; this optimizer would quantise them again
+            return ort.InferenceSession(
+                str(self.model_path), session_options(threads), providers=chain,
+                disabled_optimizers=["WeightBiasQuantization"],
+            )  # fmt: skip
         except Exception as exc:  # ORT raises its own Fail / InvalidProtobuf / InvalidGraph types
             reason = str(exc).strip().splitlines()[0][:300]
             raise EngineError(f"{self.model_path}: not a usable ONNX model ({reason})") from exc

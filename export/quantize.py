@@ -1,0 +1,110 @@
+"""Static int8 quantisation of an exported fp32 graph, for CPUs with VNNI.
+
+Calibrated on real images (centre crops at 256 x 256 with seeded masks of every
+family), QDQ format, per-channel int8 weights and uint8 activations. Kept in fp32,
+where int8 costs more than it saves or hurts accuracy most: the attention
+MatMul/Softmax and the convolutions with 1 or 3 output channels (the image and
+alpha heads). See shared/design/cpu-inference-notes.md for the measurements behind this.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+import cv2
+import numpy as np
+import onnx
+from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+from onnxruntime.quantization.shape_inference import quant_pre_process
+
+from gincli.image_io import iter_image_files, read_rgb
+from gincli.masks import generate_mask
+from gincli.model_contract import TILE
+
+
+class ExportQuantizationError(RuntimeError):
+    """Calibration data is missing or unusable."""
+
+
+def calibration_batches(folder: str | Path, samples: int, seed: int = 0) -> Iterator[dict[str, np.ndarray]]:
+    """Up to ``samples`` (image, mask) pairs: a centre square of each image resized to 256."""
+    files = list(iter_image_files(folder))
+    if not files:
+        raise ExportQuantizationError(f"no calibration images in {folder}")
+    rng = np.random.default_rng(seed)
+    for i in range(samples):
+        image = read_rgb(files[i % len(files)])
+        h, w = image.shape[:2]
+        side = min(h, w)
+        top, left = (h - side) // 2, (w - side) // 2
+        square = cv2.resize(image[top : top + side, left : left + side], (TILE, TILE), interpolation=cv2.INTER_AREA)
+        mask = generate_mask("mixed", TILE, TILE, rng)
+        yield {"image": square.transpose(2, 0, 1)[None].copy(), "mask": mask[None, None]}
+
+
+class _Reader(CalibrationDataReader):
+    def __init__(self, batches: Iterator[dict[str, np.ndarray]]) -> None:
+        self._batches = batches
+
+    def get_next(self) -> dict[str, np.ndarray] | None:
+        return next(self._batches, None)
+
+
+def fp32_node_names(model: onnx.ModelProto) -> list[str]:
+    """Attention (MatMul, Softmax) and the narrow output convolutions stay in fp32."""
+    weights = {init.name: init.dims for init in model.graph.initializer}
+    keep = []
+    for node in model.graph.node:
+        if node.op_type in ("MatMul", "Softmax"):
+            keep.append(node.name)
+        elif node.op_type == "Conv" and len(node.input) > 1 and weights.get(node.input[1], [99])[0] <= 3:
+            keep.append(node.name)
+    return keep
+
+
+def quantize_model(fp32_model: str | Path, output: str | Path, calibration: str | Path, samples: int = 32) -> Path:
+    """Write a statically quantised copy of ``fp32_model`` to ``output`` (atomically)."""
+    output = Path(output)
+    with tempfile.TemporaryDirectory() as tmp:
+        prepared = Path(tmp) / "prepared.onnx"
+        quant_pre_process(str(fp32_model), str(prepared), skip_symbolic_shape=True)
+        model = onnx.load(str(prepared))
+        partial = output.with_name(f".{output.name}.partial")
+        try:
+            quantize_static(
+                str(prepared),
+                str(partial),
+                _Reader(calibration_batches(calibration, samples)),
+                quant_format=QuantFormat.QDQ,
+                per_channel=True,
+                activation_type=QuantType.QUInt8,
+                weight_type=QuantType.QInt8,
+                nodes_to_exclude=fp32_node_names(model),
+            )
+            quantized = onnx.load(str(partial))
+            props = {p.key: p.value for p in onnx.load(str(fp32_model), load_external_data=False).metadata_props}
+            props["gin.precision"] = "int8"
+            del quantized.metadata_props[:]
+            onnx.helper.set_model_props(quantized, props)
+            onnx.save(quantized, str(partial))
+            os.replace(partial, output)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+    return output
+
+
+def compare_to_reference(model: str | Path, reference: str | Path, images: str | Path, samples: int = 8) -> float:
+    """PSNR (dB) of ``model``'s completed tiles against ``reference``'s, on seeded samples."""
+    from gincli.engine import Engine
+    from gincli.metrics import psnr
+
+    quiet = lambda message: None  # noqa: E731
+    a, b = Engine(model, provider="cpu", report=quiet), Engine(reference, provider="cpu", report=quiet)
+    scores = []
+    for batch in calibration_batches(images, samples, seed=1):
+        scores.append(psnr(a.run(batch["image"], batch["mask"]), b.run(batch["image"], batch["mask"])))
+    return float(np.mean(scores))
