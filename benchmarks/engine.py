@@ -10,6 +10,7 @@ GFLOP per tile counts every convolution and the attention matmuls (2 FLOP per MA
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import statistics
 import subprocess
@@ -93,6 +94,25 @@ def median_seconds(fn: Callable[[], object], runs: int) -> float:
     return statistics.median(times)
 
 
+def seconds_per_tile(
+    engines: dict[str, Engine], graph: InpaintingGraph, graph_cl: InpaintingGraph, batch: int, runs: int
+) -> dict[str, float]:
+    """Median seconds per tile of every backend on the same random batch."""
+    rng = np.random.default_rng(0)
+    images = rng.random((batch, 3, TILE, TILE), dtype=np.float32)
+    masks = (rng.random((batch, 1, TILE, TILE)) < 0.3).astype(np.float32)
+    ti, tm = torch.from_numpy(images), torch.from_numpy(masks)
+    cl = torch.channels_last
+    ti_cl, tm_cl = ti.contiguous(memory_format=cl), tm.contiguous(memory_format=cl)
+    runners: dict[str, Callable[[], object]] = {
+        name: functools.partial(engine.run, images, masks) for name, engine in engines.items()
+    }
+    runners["torch eager"] = functools.partial(graph, ti, tm)
+    runners["torch channels_last"] = functools.partial(graph_cl, ti_cl, tm_cl)
+    with torch.inference_mode():
+        return {name: median_seconds(run, runs) / batch for name, run in runners.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--widths", type=int, nargs="+", default=[64, 32, 16])
@@ -132,25 +152,10 @@ def main() -> None:
                 int8_path = quantize_model(onnx_path, Path(tmp) / "int8.onnx", args.int8_calibration)
                 engines["ort-cpu int8"] = Engine(int8_path, provider="cpu", threads=args.threads, report=lambda s: None)
             for batch in args.batches:
-                rng = np.random.default_rng(0)
-                images = rng.random((batch, 3, TILE, TILE), dtype=np.float32)
-                masks = (rng.random((batch, 1, TILE, TILE)) < 0.3).astype(np.float32)
-                ti, tm = torch.from_numpy(images), torch.from_numpy(masks)
-                ti_cl, tm_cl = (
-                    ti.contiguous(memory_format=torch.channels_last),
-                    tm.contiguous(memory_format=torch.channels_last),
-                )
-                runners: dict[str, Callable[[], object]] = {
-                    name: (lambda e=engine: e.run(images, masks)) for name, engine in engines.items()
-                }
-                with torch.inference_mode():
-                    runners["torch eager"] = lambda: graph(ti, tm)
-                    runners["torch channels_last"] = lambda: graph_cl(ti_cl, tm_cl)
-                    for name, run in runners.items():
-                        per_tile = median_seconds(run, args.runs) / batch
-                        rate = gflop / per_tile
-                        print(f"{ngf:>4} {name:<20} {batch:>5} {1000 * per_tile:>8.1f} {1 / per_tile:>8.2f} "
-                              f"{rate:>8.0f} {100 * rate / peak:>6.0f}%", flush=True)  # fmt: skip
+                for name, per_tile in seconds_per_tile(engines, graph, graph_cl, batch, args.runs).items():
+                    rate = gflop / per_tile
+                    print(f"{ngf:>4} {name:<20} {batch:>5} {1000 * per_tile:>8.1f} {1 / per_tile:>8.2f} "
+                          f"{rate:>8.0f} {100 * rate / peak:>6.0f}%", flush=True)  # fmt: skip
         print(f"     ({gflop:.1f} GFLOP per {TILE} x {TILE} tile; fp32 floor at peak {1000 * gflop / peak:.0f} ms)\n")
 
 
