@@ -1,16 +1,23 @@
-"""The Python API scripts use: ``Inpainter(model).inpaint(image, mask)``."""
+"""The Python API scripts use: ``Inpainter(model).inpaint(image, mask)`` at any size.
+
+from gincli import Inpainter
+inpainter = Inpainter()                      # the bundled model, best provider here
+restored = inpainter.inpaint(photo, mask)    # uint8/uint16/float, grey/RGB/RGBA; mask 1/white = hole
+"""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
 
 from gincli.engine import Engine, EngineError
 from gincli.imagemath import from_unit_float, to_binary_mask, to_unit_float
-from gincli.model_contract import TILE
+from gincli.strategies import TileFn, inpaint_any_size, self_ensemble
 
 DEFAULT_MODEL = Path(__file__).parent / "models" / "deepgin_default.onnx"
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)  # ITU-R BT.601, as OpenCV converts RGB to grey
 
 
 def resolve_model(model: str | Path | None) -> Path:
@@ -25,31 +32,71 @@ def resolve_model(model: str | Path | None) -> Path:
     return DEFAULT_MODEL
 
 
-class Inpainter:
-    """Inpaint H x W x 3 images (uint8, uint16 or float in [0, 1]) with a mask (1 / white = hole).
+def split_channels(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """(RGB pixels, alpha or None); grey becomes three equal channels."""
+    if image.ndim == 2:
+        return np.repeat(image[..., None], 3, axis=2), None
+    if image.ndim == 3 and image.shape[2] == 3:
+        return image, None
+    if image.ndim == 3 and image.shape[2] == 4:
+        return image[..., :3], image[..., 3]
+    raise ValueError(f"expected an H x W grey, H x W x 3 RGB or H x W x 4 RGBA image, got shape {image.shape}")
 
-    The ONNX Runtime session is created once and reused for every call.
+
+class Inpainter:
+    """Inpaint images of any size: tiles of 256 x 256 run on one reused ONNX Runtime session.
+
+    ``strategy`` is ``auto``, ``polyphase``, ``sliding``, ``crop`` or ``resize`` (see ``gin
+    inpaint --help``); ``ensemble`` adds the paper's 5-way self-ensemble; ``batch_size`` is
+    the number of tiles per engine call. Calls from several threads are safe: inference is
+    serialised, decoding and encoding around it are not.
     """
 
-    def __init__(self, model: str | Path | None = None, provider: str = "auto", threads: int | None = None) -> None:
+    def __init__(
+        self,
+        model: str | Path | None = None,
+        provider: str = "auto",
+        threads: int | None = None,
+        strategy: str = "auto",
+        ensemble: bool = False,
+        batch_size: int = 4,
+    ) -> None:
         self.engine = Engine(resolve_model(model), provider=provider, threads=threads)
+        self.strategy, self.ensemble, self.batch_size = strategy, ensemble, max(1, batch_size)
+        self._lock = threading.Lock()
 
-    def inpaint(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """The completed image, same dtype and shape as ``image``; pixels outside the hole unchanged."""
-        if image.ndim != 3 or image.shape[2] != 3:
-            raise ValueError(f"expected an H x W x 3 RGB image, got shape {image.shape}")
-        if image.shape[:2] != (TILE, TILE):
-            raise ValueError(
-                f"this version inpaints {TILE} x {TILE} images only, got {image.shape[1]} x {image.shape[0]}"
-            )
+    def run_tiles(self, tiles: np.ndarray, masks: np.ndarray) -> np.ndarray:
+        """N x 256 x 256 x 3 tiles and N x 256 x 256 masks -> completed tiles (HWC, float32)."""
+        out = []
+        for i in range(0, len(tiles), self.batch_size):
+            images = np.ascontiguousarray(tiles[i : i + self.batch_size].transpose(0, 3, 1, 2), dtype=np.float32)
+            holes = np.ascontiguousarray(masks[i : i + self.batch_size, None], dtype=np.float32)
+            with self._lock:
+                result = self.engine.run(images, holes)
+            out.append(result.transpose(0, 2, 3, 1))
+        return np.concatenate(out) if out else np.zeros((0, *tiles.shape[1:]), np.float32)
+
+    def inpaint(self, image: np.ndarray, mask: np.ndarray, strategy: str | None = None) -> np.ndarray:
+        """The completed image, same shape and dtype as ``image``. Pixels outside the hole
+        (and any alpha channel) are the input's, bit for bit."""
+        return self.inpaint_with_info(image, mask, strategy)[0]
+
+    def inpaint_with_info(
+        self, image: np.ndarray, mask: np.ndarray, strategy: str | None = None
+    ) -> tuple[np.ndarray, str]:
+        """As :meth:`inpaint`, also returning the strategy that ran (what ``auto`` chose)."""
+        rgb, alpha = split_channels(image)
         hole = to_binary_mask(mask)
-        if hole.shape != image.shape[:2]:
+        if hole.shape != rgb.shape[:2]:
             raise ValueError(
-                f"mask is {hole.shape[1]} x {hole.shape[0]} but the image is {image.shape[1]} x {image.shape[0]}"
+                f"mask is {hole.shape[1]} x {hole.shape[0]} but the image is {rgb.shape[1]} x {rgb.shape[0]}"
             )
-        pixels = to_unit_float(image)
-        out = self.engine.run(pixels.transpose(2, 0, 1)[None], hole[None, None])[0].transpose(1, 2, 0)
-        result = from_unit_float(out, image.dtype)
+        run: TileFn = self_ensemble(self.run_tiles) if self.ensemble else self.run_tiles
+        filled, used = inpaint_any_size(to_unit_float(rgb), hole, run, strategy or self.strategy)
+        if image.ndim == 2:  # grey in, grey out
+            filled = filled @ LUMA
+            rgb = image
+        result = from_unit_float(filled, image.dtype)
         keep = hole == 0
-        result[keep] = image[keep]  # bit-exact outside the hole, whatever the dtype round trip did
-        return result
+        result[keep] = rgb[keep]  # bit-exact outside the hole, whatever the float round trip did
+        return result if alpha is None else np.dstack([result, alpha]), used

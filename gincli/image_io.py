@@ -1,4 +1,10 @@
-"""Reading images from disk into the project's convention (RGB float32 in [0, 1])."""
+"""Reading and writing image files. The only module that touches image bytes on disk.
+
+Decoded pixels keep the file's own dtype (uint8, uint16, float32) and channels in
+RGB order: H x W (grey), H x W x 3 (RGB) or H x W x 4 (RGBA). JPEG EXIF orientation
+is applied on read, so pixels are upright. Writes are atomic: a temporary name in the
+same folder, renamed into place, so a crash never leaves a half-written file.
+"""
 
 from __future__ import annotations
 
@@ -9,54 +15,110 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from gincli.imagemath import to_unit_float
+
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
+_EXIF_ORIENTED = (".jpg", ".jpeg")  # OpenCV applies EXIF orientation to these when not reading "unchanged"
+_QUALITY_FLAGS = {
+    ".jpg": cv2.IMWRITE_JPEG_QUALITY,
+    ".jpeg": cv2.IMWRITE_JPEG_QUALITY,
+    ".webp": cv2.IMWRITE_WEBP_QUALITY,
+}
+_NO_ALPHA = (".jpg", ".jpeg", ".bmp")
+_EIGHT_BIT_ONLY = (".jpg", ".jpeg", ".bmp", ".webp")
 
 
 class ImageReadError(ValueError):
     """An image file that cannot be decoded; the message names the file and the reason."""
 
 
-def iter_image_files(root: str | Path) -> Iterator[Path]:
-    """Image files under ``root`` (recursive), in sorted order so runs are reproducible."""
+def iter_image_files(root: str | Path, recursive: bool = True) -> Iterator[Path]:
+    """Image files under ``root``, in sorted order so runs are reproducible."""
     root = Path(root)
-    for path in sorted(root.rglob("*")):
+    for path in sorted(root.rglob("*") if recursive else root.iterdir()):
         if path.suffix.lower() in IMAGE_EXTENSIONS and path.is_file():
             yield path
 
 
-def read_rgb(path: str | Path) -> np.ndarray:
-    """Decode ``path`` to H x W x 3 RGB float32 in [0, 1] (EXIF orientation applied)."""
+def read_image(path: str | Path) -> np.ndarray:
+    """Decode ``path`` keeping its dtype and alpha; RGB(A) channel order; upright."""
     path = Path(path)
     try:
         data = np.fromfile(path, dtype=np.uint8)
     except OSError as exc:
-        raise ImageReadError(f"{path}: cannot read file ({exc.strerror})") from exc
+        raise ImageReadError(f"{path}: cannot read file ({exc.strerror or exc})") from exc
     if data.size == 0:
-        raise ImageReadError(f"{path}: empty file")
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
-    if image is None:
+        raise ImageReadError(f"{path}: empty file (0 bytes)")
+    flags = cv2.IMREAD_ANYCOLOR | cv2.IMREAD_ANYDEPTH if path.suffix.lower() in _EXIF_ORIENTED else cv2.IMREAD_UNCHANGED
+    try:
+        image = cv2.imdecode(data, flags)
+    except cv2.error as exc:  # e.g. declared dimensions beyond OpenCV's pixel limit
+        reason = str(exc).strip().splitlines()[-1][:200]
+        raise ImageReadError(f"{path}: cannot decode ({reason})") from exc
+    if image is None or image.size == 0:
         raise ImageReadError(f"{path}: not a decodable image (corrupt, truncated or unsupported format)")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[..., 0]
+    if image.ndim == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA if image.shape[2] == 4 else cv2.COLOR_BGR2RGB)
+    if image.dtype not in (np.uint8, np.uint16, np.float32):
+        image = image.astype(np.float32)
+    return image
 
 
-def to_uint8(image: np.ndarray) -> np.ndarray:
-    """[0, 1] float -> uint8 with rounding."""
-    return (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+def read_rgb(path: str | Path) -> np.ndarray:
+    """Decode to H x W x 3 RGB float32 in [0, 1] (grey expanded, alpha dropped)."""
+    image = read_image(path)
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=2)
+    return to_unit_float(image[..., :3])
 
 
-def write_rgb(path: str | Path, image: np.ndarray) -> None:
-    """Encode an RGB image (uint8, or float in [0, 1]) by the path's extension, atomically:
-    the bytes go to a temporary name in the same folder and are renamed into place."""
-    path = Path(path)
-    pixels = to_uint8(image) if image.dtype != np.uint8 else image
-    ok, encoded = cv2.imencode(path.suffix, cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR))
+def _encodable(image: np.ndarray, suffix: str) -> np.ndarray:
+    """Adapt pixels to what the format can hold: no alpha in JPEG/BMP, 8 bits in JPEG/BMP/WebP."""
+    if suffix in _NO_ALPHA and image.ndim == 3 and image.shape[2] == 4:
+        image = image[..., :3]
+    if suffix in _EIGHT_BIT_ONLY and image.dtype != np.uint8:
+        image = (np.clip(to_unit_float(image), 0, 1) * 255 + 0.5).astype(np.uint8)
+    if image.dtype == np.float32 and suffix == ".png":
+        image = (np.clip(image, 0, 1) * 65535 + 0.5).astype(np.uint16)
+    return image
+
+
+def encode_image(image: np.ndarray, suffix: str, quality: int | None = None) -> bytes:
+    """Encode RGB(A) / grey pixels to the bytes of a ``suffix`` file."""
+    suffix = suffix.lower()
+    image = _encodable(image, suffix)
+    if image.ndim == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_RGBA2BGRA if image.shape[2] == 4 else cv2.COLOR_RGB2BGR)
+    params = [_QUALITY_FLAGS[suffix], int(quality)] if quality is not None and suffix in _QUALITY_FLAGS else []
+    ok, encoded = cv2.imencode(suffix, image, params)
     if not ok:
-        raise ValueError(f"{path}: OpenCV cannot encode {path.suffix!r} images")
+        raise ValueError(f"OpenCV cannot encode {suffix!r} images")
+    return encoded.tobytes()
+
+
+def write_atomic(path: str | Path, data: bytes) -> None:
+    """Write bytes under a temporary name beside ``path``, then rename into place."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.partial")
     try:
-        encoded.tofile(tmp)
+        with open(tmp, "wb") as f:
+            f.write(data)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def write_image(path: str | Path, image: np.ndarray, quality: int | None = None) -> None:
+    """Encode by the path's extension and write atomically."""
+    path = Path(path)
+    write_atomic(path, encode_image(image, path.suffix, quality))
+
+
+def write_rgb(path: str | Path, image: np.ndarray) -> None:
+    """Write an RGB float image in [0, 1] (or uint8) as 8-bit."""
+    pixels = image if image.dtype == np.uint8 else (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
+    write_image(path, pixels)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 
@@ -34,3 +35,11 @@ def to_binary_mask(mask: np.ndarray) -> np.ndarray:
     if mask.dtype == bool:
         return mask.astype(np.float32)
     return (to_unit_float(mask) >= 0.5).astype(np.float32)
+
+
+def dilate_mask(mask: np.ndarray, pixels: int) -> np.ndarray:
+    """Grow holes by ``pixels`` (a disc), e.g. to cover the soft edge of a scratch."""
+    if pixels <= 0:
+        return mask
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * pixels + 1, 2 * pixels + 1))
+    return cv2.dilate(mask.astype(np.float32), kernel)

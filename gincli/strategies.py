@@ -1,0 +1,197 @@
+"""Inpainting an image of any size with a network that sees 256 x 256 tiles.
+
+Each strategy takes an H x W x 3 float32 image in [0, 1], an H x W mask (1 = hole)
+and a ``TileFn`` that inpaints a batch of tiles, and returns the completed image.
+No I/O here; the final composite (valid pixels taken bit-exactly from the source
+file) is the caller's, in the file's own dtype.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from gincli.tiling import (
+    TILE,
+    Box,
+    context_window,
+    feather_weights,
+    fit_to_tile,
+    hole_boxes,
+    polyphase_grid,
+    resize_to,
+    tile_polyphase,
+    untile_polyphase,
+    window_starts,
+)
+
+# (N x 256 x 256 x 3 images, N x 256 x 256 masks) -> N x 256 x 256 x 3 completed tiles
+TileFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
+STRATEGIES = ("auto", "polyphase", "sliding", "crop", "resize")
+SLIDING_OVERLAP = 64
+CROP_MARGIN = 32  # context kept around each hole by `crop`
+
+
+def _binary(mask: np.ndarray) -> np.ndarray:
+    return (mask >= 0.5).astype(np.float32)
+
+
+def _paste_holes(base: np.ndarray, filled: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    hole = mask[..., None] > 0
+    return np.where(hole, filled, base).astype(np.float32)
+
+
+def inpaint_polyphase(image: np.ndarray, mask: np.ndarray, run: TileFn) -> np.ndarray:
+    """The authors' test-time procedure: resize to multiples of 256, split by pixel
+    sub-sampling, inpaint every tile, reassemble, resize back, blur lightly, composite."""
+    h, w = mask.shape
+    sh, sw = polyphase_grid(h, w)
+    big_image = resize_to(image, sh * TILE, sw * TILE)
+    big_mask = _binary(cv2.resize(mask, (sw * TILE, sh * TILE), interpolation=cv2.INTER_NEAREST))
+    tiles = run(tile_polyphase(big_image), tile_polyphase(big_mask))
+    merged = resize_to(untile_polyphase(tiles, (sh, sw)), h, w)
+    if sh * sw > 1:  # the light blur hides the sub-sampling pattern (half size and back, bicubic)
+        half = cv2.resize(merged, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_CUBIC)
+        merged = cv2.resize(half, (w, h), interpolation=cv2.INTER_CUBIC)
+    return _paste_holes(image, np.clip(merged, 0, 1), mask)
+
+
+def _pad_to_tile(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Reflect-pad sides shorter than a tile (the padding is valid context, never a hole)."""
+    h, w = mask.shape
+    ph, pw = max(0, TILE - h), max(0, TILE - w)
+    if not (ph or pw):
+        return image, mask
+    border = cv2.BORDER_REFLECT_101 if min(h, w) > 1 else cv2.BORDER_REPLICATE
+    image = cv2.copyMakeBorder(image, 0, ph, 0, pw, border)
+    return image, cv2.copyMakeBorder(mask, 0, ph, 0, pw, cv2.BORDER_CONSTANT, value=0)
+
+
+def inpaint_sliding(image: np.ndarray, mask: np.ndarray, run: TileFn, overlap: int = SLIDING_OVERLAP) -> np.ndarray:
+    """Overlapping 256 x 256 windows at full resolution, blended with feathered weights.
+    Windows without a hole pixel are not run."""
+    h, w = mask.shape
+    padded, padded_mask = _pad_to_tile(image, _binary(mask))
+    ph, pw = padded_mask.shape
+    starts = [(t, left) for t in window_starts(ph, TILE, overlap) for left in window_starts(pw, TILE, overlap)]
+    starts = [(t, left) for t, left in starts if padded_mask[t : t + TILE, left : left + TILE].any()]
+    accum = np.zeros((ph, pw, 3), np.float32)
+    weight = np.zeros((ph, pw, 1), np.float32)
+    if starts:
+        tiles = run(
+            np.stack([padded[t : t + TILE, left : left + TILE] for t, left in starts]),
+            np.stack([padded_mask[t : t + TILE, left : left + TILE] for t, left in starts]),
+        )
+        feather = feather_weights(TILE, overlap)[..., None]
+        for (t, left), tile in zip(starts, tiles, strict=True):
+            accum[t : t + TILE, left : left + TILE] += tile * feather
+            weight[t : t + TILE, left : left + TILE] += feather
+    filled = accum / np.maximum(weight, 1e-8)
+    return _paste_holes(image, filled[:h, :w], mask)
+
+
+@dataclass(frozen=True)
+class CropPlan:
+    """The windows `crop` will inpaint: one tile each (downscaled where larger than a tile)."""
+
+    windows: list[Box]
+
+    @property
+    def tiles(self) -> int:
+        return len(self.windows)
+
+
+def plan_crop(mask: np.ndarray, margin: int = CROP_MARGIN) -> CropPlan:
+    h, w = mask.shape
+    return CropPlan([context_window(box, h, w) for box in hole_boxes(mask, margin)])
+
+
+def inpaint_crop(image: np.ndarray, mask: np.ndarray, run: TileFn, plan: CropPlan | None = None) -> np.ndarray:
+    """Inpaint only a window around each hole (with context), at full resolution when it
+    fits in a tile, downscaled to fit otherwise, and paste the holes back."""
+    plan = plan or plan_crop(mask)
+    if not plan.windows:
+        return image.copy()
+    binary = _binary(mask)
+    crops, crop_masks = [], []
+    for box in plan.windows:
+        sub, sub_mask = _pad_to_tile(
+            image[box.top : box.bottom, box.left : box.right], binary[box.top : box.bottom, box.left : box.right]
+        )
+        crops.append(fit_to_tile(sub))
+        # nearest-neighbour shrink can drop one-pixel holes: keep every hole visible by max-pooling
+        crop_masks.append(_shrink_mask(sub_mask))
+    tiles = run(np.stack(crops), np.stack(crop_masks))
+    out = image.copy()
+    for box, tile in zip(plan.windows, tiles, strict=True):
+        bh, bw = box.height, box.width
+        side_h, side_w = max(bh, TILE), max(bw, TILE)
+        restored = resize_to(tile, side_h, side_w)[:bh, :bw]
+        region = out[box.top : box.bottom, box.left : box.right]
+        out[box.top : box.bottom, box.left : box.right] = _paste_holes(
+            region, restored, binary[box.top : box.bottom, box.left : box.right]
+        )
+    return out
+
+
+def _shrink_mask(mask: np.ndarray) -> np.ndarray:
+    if mask.shape == (TILE, TILE):
+        return mask
+    factor = max(mask.shape) / TILE
+    grown = cv2.dilate(mask, np.ones((int(np.ceil(factor)) + 1,) * 2, np.uint8)) if factor > 1 else mask
+    return _binary(cv2.resize(grown, (TILE, TILE), interpolation=cv2.INTER_NEAREST))
+
+
+def inpaint_resize(image: np.ndarray, mask: np.ndarray, run: TileFn) -> np.ndarray:
+    """The whole image to one 256 x 256 tile and back: fast, soft at large sizes."""
+    h, w = mask.shape
+    tile = run(fit_to_tile(image)[None], _shrink_mask(_binary(mask))[None])[0]
+    return _paste_holes(image, np.clip(resize_to(tile, h, w), 0, 1), mask)
+
+
+def choose_strategy(height: int, width: int, mask: np.ndarray) -> tuple[str, CropPlan | None]:
+    """`auto`: one tile (`resize`) for images no larger than a tile; otherwise whichever of
+    `crop` and `polyphase` needs fewer tiles (crop wins when holes are few and small)."""
+    if height <= TILE and width <= TILE:
+        return "resize", None
+    plan = plan_crop(mask)
+    sh, sw = polyphase_grid(height, width)
+    if plan.tiles <= sh * sw and all(max(b.height, b.width) <= 2 * TILE for b in plan.windows):
+        return "crop", plan
+    return "polyphase", None
+
+
+def inpaint_any_size(
+    image: np.ndarray, mask: np.ndarray, run: TileFn, strategy: str = "auto"
+) -> tuple[np.ndarray, str]:
+    """Dispatch to a strategy; returns the completed image and the strategy that ran."""
+    h, w = mask.shape
+    plan = None
+    if strategy == "auto":
+        strategy, plan = choose_strategy(h, w, mask)
+    if strategy == "crop":
+        return inpaint_crop(image, mask, run, plan), strategy
+    functions = {"polyphase": inpaint_polyphase, "sliding": inpaint_sliding, "resize": inpaint_resize}
+    if strategy not in functions:
+        raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
+    return functions[strategy](image, mask, run), strategy
+
+
+def self_ensemble(run: TileFn) -> TileFn:
+    """The paper's 5-way self-ensemble: as is, rotated 90/180/270 and flipped left-right,
+    each result transformed back, averaged."""
+
+    def ensembled(tiles: np.ndarray, masks: np.ndarray) -> np.ndarray:
+        forward = [lambda x, k=k: np.rot90(x, k, axes=(1, 2)) for k in range(4)] + [lambda x: x[:, :, ::-1]]
+        inverse = [lambda x, k=k: np.rot90(x, -k, axes=(1, 2)) for k in range(4)] + [lambda x: x[:, :, ::-1]]
+        n = len(tiles)
+        stacked = run(
+            np.ascontiguousarray(np.concatenate([f(tiles) for f in forward])),
+            np.ascontiguousarray(np.concatenate([f(masks) for f in forward])),
+        )
+        return np.mean([inv(stacked[i * n : (i + 1) * n]) for i, inv in enumerate(inverse)], axis=0)
+
+    return ensembled
