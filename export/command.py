@@ -14,7 +14,8 @@ import click
 Examples:
   gin export runs/mine/latest.pth                  # -> runs/mine/latest.onnx
   gin export latest_net_G.pth -o deepgin.onnx      # the authors' released generator
-  gin export runs/mine/latest.pth --fp16 -o gpu.onnx""",
+  gin export runs/mine/latest.pth --fp16 -o gpu.onnx
+  gin export runs/mine/latest.pth --int8 --calibration photos/   # CPU int8 (opt-in)""",
 )
 @click.argument("checkpoint", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
@@ -26,7 +27,16 @@ Examples:
 @click.option(
     "--fp16", is_flag=True, help="Half-precision graph for GPUs (float32 inputs and output kept); verified to 1e-2."
 )
-def export_command(checkpoint: Path, output: Path | None, fp16: bool) -> None:
+@click.option("--int8", is_flag=True, help="Statically quantised graph for CPUs with VNNI (needs --calibration).")
+@click.option(
+    "--calibration",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder of real photos to calibrate --int8 on (a few dozen is enough).",
+)
+@click.option("--calibration-samples", default=32, show_default=True, help="Calibration samples for --int8.")
+def export_command(
+    checkpoint: Path, output: Path | None, fp16: bool, int8: bool, calibration: Path | None, calibration_samples: int
+) -> None:
     """Export a generator checkpoint to one ONNX graph holding G1 and G2.
 
     CHECKPOINT is a `gin train` checkpoint or the authors' `latest_net_G.pth`; the
