@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 import click
 
 from export.command import export_command
 from gincli import __version__
+from gincli.inpaint_command import inpaint_command
 from train.command import train_command
 
 
@@ -18,7 +21,12 @@ def main() -> None:
     Train a model, export it to ONNX, and inpaint with ONNX Runtime (TensorRT,
     CUDA or CPU). Run `gin COMMAND --help` for each command's options.
     """
+    log = logging.getLogger("gin")
+    if not log.handlers:  # provider choices and skips, one line each, on stderr
+        log.addHandler(logging.StreamHandler())
+        log.setLevel(logging.INFO)
 
 
+main.add_command(inpaint_command)
 main.add_command(train_command)
 main.add_command(export_command)

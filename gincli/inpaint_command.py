@@ -1,0 +1,112 @@
+"""``gin inpaint``: a thin Click layer over :func:`gincli.pipeline.run_batch`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from gincli.engine import PROVIDERS, EngineError, ProviderUnavailable
+from gincli.inputs import InputError, parse_shard
+from gincli.pipeline import AUTO_MASK_FAMILIES, BatchOptions, UsageProblem, run_batch
+from gincli.strategies import STRATEGIES
+
+EPILOG = """\b
+Masks: white (>= 127) = hole. --masks DIR matches by file stem: photo.jpg takes
+photo.png, photo_mask.png, or photo_mask001.png, photo_mask002.png ... (LaMa's
+layout: one output per mask, named after it). --masks FILE uses one mask for all.
+\b
+Strategies for images larger than the network's 256 x 256 input:
+  polyphase  the paper's: resize to multiples of 256, split by pixel sub-sampling
+  sliding    overlapping 256 x 256 windows at full resolution, feathered
+  crop       only a window around each hole, full resolution where it fits
+  resize     the whole image through one tile (fast, soft on large images)
+  auto       resize for small images; else crop or polyphase, whichever needs fewer tiles
+\b
+Outputs mirror the input tree under -o, keep each input's format (--format to
+change), bit depth and alpha; pixels outside the holes are unchanged bit for
+bit. Existing outputs are skipped, so re-running an interrupted job resumes it.
+Exit code: 0 all done, 1 some files failed (each named with its reason), 2 usage.
+\b
+Examples:
+  gin inpaint photos/ --masks masks/ -o out/
+  gin inpaint scan.tif --masks scratches.png --dilate 2 -o restored/
+  gin inpaint 'shots/*.png' --auto-mask freeform --seed 1 -o demo/ --concat
+  gin inpaint corpus/ -r --masks corpus_masks/ -o out/ --shard 3/8   # machine 3 of 8"""
+
+
+@click.command("inpaint", epilog=EPILOG)
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@click.option(
+    "--masks", type=click.Path(path_type=Path), help="Mask folder (matched by stem) or one mask file for every image."
+)
+@click.option(
+    "--auto-mask",
+    type=click.Choice(AUTO_MASK_FAMILIES),
+    help="Generate masks (demos, benchmarks); written beside the outputs.",
+)
+@click.option("--seed", default=0, show_default=True, help="Seed for --auto-mask (with each image's path).")
+@click.option("--mask-from-alpha", is_flag=True, help="Holes are the input's transparent pixels.")
+@click.option("--invert-mask", is_flag=True, help="Black = hole instead of white.")
+@click.option("--dilate", default=0, show_default=True, help="Grow holes by N pixels.")
+@click.option("-r", "--recursive", is_flag=True, help="Descend into sub-folders of input folders.")
+@click.option("--strict", is_flag=True, help="An image without a mask is a failure, not a skip.")
+@click.option(
+    "--strategy",
+    type=click.Choice(STRATEGIES),
+    default="auto",
+    show_default=True,
+    help="How images of other sizes are tiled (below).",
+)
+@click.option(
+    "--ensemble", is_flag=True, help="The paper's 5-way self-ensemble (rotations and flip): 5x slower, slightly better."
+)
+@click.option("--batch-size", default=4, show_default=True, help="Tiles per engine call.")
+@click.option(
+    "--model",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="ONNX model from `gin export` [default: the bundled model].",
+)
+@click.option(
+    "--provider",
+    type=click.Choice(["auto", *PROVIDERS]),
+    default="auto",
+    show_default=True,
+    help="ONNX Runtime execution provider.",
+)
+@click.option("--threads", type=int, help="CPU threads for inference [default: ONNX Runtime's choice].")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["png", "jpg", "webp", "bmp", "tiff"]),
+    help="Output format [default: the input's].",
+)
+@click.option("--quality", type=click.IntRange(1, 100), help="JPEG / WebP quality.")
+@click.option("--overwrite", is_flag=True, help="Redo outputs that already exist.")
+@click.option("--concat", is_flag=True, help="Also write input | mask | result side by side (NAME_concat.png).")
+@click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
+@click.option("--shard", help="K/N: process a deterministic 1/N of the inputs (N machines, no coordinator).")
+@click.option("--workers", default=2, show_default=True, help="Images decoded/encoded in parallel with inference.")
+@click.option("-v", "--verbose", is_flag=True, help="Print each file with the strategy used.")
+def inpaint_command(inputs: tuple[str, ...], model: Path | None, provider: str, threads: int | None,
+                    strategy: str, ensemble: bool, batch_size: int, fmt: str | None, shard: str | None,
+                    verbose: bool, **options: object) -> None:  # fmt: skip
+    """Inpaint images: files, folders and glob patterns, at any size."""
+    from gincli.api import Inpainter
+
+    try:
+        opts = BatchOptions(format=fmt, shard=parse_shard(shard) if shard else None, **options)  # type: ignore[arg-type]
+        inpainter = Inpainter(model, provider=provider, threads=threads, strategy=strategy, ensemble=ensemble,
+                              batch_size=batch_size)  # fmt: skip
+        summary = run_batch(list(inputs), inpainter, opts, verbose=verbose)
+    except (InputError, UsageProblem, ProviderUnavailable, EngineError) as exc:
+        raise click.UsageError(str(exc)) from exc
+    used = ", ".join(f"{k} {v}" for k, v in sorted(summary.strategies.items()))
+    click.echo(
+        f"done {summary.done}{f' ({used})' if used else ''}, skipped {len(summary.skipped)}, failed {len(summary.failed)}",
+        err=True,
+    )
+    for path, reason in summary.failed:
+        click.echo(f"  failed {path}: {reason}", err=True)
+    raise SystemExit(summary.exit_code)

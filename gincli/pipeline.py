@@ -1,0 +1,220 @@
+"""Batch inpainting of many files: the engine behind ``gin inpaint`` and ``inpaint_paths``.
+
+Streaming: only a small window of images is in flight, so memory stays flat however
+many files there are. Decoding and encoding run in worker threads (OpenCV and ONNX
+Runtime release the GIL) while another image's tiles are inferred. Every failure is
+recorded with its file and reason; the run goes on unless ``fail_fast``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from gincli.api import Inpainter
+from gincli.grid import image_grid
+from gincli.image_io import ImageReadError, read_image, write_image
+from gincli.imagemath import dilate_mask, to_binary_mask, to_unit_float
+from gincli.inputs import MaskFolder, Source, discover, in_shard, output_path
+from gincli.masks import generate_mask
+
+AUTO_MASK_FAMILIES = ("rect", "freeform", "ca", "mixed")
+AUTO_MASK_REFERENCE = 512  # auto masks are drawn at this long side, then scaled to the image
+
+
+@dataclass
+class BatchOptions:
+    output: Path
+    masks: Path | None = None
+    auto_mask: str | None = None
+    seed: int = 0
+    mask_from_alpha: bool = False
+    invert_mask: bool = False
+    dilate: int = 0
+    recursive: bool = False
+    strict: bool = False
+    format: str | None = None  # extension such as "png"; None keeps each input's
+    quality: int | None = None
+    overwrite: bool = False
+    concat: bool = False
+    fail_fast: bool = False
+    shard: tuple[int, int] | None = None
+    workers: int = 2
+
+
+@dataclass(frozen=True)
+class Job:
+    source: Source
+    mask: Path | None  # a mask file; None for alpha or auto masks
+    output: Path
+
+
+@dataclass
+class Summary:
+    done: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    strategies: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+
+class UsageProblem(ValueError):
+    """Options that cannot work together or would destroy an input; raised before any work."""
+
+
+def plan_jobs(inputs: list[str], opts: BatchOptions, warn: Callable[[str], None]) -> tuple[list[Job], Summary]:
+    """Every (input, mask, output) to produce, after sharding, mask matching and resume checks."""
+    sources = [s for s in discover(inputs, opts.recursive) if in_shard(s, opts.shard)]
+    summary = Summary()
+    folder = MaskFolder(opts.masks) if opts.masks is not None and opts.masks.is_dir() else None
+    jobs = []
+    for source in sources:
+        suffix = f".{opts.format.lower().lstrip('.')}" if opts.format else source.path.suffix
+        if folder is not None:
+            masks: list[Path | None] = list(folder.masks_for(source.rel))
+            if not masks:
+                reason = f"no mask in {opts.masks} (looked for {source.rel.stem}.*, {source.rel.stem}_mask*.*)"
+                (summary.failed if opts.strict else summary.skipped).append((str(source.path), reason))
+                if not opts.strict:
+                    warn(f"gin: skipping {source.path}: {reason}")
+                continue
+        else:
+            masks = [opts.masks]  # one mask file for all, or None (alpha / auto)
+        for mask in masks:
+            out = output_path(opts.output, source.rel, suffix, mask, several=len(masks) > 1)
+            if out.resolve() == source.path.resolve():
+                raise UsageProblem(f"output {out} would overwrite its input: choose another -o/--output")
+            if out.exists() and not opts.overwrite:
+                summary.skipped.append((str(source.path), f"{out} exists (--overwrite to redo)"))
+                continue
+            jobs.append(Job(source, mask, out))
+    return jobs, summary
+
+
+def _auto_mask(family: str, height: int, width: int, seed: int, rel: str) -> np.ndarray:
+    """A reproducible generated mask: seeded by --seed and the image's relative path."""
+    rng = np.random.default_rng([seed, int.from_bytes(hashlib.sha1(rel.encode()).digest()[:8], "big")])
+    scale = AUTO_MASK_REFERENCE / max(height, width)
+    h, w = max(16, round(height * scale)), max(16, round(width * scale))
+    return cv2.resize(generate_mask(family, h, w, rng), (width, height), interpolation=cv2.INTER_NEAREST)
+
+
+def load_mask(job: Job, image: np.ndarray, opts: BatchOptions, warn: Callable[[str], None]) -> np.ndarray:
+    """The job's hole mask at the image's size (1 = hole), after --invert-mask and --dilate."""
+    h, w = image.shape[:2]
+    if opts.auto_mask:
+        mask = _auto_mask(opts.auto_mask, h, w, opts.seed, str(job.source.rel))
+    elif opts.mask_from_alpha:
+        if image.ndim != 3 or image.shape[2] != 4:
+            raise ImageReadError(f"{job.source.path}: --mask-from-alpha but the image has no alpha channel")
+        mask = (to_unit_float(image[..., 3]) < 0.5).astype(np.float32)  # transparent = hole
+    else:
+        assert job.mask is not None
+        try:
+            mask = to_binary_mask(read_image(job.mask))
+        except ImageReadError as exc:
+            raise ImageReadError(f"mask {exc}") from exc
+        if mask.shape != (h, w):
+            warn(
+                f"gin: {job.mask} is {mask.shape[1]} x {mask.shape[0]}, image is {w} x {h}: resized (nearest neighbour)"
+            )
+            mask = cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST)
+    if opts.invert_mask:
+        mask = 1.0 - mask
+    return dilate_mask(mask, opts.dilate)
+
+
+def _as_rgb_float(image: np.ndarray) -> np.ndarray:
+    rgb = np.repeat(image[..., None], 3, axis=2) if image.ndim == 2 else image[..., :3]
+    return to_unit_float(rgb)
+
+
+def process(job: Job, inpainter: Inpainter, opts: BatchOptions, warn: Callable[[str], None]) -> str:
+    """Decode, mask, inpaint, encode one job; returns the strategy that ran."""
+    image = read_image(job.source.path)
+    mask = load_mask(job, image, opts, warn)
+    result, strategy = inpainter.inpaint_with_info(image, mask)
+    if opts.auto_mask:  # keep what reproduces the result: the mask and the masked input
+        masked = _as_rgb_float(image) * (1 - mask[..., None]) + mask[..., None]
+        write_image(job.output.with_name(f"{job.output.stem}_automask.png"), (mask * 255).astype(np.uint8))
+        write_image(job.output.with_name(f"{job.output.stem}_masked.png"), (masked * 255 + 0.5).astype(np.uint8))
+    if opts.concat:
+        panels = [_as_rgb_float(image), np.repeat(mask[..., None], 3, axis=2), _as_rgb_float(result)]
+        grid = image_grid([panels])
+        write_image(job.output.with_name(f"{job.output.stem}_concat.png"), (grid * 255 + 0.5).astype(np.uint8))
+    write_image(job.output, result, opts.quality)  # last: its presence means the job is complete
+    return strategy
+
+
+def _bounded(
+    executor: ThreadPoolExecutor, jobs: list[Job], fn: Callable[[Job], str], window: int
+) -> Iterator[tuple[Job, Future]]:
+    """Submit at most ``window`` jobs at a time; yield each as it completes (memory stays flat)."""
+    pending: dict[Future, Job] = {}
+    queue = iter(jobs)
+    for job in queue:
+        pending[executor.submit(fn, job)] = job
+        if len(pending) >= window:
+            break
+    while pending:
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for future in done:
+            job = pending.pop(future)
+            for nxt in queue:
+                pending[executor.submit(fn, nxt)] = nxt
+                break
+            yield job, future
+
+
+def run_batch(
+    inputs: list[str],
+    inpainter: Inpainter,
+    opts: BatchOptions,
+    progress: bool = True,
+    verbose: bool = False,
+    warn: Callable[[str], None] = tqdm.write,
+) -> Summary:
+    """Process everything ``inputs`` names; the returned summary says what happened to each file."""
+    if opts.auto_mask and opts.auto_mask not in AUTO_MASK_FAMILIES:
+        raise UsageProblem(f"--auto-mask {opts.auto_mask!r}: choose one of {', '.join(AUTO_MASK_FAMILIES)}")
+    sources_given = sum([opts.masks is not None, opts.auto_mask is not None, opts.mask_from_alpha])
+    if sources_given != 1:
+        raise UsageProblem("give exactly one mask source: --masks PATH, --auto-mask FAMILY or --mask-from-alpha")
+    if opts.masks is not None and not opts.masks.exists():
+        raise UsageProblem(f"--masks {opts.masks}: no such file or folder")
+    jobs, summary = plan_jobs(inputs, opts, warn)
+    bar = tqdm(total=len(jobs), unit="image", disable=not progress, dynamic_ncols=True)
+    with ThreadPoolExecutor(max_workers=max(1, opts.workers)) as executor:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. numpy on degenerate images; failures are reported per file
+            for job, future in _bounded(executor, jobs, lambda j: process(j, inpainter, opts, warn), 2 * opts.workers):
+                bar.update(1)
+                try:
+                    strategy = future.result()
+                except Exception as exc:  # one bad file must not stop the run
+                    reason = (
+                        str(exc) if isinstance(exc, (ImageReadError, ValueError)) else f"{type(exc).__name__}: {exc}"
+                    )
+                    reason = reason.removeprefix(f"{job.source.path}: ")
+                    summary.failed.append((str(job.source.path), reason))
+                    warn(f"gin: failed {job.source.path}: {reason}")
+                    if opts.fail_fast:
+                        break  # nothing more is submitted; the few images in flight finish
+                    continue
+                summary.done += 1
+                summary.strategies[strategy] = summary.strategies.get(strategy, 0) + 1
+                if verbose:
+                    warn(f"gin: {job.source.path} -> {job.output} ({strategy})")
+    bar.close()
+    return summary
