@@ -31,3 +31,36 @@ def image_folder(tmp_path: Path) -> Path:
         rgb = smooth_image(rng, 48 + 8 * len(name), 64)
         assert cv2.imwrite(str(root / name), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
     return root
+
+
+def lively_generator(ngf: int, seed: int = 0):
+    """Kaiming init x 0.4 (the release uses x 0.1): outputs of order 1, like a trained
+    model's, so parity checks compare real signals."""
+    import torch
+
+    from train.generator import DeepGINGenerator
+
+    torch.manual_seed(seed)
+    g = DeepGINGenerator(ngf)
+    for m in g.modules():
+        if isinstance(m, torch.nn.Conv2d):
+            torch.nn.init.kaiming_normal_(m.weight)
+            m.weight.data.mul_(0.4)
+            torch.nn.init.normal_(m.bias, std=0.05)
+    return g.eval()
+
+
+@pytest.fixture(scope="session")
+def exported(tmp_path_factory: pytest.TempPathFactory):
+    """(checkpoint, ONNX model, generator) of a tiny width-8 model, exported once per session."""
+    import torch
+
+    from export.onnx_export import export_checkpoint
+
+    root = tmp_path_factory.mktemp("export")
+    generator = lively_generator(8)
+    checkpoint = root / "run.pth"
+    torch.save({"format": "deepgin-checkpoint", "generator": generator.state_dict(), "step": 42}, checkpoint)
+    result = export_checkpoint(checkpoint, root / "model.onnx")
+    assert result.verified and result.ngf == 8
+    return checkpoint, result.path, generator

@@ -13,35 +13,11 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from export.onnx_export import InpaintingGraph, export_checkpoint
+from export.onnx_export import InpaintingGraph
 from gincli.api import Inpainter
 from gincli.cli import main
 from gincli.engine import Engine, EngineError, ProviderUnavailable
-from train.generator import DeepGINGenerator
-
-
-def lively_generator(ngf: int, seed: int = 0) -> DeepGINGenerator:
-    """Kaiming init x 0.4 (the release uses x 0.1): outputs of order 1, like a trained
-    model's, so parity checks compare real signals."""
-    torch.manual_seed(seed)
-    g = DeepGINGenerator(ngf)
-    for m in g.modules():
-        if isinstance(m, torch.nn.Conv2d):
-            torch.nn.init.kaiming_normal_(m.weight)
-            m.weight.data.mul_(0.4)
-            torch.nn.init.normal_(m.bias, std=0.05)
-    return g.eval()
-
-
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, DeepGINGenerator]:
-    root = tmp_path_factory.mktemp("export")
-    generator = lively_generator(8)
-    checkpoint = root / "run.pth"
-    torch.save({"format": "deepgin-checkpoint", "generator": generator.state_dict(), "step": 42}, checkpoint)
-    result = export_checkpoint(checkpoint, root / "model.onnx")
-    assert result.verified and result.ngf == 8
-    return checkpoint, result.path, generator
+from tests.conftest import lively_generator
 
 
 def random_tiles(batch: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:

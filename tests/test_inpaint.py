@@ -1,0 +1,357 @@
+"""`gin inpaint` and the any-size API: masks, strategies, formats, resume, bad input, sharding."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from gincli.api import Inpainter
+from gincli.cli import main
+from gincli.image_io import read_image, write_image
+from gincli.inputs import Source, discover, in_shard
+from gincli.strategies import STRATEGIES
+from gincli.tiling import hole_boxes, tile_polyphase, untile_polyphase, window_starts
+from tests.conftest import smooth_image
+
+
+@pytest.fixture(scope="module")
+def inpainter(exported) -> Inpainter:
+    return Inpainter(exported[1], provider="cpu")
+
+
+def rect_mask(h: int, w: int, box: tuple[int, int, int, int]) -> np.ndarray:
+    mask = np.zeros((h, w), np.uint8)
+    top, left, bottom, right = box
+    mask[top:bottom, left:right] = 255
+    return mask
+
+
+def save(path: Path, rgb: np.ndarray) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_image(path, rgb)
+    return path
+
+
+def gin(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["inpaint", *args])
+    return result.exit_code, result.output
+
+
+# ---------------------------------------------------------------------------- tiling math
+def test_polyphase_split_and_merge_are_exact_inverses() -> None:
+    image = np.random.default_rng(0).random((512, 768, 3)).astype(np.float32)
+    tiles = tile_polyphase(image)
+    assert tiles.shape == (6, 256, 256, 3)
+    assert np.array_equal(tiles[1], image[0::2, 1::3])  # tile (a=0, b=1) takes every 2nd row, every 3rd column
+    assert np.array_equal(untile_polyphase(tiles, (2, 3)), image)
+    mask = (np.random.default_rng(1).random((256, 512)) > 0.5).astype(np.float32)
+    assert np.array_equal(untile_polyphase(tile_polyphase(mask), (1, 2)), mask)
+
+
+def test_windows_cover_every_pixel_with_overlap() -> None:
+    for length in (256, 300, 700, 1025):
+        starts = window_starts(length, 256, 64)
+        assert starts[0] == 0 and starts[-1] + 256 == max(length, 256)
+        assert all(b - a <= 192 for a, b in zip(starts, starts[1:], strict=False))
+
+
+def test_hole_boxes_merge_neighbours_and_keep_distant_holes_apart() -> None:
+    mask = np.zeros((400, 400), np.float32)
+    mask[10:20, 10:20] = 1
+    mask[30:40, 30:40] = 1  # within 2 x margin of the first
+    mask[300:310, 300:310] = 1
+    boxes = hole_boxes(mask, margin=16)
+    assert len(boxes) == 2
+    assert all(mask[b.top : b.bottom, b.left : b.right].sum() > 0 for b in boxes)
+
+
+# ------------------------------------------------------------------------- any-size API
+@pytest.mark.parametrize("strategy", [s for s in STRATEGIES])
+@pytest.mark.parametrize("size", [(37, 301), (700, 260), (256, 256)])
+def test_every_strategy_keeps_valid_pixels_and_fills_holes(
+    inpainter: Inpainter, strategy: str, size: tuple[int, int]
+) -> None:
+    h, w = size
+    image = smooth_image(np.random.default_rng(h), h, w)
+    mask = rect_mask(h, w, (h // 4, w // 5, h // 4 + max(3, h // 5), w // 5 + max(3, w // 6)))
+    out, used = inpainter.inpaint_with_info(image, mask, strategy)
+    assert out.shape == image.shape and out.dtype == image.dtype
+    assert np.array_equal(out[mask == 0], image[mask == 0])
+    assert not np.array_equal(out[mask > 0], image[mask > 0])
+    assert strategy == "auto" or used == strategy
+
+
+def test_ensemble_runs_five_views(exported) -> None:
+    calls: list[int] = []
+    ensembled = Inpainter(exported[1], provider="cpu", ensemble=True)
+    original = ensembled.engine.run
+    ensembled.engine.run = lambda images, masks: calls.append(len(images)) or original(images, masks)  # type: ignore[method-assign]
+    image = smooth_image(np.random.default_rng(0), 256, 256)
+    out = ensembled.inpaint(image, rect_mask(256, 256, (50, 50, 120, 120)), strategy="resize")
+    assert sum(calls) == 5 and out.shape == image.shape
+
+
+# ------------------------------------------------------------------------------ the CLI
+def test_mask_matching_for_each_naming_layout(exported, tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    for name in ("plain", "suffixed", "lama"):
+        save(tmp_path / "in" / f"{name}.png", smooth_image(rng, 64, 80))
+    save(tmp_path / "m" / "plain.png", rect_mask(64, 80, (5, 5, 20, 20)))
+    save(tmp_path / "m" / "suffixed_mask.png", rect_mask(64, 80, (5, 5, 20, 20)))
+    save(tmp_path / "m" / "lama_mask001.png", rect_mask(64, 80, (5, 5, 20, 20)))
+    save(tmp_path / "m" / "lama_mask002.png", rect_mask(64, 80, (30, 30, 50, 60)))
+    code, output = gin(
+        str(tmp_path / "in"), "--masks", str(tmp_path / "m"), "-o", str(tmp_path / "out"), "--model", str(exported[1])
+    )
+    assert code == 0, output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "lama_mask001.png",
+        "lama_mask002.png",
+        "plain.png",
+        "suffixed.png",
+    ]
+    first, second = read_image(tmp_path / "out" / "lama_mask001.png"), read_image(tmp_path / "out" / "lama_mask002.png")
+    assert not np.array_equal(first, second)  # each output used its own mask
+
+
+def test_single_mask_file_recursive_tree_mirrored_and_missing_masks(exported, tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    save(tmp_path / "in" / "a.jpg", smooth_image(rng, 40, 50))
+    save(tmp_path / "in" / "deep" / "b.png", smooth_image(rng, 40, 50))
+    save(tmp_path / "hole.png", rect_mask(40, 50, (10, 10, 20, 30)))
+    code, output = gin(
+        str(tmp_path / "in"),
+        "-r",
+        "--masks",
+        str(tmp_path / "hole.png"),
+        "-o",
+        str(tmp_path / "out"),
+        "--model",
+        str(exported[1]),
+    )
+    assert code == 0, output
+    assert (tmp_path / "out" / "a.jpg").is_file() and (tmp_path / "out" / "deep" / "b.png").is_file()
+    # a mask folder without a match: skipped with a warning, or a failure with --strict
+    (tmp_path / "empty").mkdir()
+    code, output = gin(
+        str(tmp_path / "in"),
+        "--masks",
+        str(tmp_path / "empty"),
+        "-o",
+        str(tmp_path / "o2"),
+        "--model",
+        str(exported[1]),
+    )
+    assert code == 0 and "skipping" in output and "a.jpg" in output
+    code, output = gin(
+        str(tmp_path / "in"),
+        "--masks",
+        str(tmp_path / "empty"),
+        "-o",
+        str(tmp_path / "o3"),
+        "--model",
+        str(exported[1]),
+        "--strict",
+    )
+    assert code == 1 and "failed" in output
+
+
+def test_formats_bit_depth_alpha_grey_and_exif_round_trip(exported, tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    base = smooth_image(rng, 60, 90)
+    inputs = tmp_path / "in"
+    save(inputs / "deep16.png", (base.astype(np.uint16) * 257))
+    save(inputs / "alpha.png", np.dstack([base, np.full(base.shape[:2], 77, np.uint8)]))
+    save(inputs / "grey.png", base[..., 1])
+    # a JPEG stored sideways with EXIF orientation 6 (rotate 90 clockwise to view)
+    Image.fromarray(np.ascontiguousarray(np.rot90(base, 1))).save(
+        inputs / "exif.jpg", exif=_exif_orientation(6), quality=95
+    )
+    mask = rect_mask(60, 90, (20, 30, 40, 60))
+    save(tmp_path / "hole.png", mask)
+    code, output = gin(
+        str(inputs), "--masks", str(tmp_path / "hole.png"), "-o", str(tmp_path / "out"), "--model", str(exported[1])
+    )
+    assert code == 0, output
+    out = {p.name: read_image(p) for p in (tmp_path / "out").iterdir()}
+    assert out["deep16.png"].dtype == np.uint16 and out["deep16.png"].shape == (60, 90, 3)
+    assert np.array_equal(out["deep16.png"][mask == 0], base.astype(np.uint16)[mask == 0] * 257)
+    assert out["alpha.png"].shape == (60, 90, 4) and (out["alpha.png"][..., 3] == 77).all()
+    assert out["grey.png"].ndim == 2 and np.array_equal(out["grey.png"][mask == 0], base[..., 1][mask == 0])
+    assert out["exif.jpg"].shape == (60, 90, 3)  # upright: the mask (90 wide) applied without a resize warning
+    assert "resized" not in output
+
+
+def _exif_orientation(value: int) -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = value
+    return exif.tobytes()
+
+
+def test_skip_existing_resume_and_overwrite(exported, tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    for name in ("a", "b"):
+        save(tmp_path / "in" / f"{name}.png", smooth_image(rng, 50, 50))
+    save(tmp_path / "hole.png", rect_mask(50, 50, (10, 10, 30, 30)))
+    args = [
+        str(tmp_path / "in"),
+        "--masks",
+        str(tmp_path / "hole.png"),
+        "-o",
+        str(tmp_path / "out"),
+        "--model",
+        str(exported[1]),
+    ]
+    assert gin(*args)[0] == 0
+    sentinel = b"not touched"
+    (tmp_path / "out" / "a.png").write_bytes(sentinel)
+    (tmp_path / "out" / "b.png").unlink()  # as if interrupted before b
+    code, output = gin(*args)
+    assert code == 0 and "done 1" in output and "skipped 1" in output
+    assert (tmp_path / "out" / "a.png").read_bytes() == sentinel
+    assert gin(*args, "--overwrite")[0] == 0
+    assert (tmp_path / "out" / "a.png").read_bytes() != sentinel
+
+
+def test_output_equal_to_input_is_refused(exported, tmp_path: Path) -> None:
+    save(tmp_path / "a.png", smooth_image(np.random.default_rng(0), 40, 40))
+    save(tmp_path / "m" / "a.png", rect_mask(40, 40, (5, 5, 10, 10)))
+    before = (tmp_path / "a.png").read_bytes()
+    code, output = gin(
+        str(tmp_path / "a.png"), "--masks", str(tmp_path / "m"), "-o", str(tmp_path), "--model", str(exported[1])
+    )
+    assert code == 2 and "would overwrite its input" in output
+    assert (tmp_path / "a.png").read_bytes() == before
+
+
+def test_a_failed_write_leaves_no_final_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import gincli.image_io as io
+
+    def crash(src: str, dst: str) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(io.os, "replace", crash)
+    with pytest.raises(OSError):
+        write_image(tmp_path / "x.png", np.zeros((8, 8, 3), np.uint8))
+    assert list(tmp_path.iterdir()) == []
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 16)) + chunk(b"IEND", b"")
+    )
+
+
+def test_bad_inputs_are_named_and_the_run_goes_on(exported, tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    save(inputs / "good.png", smooth_image(np.random.default_rng(4), 40, 40))
+    ok_png = (inputs / "good.png").read_bytes()
+    (inputs / "zero.png").write_bytes(b"")
+    (inputs / "truncated.png").write_bytes(ok_png[: len(ok_png) // 3])
+    (inputs / "text.jpg").write_text("this is not a picture")
+    (inputs / "huge.png").write_bytes(_png_header_only(200_000, 200_000))
+    masks = tmp_path / "m"
+    for name in ("good", "zero", "truncated", "text", "huge"):
+        save(masks / f"{name}.png", rect_mask(40, 40, (5, 5, 15, 15)))
+    (masks / "good.png").write_bytes(b"garbage")  # the good image's mask is unreadable
+    save(inputs / "fine.png", smooth_image(np.random.default_rng(5), 40, 40))
+    save(masks / "fine.png", rect_mask(40, 40, (5, 5, 15, 15)))
+    code, output = gin(str(inputs), "--masks", str(masks), "-o", str(tmp_path / "out"), "--model", str(exported[1]))
+    assert code == 1 and "Traceback" not in output
+    assert "done 1" in output and "failed 5" in output
+    for name, reason in [("zero.png", "empty file"), ("truncated.png", ""), ("text.jpg", "not a decodable image"),
+                         ("huge.png", ""), ("good.png", "mask")]:  # fmt: skip
+        line = next((x for x in output.splitlines() if x.startswith("  failed") and name in x), None)
+        assert line is not None and reason in line, output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["fine.png"]
+    assert (
+        gin(str(inputs), "--masks", str(masks), "-o", str(tmp_path / "o2"), "--model", str(exported[1]), "--fail-fast")[
+            0
+        ]
+        == 1
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nowhere/"], "no such file or folder"),
+        (["IN", "--auto-mask", "rect", "--masks", "M"], "exactly one mask source"),
+        (["IN", "--shard", "4/3"], "--shard"),
+        (["IN", "--model", "missing.onnx"], "no such model file"),
+        (["IN", "--provider", "cuda"], "provider cuda cannot run here"),
+    ],
+)
+def test_usage_errors_exit_2_with_a_message(exported, tmp_path: Path, args: list[str], message: str) -> None:
+    save(tmp_path / "IN" / "a.png", smooth_image(np.random.default_rng(0), 30, 30))
+    (tmp_path / "M").mkdir()
+    args = [str(tmp_path / a) if a in ("IN", "M", "nowhere/", "missing.onnx") else a for a in args]
+    extra = [] if "--model" in args else ["--model", str(exported[1])]
+    extra += [] if any(a in args for a in ("--auto-mask", "--masks")) else ["--auto-mask", "rect"]
+    code, output = gin(*args, *extra, "-o", str(tmp_path / "out"))
+    assert code == 2 and message in output and "Traceback" not in output
+
+
+def test_auto_masks_are_reproducible_and_written_beside_outputs(exported, tmp_path: Path) -> None:
+    save(tmp_path / "in" / "a.png", smooth_image(np.random.default_rng(6), 100, 120))
+    for run in ("r1", "r2"):
+        code, output = gin(
+            str(tmp_path / "in"),
+            "--auto-mask",
+            "freeform",
+            "--seed",
+            "7",
+            "-o",
+            str(tmp_path / run),
+            "--model",
+            str(exported[1]),
+            "--concat",
+        )
+        assert code == 0, output
+    names = sorted(p.name for p in (tmp_path / "r1").iterdir())
+    assert names == ["a.png", "a_automask.png", "a_concat.png", "a_masked.png"]
+    for name in names:
+        assert (tmp_path / "r1" / name).read_bytes() == (tmp_path / "r2" / name).read_bytes()
+
+
+def test_mask_of_another_size_is_resized_with_a_warning(exported, tmp_path: Path) -> None:
+    save(tmp_path / "a.png", smooth_image(np.random.default_rng(0), 64, 64))
+    save(tmp_path / "m.png", rect_mask(32, 32, (4, 4, 12, 12)))
+    code, output = gin(
+        str(tmp_path / "a.png"),
+        "--masks",
+        str(tmp_path / "m.png"),
+        "-o",
+        str(tmp_path / "out"),
+        "--model",
+        str(exported[1]),
+    )
+    assert code == 0 and "resized (nearest neighbour)" in output
+
+
+def test_shards_partition_the_inputs_exactly(tmp_path: Path) -> None:
+    for i in range(40):
+        (tmp_path / f"img{i:02d}.png").write_bytes(b"x")
+    sources = discover([str(tmp_path)], recursive=False)
+    shards = [{s.rel for s in sources if in_shard(s, (k, 4))} for k in range(1, 5)]
+    assert set().union(*shards) == {s.rel for s in sources}
+    assert sum(len(s) for s in shards) == len(sources)
+    assert all(shards)  # 40 files over 4 shards: none empty
+    assert in_shard(Source(tmp_path / "a.png", sources[0].rel), None)
+
+
+def test_glob_patterns_select_files(tmp_path: Path) -> None:
+    for name in ("a.png", "b.png", "c.jpg"):
+        cv2.imwrite(str(tmp_path / name), np.zeros((4, 4, 3), np.uint8))
+    assert [s.rel.name for s in discover([str(tmp_path / "*.png")], recursive=False)] == ["a.png", "b.png"]
