@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import struct
 import zlib
 from pathlib import Path
@@ -59,7 +60,7 @@ def test_windows_cover_every_pixel_with_overlap() -> None:
     for length in (256, 300, 700, 1025):
         starts = window_starts(length, 256, 64)
         assert starts[0] == 0 and starts[-1] + 256 == max(length, 256)
-        assert all(b - a <= 192 for a, b in zip(starts, starts[1:], strict=False))
+        assert all(b - a <= 192 for a, b in itertools.pairwise(starts))
 
 
 def test_hole_boxes_merge_neighbours_and_keep_distant_holes_apart() -> None:
