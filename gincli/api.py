@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from gincli.engine import Engine, EngineError
-from gincli.imagemath import from_unit_float, to_binary_mask, to_unit_float
+from gincli.imagemath import from_unit_float, to_binary_mask
 from gincli.strategies import TileFn, inpaint_any_size, self_ensemble
 
 DEFAULT_MODEL = Path(__file__).parent / "models" / "deepgin_default.onnx"
@@ -92,11 +92,10 @@ class Inpainter:
                 f"mask is {hole.shape[1]} x {hole.shape[0]} but the image is {rgb.shape[1]} x {rgb.shape[0]}"
             )
         run: TileFn = self_ensemble(self.run_tiles) if self.ensemble else self.run_tiles
-        filled, used = inpaint_any_size(to_unit_float(rgb), hole, run, strategy or self.strategy)
-        if image.ndim == 2:  # grey in, grey out
-            filled = filled @ LUMA
-            rgb = image
-        result = from_unit_float(filled, image.dtype)
-        keep = hole == 0
-        result[keep] = rgb[keep]  # bit-exact outside the hole, whatever the float round trip did
+        filled, used = inpaint_any_size(rgb, hole, run, strategy or self.strategy)
+        # composite in the input's own dtype: outside the hole the pixels are copied, bit for bit
+        inside = np.nonzero(hole)
+        values = filled[inside]
+        result = image[..., :3].copy() if image.ndim == 3 else image.copy()
+        result[inside] = from_unit_float(values @ LUMA if image.ndim == 2 else values, image.dtype)  # grey in, grey out
         return result if alpha is None else np.dstack([result, alpha]), used

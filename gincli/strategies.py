@@ -1,9 +1,11 @@
 """Inpainting an image of any size with a network that sees 256 x 256 tiles.
 
-Each strategy takes an H x W x 3 float32 image in [0, 1], an H x W mask (1 = hole)
-and a ``TileFn`` that inpaints a batch of tiles, and returns the completed image.
-No I/O here; the final composite (valid pixels taken bit-exactly from the source
-file) is the caller's, in the file's own dtype.
+Each strategy takes an H x W x 3 image (uint8, uint16, or float in [0, 1]), an H x W
+mask (1 = hole) and a ``TileFn`` that inpaints a batch of tiles, and returns the fill:
+an H x W x 3 float32 array whose values inside the hole are the network's; outside
+the hole they are unspecified (zero where nothing was computed, which costs no memory
+for `crop` on a huge image). The composite (valid pixels taken bit-exactly from the
+source) is the caller's, in the file's own dtype. No I/O here.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from gincli.imagemath import to_unit_float
 from gincli.tiling import (
     TILE,
     Box,
@@ -39,24 +42,19 @@ def _binary(mask: np.ndarray) -> np.ndarray:
     return (mask >= 0.5).astype(np.float32)
 
 
-def _paste_holes(base: np.ndarray, filled: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    hole = mask[..., None] > 0
-    return np.where(hole, filled, base).astype(np.float32)
-
-
 def inpaint_polyphase(image: np.ndarray, mask: np.ndarray, run: TileFn) -> np.ndarray:
     """The authors' test-time procedure: resize to multiples of 256, split by pixel
     sub-sampling, inpaint every tile, reassemble, resize back, blur lightly, composite."""
     h, w = mask.shape
     sh, sw = polyphase_grid(h, w)
-    big_image = resize_to(image, sh * TILE, sw * TILE)
+    big_image = resize_to(to_unit_float(image), sh * TILE, sw * TILE)
     big_mask = _binary(cv2.resize(mask, (sw * TILE, sh * TILE), interpolation=cv2.INTER_NEAREST))
     tiles = run(tile_polyphase(big_image), tile_polyphase(big_mask))
     merged = resize_to(untile_polyphase(tiles, (sh, sw)), h, w)
     if sh * sw > 1:  # the light blur hides the sub-sampling pattern (half size and back, bicubic)
         half = cv2.resize(merged, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_CUBIC)
         merged = cv2.resize(half, (w, h), interpolation=cv2.INTER_CUBIC)
-    return _paste_holes(image, np.clip(merged, 0, 1), mask)
+    return np.clip(merged, 0, 1)
 
 
 def _pad_to_tile(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -74,7 +72,7 @@ def inpaint_sliding(image: np.ndarray, mask: np.ndarray, run: TileFn, overlap: i
     """Overlapping 256 x 256 windows at full resolution, blended with feathered weights.
     Windows without a hole pixel are not run."""
     h, w = mask.shape
-    padded, padded_mask = _pad_to_tile(image, _binary(mask))
+    padded, padded_mask = _pad_to_tile(to_unit_float(image), _binary(mask))
     ph, pw = padded_mask.shape
     starts = [(t, left) for t in window_starts(ph, TILE, overlap) for left in window_starts(pw, TILE, overlap)]
     starts = [(t, left) for t, left in starts if padded_mask[t : t + TILE, left : left + TILE].any()]
@@ -89,8 +87,7 @@ def inpaint_sliding(image: np.ndarray, mask: np.ndarray, run: TileFn, overlap: i
         for (t, left), tile in zip(starts, tiles, strict=True):
             accum[t : t + TILE, left : left + TILE] += tile * feather
             weight[t : t + TILE, left : left + TILE] += feather
-    filled = accum / np.maximum(weight, 1e-8)
-    return _paste_holes(image, filled[:h, :w], mask)
+    return (accum / np.maximum(weight, 1e-8))[:h, :w]
 
 
 @dataclass(frozen=True)
@@ -113,27 +110,22 @@ def inpaint_crop(image: np.ndarray, mask: np.ndarray, run: TileFn, plan: CropPla
     """Inpaint only a window around each hole (with context), at full resolution when it
     fits in a tile, downscaled to fit otherwise, and paste the holes back."""
     plan = plan or plan_crop(mask)
+    out = np.zeros((*mask.shape, 3), np.float32)  # untouched pages cost no memory
     if not plan.windows:
-        return image.copy()
-    binary = _binary(mask)
+        return out
     crops, crop_masks = [], []
     for box in plan.windows:
-        sub, sub_mask = _pad_to_tile(
-            image[box.top : box.bottom, box.left : box.right], binary[box.top : box.bottom, box.left : box.right]
-        )
+        region = (slice(box.top, box.bottom), slice(box.left, box.right))
+        sub, sub_mask = _pad_to_tile(to_unit_float(image[region]), _binary(mask[region]))
         crops.append(fit_to_tile(sub))
         # nearest-neighbour shrink can drop one-pixel holes: keep every hole visible by max-pooling
         crop_masks.append(_shrink_mask(sub_mask))
     tiles = run(np.stack(crops), np.stack(crop_masks))
-    out = image.copy()
     for box, tile in zip(plan.windows, tiles, strict=True):
-        bh, bw = box.height, box.width
-        side_h, side_w = max(bh, TILE), max(bw, TILE)
-        restored = resize_to(tile, side_h, side_w)[:bh, :bw]
-        region = out[box.top : box.bottom, box.left : box.right]
-        out[box.top : box.bottom, box.left : box.right] = _paste_holes(
-            region, restored, binary[box.top : box.bottom, box.left : box.right]
-        )
+        restored = resize_to(tile, max(box.height, TILE), max(box.width, TILE))[: box.height, : box.width]
+        region = (slice(box.top, box.bottom), slice(box.left, box.right))
+        # windows may share context, never holes: write the holes only
+        out[region] = np.where(mask[region][..., None] > 0, restored, out[region])
     return out
 
 
@@ -148,8 +140,8 @@ def _shrink_mask(mask: np.ndarray) -> np.ndarray:
 def inpaint_resize(image: np.ndarray, mask: np.ndarray, run: TileFn) -> np.ndarray:
     """The whole image to one 256 x 256 tile and back: fast, soft at large sizes."""
     h, w = mask.shape
-    tile = run(fit_to_tile(image)[None], _shrink_mask(_binary(mask))[None])[0]
-    return _paste_holes(image, np.clip(resize_to(tile, h, w), 0, 1), mask)
+    tile = run(fit_to_tile(to_unit_float(image))[None], _shrink_mask(_binary(mask))[None])[0]
+    return np.clip(resize_to(tile, h, w), 0, 1)
 
 
 def choose_strategy(height: int, width: int, mask: np.ndarray) -> tuple[str, CropPlan | None]:
@@ -167,7 +159,7 @@ def choose_strategy(height: int, width: int, mask: np.ndarray) -> tuple[str, Cro
 def inpaint_any_size(
     image: np.ndarray, mask: np.ndarray, run: TileFn, strategy: str = "auto"
 ) -> tuple[np.ndarray, str]:
-    """Dispatch to a strategy; returns the completed image and the strategy that ran."""
+    """Dispatch to a strategy; returns the fill and the strategy that ran."""
     h, w = mask.shape
     plan = None
     if strategy == "auto":
