@@ -45,10 +45,12 @@ class InpaintingGraph(nn.Module):
         self.half = half
 
     def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        mask = (mask >= 0.5).to(image.dtype)
+        hole = mask >= 0.5
         dtype = torch.float16 if self.half else image.dtype
-        filled = self.generator(image.to(dtype), mask.to(dtype)).reconstructed.to(image.dtype)
-        return filled.clamp(0.0, 1.0) * mask + image * (1.0 - mask)
+        binary = hole.to(dtype)
+        filled = self.generator(image.to(dtype), binary).reconstructed.to(image.dtype)
+        # a select, not arithmetic: valid pixels are the input's bits, whatever precision ran inside
+        return torch.where(hole, filled.clamp(0.0, 1.0), image)
 
 
 @dataclass

@@ -3,8 +3,8 @@
 Calibrated on real images (centre crops at 256 x 256 with seeded masks of every
 family), QDQ format, per-channel int8 weights and uint8 activations. Kept in fp32,
 where int8 costs more than it saves or hurts accuracy most: the attention
-MatMul/Softmax and the convolutions with 1 or 3 output channels (the image and
-alpha heads). See shared/design/cpu-inference-notes.md for the measurements behind this.
+MatMul/Softmax, the convolutions with 1 or 3 output channels (the image and
+alpha heads) and the final composite, so valid pixels pass through exactly. See shared/design/cpu-inference-notes.md for the measurements behind this.
 """
 
 from __future__ import annotations
@@ -53,16 +53,42 @@ class _Reader(CalibrationDataReader):
         return next(self._batches, None)
 
 
+def _inside_generator(node: onnx.NodeProto) -> bool:
+    """The exporter records each node's module path; the wrapper's own ops (mask binarisation,
+    clamp, final composite) sit outside the generator."""
+    namespace = next((p.value for p in node.metadata_props if p.key == "namespace"), "")
+    return "/generator:" in namespace
+
+
 def fp32_node_names(model: onnx.ModelProto) -> list[str]:
-    """Attention (MatMul, Softmax) and the narrow output convolutions stay in fp32."""
+    """Kept in fp32: attention (MatMul, Softmax), the narrow output convolutions, and the
+    wrapper's composite, so pixels outside the hole pass through unchanged."""
     weights = {init.name: init.dims for init in model.graph.initializer}
     keep = []
     for node in model.graph.node:
-        if node.op_type in ("MatMul", "Softmax"):
+        if node.op_type in ("MatMul", "Softmax") or not _inside_generator(node):
             keep.append(node.name)
         elif node.op_type == "Conv" and len(node.input) > 1 and weights.get(node.input[1], [99])[0] <= 3:
             keep.append(node.name)
     return keep
+
+
+def bypass_input_quantization(model: onnx.ModelProto) -> None:
+    """The quantiser feeds every consumer of a graph input through its Q/DQ pair, the
+    wrapper's final select too; point the wrapper's nodes back at the float input so
+    pixels outside the hole are the caller's, bit for bit."""
+    graph_inputs = {i.name for i in model.graph.input}
+    quantized_from = {n.output[0]: n.input[0] for n in model.graph.node if n.op_type == "QuantizeLinear"}
+    dequantized_input = {
+        n.output[0]: quantized_from[n.input[0]]
+        for n in model.graph.node
+        if n.op_type == "DequantizeLinear" and quantized_from.get(n.input[0]) in graph_inputs
+    }
+    for node in model.graph.node:
+        if not _inside_generator(node):
+            for i, name in enumerate(node.input):
+                if name in dequantized_input:
+                    node.input[i] = dequantized_input[name]
 
 
 def quantize_model(fp32_model: str | Path, output: str | Path, calibration: str | Path, samples: int = 32) -> Path:
@@ -85,6 +111,7 @@ def quantize_model(fp32_model: str | Path, output: str | Path, calibration: str 
                 nodes_to_exclude=fp32_node_names(model),
             )
             quantized = onnx.load(str(partial))
+            bypass_input_quantization(quantized)
             props = {p.key: p.value for p in onnx.load(str(fp32_model), load_external_data=False).metadata_props}
             props["gin.precision"] = "int8"
             del quantized.metadata_props[:]

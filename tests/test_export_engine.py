@@ -136,3 +136,34 @@ def test_inference_never_imports_torch(exported) -> None:
     )
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr
+
+
+def test_fp16_graph_keeps_float32_io_and_is_close(exported, tmp_path: Path) -> None:
+    checkpoint, _, generator = exported
+    result = CliRunner().invoke(main, ["export", str(checkpoint), "--fp16", "-o", str(tmp_path / "half.onnx")])
+    assert result.exit_code == 0, result.output
+    engine = Engine(tmp_path / "half.onnx", provider="cpu")
+    assert engine.info.precision == "fp16"
+    assert [i.type for i in engine.session.get_inputs()] == ["tensor(float)", "tensor(float)"]
+    images, masks = random_tiles(2)
+    with torch.no_grad():
+        want = InpaintingGraph(generator)(torch.from_numpy(images), torch.from_numpy(masks)).numpy()
+    assert np.abs(engine.run(images, masks) - want).max() <= 1e-2
+
+
+def test_int8_export_needs_calibration_and_runs(exported, image_folder: Path, tmp_path: Path) -> None:
+    checkpoint = exported[0]
+    missing = CliRunner().invoke(main, ["export", str(checkpoint), "--int8"])
+    assert missing.exit_code == 2 and "--calibration" in missing.output
+    out = tmp_path / "q.onnx"
+    result = CliRunner().invoke(main, ["export", str(checkpoint), "--int8", "--calibration", str(image_folder),
+                                       "--calibration-samples", "4", "-o", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "PSNR against the fp32 graph" in result.output
+    engine = Engine(out, provider="cpu")
+    assert engine.info.precision == "int8" and engine.info.ngf == 8
+    model = onnx.load(str(out))
+    assert any(n.op_type == "QuantizeLinear" for n in model.graph.node)
+    images, masks = random_tiles(1)
+    got = engine.run(images, masks)
+    assert np.array_equal(got * (1 - masks), images * (1 - masks))
