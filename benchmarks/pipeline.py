@@ -131,6 +131,7 @@ def main() -> None:
     parser.add_argument("--ngf", type=int, default=32, help="width of the random model when no --model is given")
     parser.add_argument("--count", type=int, default=50)
     parser.add_argument("--batch-size", type=int, default=4)
+    parser.add_argument("--parts", default="folders,large,tiling", help="which measurements to run (comma-separated)")
     parser.add_argument(
         "--large", nargs=4, help=argparse.SUPPRESS
     )  # internal: MODEL STRATEGY IMAGE MASK, child process
@@ -145,22 +146,22 @@ def main() -> None:
         print(
             f"{'folder':<22} {'images/s':>9} {'tiles':>6} {'pipeline tiles/s':>17} {'engine tiles/s':>15} {'ratio':>6}  strategies"
         )
-        for h, w in ((512, 512), (1080, 1920)):
+        parts = set(args.parts.split(","))
+        for h, w in ((512, 512), (1080, 1920)) if "folders" in parts else ():
             r = pipeline_vs_engine(model, root, args.count, h, w, args.batch_size)
             ratio = r["pipeline_tiles_per_s"] / r["engine_tiles_per_s"]
             print(f"{args.count} x {w}x{h:<11} {r['images_per_s']:>9.2f} {r['tiles']:>6} {r['pipeline_tiles_per_s']:>17.2f} "
                   f"{r['engine_tiles_per_s']:>15.2f} {ratio:>6.0%}  {r['strategies']}", flush=True)  # fmt: skip
-        print(f"\n{'4000x3000, holes':<22} {'seconds':>9} {'peak RSS MB':>12}")
-        for strategy in ("crop", "polyphase", "sliding"):
-            out = subprocess.run(
-                [sys.executable, __file__, "--large", str(model), strategy], capture_output=True, text=True, check=True
-            )
-            r = json.loads(out.stdout.splitlines()[-1])
-            print(
-                f"{strategy + ' (' + format(r['hole_percent'], '.2f') + '% holes)':<22} {r['seconds']:>9.2f} {r['peak_rss_mb']:>12.0f}",
-                flush=True,
-            )
-        print(f"\npolyphase split + merge of a 1024 x 1024 image: {tiling_ms():.1f} ms (median of 20)")
+        if "large" in parts:
+            image_path, mask_path, share = make_large(root)
+            print(f"\n4000 x 3000 JPEG, holes {share:.2f}% of the area")
+            print(f"{'strategy':<12} {'seconds':>9} {'peak RSS MB':>12}")
+            for strategy in ("crop", "polyphase", "sliding"):
+                cmd = [sys.executable, __file__, "--large", str(model), strategy, str(image_path), str(mask_path)]
+                r = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.splitlines()[-1])
+                print(f"{strategy:<12} {r['seconds']:>9.2f} {r['peak_rss_mb']:>12.0f}", flush=True)
+        if "tiling" in parts:
+            print(f"\npolyphase split + merge of a 1024 x 1024 image: {tiling_ms():.1f} ms (median of 20)")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import click
 
 from export.command import export_command
 from gincli import __version__
+from gincli.eval_command import eval_command
 from gincli.inpaint_command import inpaint_command
 from train.command import train_command
 
@@ -30,3 +31,4 @@ def main() -> None:
 main.add_command(inpaint_command)
 main.add_command(train_command)
 main.add_command(export_command)
+main.add_command(eval_command)

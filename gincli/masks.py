@@ -89,3 +89,19 @@ def generate_mask(family: str, height: int, width: int, rng: np.random.Generator
             f"unknown mask family {family!r}; choose one of {', '.join([*MASK_FAMILIES, 'mixed'])}"
         ) from None
     return fn(height, width, rng)
+
+
+def scratch_mask(height: int, width: int, rng: np.random.Generator) -> np.ndarray:
+    """Film-scratch-like holes for evaluation: 3-8 thin (1-5 px), long, near-vertical lines
+    with a slight drift. Not a training family: it measures the thin-line case."""
+    canvas = np.zeros((height, width), np.uint8)
+    for _ in range(int(rng.integers(3, 9))):
+        length = int(rng.uniform(0.3, 1.0) * height)
+        top = int(rng.integers(0, height - length + 1))
+        x0 = float(rng.uniform(0, width))
+        drift = float(rng.uniform(-0.05, 0.05)) * length
+        cv2.line(canvas, (round(x0), top), (round(x0 + drift), top + length - 1), 1, int(rng.integers(1, 6)))
+    return canvas.astype(np.float32)
+
+
+EVAL_FAMILIES: dict[str, MaskFn] = {**MASK_FAMILIES, "scratches": scratch_mask}

@@ -1,0 +1,109 @@
+"""``gin eval``: a thin Click layer over :mod:`gincli.evaluate`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from gincli.engine import EngineError
+from gincli.image_io import write_rgb
+from gincli.masks import EVAL_FAMILIES
+
+
+def _names(value: str, allowed: list[str], option: str) -> list[str]:
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    unknown = [n for n in names if n not in allowed]
+    if unknown:
+        raise click.BadParameter(f"unknown {', '.join(unknown)}; choose from {', '.join(allowed)}", param_hint=option)
+    return names
+
+
+@click.command(
+    "eval",
+    epilog="""\b
+Examples:
+  gin eval data/holdout --model runs/x/latest.onnx
+  gin eval photos/ --model a.onnx --model b.onnx --masks rect,freeform,ca,scratches --out report/""",
+)
+@click.argument("data", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--model",
+    "models",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="ONNX model; repeat to compare [default: the bundled model].",
+)
+@click.option(
+    "--masks",
+    "families",
+    default="rect,freeform,ca",
+    show_default=True,
+    help=f"Mask families: {', '.join(sorted(EVAL_FAMILIES))}.",
+)
+@click.option("--seed", default=0, show_default=True, help="Masks are seeded by this and each image's index.")
+@click.option("--size", default=256, show_default=True, help="Centre crops resized to SIZE x SIZE.")
+@click.option("--full", is_flag=True, help="Whole images instead of centre crops (tiled by the auto strategy).")
+@click.option(
+    "--baseline", default="telea,ns", show_default=True, help="OpenCV methods to compare: telea, ns (empty for none)."
+)
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="Write results.md, results.json and grid.png here."
+)
+@click.option(
+    "--lpips-weights",
+    type=click.Path(exists=True, dir_okay=False),
+    help="LPIPS weights (not supported yet: reported as skipped).",
+)
+@click.option(
+    "--inception-weights",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Inception weights for FID (not supported yet: reported as skipped).",
+)
+@click.option("--provider", default="auto", show_default=True, help="ONNX Runtime provider for the models.")
+def eval_command(data: Path, models: tuple[Path, ...], families: str, seed: int, size: int, full: bool, baseline: str,
+                 out: Path | None, lpips_weights: str | None, inception_weights: str | None, provider: str) -> None:  # fmt: skip
+    """Measure inpainting quality (PSNR, SSIM, L1) on a folder of real photos.
+
+    Every method sees the same images and the same seeded masks; metrics are
+    computed on the completed image (valid pixels from the original). LPIPS and
+    FID need pretrained networks that cannot be downloaded here: they are
+    skipped, and never computed from random weights.
+    """
+    from gincli.api import Inpainter
+    from gincli.evaluate import BASELINES, evaluate, load_images, opencv_baseline
+
+    family_names = _names(families, sorted(EVAL_FAMILIES), "--masks")
+    baselines = _names(baseline, list(BASELINES), "--baseline") if baseline else []
+    methods = {}
+    try:
+        for model in models or (None,):
+            inpainter = Inpainter(model, provider=provider)
+            label = model.stem if model else "gin (bundled)"
+            methods[label] = inpainter.inpaint
+    except EngineError as exc:
+        raise click.UsageError(str(exc)) from exc
+    methods |= {name: opencv_baseline(BASELINES[name]) for name in baselines}
+    images = load_images(data, size, full)
+    result = evaluate(images, methods, family_names, seed)
+    click.echo(result.markdown())
+    for name, given in (("LPIPS", lpips_weights), ("FID", inception_weights)):
+        reason = "weights given but this version cannot compute it yet" if given else "no pretrained weights given"
+        click.echo(f"{name}: skipped ({reason})", err=True)
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "results.md").write_text(result.markdown() + "\n")
+        meta = {
+            "data": str(data),
+            "images": len(images),
+            "seed": seed,
+            "size": None if full else size,
+            "scores": result.scores,
+        }
+        (out / "results.json").write_text(json.dumps(meta, indent=2) + "\n")
+        if result.grid is not None:
+            write_rgb(out / "grid.png", result.grid)
+        click.echo(
+            f"wrote {out}/results.md, results.json" + (", grid.png" if result.grid is not None else ""), err=True
+        )

@@ -1,0 +1,66 @@
+"""Metrics against hand-computed values and an independent implementation; `gin eval` end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+from gincli.cli import main
+from gincli.evaluate import eval_mask
+from gincli.masks import scratch_mask
+from gincli.metrics import mean_l1_percent, psnr, ssim
+from tests.conftest import smooth_image
+
+
+def test_identical_images() -> None:
+    a = np.random.default_rng(0).random((32, 32, 3))
+    assert psnr(a, a) == float("inf") and ssim(a, a) == pytest.approx(1.0) and mean_l1_percent(a, a) == 0.0
+
+
+def test_constant_offset() -> None:
+    a = np.full((20, 20, 3), 0.5)
+    b = a + 0.1
+    assert psnr(a, b) == pytest.approx(20.0)  # mse 0.01 -> 10 log10(1 / 0.01)
+    assert mean_l1_percent(a, b) == pytest.approx(10.0)
+
+
+def test_known_noise_level() -> None:
+    rng = np.random.default_rng(1)
+    a = np.full((256, 256), 0.5)
+    b = a + rng.choice([-0.05, 0.05], size=a.shape)  # |noise| = 0.05 everywhere: mse 0.0025
+    assert psnr(a, b) == pytest.approx(10 * np.log10(1 / 0.0025))
+
+
+def test_psnr_and_ssim_agree_with_scikit_image() -> None:
+    rng = np.random.default_rng(2)
+    a = smooth_image(rng, 64, 80).astype(np.float64) / 255
+    b = np.clip(a + rng.normal(0, 0.05, a.shape), 0, 1)
+    assert psnr(a, b) == pytest.approx(peak_signal_noise_ratio(a, b, data_range=1.0), rel=1e-9)
+    reference = structural_similarity(a, b, channel_axis=2, data_range=1.0, gaussian_weights=True, sigma=1.5,
+                                      use_sample_covariance=False)  # fmt: skip
+    assert ssim(a, b) == pytest.approx(reference, abs=2e-3)
+
+
+def test_eval_masks_are_seeded_and_scratches_are_thin() -> None:
+    assert np.array_equal(eval_mask("rect", 3, (64, 64), 5), eval_mask("rect", 3, (64, 64), 5))
+    assert not np.array_equal(eval_mask("rect", 3, (64, 64), 5), eval_mask("rect", 4, (64, 64), 5))
+    mask = scratch_mask(256, 256, np.random.default_rng(0))
+    assert 0 < mask.mean() < 0.2  # a few thin lines
+    assert mask.sum(axis=1).max() <= 8 * 6  # at most 8 lines of at most 5 (+1 antialias) px per row
+
+
+def test_gin_eval_end_to_end(exported, image_folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    result = CliRunner().invoke(main, ["eval", str(image_folder), "--model", str(exported[1]), "--size", "64",
+                                       "--masks", "rect,scratches", "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    scores = json.loads((out / "results.json").read_text())["scores"]
+    assert set(scores) == {"rect", "scratches"} and set(scores["rect"]) == {"model", "telea", "ns"}
+    assert all(s["n"] == 6 and 0 < s["ssim"] <= 1 and s["psnr"] > 5 for f in scores.values() for s in f.values())
+    assert (out / "grid.png").is_file() and "| rect | telea |" in (out / "results.md").read_text()
+    assert "LPIPS: skipped" in result.output
