@@ -8,6 +8,7 @@ restored = inpainter.inpaint(photo, mask)    # uint8/uint16/float, grey/RGB/RGBA
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +64,7 @@ class Inpainter:
     ) -> None:
         self.engine = Engine(resolve_model(model), provider=provider, threads=threads)
         self.strategy, self.ensemble, self.batch_size = strategy, ensemble, max(1, batch_size)
+        self.on_tiles: Callable[[int], None] | None = None  # called with each batch's tile count (progress bars)
         self._lock = threading.Lock()
 
     def run_tiles(self, tiles: np.ndarray, masks: np.ndarray) -> np.ndarray:
@@ -74,6 +76,8 @@ class Inpainter:
             with self._lock:
                 result = self.engine.run(images, holes)
             out.append(result.transpose(0, 2, 3, 1))
+            if self.on_tiles is not None:
+                self.on_tiles(len(result))
         return np.concatenate(out) if out else np.zeros((0, *tiles.shape[1:]), np.float32)
 
     def inpaint(self, image: np.ndarray, mask: np.ndarray, strategy: str | None = None) -> np.ndarray:

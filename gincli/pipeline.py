@@ -195,6 +195,8 @@ def run_batch(
         raise UsageProblem(f"--masks {opts.masks}: no such file or folder")
     jobs, summary = plan_jobs(inputs, opts, warn)
     bar = tqdm(total=len(jobs), unit="image", disable=not progress, dynamic_ncols=True)
+    tiles_bar = tqdm(unit="tile", disable=not progress or len(jobs) != 1, dynamic_ncols=True, position=1, leave=False)
+    inpainter.on_tiles = tiles_bar.update if not tiles_bar.disable else None  # one huge image: show its tiles
     with ThreadPoolExecutor(max_workers=max(1, opts.workers)) as executor:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. numpy on degenerate images; failures are reported per file
@@ -217,4 +219,6 @@ def run_batch(
                 if verbose:
                     warn(f"gin: {job.source.path} -> {job.output} ({strategy})")
     bar.close()
+    tiles_bar.close()
+    inpainter.on_tiles = None
     return summary
