@@ -45,6 +45,11 @@ def gin(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def gin_masks(exported, inputs: str, masks: str, out: str, *extra: str) -> tuple[int, str]:
+    """`gin inpaint INPUTS --masks MASKS -o OUT --model <tiny model> EXTRA...`."""
+    return gin(inputs, "--masks", masks, "-o", out, "--model", str(exported[1]), *extra)
+
+
 # ---------------------------------------------------------------------------- tiling math
 def test_polyphase_split_and_merge_are_exact_inverses() -> None:
     image = np.random.default_rng(0).random((512, 768, 3)).astype(np.float32)
@@ -108,9 +113,7 @@ def test_mask_matching_for_each_naming_layout(exported, tmp_path: Path) -> None:
     save(tmp_path / "m" / "suffixed_mask.png", rect_mask(64, 80, (5, 5, 20, 20)))
     save(tmp_path / "m" / "lama_mask001.png", rect_mask(64, 80, (5, 5, 20, 20)))
     save(tmp_path / "m" / "lama_mask002.png", rect_mask(64, 80, (30, 30, 50, 60)))
-    code, output = gin(
-        str(tmp_path / "in"), "--masks", str(tmp_path / "m"), "-o", str(tmp_path / "out"), "--model", str(exported[1])
-    )
+    code, output = gin_masks(exported, str(tmp_path / "in"), str(tmp_path / "m"), str(tmp_path / "out"))
     assert code == 0, output
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "lama_mask001.png",
@@ -127,40 +130,14 @@ def test_single_mask_file_recursive_tree_mirrored_and_missing_masks(exported, tm
     save(tmp_path / "in" / "a.jpg", smooth_image(rng, 40, 50))
     save(tmp_path / "in" / "deep" / "b.png", smooth_image(rng, 40, 50))
     save(tmp_path / "hole.png", rect_mask(40, 50, (10, 10, 20, 30)))
-    code, output = gin(
-        str(tmp_path / "in"),
-        "-r",
-        "--masks",
-        str(tmp_path / "hole.png"),
-        "-o",
-        str(tmp_path / "out"),
-        "--model",
-        str(exported[1]),
-    )
+    code, output = gin_masks(exported, str(tmp_path / "in"), str(tmp_path / "hole.png"), str(tmp_path / "out"), "-r")
     assert code == 0, output
     assert (tmp_path / "out" / "a.jpg").is_file() and (tmp_path / "out" / "deep" / "b.png").is_file()
     # a mask folder without a match: skipped with a warning, or a failure with --strict
     (tmp_path / "empty").mkdir()
-    code, output = gin(
-        str(tmp_path / "in"),
-        "--masks",
-        str(tmp_path / "empty"),
-        "-o",
-        str(tmp_path / "o2"),
-        "--model",
-        str(exported[1]),
-    )
+    code, output = gin_masks(exported, str(tmp_path / "in"), str(tmp_path / "empty"), str(tmp_path / "o2"))
     assert code == 0 and "skipping" in output and "a.jpg" in output
-    code, output = gin(
-        str(tmp_path / "in"),
-        "--masks",
-        str(tmp_path / "empty"),
-        "-o",
-        str(tmp_path / "o3"),
-        "--model",
-        str(exported[1]),
-        "--strict",
-    )
+    code, output = gin_masks(exported, str(tmp_path / "in"), str(tmp_path / "empty"), str(tmp_path / "o3"), "--strict")
     assert code == 1 and "failed" in output
 
 
@@ -177,9 +154,7 @@ def test_formats_bit_depth_alpha_grey_and_exif_round_trip(exported, tmp_path: Pa
     )
     mask = rect_mask(60, 90, (20, 30, 40, 60))
     save(tmp_path / "hole.png", mask)
-    code, output = gin(
-        str(inputs), "--masks", str(tmp_path / "hole.png"), "-o", str(tmp_path / "out"), "--model", str(exported[1])
-    )
+    code, output = gin_masks(exported, str(inputs), str(tmp_path / "hole.png"), str(tmp_path / "out"))
     assert code == 0, output
     out = {p.name: read_image(p) for p in (tmp_path / "out").iterdir()}
     assert out["deep16.png"].dtype == np.uint16 and out["deep16.png"].shape == (60, 90, 3)
@@ -201,23 +176,15 @@ def test_skip_existing_resume_and_overwrite(exported, tmp_path: Path) -> None:
     for name in ("a", "b"):
         save(tmp_path / "in" / f"{name}.png", smooth_image(rng, 50, 50))
     save(tmp_path / "hole.png", rect_mask(50, 50, (10, 10, 30, 30)))
-    args = [
-        str(tmp_path / "in"),
-        "--masks",
-        str(tmp_path / "hole.png"),
-        "-o",
-        str(tmp_path / "out"),
-        "--model",
-        str(exported[1]),
-    ]
-    assert gin(*args)[0] == 0
+    args = (exported, str(tmp_path / "in"), str(tmp_path / "hole.png"), str(tmp_path / "out"))
+    assert gin_masks(*args)[0] == 0
     sentinel = b"not touched"
     (tmp_path / "out" / "a.png").write_bytes(sentinel)
     (tmp_path / "out" / "b.png").unlink()  # as if interrupted before b
-    code, output = gin(*args)
+    code, output = gin_masks(*args)
     assert code == 0 and "done 1" in output and "skipped 1" in output
     assert (tmp_path / "out" / "a.png").read_bytes() == sentinel
-    assert gin(*args, "--overwrite")[0] == 0
+    assert gin_masks(*args, "--overwrite")[0] == 0
     assert (tmp_path / "out" / "a.png").read_bytes() != sentinel
 
 
@@ -225,9 +192,7 @@ def test_output_equal_to_input_is_refused(exported, tmp_path: Path) -> None:
     save(tmp_path / "a.png", smooth_image(np.random.default_rng(0), 40, 40))
     save(tmp_path / "m" / "a.png", rect_mask(40, 40, (5, 5, 10, 10)))
     before = (tmp_path / "a.png").read_bytes()
-    code, output = gin(
-        str(tmp_path / "a.png"), "--masks", str(tmp_path / "m"), "-o", str(tmp_path), "--model", str(exported[1])
-    )
+    code, output = gin_masks(exported, str(tmp_path / "a.png"), str(tmp_path / "m"), str(tmp_path))
     assert code == 2 and "would overwrite its input" in output
     assert (tmp_path / "a.png").read_bytes() == before
 
@@ -268,7 +233,7 @@ def test_bad_inputs_are_named_and_the_run_goes_on(exported, tmp_path: Path) -> N
     (masks / "good.png").write_bytes(b"garbage")  # the good image's mask is unreadable
     save(inputs / "fine.png", smooth_image(np.random.default_rng(5), 40, 40))
     save(masks / "fine.png", rect_mask(40, 40, (5, 5, 15, 15)))
-    code, output = gin(str(inputs), "--masks", str(masks), "-o", str(tmp_path / "out"), "--model", str(exported[1]))
+    code, output = gin_masks(exported, str(inputs), str(masks), str(tmp_path / "out"))
     assert code == 1 and "Traceback" not in output
     assert "done 1" in output and "failed 5" in output
     for name, reason in [("zero.png", "empty file"), ("truncated.png", ""), ("text.jpg", "not a decodable image"),
@@ -276,12 +241,7 @@ def test_bad_inputs_are_named_and_the_run_goes_on(exported, tmp_path: Path) -> N
         line = next((x for x in output.splitlines() if x.startswith("  failed") and name in x), None)
         assert line is not None and reason in line, output
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["fine.png"]
-    assert (
-        gin(str(inputs), "--masks", str(masks), "-o", str(tmp_path / "o2"), "--model", str(exported[1]), "--fail-fast")[
-            0
-        ]
-        == 1
-    )
+    assert gin_masks(exported, str(inputs), str(masks), str(tmp_path / "o2"), "--fail-fast")[0] == 1
 
 
 @pytest.mark.parametrize(
@@ -329,15 +289,7 @@ def test_auto_masks_are_reproducible_and_written_beside_outputs(exported, tmp_pa
 def test_mask_of_another_size_is_resized_with_a_warning(exported, tmp_path: Path) -> None:
     save(tmp_path / "a.png", smooth_image(np.random.default_rng(0), 64, 64))
     save(tmp_path / "m.png", rect_mask(32, 32, (4, 4, 12, 12)))
-    code, output = gin(
-        str(tmp_path / "a.png"),
-        "--masks",
-        str(tmp_path / "m.png"),
-        "-o",
-        str(tmp_path / "out"),
-        "--model",
-        str(exported[1]),
-    )
+    code, output = gin_masks(exported, str(tmp_path / "a.png"), str(tmp_path / "m.png"), str(tmp_path / "out"))
     assert code == 0 and "resized (nearest neighbour)" in output
 
 
