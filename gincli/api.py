@@ -7,12 +7,12 @@ restored = inpainter.inpaint(photo, mask)    # uint8/uint16/float, grey/RGB/RGBA
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from gincli.batching import TileBatcher
 from gincli.engine import Engine, EngineError
 from gincli.imagemath import from_unit_float, to_binary_mask
 from gincli.strategies import TileFn, inpaint_any_size, self_ensemble
@@ -49,8 +49,8 @@ class Inpainter:
 
     ``strategy`` is ``auto``, ``polyphase``, ``sliding``, ``crop`` or ``resize`` (see ``gin
     inpaint --help``); ``ensemble`` adds the paper's 5-way self-ensemble; ``batch_size`` is
-    the number of tiles per engine call. Calls from several threads are safe: inference is
-    serialised, decoding and encoding around it are not.
+    the number of tiles per engine call. Calls from several threads are safe and share engine
+    batches: inference runs on one thread, decoding and encoding around it on the callers'.
     """
 
     def __init__(
@@ -63,22 +63,24 @@ class Inpainter:
         batch_size: int = 4,
     ) -> None:
         self.engine = Engine(resolve_model(model), provider=provider, threads=threads)
-        self.strategy, self.ensemble, self.batch_size = strategy, ensemble, max(1, batch_size)
-        self.on_tiles: Callable[[int], None] | None = None  # called with each batch's tile count (progress bars)
-        self._lock = threading.Lock()
+        self.strategy, self.ensemble = strategy, ensemble
+        self.batcher = TileBatcher(lambda images, masks: self.engine.run(images, masks), batch_size)
+
+    @property
+    def on_tiles(self) -> Callable[[int], None] | None:
+        """Called with each engine batch's tile count (progress bars)."""
+        return self.batcher.on_tiles
+
+    @on_tiles.setter
+    def on_tiles(self, callback: Callable[[int], None] | None) -> None:
+        self.batcher.on_tiles = callback
 
     def run_tiles(self, tiles: np.ndarray, masks: np.ndarray) -> np.ndarray:
-        """N x 256 x 256 x 3 tiles and N x 256 x 256 masks -> completed tiles (HWC, float32)."""
-        out = []
-        for i in range(0, len(tiles), self.batch_size):
-            images = np.ascontiguousarray(tiles[i : i + self.batch_size].transpose(0, 3, 1, 2), dtype=np.float32)
-            holes = np.ascontiguousarray(masks[i : i + self.batch_size, None], dtype=np.float32)
-            with self._lock:
-                result = self.engine.run(images, holes)
-            out.append(result.transpose(0, 2, 3, 1))
-            if self.on_tiles is not None:
-                self.on_tiles(len(result))
-        return np.concatenate(out) if out else np.zeros((0, *tiles.shape[1:]), np.float32)
+        """N x 256 x 256 x 3 tiles and N x 256 x 256 masks -> completed tiles (HWC, float32).
+        Tiles from concurrent calls share engine batches."""
+        images = np.ascontiguousarray(tiles.transpose(0, 3, 1, 2), dtype=np.float32)
+        holes = np.ascontiguousarray(masks[:, None], dtype=np.float32)
+        return self.batcher.run(images, holes).transpose(0, 2, 3, 1)
 
     def inpaint(self, image: np.ndarray, mask: np.ndarray, strategy: str | None = None) -> np.ndarray:
         """The completed image, same shape and dtype as ``image``. Pixels outside the hole

@@ -87,7 +87,12 @@ Examples:
 @click.option("--concat", is_flag=True, help="Also write input | mask | result side by side (NAME_concat.png).")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
 @click.option("--shard", help="K/N: process a deterministic 1/N of the inputs (N machines, no coordinator).")
-@click.option("--workers", default=2, show_default=True, help="Images decoded/encoded in parallel with inference.")
+@click.option(
+    "--workers",
+    default=4,
+    show_default=True,
+    help="Images in flight: decoded and encoded in parallel with inference; their tiles share engine batches.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Print each file with the strategy used.")
 def inpaint_command(inputs: tuple[str, ...], model: Path | None, provider: str, threads: int | None,
                     strategy: str, ensemble: bool, batch_size: int, fmt: str | None, shard: str | None,

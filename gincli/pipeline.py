@@ -47,7 +47,7 @@ class BatchOptions:
     concat: bool = False
     fail_fast: bool = False
     shard: tuple[int, int] | None = None
-    workers: int = 2
+    workers: int = 4  # images in flight: their tiles share engine batches
 
 
 @dataclass(frozen=True)
@@ -222,3 +222,23 @@ def run_batch(
     tiles_bar.close()
     inpainter.on_tiles = None
     return summary
+
+
+def inpaint_paths(
+    inputs: list[str | Path],
+    output: str | Path,
+    masks: str | Path | None = None,
+    model: str | Path | None = None,
+    provider: str = "auto",
+    strategy: str = "auto",
+    progress: bool = False,
+    **options: object,
+) -> Summary:
+    """What ``gin inpaint`` does, for scripts: ``inpaint_paths(["scans/"], "out/", masks="masks/")``.
+
+    ``options`` are :class:`BatchOptions` fields (``auto_mask``, ``dilate``, ``recursive``, ``shard``,
+    ``overwrite`` ...). Returns the summary instead of exiting; failures are in ``summary.failed``.
+    """
+    inpainter = Inpainter(model, provider=provider, strategy=strategy)
+    opts = BatchOptions(output=Path(output), masks=Path(masks) if masks is not None else None, **options)  # type: ignore[arg-type]
+    return run_batch([str(i) for i in inputs], inpainter, opts, progress=progress)

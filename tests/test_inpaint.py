@@ -308,3 +308,44 @@ def test_glob_patterns_select_files(tmp_path: Path) -> None:
     for name in ("a.png", "b.png", "c.jpg"):
         cv2.imwrite(str(tmp_path / name), np.zeros((4, 4, 3), np.uint8))
     assert [s.rel.name for s in discover([str(tmp_path / "*.png")], recursive=False)] == ["a.png", "b.png"]
+
+
+def test_inpaint_paths_is_the_pipeline_for_scripts(exported, tmp_path: Path) -> None:
+    from gincli.pipeline import inpaint_paths
+
+    save(tmp_path / "in" / "a.png", smooth_image(np.random.default_rng(0), 48, 64))
+    (tmp_path / "in" / "bad.png").write_bytes(b"nope")
+    summary = inpaint_paths(
+        [tmp_path / "in"], tmp_path / "out", model=exported[1], provider="cpu", auto_mask="rect", dilate=2
+    )
+    assert summary.done == 1 and [Path(p).name for p, _ in summary.failed] == ["bad.png"]
+    assert (tmp_path / "out" / "a.png").is_file() and summary.exit_code == 1
+
+
+def test_tiles_from_concurrent_images_share_engine_batches() -> None:
+    import threading
+    import time
+
+    from gincli.batching import TileBatcher
+
+    sizes: list[int] = []
+
+    def slow_run(images: np.ndarray, masks: np.ndarray) -> np.ndarray:
+        sizes.append(len(images))
+        time.sleep(0.2)  # while the first batch runs, the other requests queue up
+        return images + masks
+
+    batcher = TileBatcher(slow_run, batch_size=4)
+    results: dict[int, np.ndarray] = {}
+
+    def request(i: int) -> None:
+        results[i] = batcher.run(np.full((1, 3, 2, 2), i, np.float32), np.ones((1, 1, 2, 2), np.float32))
+
+    threads = [threading.Thread(target=request, args=(i,)) for i in range(5)]
+    for t in threads:
+        t.start()
+        time.sleep(0.02)
+    for t in threads:
+        t.join()
+    assert sizes[0] == 1 and max(sizes) == 4 and sum(sizes) == 5  # four waiting requests ran as one batch
+    assert all(np.all(results[i] == i + 1) for i in range(5))  # each caller got its own tiles back
