@@ -153,3 +153,13 @@ def test_spd_block_single_pad_equals_per_branch_replicate_padding() -> None:
 def test_odd_widths_are_refused() -> None:
     with pytest.raises(ValueError, match="even"):
         DeepGINGenerator(15)
+
+
+def test_init_scale_sets_the_weight_spread() -> None:
+    torch.manual_seed(0)
+    small = DeepGINGenerator(16).r_de_conv1.weight.std().item()
+    torch.manual_seed(0)
+    full = DeepGINGenerator(16, init_scale=1.0).r_de_conv1.weight.std().item()
+    assert full == pytest.approx(10 * small, rel=1e-5)
+    fan_in = 8 * 16 * 3 * 3  # r_de_conv1: 8 ngf -> 4 ngf channels, 3 x 3
+    assert full == pytest.approx((2 / fan_in) ** 0.5, rel=0.05)  # Kaiming normal, fan_in

@@ -73,6 +73,12 @@ samples/step_*.png (masked input | coarse | output | ground truth).""",
 @click.option("--lr-g", default=_D.lr_g, show_default=True, help="Generator learning rate (Adam).")
 @click.option("--lr-d", default=_D.lr_d, show_default=True, help="Discriminator learning rate (Adam).")
 @click.option("--grad-clip", default=_D.grad_clip, show_default=True, help="Gradient-norm clip for G and D.")
+@click.option(
+    "--init-scale",
+    default=_D.init_scale,
+    show_default=True,
+    help="Generator init: Kaiming x this. 0.1 is the release's small init (output near zero at first); 1.0 is plain Kaiming.",
+)
 @click.option("--w-hole", default=_W.hole, show_default=True, help="L1 weight inside the hole.")
 @click.option("--w-valid", default=_W.valid, show_default=True, help="L1 weight outside the hole.")
 @click.option("--w-adv", default=_W.adversarial, show_default=True, help="Hinge adversarial weight.")

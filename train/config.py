@@ -38,6 +38,7 @@ class TrainConfig:
     beta1: float = 0.5
     beta2: float = 0.999
     grad_clip: float = 3.0
+    init_scale: float = 0.1  # the release's small init; see DeepGINGenerator.reset_parameters
     losses: LossWeights = field(default_factory=LossWeights)
     vgg_weights: str | None = None
     seed: int = 0

@@ -151,7 +151,7 @@ class DeepGINGenerator(nn.Module):
     ignored), mask N x 1 x H x W with 1 = hole; H and W multiples of 16.
     """
 
-    def __init__(self, ngf: int = 64) -> None:
+    def __init__(self, ngf: int = 64, init_scale: float = 0.1) -> None:
         super().__init__()
         if ngf < 2 or ngf % 2:
             raise ValueError(f"ngf must be a positive even number, got {ngf}")
@@ -187,14 +187,16 @@ class DeepGINGenerator(nn.Module):
         self.r_de_conv4 = nn.Conv2d(c[1], c[0], 3)
         self.r_de_conv5 = nn.Conv2d(c[0], 3, 7)
         self.r_de_conv5_lr_alpha = nn.Conv2d(c[0], 1, 3)
-        self.reset_parameters()
+        self.reset_parameters(init_scale)
 
-    def reset_parameters(self) -> None:
-        """The release's small init: Kaiming normal (fan_in) x 0.1 on every conv, zero biases."""
+    def reset_parameters(self, scale: float = 0.1) -> None:
+        """Kaiming normal (fan_in) x ``scale`` on every conv, zero biases. 0.1 is the release's
+        "small init" (an untrained output is near zero); 1.0 is plain Kaiming, which keeps the
+        input's signal through G1's chain of non-residual convs from the first step."""
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, a=0, mode="fan_in")
-                m.weight.data.mul_(0.1)
+                m.weight.data.mul_(scale)
                 nn.init.zeros_(m.bias)
 
     def coarse_parameters(self) -> list[nn.Parameter]:

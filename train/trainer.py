@@ -71,7 +71,7 @@ class Trainer:
         self.total_steps = self.warmup_steps + main
 
         device = self.ctx.device
-        self.generator = DeepGINGenerator(config.ngf).to(device)
+        self.generator = DeepGINGenerator(config.ngf, config.init_scale).to(device)
         self.discriminator = MultiScaleDiscriminator(ndf=config.ndf).to(device)
         betas = (config.beta1, config.beta2)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr_g, betas=betas)
