@@ -90,7 +90,7 @@ def evaluate(
                 per_method[name].append(
                     (psnr(completed, truth), ssim(completed, truth), mean_l1_percent(completed, truth))
                 )
-            if len(rows) < grid_rows and not image.shape[0] > 1024:
+            if len(rows) < grid_rows and image.shape[0] <= 1024:
                 masked = truth * (1 - mask[..., None]) + mask[..., None]
                 rows.append([masked, *outputs.values(), truth])
         result.scores[family] = {

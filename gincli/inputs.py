@@ -50,13 +50,17 @@ def discover(specs: list[str], recursive: bool) -> list[Source]:
     return sorted(found.values(), key=lambda s: str(s.rel))
 
 
+def stable_hash(text: str) -> int:
+    """A 64-bit hash that is the same in every process and on every machine (unlike ``hash``)."""
+    return int.from_bytes(hashlib.sha1(text.encode()).digest()[:8], "big")
+
+
 def in_shard(source: Source, shard: tuple[int, int] | None) -> bool:
     """``shard`` = (K, N), 1-based: a stable hash of the relative path picks exactly one shard per input."""
     if shard is None:
         return True
     k, n = shard
-    digest = hashlib.sha1(str(source.rel).encode()).digest()
-    return int.from_bytes(digest[:8], "big") % n == k - 1
+    return stable_hash(str(source.rel)) % n == k - 1
 
 
 class MaskFolder:

@@ -8,7 +8,6 @@ recorded with its file and reason; the run goes on unless ``fail_fast``.
 
 from __future__ import annotations
 
-import hashlib
 import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -23,7 +22,7 @@ from gincli.api import Inpainter
 from gincli.grid import image_grid
 from gincli.image_io import ImageReadError, read_image, write_image
 from gincli.imagemath import dilate_mask, to_binary_mask, to_unit_float
-from gincli.inputs import MaskFolder, Source, discover, in_shard, output_path
+from gincli.inputs import MaskFolder, Source, discover, in_shard, output_path, stable_hash
 from gincli.masks import generate_mask
 
 AUTO_MASK_FAMILIES = ("rect", "freeform", "ca", "mixed")
@@ -104,7 +103,7 @@ def plan_jobs(inputs: list[str], opts: BatchOptions, warn: Callable[[str], None]
 
 def _auto_mask(family: str, height: int, width: int, seed: int, rel: str) -> np.ndarray:
     """A reproducible generated mask: seeded by --seed and the image's relative path."""
-    rng = np.random.default_rng([seed, int.from_bytes(hashlib.sha1(rel.encode()).digest()[:8], "big")])
+    rng = np.random.default_rng([seed, stable_hash(rel)])
     scale = AUTO_MASK_REFERENCE / max(height, width)
     h, w = max(16, round(height * scale)), max(16, round(width * scale))
     return cv2.resize(generate_mask(family, h, w, rng), (width, height), interpolation=cv2.INTER_NEAREST)

@@ -349,3 +349,31 @@ def test_tiles_from_concurrent_images_share_engine_batches() -> None:
         t.join()
     assert sizes[0] == 1 and max(sizes) == 4 and sum(sizes) == 5  # four waiting requests ran as one batch
     assert all(np.all(results[i] == i + 1) for i in range(5))  # each caller got its own tiles back
+
+
+def test_mask_from_alpha_fills_transparent_pixels_and_keeps_alpha(exported, tmp_path: Path) -> None:
+    rgb = smooth_image(np.random.default_rng(8), 48, 48)
+    alpha = np.full((48, 48), 255, np.uint8)
+    alpha[10:30, 12:20] = 0  # the transparent part is the hole
+    save(tmp_path / "in" / "a.png", np.dstack([rgb, alpha]))
+    code, output = gin(
+        str(tmp_path / "in"), "--mask-from-alpha", "-o", str(tmp_path / "out"), "--model", str(exported[1])
+    )
+    assert code == 0, output
+    out = read_image(tmp_path / "out" / "a.png")
+    assert np.array_equal(out[..., 3], alpha) and np.array_equal(out[alpha > 0], np.dstack([rgb, alpha])[alpha > 0])
+    assert not np.array_equal(out[alpha == 0][:, :3], rgb[alpha == 0])
+
+
+def test_invert_and_dilate_shape_the_hole(exported, tmp_path: Path) -> None:
+    from gincli.inputs import Source
+    from gincli.pipeline import BatchOptions, Job, load_mask
+
+    mask_path = save(tmp_path / "m.png", rect_mask(40, 40, (10, 10, 20, 20)))
+    job = Job(Source(tmp_path / "a.png", Path("a.png")), mask_path, tmp_path / "out.png")
+    image = np.zeros((40, 40, 3), np.uint8)
+    plain = load_mask(job, image, BatchOptions(output=tmp_path), print)
+    assert plain.sum() == 100
+    assert load_mask(job, image, BatchOptions(output=tmp_path, invert_mask=True), print).sum() == 1600 - 100
+    grown = load_mask(job, image, BatchOptions(output=tmp_path, dilate=2), print)
+    assert grown[8:22, 10:20].all() and grown.sum() > plain.sum() and grown[0, 0] == 0
