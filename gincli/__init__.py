@@ -1,6 +1,6 @@
 """gin: DeepGIN image inpainting. Inference runs on ONNX Runtime and never imports torch.
 
-    from gincli import Inpainter, inpaint_paths
+from gincli import Inpainter, inpaint_paths
 """
 
 from __future__ import annotations

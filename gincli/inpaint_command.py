@@ -60,7 +60,9 @@ Examples:
     help="How images of other sizes are tiled (below).",
 )
 @click.option(
-    "--ensemble", is_flag=True, help="The paper's 5-way self-ensemble (rotations and flip): 5x slower, slightly better."
+    "--ensemble",
+    is_flag=True,
+    help="The paper's 5-way self-ensemble (rotations and a flip, averaged): 5x the inference.",
 )
 @click.option("--batch-size", default=4, show_default=True, help="Tiles per engine call.")
 @click.option(
