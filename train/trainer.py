@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 from tqdm import tqdm
@@ -241,6 +242,15 @@ class Trainer:
         self._stop_requested = True
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
+    def _should_stop(self) -> bool:
+        """Ctrl-C on any rank stops every rank after the same step (else the others would hang)."""
+        if not self.ctx.enabled:
+            return self._stop_requested
+        flag = torch.tensor([float(self._stop_requested)], device=self.ctx.device)
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        self._stop_requested = bool(flag.item())
+        return self._stop_requested
+
     def train(self, until_step: int | None = None) -> Path | None:
         """Run to the end (or to ``until_step``), checkpointing as configured; Ctrl-C saves and stops."""
         cfg = self.config
@@ -259,7 +269,7 @@ class Trainer:
         started = time.perf_counter()
         try:
             batches = self._batches(self.step)
-            while self.step < end and not self._stop_requested:
+            while self.step < end and not self._should_stop():
                 images, masks = next(batches)
                 stage = self.stage(self.step)
                 losses = self.train_step(images, masks)
