@@ -118,6 +118,7 @@ def train_command(**opts: object) -> None:
     linearly to zero. Defaults are the paper's.
     """
     try:
+        from train.distributed import shutdown_distributed
         from train.trainer import Trainer
     except ImportError as exc:
         raise click.ClickException(
@@ -137,3 +138,5 @@ def train_command(**opts: object) -> None:
         Trainer(config, resume=resume).train()
     except (FileNotFoundError, FileExistsError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
+    finally:
+        shutdown_distributed()  # under torchrun: leave the process group cleanly
