@@ -32,10 +32,10 @@ WHEELS = {  # wheel -> bundled photos inside it
     "matplotlib": ("matplotlib/mpl-data/sample_data/grace_hopper.jpg",),
 }  # fmt: skip
 # the plasma wallpapers that are photographs (the others are digital art)
-PLASMA_PHOTOS = {"Autumn", "BytheWater", "ColdRipple", "ColorfulCups", "DarkestHour", "EveningGlow", "FallenLeaf",
+PLASMA_PHOTOS = {"BytheWater", "ColdRipple", "ColorfulCups", "DarkestHour", "EveningGlow", "FallenLeaf",
                  "Grey", "Kite", "OneStandsOut", "Path", "summer_1am"}  # fmt: skip
 # natural photos kept out of training, for evaluation
-HOLDOUT = {"mate-Dune", "mate-LadyBird", "mate-Storm", "plasma-Autumn", "plasma-Path", "wheel-coffee", "wheel-flower"}
+HOLDOUT = {"mate-Dune", "mate-LadyBird", "mate-Storm", "plasma-Path", "wheel-coffee", "wheel-flower"}
 TILE = 512
 SCALES = (1.0, 1.6, 2.5, 4.0)  # short side = TILE * scale (capped at the photo's own size)
 
