@@ -95,7 +95,7 @@ def main() -> None:
     (args.out / "holdout").mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         photos = {**fetch_debian(Path(tmp)), **fetch_wheels(Path(tmp))}
-        count = 0
+        count, used = 0, set()
         for name, path in sorted(photos.items()):
             image = cv2.imread(str(path), cv2.IMREAD_COLOR)
             if image is None or min(image.shape[:2]) < 256:
@@ -107,7 +107,8 @@ def main() -> None:
             for i, tile in enumerate(tiles(image)):
                 cv2.imwrite(str(args.out / "train" / f"{name}-{i:03d}.jpg"), tile, [cv2.IMWRITE_JPEG_QUALITY, 95])
                 count += 1
-    print(f"{count} training tiles from {len(photos) - len(HOLDOUT)} photos; {len(HOLDOUT)} held-out photos")
+                used.add(name)
+    print(f"{count} training tiles from {len(used)} photos; {len(HOLDOUT)} held-out photos")
 
 
 if __name__ == "__main__":
