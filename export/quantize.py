@@ -14,7 +14,6 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import cv2
 import numpy as np
 import onnx
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
@@ -23,6 +22,7 @@ from onnxruntime.quantization.shape_inference import quant_pre_process
 from gincli.image_io import iter_image_files, read_rgb
 from gincli.masks import generate_mask
 from gincli.model_contract import TILE
+from gincli.tiling import centre_square
 
 
 class ExportQuantizationError(RuntimeError):
@@ -36,11 +36,7 @@ def calibration_batches(folder: str | Path, samples: int, seed: int = 0) -> Iter
         raise ExportQuantizationError(f"no calibration images in {folder}")
     rng = np.random.default_rng(seed)
     for i in range(samples):
-        image = read_rgb(files[i % len(files)])
-        h, w = image.shape[:2]
-        side = min(h, w)
-        top, left = (h - side) // 2, (w - side) // 2
-        square = cv2.resize(image[top : top + side, left : left + side], (TILE, TILE), interpolation=cv2.INTER_AREA)
+        square = centre_square(read_rgb(files[i % len(files)]), TILE)
         mask = generate_mask("mixed", TILE, TILE, rng)
         yield {"image": square.transpose(2, 0, 1)[None].copy(), "mask": mask[None, None]}
 

@@ -16,8 +16,10 @@ import numpy as np
 
 from gincli.grid import image_grid
 from gincli.image_io import iter_image_files, read_rgb
+from gincli.imagemath import from_unit_float, holes_white, to_unit_float
 from gincli.masks import EVAL_FAMILIES
 from gincli.metrics import mean_l1_percent, psnr, ssim
+from gincli.tiling import centre_square
 
 # uint8 RGB image, float mask (1 = hole) -> uint8 RGB completed image
 Method = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -31,20 +33,13 @@ def opencv_baseline(flag: int, radius: int = 5) -> Method:
     return run
 
 
-def centre_square(image: np.ndarray, size: int) -> np.ndarray:
-    h, w = image.shape[:2]
-    side = min(h, w)
-    top, left = (h - side) // 2, (w - side) // 2
-    return cv2.resize(image[top : top + side, left : left + side], (size, size), interpolation=cv2.INTER_AREA)
-
-
 def load_images(folder: Path, size: int, full: bool) -> list[tuple[str, np.ndarray]]:
     """(name, uint8 RGB) for every image: a centre square at ``size``, or the whole image."""
     images = []
     for path in iter_image_files(folder):
         rgb = read_rgb(path)
         rgb = rgb if full else centre_square(rgb, size)
-        images.append((path.name, (rgb * 255 + 0.5).astype(np.uint8)))
+        images.append((path.name, from_unit_float(rgb, np.uint8)))
     if not images:
         raise FileNotFoundError(f"no images in {folder}")
     return images
@@ -81,18 +76,17 @@ def evaluate(
         per_method: dict[str, list[tuple[float, float, float]]] = {m: [] for m in methods}
         for index, (_, image) in enumerate(images):
             mask = eval_mask(family, index, image.shape[:2], seed)
-            truth = image.astype(np.float32) / 255
+            truth = to_unit_float(image)
             outputs = {}
             for name, method in methods.items():
-                completed = method(image, mask).astype(np.float32) / 255
+                completed = to_unit_float(method(image, mask))
                 completed = np.where(mask[..., None] > 0, completed, truth)  # valid pixels from the original
                 outputs[name] = completed
                 per_method[name].append(
                     (psnr(completed, truth), ssim(completed, truth), mean_l1_percent(completed, truth))
                 )
             if len(rows) < grid_rows and image.shape[0] <= 1024:
-                masked = truth * (1 - mask[..., None]) + mask[..., None]
-                rows.append([masked, *outputs.values(), truth])
+                rows.append([holes_white(truth, mask), *outputs.values(), truth])
         result.scores[family] = {
             name: {"psnr": float(np.mean([v[0] for v in vals])), "ssim": float(np.mean([v[1] for v in vals])),
                    "l1": float(np.mean([v[2] for v in vals])), "n": float(len(vals))}

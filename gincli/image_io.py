@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from gincli.imagemath import to_unit_float
+from gincli.imagemath import from_unit_float, to_unit_float
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 _EXIF_ORIENTED = (".jpg", ".jpeg")  # OpenCV applies EXIF orientation to these when not reading "unchanged"
@@ -79,9 +79,9 @@ def _encodable(image: np.ndarray, suffix: str) -> np.ndarray:
     if suffix in _NO_ALPHA and image.ndim == 3 and image.shape[2] == 4:
         image = image[..., :3]
     if suffix in _EIGHT_BIT_ONLY and image.dtype != np.uint8:
-        image = (np.clip(to_unit_float(image), 0, 1) * 255 + 0.5).astype(np.uint8)
+        image = from_unit_float(to_unit_float(image), np.uint8)
     if image.dtype == np.float32 and suffix == ".png":
-        image = (np.clip(image, 0, 1) * 65535 + 0.5).astype(np.uint16)
+        image = from_unit_float(image, np.uint16)
     return image
 
 
@@ -120,5 +120,4 @@ def write_image(path: str | Path, image: np.ndarray, quality: int | None = None)
 
 def write_rgb(path: str | Path, image: np.ndarray) -> None:
     """Write an RGB float image in [0, 1] (or uint8) as 8-bit."""
-    pixels = image if image.dtype == np.uint8 else (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
-    write_image(path, pixels)
+    write_image(path, image if image.dtype == np.uint8 else from_unit_float(image, np.uint8))

@@ -37,6 +37,11 @@ def to_binary_mask(mask: np.ndarray) -> np.ndarray:
     return (to_unit_float(mask) >= 0.5).astype(np.float32)
 
 
+def holes_white(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """What the network sees: float RGB in [0, 1] with the holes filled with white."""
+    return rgb * (1.0 - mask[..., None]) + mask[..., None]
+
+
 def dilate_mask(mask: np.ndarray, pixels: int) -> np.ndarray:
     """Grow holes by ``pixels`` (a disc), e.g. to cover the soft edge of a scratch."""
     if pixels <= 0:

@@ -20,8 +20,8 @@ from tqdm import tqdm
 
 from gincli.api import Inpainter
 from gincli.grid import image_grid
-from gincli.image_io import ImageReadError, read_image, write_image
-from gincli.imagemath import dilate_mask, to_binary_mask, to_unit_float
+from gincli.image_io import ImageReadError, read_image, write_image, write_rgb
+from gincli.imagemath import dilate_mask, from_unit_float, holes_white, to_binary_mask, to_unit_float
 from gincli.inputs import MaskFolder, Source, discover, in_shard, output_path, stable_hash
 from gincli.masks import generate_mask
 
@@ -145,13 +145,12 @@ def process(job: Job, inpainter: Inpainter, opts: BatchOptions, warn: Callable[[
     mask = load_mask(job, image, opts, warn)
     result, strategy = inpainter.inpaint_with_info(image, mask)
     if opts.auto_mask:  # keep what reproduces the result: the mask and the masked input
-        masked = _as_rgb_float(image) * (1 - mask[..., None]) + mask[..., None]
-        write_image(job.output.with_name(f"{job.output.stem}_automask.png"), (mask * 255).astype(np.uint8))
-        write_image(job.output.with_name(f"{job.output.stem}_masked.png"), (masked * 255 + 0.5).astype(np.uint8))
+        write_image(job.output.with_name(f"{job.output.stem}_automask.png"), from_unit_float(mask, np.uint8))
+        write_rgb(job.output.with_name(f"{job.output.stem}_masked.png"), holes_white(_as_rgb_float(image), mask))
     if opts.concat:
         panels = [_as_rgb_float(image), np.repeat(mask[..., None], 3, axis=2), _as_rgb_float(result)]
         grid = image_grid([panels])
-        write_image(job.output.with_name(f"{job.output.stem}_concat.png"), (grid * 255 + 0.5).astype(np.uint8))
+        write_rgb(job.output.with_name(f"{job.output.stem}_concat.png"), grid)
     write_image(job.output, result, opts.quality)  # last: its presence means the job is complete
     return strategy
 

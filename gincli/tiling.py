@@ -115,6 +115,14 @@ def context_window(box: Box, height: int, width: int, tile: int = TILE) -> Box:
     return Box(top, left, top + side_h, left + side_w)
 
 
+def centre_square(image: np.ndarray, size: int) -> np.ndarray:
+    """The largest centred square of ``image``, resized to size x size (area averaging)."""
+    h, w = image.shape[:2]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    return cv2.resize(image[top : top + side, left : left + side], (size, size), interpolation=cv2.INTER_AREA)
+
+
 def fit_to_tile(image: np.ndarray, tile: int = TILE, interpolation: int = cv2.INTER_AREA) -> np.ndarray:
     """Resize any H x W (x C) array to tile x tile."""
     if image.shape[:2] == (tile, tile):
