@@ -10,6 +10,7 @@ from export.command import export_command
 from gincli import __version__
 from gincli.eval_command import eval_command
 from gincli.inpaint_command import inpaint_command
+from gincli.video_command import scratches_command, video_command
 from train.command import train_command
 
 
@@ -32,3 +33,5 @@ main.add_command(inpaint_command)
 main.add_command(train_command)
 main.add_command(export_command)
 main.add_command(eval_command)
+main.add_command(video_command)
+main.add_command(scratches_command)

@@ -1,0 +1,116 @@
+"""Synthetic film footage and damage, with the true damage mask: for measuring the scratch
+detector (``benchmarks/scratches.py``), tests and demos. Pure numpy / OpenCV, seeded.
+
+Scratches: 1-5 px wide near-vertical lines, bright or dark, lasting a few to a few dozen
+frames while drifting sideways; dust: specks and blotches of random size in one frame only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from gincli.imagemath import to_unit_float
+
+TRUE_DAMAGE = 0.5  # a pixel is damaged where the blemish covers at least half of it
+
+
+def pan_clip(
+    photo: np.ndarray, frames: int, width: int, height: int, rng: np.random.Generator, grain: float = 0.01
+) -> Iterator[np.ndarray]:
+    """Clean footage from a still: a slow pan and zoom (Ken Burns) with film grain; uint8 RGB."""
+    photo = to_unit_float(photo)
+    ph, pw = photo.shape[:2]
+    scale = max(width / pw, height / ph) * 1.25  # room to move
+    big = cv2.resize(photo, (round(pw * scale), round(ph * scale)), interpolation=cv2.INTER_AREA)
+    bh, bw = big.shape[:2]
+    start = np.array([rng.uniform(0, bw - width), rng.uniform(0, bh - height)])
+    end = np.array([rng.uniform(0, bw - width), rng.uniform(0, bh - height)])
+    for i in range(frames):
+        x, y = start + (end - start) * i / max(1, frames - 1)
+        matrix = np.float32([[1, 0, -x], [0, 1, -y]])
+        frame = cv2.warpAffine(big, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        frame = frame + rng.normal(0, grain, frame.shape).astype(np.float32)
+        yield (np.clip(frame, 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+@dataclass
+class Scratch:
+    x: float  # column at the top of the frame
+    top: int
+    length: int
+    width: int
+    slant: float  # columns moved per row
+    drift: float  # columns moved per frame
+    contrast: float  # > 0 brighter, < 0 darker
+    frames_left: int
+
+
+def _new_scratch(height: int, width: int, rng: np.random.Generator) -> Scratch:
+    length = int(rng.uniform(0.4, 1.0) * height)
+    return Scratch(
+        x=float(rng.uniform(0.05, 0.95) * width),
+        top=int(rng.integers(0, height - length + 1)),
+        length=length,
+        width=int(rng.integers(1, 6)),
+        slant=float(rng.uniform(-0.03, 0.03)),
+        drift=float(rng.uniform(-1.5, 1.5)),
+        contrast=float(rng.choice([-1, 1]) * rng.uniform(0.2, 0.6)),
+        frames_left=int(rng.integers(3, 30)),
+    )
+
+
+def _apply(frame: np.ndarray, coverage: np.ndarray, contrast: float) -> np.ndarray:
+    """Brighten towards white or darken towards black by ``contrast`` where covered."""
+    cover = (coverage * abs(contrast))[..., None]
+    return frame + cover * (1.0 - frame) if contrast > 0 else frame * (1.0 - cover)
+
+
+def damage_clip(
+    frames: Iterable[np.ndarray], rng: np.random.Generator, scratches_per_frame: float = 0.15, dust_per_frame: float = 3
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(damaged uint8 frame, true damage mask as bool) for each clean frame.
+
+    ``scratches_per_frame``: chance a new scratch starts in a frame; ``dust_per_frame``: mean
+    number of specks (Poisson)."""
+    active: list[Scratch] = []
+    for clean in frames:
+        height, width = clean.shape[:2]
+        frame = to_unit_float(clean)
+        truth = np.zeros((height, width), bool)
+        if rng.random() < scratches_per_frame or not active:
+            active.append(_new_scratch(height, width, rng))
+        for scratch in active:
+            coverage = np.zeros((height, width), np.float32)
+            bottom = scratch.top + scratch.length - 1
+            x_end = scratch.x + scratch.slant * scratch.length
+            # 4 bits of sub-pixel precision: slants and drifts stay smooth
+            start = (round(scratch.x * 16), scratch.top * 16)
+            cv2.line(coverage, start, (round(x_end * 16), bottom * 16), 1.0, scratch.width, cv2.LINE_AA, shift=4)
+            frame = _apply(frame, coverage, scratch.contrast)
+            truth |= coverage >= TRUE_DAMAGE
+            scratch.x += scratch.drift + float(rng.normal(0, 0.3))
+            scratch.frames_left -= 1
+        active = [s for s in active if s.frames_left > 0 and 0 <= s.x < width]
+        for _ in range(int(rng.poisson(dust_per_frame))):
+            coverage = np.zeros((height, width), np.float32)
+            centre = (int(rng.integers(0, width)), int(rng.integers(0, height)))
+            axes = (int(rng.integers(1, 7)), int(rng.integers(1, 7)))
+            cv2.ellipse(coverage, centre, axes, float(rng.uniform(0, 180)), 0, 360, 1.0, -1, cv2.LINE_AA)
+            contrast = float(rng.choice([-1, 1]) * rng.uniform(0.3, 0.8))
+            frame = _apply(frame, coverage, contrast)
+            truth |= coverage >= TRUE_DAMAGE
+        yield (np.clip(frame, 0, 1) * 255 + 0.5).astype(np.uint8), truth
+
+
+def detection_scores(found: np.ndarray, truth: np.ndarray, tolerance: int = 2) -> tuple[int, int, int, int]:
+    """(true detections, all detections, found truths, all truths), each as pixel counts: a
+    detected pixel is right within ``tolerance`` px of a true one, and a true pixel is found
+    within ``tolerance`` px of a detected one."""
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * tolerance + 1,) * 2)
+    near_truth = cv2.dilate(truth.astype(np.uint8), kernel) > 0
+    near_found = cv2.dilate(found.astype(np.uint8), kernel) > 0
+    return int((found & near_truth).sum()), int(found.sum()), int((truth & near_found).sum()), int(truth.sum())

@@ -1,0 +1,366 @@
+"""Video inpainting, frame by frame: the engine behind ``gin video`` and ``gin scratches``.
+
+Streaming: frames are decoded, masked, inpainted (a few in flight, their tiles sharing engine
+batches) and encoded in order, so memory does not grow with the length of the video. A video
+output is written in chunks of ``chunk_frames`` frames beside the output (``OUT.gin-chunks/``);
+each finished chunk is kept, so a re-run with the same arguments resumes after the last one.
+The chunks are then joined by packet copy with the input's audio into OUT, which appears only
+when complete. A frames-folder output simply skips frames already written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from gincli.api import Inpainter
+from gincli.image_io import ImageReadError, read_image, write_image
+from gincli.imagemath import dilate_mask, from_unit_float, to_binary_mask, to_unit_float
+from gincli.scratches import DamageThresholds, film_damage_mask
+from gincli.temporal import FillSmoother
+from gincli.video_io import (
+    VIDEO_EXTENSIONS,
+    Frame,
+    FrameFolderReader,
+    VideoError,
+    VideoFileReader,
+    VideoInfo,
+    check_codec,
+    encode_chunk,
+    frame_number,
+    join_chunks,
+    numbered_files,
+    open_frames,
+)
+
+AUTO_MASKS = ("scratches",)
+FRAME_NAME = "{:06d}.png"  # frames folders out, and detected masks: 1-based, as FFmpeg's image2
+
+
+@dataclass
+class VideoOptions:
+    output: Path
+    mask: Path | None = None  # one mask for every frame
+    masks: Path | None = None  # a folder: one mask per frame, matched by frame number
+    mask_video: Path | None = None  # a mask video as long as the input
+    auto_mask: str | None = None  # "scratches": detected per frame
+    thresholds: DamageThresholds = field(default_factory=DamageThresholds)
+    invert_mask: bool = False
+    dilate: int = 0
+    codec: str = "h264"
+    crf: int = 18
+    fps: Fraction = Fraction(24)  # frame rate of a frames-folder input
+    temporal: float = 0.0  # FillSmoother strength; 0 = off
+    chunk_frames: int = 240
+    overwrite: bool = False
+    workers: int = 3  # frames in flight
+
+
+@dataclass
+class VideoSummary:
+    frames: int = 0  # frames in the output
+    inpainted: int = 0  # frames that had a hole
+    resumed: int = 0  # frames kept from an earlier, interrupted run
+    strategies: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+class VideoUsageError(ValueError):
+    """Options that cannot work together or would destroy an input; raised before any work."""
+
+
+def _frame_number(frame: Frame, source: VideoFileReader | FrameFolderReader) -> int:
+    """The number a frame is known by: its file's own number in a frames folder, else 1-based."""
+    if isinstance(source, FrameFolderReader):
+        return frame_number(source.files[frame.index]) or frame.index + 1
+    return frame.index + 1
+
+
+def _fit(mask: np.ndarray, width: int, height: int) -> np.ndarray:
+    if mask.shape == (height, width):
+        return mask
+    return cv2.resize(mask, (width, height), interpolation=cv2.INTER_NEAREST)
+
+
+def _read_mask(path: Path) -> np.ndarray:
+    try:
+        return to_binary_mask(read_image(path))
+    except ImageReadError as exc:
+        raise VideoError(f"mask {exc}") from exc
+
+
+def frames_with_masks(
+    source: VideoFileReader | FrameFolderReader, opts: VideoOptions, warn: Callable[[str], None]
+) -> Iterator[tuple[Frame, np.ndarray]]:
+    """Each frame with its hole mask (H x W float32, 1 = hole; all zero where it has none)."""
+    w, h = source.info.width, source.info.height
+    finish = _finisher(opts)
+    if opts.auto_mask == "scratches":
+        window: deque[Frame] = deque(maxlen=3)  # previous, current, next
+        frames = source.frames()
+        for frame in frames:
+            window.append(frame)
+            if len(window) >= 2:
+                current = window[-2]
+                before = window[0].image if len(window) == 3 else None
+                yield current, finish(film_damage_mask(before, current.image, frame.image, opts.thresholds))
+        if window:
+            last = window[-1]
+            before = window[-2].image if len(window) > 1 else None
+            yield last, finish(film_damage_mask(before, last.image, None, opts.thresholds))
+        return
+    if opts.mask is not None:
+        single = _read_mask(opts.mask)
+        if single.shape != (h, w):
+            warn(f"gin: {opts.mask} is {single.shape[1]} x {single.shape[0]}, frames are {w} x {h}: resized")
+        single = finish(_fit(single, w, h))
+        for frame in source.frames():
+            yield frame, single
+        return
+    if opts.masks is not None:
+        by_number = dict(numbered_files(opts.masks, "masks"))
+        empty = np.zeros((h, w), np.float32)
+        for frame in source.frames():
+            path = by_number.get(_frame_number(frame, source))
+            yield frame, finish(_fit(_read_mask(path), w, h)) if path is not None else empty
+        return
+    if opts.mask_video is not None:
+        mask_frames = VideoFileReader(opts.mask_video).frames()
+        for frame in source.frames():
+            mask_frame = next(mask_frames, None)
+            if mask_frame is None:
+                raise VideoError(f"{opts.mask_video}: mask video ends before frame {frame.index + 1} of the input")
+            yield frame, finish(_fit(to_binary_mask(mask_frame.image), w, h))
+        return
+    raise VideoUsageError("give one mask source: --mask FILE, --masks DIR, --mask-video FILE or --auto-mask scratches")
+
+
+def _finisher(opts: VideoOptions) -> Callable[[np.ndarray], np.ndarray]:
+    def finish(mask: np.ndarray) -> np.ndarray:
+        mask = 1.0 - mask if opts.invert_mask else mask
+        return dilate_mask(mask, opts.dilate)
+
+    return finish
+
+
+def _ordered(
+    executor: ThreadPoolExecutor, items: Iterator[tuple[Frame, np.ndarray]], fn: Callable, window: int
+) -> Iterator[tuple[Frame, np.ndarray, Future]]:
+    """Run ``fn(frame, mask)`` on a few frames at once; yield results in frame order."""
+    pending: deque[tuple[Frame, np.ndarray, Future]] = deque()
+    for frame, mask in items:
+        pending.append((frame, mask, executor.submit(fn, frame, mask)))
+        if len(pending) >= window:
+            yield pending.popleft()
+    while pending:
+        yield pending.popleft()
+
+
+def _fingerprint(input_path: Path, opts: VideoOptions, model: str) -> str:
+    """What the chunks depend on: the input file, every mask source and every setting."""
+
+    def stamp(path: Path | None) -> list:
+        if path is None:
+            return []
+        stat = path.stat()
+        return [str(path.resolve()), stat.st_size, stat.st_mtime_ns]
+
+    settings = {k: str(v) for k, v in asdict(opts).items() if k not in ("output", "overwrite", "workers")}
+    parts = [stamp(input_path), stamp(opts.mask), stamp(opts.mask_video), stamp(opts.masks), settings, model]
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _is_video_path(path: Path) -> bool:
+    return path.suffix.lower() in VIDEO_EXTENSIONS
+
+
+def check_options(input_path: Path, opts: VideoOptions) -> None:
+    """Every usage problem, before any frame is decoded."""
+    given = [opts.mask, opts.masks, opts.mask_video, opts.auto_mask]
+    if sum(g is not None for g in given) != 1:
+        raise VideoUsageError("give exactly one of --mask FILE, --masks DIR, --mask-video FILE, --auto-mask scratches")
+    if opts.auto_mask is not None and opts.auto_mask not in AUTO_MASKS:
+        raise VideoUsageError(f"--auto-mask {opts.auto_mask}: choose one of {', '.join(AUTO_MASKS)}")
+    for name, path in (("--mask", opts.mask), ("--masks", opts.masks), ("--mask-video", opts.mask_video)):
+        if path is not None and not path.exists():
+            raise VideoUsageError(f"{name} {path}: no such file or folder")
+    if not input_path.exists():
+        raise VideoUsageError(f"{input_path}: no such file or folder")
+    if opts.output.resolve() == input_path.resolve():
+        raise VideoUsageError(f"output {opts.output} is the input: choose another -o/--output")
+    if _is_video_path(opts.output):
+        check_codec(opts.codec, opts.output.suffix)
+        if opts.output.exists() and not opts.overwrite:
+            raise VideoUsageError(f"{opts.output} exists: --overwrite to replace it")
+    elif opts.output.suffix:
+        raise VideoUsageError(
+            f"-o {opts.output}: a video file ({', '.join(VIDEO_EXTENSIONS)}) or a folder for frames (no extension)"
+        )
+    if opts.chunk_frames < 1:
+        raise VideoUsageError("--chunk-frames must be at least 1")
+
+
+class _ChunkStore:
+    """The work folder beside a video output: finished chunks and the settings they belong to."""
+
+    def __init__(self, output: Path, fingerprint: str, chunk_frames: int, warn: Callable[[str], None]) -> None:
+        self.folder = output.with_name(output.name + ".gin-chunks")
+        self.suffix = output.suffix
+        manifest = self.folder / "manifest.json"
+        expected = {"fingerprint": fingerprint, "chunk_frames": chunk_frames}
+        if self.folder.exists():
+            try:
+                same = json.loads(manifest.read_text()) == expected
+            except (OSError, ValueError):
+                same = False
+            if not same:
+                warn(f"gin: {self.folder} holds chunks of a run with other settings: starting over")
+                shutil.rmtree(self.folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        manifest.write_text(json.dumps(expected))
+
+    def path(self, chunk: int) -> Path:
+        return self.folder / f"chunk_{chunk:06d}{self.suffix}"
+
+    def starts(self) -> dict[int, int]:
+        """chunk -> its first frame's pts, for finished chunks."""
+        record = self.folder / "starts.json"
+        return {int(k): v for k, v in json.loads(record.read_text()).items()} if record.exists() else {}
+
+    def finish(self, chunk: int, temp: Path, start_pts: int) -> None:
+        os.replace(temp, self.path(chunk))
+        starts = self.starts() | {chunk: start_pts}
+        record = self.folder / "starts.json"
+        record.with_suffix(".tmp").write_text(json.dumps(starts))
+        os.replace(record.with_suffix(".tmp"), record)
+
+
+def inpaint_video(
+    input_path: str | Path,
+    inpainter: Inpainter,
+    opts: VideoOptions,
+    progress: bool = True,
+    warn: Callable[[str], None] = tqdm.write,
+) -> VideoSummary:
+    """Inpaint every frame of a video file or frames folder into ``opts.output``."""
+    input_path = Path(input_path)
+    check_options(input_path, opts)
+    source = open_frames(input_path, opts.fps)
+    info, summary = source.info, VideoSummary()
+    to_video = _is_video_path(opts.output)
+    store = None
+    if to_video:
+        store = _ChunkStore(
+            opts.output, _fingerprint(input_path, opts, str(inpainter.engine.model_path)), opts.chunk_frames, warn
+        )
+        done_chunks = store.starts()
+    else:
+        opts.output.mkdir(parents=True, exist_ok=True)
+    smoother = FillSmoother(opts.temporal)
+    bar = tqdm(total=info.frames, unit="frame", disable=not progress, dynamic_ncols=True)
+
+    def is_done(frame: Frame) -> bool:
+        if store is not None:
+            return frame.index // opts.chunk_frames in done_chunks
+        return (opts.output / FRAME_NAME.format(_frame_number(frame, source))).exists() and not opts.overwrite
+
+    def work(frame: Frame, mask: np.ndarray) -> tuple[np.ndarray, str | None]:
+        if is_done(frame) or not mask.any():
+            return frame.image, None
+        return inpainter.inpaint_with_info(frame.image, mask)
+
+    def outputs() -> Iterator[Frame]:
+        with ThreadPoolExecutor(max_workers=max(1, opts.workers)) as executor:
+            items = frames_with_masks(source, opts, warn)
+            for frame, mask, future in _ordered(executor, items, work, 2 * opts.workers):
+                result, strategy = future.result()
+                bar.update(1)
+                summary.frames += 1
+                if frame.index % opts.chunk_frames == 0:
+                    smoother.reset()  # chunks are independent, so a resumed run gives the same frames
+                if is_done(frame):
+                    summary.resumed += 1
+                    continue
+                if strategy is not None:
+                    summary.inpainted += 1
+                    summary.strategies[strategy] = summary.strategies.get(strategy, 0) + 1
+                    if opts.temporal > 0:
+                        smoothed = smoother(to_unit_float(frame.image), to_unit_float(result), mask)
+                        result = from_unit_float(smoothed, frame.image.dtype)
+                else:
+                    smoother.reset()
+                yield Frame(frame.index, result, frame.pts)
+
+    try:
+        if store is None:
+            for frame in outputs():
+                write_image(opts.output / FRAME_NAME.format(_frame_number(frame, source)), frame.image)
+        else:
+            _write_chunks(outputs(), store, opts, info)
+            chunks = sorted(store.starts().items())
+            temp = opts.output.with_name(f".{opts.output.stem}.partial{opts.output.suffix}")
+            join_chunks(
+                [(store.path(c), start) for c, start in chunks],
+                info.time_base,
+                input_path if info.has_audio else None,
+                temp,
+            )
+            os.replace(temp, opts.output)
+            shutil.rmtree(store.folder)
+    finally:
+        bar.close()
+    if info.frames is not None and summary.frames != info.frames:
+        summary.warnings.append(f"{input_path}: the container declares {info.frames} frames, {summary.frames} decoded")
+    return summary
+
+
+def _write_chunks(frames: Iterator[Frame], store: _ChunkStore, opts: VideoOptions, info: VideoInfo) -> None:
+    """Group the frames still to do into chunks and encode each to a temp name, then keep it."""
+    current: list[Frame] = []
+
+    def flush() -> None:
+        chunk = current[0].index // opts.chunk_frames
+        temp = store.folder / f".partial_{chunk:06d}{store.suffix}"
+        encode_chunk(temp, current, info, opts.codec, opts.crf, current[0].pts)
+        store.finish(chunk, temp, current[0].pts)
+        current.clear()
+
+    for frame in frames:
+        if current and frame.index // opts.chunk_frames != current[0].index // opts.chunk_frames:
+            flush()
+        current.append(frame)
+    if current:
+        flush()
+
+
+def detect_scratches(
+    input_path: str | Path,
+    output: str | Path,
+    thresholds: DamageThresholds | None = None,
+    fps: Fraction = Fraction(24),
+    progress: bool = True,
+) -> int:
+    """Write the detected film-damage mask of every frame as ``000001.png`` ... into ``output``
+    (white = damage), to review or edit before inpainting; returns the frame count."""
+    source = open_frames(Path(input_path), fps)
+    output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    opts = VideoOptions(output=output, auto_mask="scratches", thresholds=thresholds or DamageThresholds())
+    count = 0
+    for frame, mask in tqdm(frames_with_masks(source, opts, tqdm.write), total=source.info.frames, unit="frame",
+                            disable=not progress, dynamic_ncols=True):  # fmt: skip
+        write_image(output / FRAME_NAME.format(_frame_number(frame, source)), from_unit_float(mask, np.uint8))
+        count += 1
+    return count

@@ -1,0 +1,162 @@
+"""``gin video`` and ``gin scratches``: thin Click layers over :mod:`gincli.video`."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import click
+
+from gincli.engine import PROVIDERS, EngineError
+from gincli.scratches import DamageThresholds
+from gincli.strategies import STRATEGIES
+from gincli.video import VideoOptions, VideoUsageError, detect_scratches, inpaint_video
+from gincli.video_io import ENCODERS, VideoError
+
+DEFAULTS = DamageThresholds()
+
+VIDEO_EPILOG = """\b
+IN is a video file (mp4, mov, mkv, avi ...) or a folder of numbered frames
+(shot_0001.png ...; --fps sets their rate). OUT is a video file, or a folder
+that receives 000001.png, 000002.png ... (a frames folder input keeps its numbers).
+\b
+The output keeps the input's frame count, timestamps (fractional and variable
+rates included), size and audio (copied, not re-encoded). Masks: white = hole;
+--masks DIR matches mask files to frames by the number in their names (1-based
+for a video file, as `gin scratches` writes them); a frame without a mask file
+is copied unchanged.
+\b
+Interrupted? Run the same command again: a video output is built from chunks
+of --chunk-frames frames kept in OUT.gin-chunks/, and finished chunks are not
+redone; OUT itself appears only once complete. A frames folder skips frames
+already written.
+\b
+Examples:
+  gin video film.mp4 --auto-mask scratches -o clean.mp4
+  gin video film.mp4 --masks reviewed_masks/ --dilate 1 -o clean.mp4
+  gin video shot.mov --mask logo.png -o shot_clean.mov --codec h264 --crf 16
+  gin video scans/ --fps 24000/1001 --auto-mask scratches -o restored/ --temporal 0.5"""
+
+SCRATCHES_EPILOG = """\b
+What is detected (intensities are fractions of full scale, 0-1):
+  line scratches  thin, long, near-vertical lines brighter or darker than the
+                  picture beside them (--line-contrast) by at least that much,
+                  at most --line-width px wide, at least --line-min-length of
+                  the frame height long. Lines the camera carries sideways
+                  between frames (tree trunks, masts) are picture, not damage;
+                  on a static shot they can't be told apart: review the masks.
+  dust, blotches  pixels brighter or darker than the same place in both the
+                  previous and the next frame (after aligning them for weave
+                  and pans) by --dust-contrast, in specks up to --dust-max-area
+                  of the frame.
+Everything found is grown by --grow px (soft scratch edges).
+\b
+Examples:
+  gin scratches film.mp4 -o masks/              # review or paint over masks/, then
+  gin video film.mp4 --masks masks/ -o clean.mp4"""
+
+
+def threshold_options(command: click.Command) -> click.Command:
+    """The detector's thresholds, shared by `gin scratches` and `gin video --auto-mask scratches`."""
+    options = [
+        click.option("--line-contrast", default=DEFAULTS.line_contrast, show_default=True,
+                     help="Scratch brightness difference from its sides (0-1)."),
+        click.option("--line-width", default=DEFAULTS.line_width, show_default=True, help="Widest scratch, px."),
+        click.option("--line-min-length", default=DEFAULTS.line_min_length, show_default=True,
+                     help="Shortest scratch, fraction of the frame height."),
+        click.option("--dust-contrast", default=DEFAULTS.dust_contrast, show_default=True,
+                     help="Dust difference from both neighbour frames (0-1)."),
+        click.option("--dust-max-area", default=DEFAULTS.dust_max_area, show_default=True,
+                     help="Largest speck, fraction of the frame area."),
+        click.option("--grow", default=DEFAULTS.grow, show_default=True, help="Grow detected damage by N px."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _thresholds(options: dict) -> DamageThresholds:
+    names = ("line_contrast", "line_width", "line_min_length", "dust_contrast", "dust_max_area", "grow")
+    return DamageThresholds(**{name: options.pop(name) for name in names})
+
+
+def _fps(text: str) -> Fraction:
+    try:
+        value = Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        raise click.BadParameter(f"{text!r}: a rate such as 24, 25 or 24000/1001") from None
+    if value <= 0:
+        raise click.BadParameter(f"{text!r}: must be positive")
+    return value
+
+
+@click.command("video", epilog=VIDEO_EPILOG)
+@click.argument("input_path", metavar="IN", type=click.Path(path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Video file or frames folder.")
+@click.option("--mask", type=click.Path(dir_okay=False, path_type=Path), help="One mask for every frame.")
+@click.option("--masks", type=click.Path(file_okay=False, path_type=Path), help="One mask per frame, by number.")
+@click.option("--mask-video", type=click.Path(dir_okay=False, path_type=Path), help="A mask video as long as IN.")
+@click.option("--auto-mask", type=click.Choice(["scratches"]), help="Detect film scratches and dust per frame.")
+@threshold_options
+@click.option("--invert-mask", is_flag=True, help="Black = hole instead of white.")
+@click.option("--dilate", default=0, show_default=True, help="Grow holes by N pixels.")
+@click.option(
+    "--strategy",
+    type=click.Choice(STRATEGIES),
+    default="crop",
+    show_default=True,
+    help="Tiling of frames larger than 256 x 256 (see `gin inpaint --help`); crop suits sparse damage.",
+)
+@click.option("--temporal", default=0.0, show_default=True, type=click.FloatRange(0, 0.95),
+              help="Blend each fill with the previous frame's where the hole and its surroundings stay "
+                   "(0 off; 0.5 halves flicker of static holes). Resets at cuts and motion.")  # fmt: skip
+@click.option("--codec", type=click.Choice(list(ENCODERS)), default="h264", show_default=True,
+              help="Video codec (ffv1 = lossless, in .mkv or .avi).")  # fmt: skip
+@click.option("--crf", default=18, show_default=True, type=click.IntRange(0, 51),
+              help="Quality for h264/hevc (lower = better, 18 looks lossless).")  # fmt: skip
+@click.option("--fps", default="24", show_default=True, help="Frame rate of a frames-folder IN (e.g. 24000/1001).")
+@click.option("--chunk-frames", default=240, show_default=True, help="Frames per resumable chunk.")
+@click.option("--overwrite", is_flag=True, help="Replace OUT (or frames in it) if it exists.")
+@click.option("--model", type=click.Path(dir_okay=False, path_type=Path),
+              help="ONNX model from `gin export` [default: the bundled model].")  # fmt: skip
+@click.option("--provider", type=click.Choice(["auto", *PROVIDERS]), default="auto", show_default=True,
+              help="ONNX Runtime execution provider.")  # fmt: skip
+@click.option("--threads", type=int, help="CPU threads for inference [default: ONNX Runtime's choice].")
+def video_command(input_path: Path, model: Path | None, provider: str, threads: int | None, strategy: str,
+                  fps: str, **options: object) -> None:  # fmt: skip
+    """Inpaint a video frame by frame, keeping its timing and sound."""
+    from gincli.api import Inpainter
+
+    opts = VideoOptions(thresholds=_thresholds(options), fps=_fps(fps), **options)  # type: ignore[arg-type]
+    try:
+        inpainter = Inpainter(model, provider=provider, threads=threads, strategy=strategy)
+        summary = inpaint_video(input_path, inpainter, opts)
+    except (VideoUsageError, EngineError) as exc:
+        raise click.UsageError(str(exc)) from exc
+    except VideoError as exc:
+        click.echo(f"gin video: {exc}", err=True)
+        raise SystemExit(1) from exc
+    used = ", ".join(f"{k} {v}" for k, v in sorted(summary.strategies.items()))
+    click.echo(
+        f"wrote {opts.output}: {summary.frames} frames, {summary.inpainted} inpainted"
+        f"{f' ({used})' if used else ''}{f', {summary.resumed} kept from an earlier run' if summary.resumed else ''}",
+        err=True,
+    )
+    for warning in summary.warnings:
+        click.echo(f"gin video: warning: {warning}", err=True)
+
+
+@click.command("scratches", epilog=SCRATCHES_EPILOG)
+@click.argument("input_path", metavar="IN", type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the masks: 000001.png ... (white = damage).")  # fmt: skip
+@threshold_options
+@click.option("--fps", default="24", show_default=True, help="Frame rate of a frames-folder IN.")
+def scratches_command(input_path: Path, output: Path, fps: str, **options: object) -> None:
+    """Detect film scratches and dust; write one mask per frame to review."""
+    try:
+        count = detect_scratches(input_path, output, _thresholds(options), _fps(fps))
+    except VideoError as exc:
+        click.echo(f"gin scratches: {exc}", err=True)
+        raise SystemExit(1) from exc
+    click.echo(f"wrote {count} masks to {output}", err=True)

@@ -1,0 +1,236 @@
+"""Reading and writing video: files through PyAV (FFmpeg's libraries), or folders of numbered frames.
+
+Frames come out as RGB arrays with their presentation timestamp (``pts``, in the stream's
+``time_base``), so the output can carry the very same timing: constant, fractional
+(24000/1001) or variable frame rates survive. Audio is never decoded: its packets are
+copied into the output as they are. The video pipeline (chunks, resume) is in
+``gincli/video.py``; nothing here inpaints.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from gincli.image_io import IMAGE_EXTENSIONS, ImageReadError, read_image
+
+VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".avi", ".m4v", ".webm")
+# --codec name -> FFmpeg encoder; every one writes key frames at chunk starts and no B-frames,
+# so chunks join by packet copy (see join_chunks)
+ENCODERS = {"h264": "libx264", "hevc": "libx265", "mpeg4": "mpeg4", "ffv1": "ffv1"}
+_LOSSLESS = ("ffv1",)
+_CONTAINERS_FOR = {"ffv1": (".mkv", ".avi")}
+_FRAME_NUMBER = re.compile(r"(\d+)(?!.*\d)")  # the last run of digits in a file stem
+
+
+class VideoError(ValueError):
+    """A video or frame folder that cannot be used; the message names the file and the reason."""
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    width: int
+    height: int
+    frame_rate: Fraction  # average rate; the timestamps carry the exact timing
+    time_base: Fraction
+    frames: int | None  # as declared by the container (None if it does not say)
+    has_audio: bool
+
+
+@dataclass(frozen=True)
+class Frame:
+    index: int  # 0-based position in the stream
+    image: np.ndarray  # H x W x 3 RGB (uint8 from a video file; a frame folder's own dtype)
+    pts: int  # presentation time in time_base units
+
+
+def _ffmpeg_errors() -> tuple[type[BaseException], ...]:
+    import av
+
+    return (av.error.FFmpegError, OSError, ValueError)
+
+
+class VideoFileReader:
+    """Streaming decode of a video file's first video stream."""
+
+    def __init__(self, path: str | Path) -> None:
+        import av
+
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise VideoError(f"{self.path}: no such file")
+        try:
+            container = av.open(str(self.path))
+        except _ffmpeg_errors() as exc:
+            raise VideoError(f"{self.path}: not a readable video ({exc})") from exc
+        with container:
+            if not container.streams.video:
+                raise VideoError(f"{self.path}: has no video stream")
+            stream = container.streams.video[0]
+            rate = stream.average_rate or stream.guessed_rate or Fraction(24)
+            self.info = VideoInfo(
+                width=stream.codec_context.width,
+                height=stream.codec_context.height,
+                frame_rate=Fraction(rate),
+                time_base=Fraction(stream.time_base),
+                frames=stream.frames or None,
+                has_audio=bool(container.streams.audio),
+            )
+
+    def frames(self) -> Iterator[Frame]:
+        import av
+
+        try:
+            with av.open(str(self.path)) as container:
+                stream = container.streams.video[0]
+                stream.thread_type = "AUTO"
+                fallback = round(1 / (self.info.frame_rate * self.info.time_base))
+                for index, frame in enumerate(container.decode(stream)):
+                    pts = frame.pts if frame.pts is not None else index * fallback
+                    yield Frame(index, frame.to_ndarray(format="rgb24"), pts)
+        except av.error.FFmpegError as exc:
+            raise VideoError(f"{self.path}: decoding failed ({exc}); the file may be corrupt or truncated") from exc
+
+
+def frame_number(path: Path) -> int | None:
+    """The frame number in a file name: the last run of digits of its stem (``shot_0042.png`` -> 42)."""
+    found = _FRAME_NUMBER.search(path.stem)
+    return int(found.group(1)) if found else None
+
+
+def numbered_files(folder: Path, kind: str) -> list[tuple[int, Path]]:
+    """(number, path) of a folder's numbered images, in number order; duplicates are an error."""
+    if not folder.is_dir():
+        raise VideoError(f"{folder}: no such folder of {kind}")
+    found: dict[int, Path] = {}
+    for path in sorted(folder.iterdir()):
+        number = frame_number(path)
+        if path.suffix.lower() not in IMAGE_EXTENSIONS or number is None:
+            continue
+        if number in found:
+            raise VideoError(f"{folder}: {found[number].name} and {path.name} have the same frame number {number}")
+        found[number] = path
+    if not found:
+        raise VideoError(f"{folder}: no numbered images ({', '.join(IMAGE_EXTENSIONS)}) in it")
+    return sorted(found.items())
+
+
+class FrameFolderReader:
+    """A folder of numbered images as a video at ``fps`` (frames keep their own dtype)."""
+
+    def __init__(self, folder: str | Path, fps: Fraction = Fraction(24)) -> None:
+        self.path = Path(folder)
+        self.files = [path for _, path in numbered_files(self.path, "frames")]
+        first = self._read(self.files[0])
+        self.info = VideoInfo(first.shape[1], first.shape[0], fps, 1 / fps, len(self.files), has_audio=False)
+
+    def _read(self, path: Path) -> np.ndarray:
+        try:
+            image = read_image(path)
+        except ImageReadError as exc:
+            raise VideoError(str(exc)) from exc
+        if image.ndim == 2:
+            return np.repeat(image[..., None], 3, axis=2)
+        return image[..., :3]
+
+    def frames(self) -> Iterator[Frame]:
+        for index, path in enumerate(self.files):
+            image = self._read(path)
+            if image.shape[:2] != (self.info.height, self.info.width):
+                raise VideoError(
+                    f"{path}: {image.shape[1]} x {image.shape[0]}, but the first frame is "
+                    f"{self.info.width} x {self.info.height}; every frame must have the same size"
+                )
+            yield Frame(index, image, index)
+
+
+def open_frames(path: str | Path, fps: Fraction = Fraction(24)) -> VideoFileReader | FrameFolderReader:
+    """A video file or a frame folder (``fps`` applies to folders only)."""
+    path = Path(path)
+    return FrameFolderReader(path, fps) if path.is_dir() else VideoFileReader(path)
+
+
+def check_codec(codec: str, suffix: str) -> None:
+    """Fail early (before any work) when the codec is unknown, missing here or wrong for the container."""
+    import av
+
+    if codec not in ENCODERS:
+        raise VideoError(f"--codec {codec}: choose one of {', '.join(ENCODERS)}")
+    if ENCODERS[codec] not in av.codecs_available:
+        raise VideoError(f"--codec {codec}: this FFmpeg build has no {ENCODERS[codec]} encoder")
+    allowed = _CONTAINERS_FOR.get(codec)
+    if allowed and suffix.lower() not in allowed:
+        raise VideoError(f"--codec {codec} needs a {' or '.join(allowed)} output file, not {suffix}")
+
+
+def encode_chunk(path: Path, frames: Iterable[Frame], info: VideoInfo, codec: str, crf: int, start_pts: int) -> int:
+    """Encode frames (pts shifted by ``-start_pts``) into ``path``; returns the frame count.
+    The chunk begins with a key frame and has no B-frames, so chunks concatenate by copy."""
+    import av
+
+    count = 0
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream(ENCODERS[codec], rate=info.frame_rate)
+        stream.width, stream.height = info.width, info.height
+        stream.time_base = info.time_base
+        stream.pix_fmt = "yuv420p" if codec not in _LOSSLESS else "bgr0"
+        if codec == "h264":
+            stream.options = {"crf": str(crf), "bf": "0", "preset": "medium"}
+        elif codec == "hevc":
+            stream.options = {"crf": str(crf), "x265-params": "bframes=0:log-level=error"}
+        elif codec == "mpeg4":
+            stream.options = {"qscale": str(max(1, min(31, crf // 2))), "bf": "0"}
+            stream.codec_context.flags |= av.codec.context.Flags.qscale
+        for frame in frames:
+            video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame.image), format="rgb24")
+            video_frame.pts = frame.pts - start_pts
+            video_frame.time_base = info.time_base
+            container.mux(stream.encode(video_frame))
+            count += 1
+        container.mux(stream.encode(None))
+    return count
+
+
+def join_chunks(chunks: list[tuple[Path, int]], time_base: Fraction, audio_source: Path | None, output: Path) -> None:
+    """Concatenate encoded chunks (path, start pts in ``time_base``) by packet copy,
+    restoring each chunk's time offset, and copy the audio packets of ``audio_source``."""
+    import av
+
+    if not chunks:
+        raise VideoError(f"{output}: no frames to write")
+    inputs = [av.open(str(path)) for path, _ in chunks]
+    audio_in = av.open(str(audio_source)) if audio_source is not None else None
+    try:
+        with av.open(str(output), "w") as container:
+            video_out = container.add_stream_from_template(inputs[0].streams.video[0])
+            audio_streams = []
+            if audio_in is not None:
+                for stream in audio_in.streams.audio:
+                    audio_streams.append((stream, container.add_stream_from_template(stream)))
+            for (_, start_pts), chunk in zip(chunks, inputs, strict=True):
+                stream = chunk.streams.video[0]
+                offset = round(start_pts * time_base / Fraction(stream.time_base))
+                for packet in chunk.demux(stream):
+                    if packet.dts is None:  # the demuxer's end-of-stream marker
+                        continue
+                    packet.pts, packet.dts = packet.pts + offset, packet.dts + offset
+                    packet.stream = video_out
+                    container.mux(packet)
+            for stream, out_stream in audio_streams:
+                for packet in audio_in.demux(stream):
+                    if packet.dts is None:
+                        continue
+                    packet.stream = out_stream
+                    container.mux(packet)
+    except av.error.FFmpegError as exc:
+        raise VideoError(f"{output}: cannot write ({exc}); try another container, e.g. .mkv") from exc
+    finally:
+        for chunk in inputs:
+            chunk.close()
+        if audio_in is not None:
+            audio_in.close()
