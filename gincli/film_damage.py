@@ -15,7 +15,7 @@ import numpy as np
 
 from gincli.imagemath import to_unit_float
 
-TRUE_DAMAGE = 0.5  # a pixel is damaged where the blemish covers at least half of it
+VISIBLE = 0.04  # a pixel is damaged where the blemish changed it by this much (10 of 255 levels)
 
 
 def pan_clip(
@@ -80,7 +80,6 @@ def damage_clip(
     for clean in frames:
         height, width = clean.shape[:2]
         frame = to_unit_float(clean)
-        truth = np.zeros((height, width), bool)
         if rng.random() < scratches_per_frame or not active:
             active.append(_new_scratch(height, width, rng))
         for scratch in active:
@@ -91,7 +90,6 @@ def damage_clip(
             start = (round(scratch.x * 16), scratch.top * 16)
             cv2.line(coverage, start, (round(x_end * 16), bottom * 16), 1.0, scratch.width, cv2.LINE_AA, shift=4)
             frame = _apply(frame, coverage, scratch.contrast)
-            truth |= coverage >= TRUE_DAMAGE
             scratch.x += scratch.drift + float(rng.normal(0, 0.3))
             scratch.frames_left -= 1
         active = [s for s in active if s.frames_left > 0 and 0 <= s.x < width]
@@ -102,7 +100,7 @@ def damage_clip(
             cv2.ellipse(coverage, centre, axes, float(rng.uniform(0, 180)), 0, 360, 1.0, -1, cv2.LINE_AA)
             contrast = float(rng.choice([-1, 1]) * rng.uniform(0.3, 0.8))
             frame = _apply(frame, coverage, contrast)
-            truth |= coverage >= TRUE_DAMAGE
+        truth = np.abs(frame - to_unit_float(clean)).max(axis=2) >= VISIBLE
         yield (np.clip(frame, 0, 1) * 255 + 0.5).astype(np.uint8), truth
 
 

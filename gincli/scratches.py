@@ -31,7 +31,7 @@ MAX_DRIFT = 2  # px a scratch may wander sideways from one frame to the next
 class DamageThresholds:
     """Detector settings; intensities are fractions of full scale (0-1)."""
 
-    line_contrast: float = 0.05  # how much brighter or darker than its sides a scratch must be
+    line_contrast: float = 0.07  # how much brighter or darker than its sides a scratch must be
     line_width: int = 7  # widest scratch (px); wider vertical features are picture, not damage
     line_min_length: float = 0.2  # shortest scratch, as a fraction of the frame height
     line_max_slant: float = 0.06  # columns a scratch may move sideways per row (about 3.5 degrees)
@@ -86,7 +86,8 @@ def line_scratch_mask(
     for polarity, response in enumerate(_line_responses(frame_grey, t.line_width)):
         # tolerate a slight slant: widen by a pixel each side before averaging down the rows
         coherent = cv2.blur(cv2.dilate(response, np.ones((1, 3), np.uint8)), (1, COHERENCE_ROWS))
-        candidate = (coherent > 0.6 * t.line_contrast) & (response > 0.5 * t.line_contrast)
+        # a scratch pixel carries a good share of the line's strength; grain beside it does not
+        candidate = (coherent > 0.6 * t.line_contrast) & (response > np.maximum(0.5 * t.line_contrast, 0.4 * coherent))
         count, labels, stats, _ = cv2.connectedComponentsWithStats(candidate.astype(np.uint8), connectivity=8)
         height, width, area = (stats[:, k] for k in (cv2.CC_STAT_HEIGHT, cv2.CC_STAT_WIDTH, cv2.CC_STAT_AREA))
         keep = (

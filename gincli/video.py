@@ -201,7 +201,10 @@ def check_options(input_path: Path, opts: VideoOptions) -> None:
     if opts.output.resolve() == input_path.resolve():
         raise VideoUsageError(f"output {opts.output} is the input: choose another -o/--output")
     if _is_video_path(opts.output):
-        check_codec(opts.codec, opts.output.suffix)
+        try:
+            check_codec(opts.codec, opts.output.suffix)
+        except VideoError as exc:
+            raise VideoUsageError(str(exc)) from exc
         if opts.output.exists() and not opts.overwrite:
             raise VideoUsageError(f"{opts.output} exists: --overwrite to replace it")
     elif opts.output.suffix:

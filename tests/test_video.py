@@ -1,0 +1,261 @@
+"""`gin video` and `gin scratches`: timing, audio, mask sources, resume, bad input, detection."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from gincli.api import Inpainter
+from gincli.cli import main
+from gincli.film_damage import damage_clip, detection_scores, pan_clip
+from gincli.image_io import read_image, write_image
+from gincli.scratches import film_damage_mask
+from gincli.temporal import FillSmoother, hole_flicker
+from gincli.video import VideoOptions, inpaint_video
+from gincli.video_io import VideoFileReader
+from tests.conftest import smooth_image
+
+W, H, N = 96, 64, 30
+RATE = Fraction(24000, 1001)
+
+
+def clip_frames(n: int = N, seed: int = 0) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return list(pan_clip(smooth_image(rng, 160, 200), n, W, H, rng))
+
+
+def make_video(path: Path, frames: list[np.ndarray], audio: bool = True, codec: str = "libx264") -> Path:
+    """An H.264 (or other) video at 24000/1001 fps with a 440 Hz AAC tone as long as the picture."""
+    with av.open(str(path), "w") as container:
+        video = container.add_stream(codec, rate=RATE)
+        video.width, video.height = frames[0].shape[1], frames[0].shape[0]
+        video.pix_fmt = "yuv420p" if codec == "libx264" else "bgr0"
+        sound = container.add_stream("aac", rate=48000) if audio else None
+        for image in frames:
+            container.mux(video.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        container.mux(video.encode(None))
+        if sound is not None:
+            t = np.arange(int(48000 * len(frames) / RATE)) / 48000
+            samples = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[None]
+            for start in range(0, samples.shape[1], 1024):
+                chunk = av.AudioFrame.from_ndarray(
+                    samples[:, start : start + 1024].copy(), format="fltp", layout="mono"
+                )
+                chunk.sample_rate = 48000
+                container.mux(sound.encode(chunk))
+            container.mux(sound.encode(None))
+    return path
+
+
+def audio_packets(path: Path) -> list[bytes]:
+    with av.open(str(path)) as container:
+        return [bytes(p) for p in container.demux(container.streams.audio[0]) if p.dts is not None]
+
+
+def decoded(path: Path) -> tuple[list[np.ndarray], list[int]]:
+    frames = list(VideoFileReader(path).frames())
+    return [f.image for f in frames], [f.pts for f in frames]
+
+
+def frame_folder(root: Path, frames: list[np.ndarray], first: int = 1) -> Path:
+    for i, image in enumerate(frames):
+        write_image(root / f"scan_{i + first:04d}.png", image)
+    return root
+
+
+def hole(box: tuple[int, int, int, int] = (20, 30, 40, 60)) -> np.ndarray:
+    mask = np.zeros((H, W), np.uint8)
+    top, left, bottom, right = box
+    mask[top:bottom, left:right] = 255
+    return mask
+
+
+def gin_video(exported, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["video", *args, "--model", str(exported[1])])
+    return result.exit_code, result.output
+
+
+@pytest.fixture(scope="module")
+def source_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_video(tmp_path_factory.mktemp("video") / "in.mp4", clip_frames())
+
+
+def test_video_keeps_frame_count_timestamps_rate_and_audio(exported, source_video: Path, tmp_path: Path) -> None:
+    write_image(tmp_path / "m.png", hole())
+    out = tmp_path / "out.mp4"
+    code, output = gin_video(exported, str(source_video), "--mask", str(tmp_path / "m.png"), "-o", str(out),
+                             "--chunk-frames", "12")  # fmt: skip
+    assert code == 0, output
+    (before, pts_in), (after, pts_out) = decoded(source_video), decoded(out)
+    assert len(after) == N and pts_out == pts_in
+    info_in, info_out = VideoFileReader(source_video).info, VideoFileReader(out).info
+    assert info_out.frame_rate == info_in.frame_rate == RATE
+    assert (info_out.width, info_out.height) == (W, H)
+    with av.open(str(source_video)) as a, av.open(str(out)) as b:
+        assert abs(a.duration - b.duration) < 50_000  # microseconds
+    assert audio_packets(out) == audio_packets(source_video)  # copied, not re-encoded
+    inside = hole() > 0
+    changed = [np.abs(x.astype(int) - y.astype(int))[inside].mean() for x, y in zip(before, after, strict=True)]
+    assert min(changed) > 2  # every frame's hole was filled
+    assert not (tmp_path / "out.mp4.gin-chunks").exists()
+
+
+def test_frames_folder_in_and_out_with_masks_by_number(exported, tmp_path: Path) -> None:
+    frames = clip_frames(8)
+    src = frame_folder(tmp_path / "scans", frames, first=101)
+    masks = tmp_path / "masks"
+    write_image(masks / "mask_0103.png", hole())
+    write_image(masks / "mask_0106.png", hole((5, 5, 15, 90)))
+    code, output = gin_video(exported, str(src), "--masks", str(masks), "-o", str(tmp_path / "out"))
+    assert code == 0, output
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert written == [f"{n:06d}.png" for n in range(101, 109)]
+    for number, image in zip(range(101, 109), frames, strict=True):
+        result = read_image(tmp_path / "out" / f"{number:06d}.png")
+        mask = {103: hole(), 106: hole((5, 5, 15, 90))}.get(number)
+        if mask is None:
+            assert np.array_equal(result, image)  # no mask: copied bit for bit
+        else:
+            assert np.array_equal(result[mask == 0], image[mask == 0])
+            assert not np.array_equal(result[mask > 0], image[mask > 0])
+
+
+def test_mask_video_masks_the_matching_frames(exported, tmp_path: Path) -> None:
+    frames = clip_frames(6)
+    src = frame_folder(tmp_path / "scans", frames)
+    mask_frames = [np.repeat(hole()[..., None], 3, 2) * (i % 2) for i in range(6)]  # holes in odd frames
+    mask_video = make_video(tmp_path / "masks.mkv", mask_frames, audio=False, codec="ffv1")
+    code, output = gin_video(exported, str(src), "--mask-video", str(mask_video), "-o", str(tmp_path / "out"))
+    assert code == 0, output
+    for i, image in enumerate(frames):
+        result = read_image(tmp_path / "out" / f"{i + 1:06d}.png")
+        assert np.array_equal(result, image) == (i % 2 == 0)
+
+
+class Interrupting(Inpainter):
+    """Stops the run (like Ctrl-C) when asked to inpaint frame number ``stop_after`` + 1."""
+
+    def __init__(self, model: Path, stop_after: int) -> None:
+        super().__init__(model, provider="cpu", strategy="crop")
+        self.calls, self.stop_after = 0, stop_after
+
+    def inpaint_with_info(self, image, mask, strategy=None):
+        self.calls += 1
+        if self.calls > self.stop_after:
+            raise KeyboardInterrupt
+        return super().inpaint_with_info(image, mask, strategy)
+
+
+def test_interrupted_video_resumes_from_finished_chunks(exported, source_video: Path, tmp_path: Path) -> None:
+    write_image(tmp_path / "m.png", hole())
+    out = tmp_path / "out.mp4"
+    opts = dict(mask=tmp_path / "m.png", chunk_frames=10, workers=1)
+    with pytest.raises(KeyboardInterrupt):
+        inpaint_video(source_video, Interrupting(exported[1], 25), VideoOptions(output=out, **opts), progress=False)
+    assert not out.exists()  # nothing that looks complete
+    resumed = Interrupting(exported[1], 10**6)
+    summary = inpaint_video(source_video, resumed, VideoOptions(output=out, **opts), progress=False)
+    assert summary.frames == N and summary.resumed == 20 and resumed.calls == 10  # only the last chunk redone
+    fresh = tmp_path / "fresh.mp4"
+    inpaint_video(source_video, Inpainter(exported[1], provider="cpu", strategy="crop"),
+                  VideoOptions(output=fresh, **opts), progress=False)  # fmt: skip
+    (a, pts_a), (b, pts_b) = decoded(out), decoded(fresh)
+    assert pts_a == pts_b
+    assert max(np.abs(x.astype(int) - y.astype(int)).mean() for x, y in zip(a, b, strict=True)) < 0.5
+
+
+def test_corrupt_and_truncated_videos_fail_clearly_without_output(exported, source_video: Path, tmp_path: Path) -> None:
+    write_image(tmp_path / "m.png", hole())
+    garbage = tmp_path / "garbage.mp4"
+    garbage.write_bytes(b"\x00\x01not a video" * 100)
+    truncated = tmp_path / "truncated.mp4"
+    truncated.write_bytes(source_video.read_bytes()[: source_video.stat().st_size // 2])
+    for bad in (garbage, truncated):
+        out = tmp_path / f"out_{bad.stem}.mp4"
+        code, output = gin_video(exported, str(bad), "--mask", str(tmp_path / "m.png"), "-o", str(out))
+        assert code == 1 and str(bad) in output and "Traceback" not in output
+        assert not out.exists()
+
+
+def test_usage_errors_exit_2_before_any_work(exported, source_video: Path, tmp_path: Path) -> None:
+    write_image(tmp_path / "m.png", hole())
+    existing = tmp_path / "done.mp4"
+    existing.write_bytes(b"keep me")
+    code, output = gin_video(exported, str(source_video), "--mask", str(tmp_path / "m.png"), "-o", str(existing))
+    assert code == 2 and "--overwrite" in output and existing.read_bytes() == b"keep me"
+    code, output = gin_video(exported, str(source_video), "-o", str(tmp_path / "x.mp4"))
+    assert code == 2 and "--auto-mask" in output
+    code, output = gin_video(exported, str(source_video), "--mask", str(tmp_path / "m.png"), "-o", str(source_video))
+    assert code == 2 and "is the input" in output
+    code, output = gin_video(exported, str(source_video), "--mask", str(tmp_path / "m.png"), "-o", str(tmp_path / "a.mp4"),
+                             "--codec", "ffv1")  # fmt: skip
+    assert code == 2 and ".mkv" in output
+
+
+def damaged_clip(seed: int) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+    """(clean frames, damaged frames, true damage) of a 256 x 192 pan with planted damage."""
+    rng = np.random.default_rng(seed)
+    clean = list(pan_clip(smooth_image(rng, 400, 500), 12, 256, 192, rng))
+    pairs = list(damage_clip(clean, rng))
+    return clean, [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def detect_all(frames: list[np.ndarray]) -> list[np.ndarray]:
+    n = len(frames)
+    return [
+        film_damage_mask(frames[i - 1] if i else None, frames[i], frames[i + 1] if i + 1 < n else None) > 0
+        for i in range(n)
+    ]
+
+
+def test_detector_finds_planted_scratches_and_dust_and_is_quiet_on_clean_footage() -> None:
+    clean, damaged, truth = damaged_clip(3)
+    scores = np.sum([detection_scores(f, t) for f, t in zip(detect_all(damaged), truth, strict=True)], axis=0)
+    precision, recall = scores[0] / scores[1], scores[2] / scores[3]
+    assert precision >= 0.8 and recall >= 0.8, (precision, recall)
+    false_positive = np.mean([m.mean() for m in detect_all(clean)])
+    assert false_positive < 0.005
+
+
+def test_gin_scratches_writes_a_numbered_mask_per_frame(tmp_path: Path) -> None:
+    _, damaged, _ = damaged_clip(4)
+    video = make_video(tmp_path / "film.mkv", damaged, audio=False, codec="ffv1")  # lossless: same pixels back
+    result = CliRunner().invoke(main, ["scratches", str(video), "-o", str(tmp_path / "masks")])
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in (tmp_path / "masks").iterdir())
+    assert names == [f"{i:06d}.png" for i in range(1, 13)]
+    for i, expected in enumerate(detect_all(damaged)):  # in frame order, each from its own neighbours
+        assert np.array_equal(read_image(tmp_path / "masks" / f"{i + 1:06d}.png") > 127, expected)
+
+
+def test_temporal_smoothing_steadies_a_static_hole_and_resets_on_change() -> None:
+    rng = np.random.default_rng(5)
+    still = smooth_image(rng, H, W).astype(np.float32) / 255
+    mask = (hole() > 0).astype(np.float32)
+    frames = [np.clip(still + rng.normal(0, 0.01, still.shape), 0, 1) for _ in range(12)]
+    fills = [np.clip(f + mask[..., None] * rng.normal(0, 0.05, f.shape), 0, 1) for f in frames]  # a shimmering fill
+    smoother = FillSmoother(0.6)
+    steadied = [smoother(f, r, mask) for f, r in zip(frames, fills, strict=True)]
+    assert hole_flicker(steadied, [mask] * 12) < 0.6 * hole_flicker(fills, [mask] * 12)
+    assert np.array_equal(steadied[0], fills[0])
+    cut = 1.0 - frames[0]  # a different picture around the hole: no blending across a cut
+    assert np.array_equal(smoother(cut, fills[0], mask), fills[0])
+
+
+def test_video_temporal_option_changes_only_holes(exported, tmp_path: Path) -> None:
+    rng = np.random.default_rng(6)
+    still = smooth_image(rng, H, W).astype(np.float32)
+    grainy = [np.clip(still + rng.normal(0, 4, still.shape), 0, 255).astype(np.uint8) for _ in range(6)]
+    src = frame_folder(tmp_path / "scans", grainy)
+    write_image(tmp_path / "m.png", hole())
+    code, output = gin_video(exported, str(src), "--mask", str(tmp_path / "m.png"), "-o", str(tmp_path / "out"),
+                             "--temporal", "0.5")  # fmt: skip
+    assert code == 0, output
+    for i, image in enumerate(grainy):
+        result = read_image(tmp_path / "out" / f"{i + 1:06d}.png")
+        assert np.array_equal(result[hole() == 0], image[hole() == 0])
