@@ -96,6 +96,21 @@ def test_learning_rate_schedule_is_constant_then_linear_to_zero(image_folder: Pa
     assert all(a >= b for a, b in itertools.pairwise(factors))
 
 
+def test_init_from_starts_a_new_run_from_trained_weights(image_folder: Path, tmp_path: Path) -> None:
+    Trainer(tiny_config(image_folder, tmp_path / "first"), progress=False).train()
+    first = read_checkpoint(tmp_path / "first" / "latest.pth")
+    tuned = Trainer(tiny_config(image_folder, tmp_path / "tuned", init_from=str(tmp_path / "first" / "latest.pth"),
+                                crop_size=48), progress=False)  # fmt: skip
+    assert tuned.step == 0
+    for key, value in first["generator"].items():
+        assert torch.equal(tuned.generator.state_dict()[key], value)
+    for key, value in first["discriminator"].items():
+        assert torch.equal(tuned.discriminator.state_dict()[key], value)
+    with pytest.raises(ValueError, match="does not fit --ngf 16"):
+        Trainer(tiny_config(image_folder, tmp_path / "wide", ngf=16, init_from=str(tmp_path / "first" / "latest.pth")),
+                progress=False)  # fmt: skip
+
+
 def test_existing_run_is_not_overwritten_without_resume(image_folder: Path, tmp_path: Path) -> None:
     Trainer(tiny_config(image_folder, tmp_path / "r", main_steps=0), progress=False).train()
     with pytest.raises(FileExistsError, match="--resume"):

@@ -79,6 +79,12 @@ samples/step_*.png (masked input | coarse | output | ground truth).""",
     show_default=True,
     help="Generator init: Kaiming x this. 0.1 is the release's small init (output near zero at first); 1.0 is plain Kaiming.",
 )
+@click.option(
+    "--init-from",
+    type=click.Path(dir_okay=False, exists=True),
+    help="Fine-tune: start from this checkpoint's weights (ours, or the authors' latest_net_G.pth); "
+    "optimisers and schedule start afresh. --ngf must match.",
+)
 @click.option("--w-hole", default=_W.hole, show_default=True, help="L1 weight inside the hole.")
 @click.option("--w-valid", default=_W.valid, show_default=True, help="L1 weight outside the hole.")
 @click.option("--w-adv", default=_W.adversarial, show_default=True, help="Hinge adversarial weight.")

@@ -39,6 +39,7 @@ class TrainConfig:
     beta2: float = 0.999
     grad_clip: float = 3.0
     init_scale: float = 0.1  # the release's small init; see DeepGINGenerator.reset_parameters
+    init_from: str | None = None  # start G (and D, from our checkpoints) from these weights; fine-tuning
     losses: LossWeights = field(default_factory=LossWeights)
     vgg_weights: str | None = None
     seed: int = 0

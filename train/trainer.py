@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from gincli.grid import image_grid
 from gincli.image_io import write_rgb
-from train.checkpoint import CHECKPOINT_FORMAT, CheckpointError, read_checkpoint, save_atomic
+from train.checkpoint import CHECKPOINT_FORMAT, CheckpointError, generator_state, read_checkpoint, save_atomic
 from train.config import TrainConfig
 from train.data import InpaintingDataset, expand_batch
 from train.discriminator import MultiScaleDiscriminator
@@ -83,6 +83,8 @@ class Trainer:
         self.step = 0
         if checkpoint is not None:
             self._restore(checkpoint)
+        elif config.init_from:
+            self._start_from(config.init_from)
         if self.ctx.enabled:
             ids = [device.index] if device.type == "cuda" else None
             self.generator = DistributedDataParallel(self.generator, device_ids=ids)
@@ -104,6 +106,20 @@ class Trainer:
         if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
             raise CheckpointError(f"{path}: not a gin training checkpoint, cannot resume from it")
         return checkpoint
+
+    def _start_from(self, path: str) -> None:
+        """Fine-tuning: weights from ``path`` (ours, or the authors' generator file); the
+        optimisers, step count and schedule start afresh."""
+        loaded = read_checkpoint(path)
+        state, _ = generator_state(loaded, path)
+        try:
+            self.generator.load_state_dict(state)
+        except RuntimeError as exc:
+            raise CheckpointError(
+                f"--init-from {path}: its generator does not fit --ngf {self.config.ngf} ({str(exc)[:200]})"
+            ) from exc
+        if isinstance(loaded, dict) and "discriminator" in loaded:
+            self.discriminator.load_state_dict(loaded["discriminator"])
 
     def _restore(self, checkpoint: dict[str, Any]) -> None:
         self.generator.load_state_dict(checkpoint["generator"])
