@@ -23,6 +23,7 @@ from gincli.imagemath import dilate_mask, to_unit_float
 
 LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], np.float32)
 COHERENCE_ROWS = 31  # rows a scratch response is averaged over; grain averages away, lines do not
+VERTICAL_RUN = 15  # rows a scratch pixel's column run must span (1 / line_max_slant, roughly)
 MIN_PAN = 3.0  # px of sideways camera motion between frames needed to tell picture lines from scratches
 MAX_DRIFT = 2  # px a scratch may wander sideways from one frame to the next
 
@@ -88,7 +89,9 @@ def line_scratch_mask(
         coherent = cv2.blur(cv2.dilate(response, np.ones((1, 3), np.uint8)), (1, COHERENCE_ROWS))
         # a scratch pixel carries a good share of the line's strength; grain beside it does not
         candidate = (coherent > 0.6 * t.line_contrast) & (response > np.maximum(0.5 * t.line_contrast, 0.4 * coherent))
-        count, labels, stats, _ = cv2.connectedComponentsWithStats(candidate.astype(np.uint8), connectivity=8)
+        # keep vertical runs only: slanted picture detail touching a scratch must not merge with it
+        candidate = cv2.morphologyEx(candidate.astype(np.uint8), cv2.MORPH_OPEN, np.ones((VERTICAL_RUN, 1), np.uint8))
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(candidate, connectivity=8)
         height, width, area = (stats[:, k] for k in (cv2.CC_STAT_HEIGHT, cv2.CC_STAT_WIDTH, cv2.CC_STAT_AREA))
         keep = (
             (height >= min_rows)
@@ -100,8 +103,33 @@ def line_scratch_mask(
             in_scene = _component_means(labels, count, cv2.dilate(_shifted(responses[polarity], dx, dy), around))
             keep &= ~(in_scene > np.maximum(on_film, 0.5 * t.line_contrast))
         keep[0] = False
-        found |= keep[labels]
+        lines = keep[labels]
+        # hysteresis along each line: scratches are straight, so fainter stretches of a line
+        # (over busy picture) are taken back where they lie on the line's own course
+        faint = (response > 0.4 * t.line_contrast) & (coherent > 0.4 * t.line_contrast)
+        found |= lines | (faint & _along_lines(labels, np.flatnonzero(keep), t.line_width))
     return found
+
+
+def _along_lines(labels: np.ndarray, kept: np.ndarray, line_width: int) -> np.ndarray:
+    """Pixels within the half-width (plus one) of each kept component's fitted straight course x = a y + b."""
+    band = np.zeros(labels.shape, bool)
+    if not kept.size:
+        return band
+    rows = np.arange(labels.shape[0])
+    ys, xs = np.nonzero(np.isin(labels, kept))
+    owners = labels[ys, xs]
+    for label in kept:
+        mine = owners == label
+        y, x = ys[mine], xs[mine]
+        slope, offset = np.polyfit(y, x, 1)
+        half = min(line_width, y.size / (np.ptp(y) + 1)) / 2 + 1
+        centre = slope * rows + offset
+        for left in range(-int(half), int(half) + 1):
+            cols = np.round(centre + left).astype(int)
+            inside = (cols >= 0) & (cols < labels.shape[1])
+            band[rows[inside], cols[inside]] = True
+    return band
 
 
 def global_shift(reference: np.ndarray, moving: np.ndarray) -> tuple[float, float]:
