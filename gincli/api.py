@@ -49,7 +49,7 @@ class Inpainter:
 
     ``strategy`` is ``auto``, ``polyphase``, ``sliding``, ``crop`` or ``resize`` (see ``gin
     inpaint --help``); ``ensemble`` adds the paper's 5-way self-ensemble; ``batch_size`` is
-    the number of tiles per engine call. Calls from several threads are safe and share engine
+    the number of tiles per engine call (default: 1 on the CPU, 8 on a GPU). Calls from several threads are safe and share engine
     batches: inference runs on one thread, decoding and encoding around it on the callers'.
     """
 
@@ -60,10 +60,12 @@ class Inpainter:
         threads: int | None = None,
         strategy: str = "auto",
         ensemble: bool = False,
-        batch_size: int = 4,
+        batch_size: int | None = None,
     ) -> None:
         self.engine = Engine(resolve_model(model), provider=provider, threads=threads)
         self.strategy, self.ensemble = strategy, ensemble
+        if batch_size is None:  # CPU: batch 1 is as fast per tile as 4 and needs a third of the memory
+            batch_size = 1 if self.engine.provider == "cpu" else 8
         self.batcher = TileBatcher(lambda images, masks: self.engine.run(images, masks), batch_size)
 
     @property

@@ -64,7 +64,11 @@ Examples:
     is_flag=True,
     help="The paper's 5-way self-ensemble (rotations and a flip, averaged): 5x the inference.",
 )
-@click.option("--batch-size", default=4, show_default=True, help="Tiles per engine call.")
+@click.option(
+    "--batch-size",
+    type=int,
+    help="Tiles per engine call [default: 1 on the CPU (as fast per tile, less memory), 8 on a GPU].",
+)
 @click.option(
     "--model",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -97,7 +101,7 @@ Examples:
 )
 @click.option("-v", "--verbose", is_flag=True, help="Print each file with the strategy used.")
 def inpaint_command(inputs: tuple[str, ...], model: Path | None, provider: str, threads: int | None,
-                    strategy: str, ensemble: bool, batch_size: int, fmt: str | None, shard: str | None,
+                    strategy: str, ensemble: bool, batch_size: int | None, fmt: str | None, shard: str | None,
                     verbose: bool, **options: object) -> None:  # fmt: skip
     """Inpaint images: files, folders and glob patterns, at any size."""
     from gincli.api import Inpainter

@@ -1,0 +1,91 @@
+"""`gin video` throughput and memory on 1280 x 720 footage with thin scratch masks.
+
+    python benchmarks/video.py                              # the bundled model
+    python benchmarks/video.py --model model.onnx --seconds 10,60 --whole-seconds 2
+
+A clip (a pan over a generated photo, 24 fps, H.264) and one scratch mask per frame (3-8 thin
+near-vertical lines, `gincli.masks.scratch_mask`) are made first; then each run is a separate
+`gin video ... --masks DIR` process, timed end to end (decode, inpaint, encode, join) with its
+peak RSS. `crop` runs on every clip length (memory must not grow with the length);
+whole-frame tiling (`polyphase`, the paper's) on a shorter clip, as it is far slower.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+from pipeline import photo  # benchmarks/pipeline.py: photo-like generated content
+
+from gincli.film_damage import pan_clip
+from gincli.image_io import write_image
+from gincli.imagemath import from_unit_float
+from gincli.masks import scratch_mask
+from gincli.video_io import Frame, VideoInfo, encode_chunk
+
+WIDTH, HEIGHT, FPS = 1280, 720, 24
+# `gin` in a child process that writes its own peak RSS (KB) to the file named by its last argument
+REPORTING_GIN = """
+import atexit, resource, sys
+rss_file = sys.argv.pop()
+atexit.register(lambda: open(rss_file, "w").write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)))
+from gincli.cli import main
+main()
+"""
+
+
+def make_clip(folder: Path, frames: int, seed: int) -> tuple[Path, Path]:
+    """(clip.mp4, masks folder) for ``frames`` frames."""
+    rng = np.random.default_rng(seed)
+    still = photo(rng, 900, 1600)
+    info = VideoInfo(WIDTH, HEIGHT, Fraction(FPS), Fraction(1, FPS), frames, has_audio=False)
+    clip = folder / f"clip_{frames}.mp4"
+    encode_chunk(clip, (Frame(i, f, i) for i, f in enumerate(pan_clip(still, frames, WIDTH, HEIGHT, rng))),
+                 info, "h264", 18, 0)  # fmt: skip
+    masks = folder / f"masks_{frames}"
+    for i in range(frames):
+        write_image(masks / f"{i + 1:06d}.png", from_unit_float(scratch_mask(HEIGHT, WIDTH, rng), np.uint8))
+    return clip, masks
+
+
+def run(clip: Path, masks: Path, strategy: str, model: str | None, out: Path) -> tuple[float, float]:
+    """(seconds, peak RSS in MB) of one `gin video` process."""
+    rss_file = out.with_suffix(".rss")
+    command = [sys.executable, "-c", REPORTING_GIN, "video", str(clip), "--masks", str(masks),
+               "-o", str(out), "--strategy", strategy, "--overwrite"]  # fmt: skip
+    command += ["--model", model] if model else []
+    start = time.perf_counter()
+    subprocess.run([*command, str(rss_file)], check=True, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start, int(rss_file.read_text()) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", help="ONNX model [default: the bundled one]")
+    parser.add_argument("--seconds", default="10,60", help="clip lengths for crop, comma-separated")
+    parser.add_argument("--whole-seconds", type=float, default=2.0, help="clip length for whole-frame tiling")
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        plans = [("crop", float(s)) for s in args.seconds.split(",")] + [("polyphase", args.whole_seconds)]
+        for strategy, seconds in plans:
+            frames = round(seconds * FPS)
+            clip, masks = make_clip(folder, frames, seed=frames)
+            elapsed, peak = run(clip, masks, strategy, args.model, folder / "out.mp4")
+            rows.append((strategy, seconds, frames, frames / elapsed, peak))
+            print(f"{strategy:<10} {seconds:>5.0f} s  {frames:>5} frames  {frames / elapsed:>6.2f} frames/s  "
+                  f"peak RSS {peak:>6.0f} MB", flush=True)  # fmt: skip
+    print("\n| strategy | clip | frames | frames/s | peak RSS |\n|---|---|---|---|---|")
+    for strategy, seconds, frames, fps, peak in rows:
+        print(f"| {strategy} | {seconds:.0f} s | {frames} | {fps:.2f} | {peak:.0f} MB |")
+
+
+if __name__ == "__main__":
+    main()
