@@ -9,6 +9,8 @@ copied into the output as they are. The video pipeline (chunks, resume) is in
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -234,3 +236,31 @@ def join_chunks(chunks: list[tuple[Path, int]], time_base: Fraction, audio_sourc
             chunk.close()
         if audio_in is not None:
             audio_in.close()
+
+
+def write_video(
+    path: str | Path,
+    frames: Iterable[Frame],
+    info: VideoInfo,
+    codec: str = "h264",
+    crf: int = 18,
+    audio_from: str | Path | None = None,
+) -> int:
+    """Encode frames (with their pts in ``info.time_base``) into ``path``, copying the audio of
+    ``audio_from``; ``path`` appears only when complete. Returns the frame count."""
+    path = Path(path)
+    check_codec(codec, path.suffix)
+    frames = iter(frames)
+    first = next(frames, None)
+    if first is None:
+        raise VideoError(f"{path}: no frames to write")
+    video_only = path.with_name(f".{path.stem}.video{path.suffix}")
+    joined = path.with_name(f".{path.stem}.partial{path.suffix}")
+    try:
+        count = encode_chunk(video_only, itertools.chain([first], frames), info, codec, crf, first.pts)
+        join_chunks([(video_only, first.pts)], info.time_base, Path(audio_from) if audio_from else None, joined)
+        os.replace(joined, path)
+    finally:
+        video_only.unlink(missing_ok=True)
+        joined.unlink(missing_ok=True)
+    return count

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -259,3 +261,16 @@ def test_video_temporal_option_changes_only_holes(exported, tmp_path: Path) -> N
     for i, image in enumerate(grainy):
         result = read_image(tmp_path / "out" / f"{i + 1:06d}.png")
         assert np.array_equal(result[hole() == 0], image[hole() == 0])
+
+
+def test_example_script_restores_a_film_keeping_audio(exported, tmp_path: Path) -> None:
+    _, damaged, _ = damaged_clip(7)
+    reel = make_video(tmp_path / "reel.mp4", damaged)
+    out = tmp_path / "restored.mp4"
+    script = Path(__file__).parents[1] / "examples" / "remove_scratches.py"
+    done = subprocess.run([sys.executable, str(script), str(reel), str(out), "--model", str(exported[1])],
+                          capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (before, pts_in), (after, pts_out) = decoded(reel), decoded(out)
+    assert pts_out == pts_in and audio_packets(out) == audio_packets(reel)
+    assert any(np.abs(a.astype(int) - b.astype(int)).max() > 40 for a, b in zip(before, after, strict=True))
