@@ -9,7 +9,7 @@ import click
 
 from gincli.engine import EngineError
 from gincli.image_io import write_rgb
-from gincli.masks import EVAL_FAMILIES
+from gincli.masks import ALL_FAMILIES
 
 
 def _names(value: str, allowed: list[str], option: str) -> list[str]:
@@ -40,7 +40,7 @@ Examples:
     "families",
     default="rect,freeform,ca",
     show_default=True,
-    help=f"Mask families: {', '.join(sorted(EVAL_FAMILIES))}.",
+    help=f"Mask families: {', '.join(sorted(ALL_FAMILIES))}.",
 )
 @click.option("--seed", default=0, show_default=True, help="Masks are seeded by this and each image's index.")
 @click.option("--size", default=256, show_default=True, help="Centre crops resized to SIZE x SIZE.")
@@ -74,7 +74,7 @@ def eval_command(data: Path, models: tuple[Path, ...], families: str, seed: int,
     from gincli.api import Inpainter
     from gincli.evaluate import BASELINES, evaluate, load_images, opencv_baseline
 
-    family_names = _names(families, sorted(EVAL_FAMILIES), "--masks")
+    family_names = _names(families, sorted(ALL_FAMILIES), "--masks")
     baselines = _names(baseline, list(BASELINES), "--baseline") if baseline else []
     methods = {}
     try:

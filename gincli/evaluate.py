@@ -17,7 +17,7 @@ import numpy as np
 from gincli.grid import image_grid
 from gincli.image_io import iter_image_files, read_rgb
 from gincli.imagemath import from_unit_float, holes_white, to_unit_float
-from gincli.masks import EVAL_FAMILIES
+from gincli.masks import ALL_FAMILIES
 from gincli.metrics import mean_l1_percent, psnr, ssim
 from gincli.tiling import centre_square
 
@@ -47,8 +47,8 @@ def load_images(folder: Path, size: int, full: bool) -> list[tuple[str, np.ndarr
 
 def eval_mask(family: str, index: int, shape: tuple[int, int], seed: int) -> np.ndarray:
     """The mask of image ``index`` for ``family``: the same for every method and every run with ``seed``."""
-    rng = np.random.default_rng([seed, index, sorted(EVAL_FAMILIES).index(family)])
-    return EVAL_FAMILIES[family](shape[0], shape[1], rng)
+    rng = np.random.default_rng([seed, index, sorted(ALL_FAMILIES).index(family)])
+    return ALL_FAMILIES[family](shape[0], shape[1], rng)
 
 
 @dataclass

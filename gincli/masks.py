@@ -104,4 +104,5 @@ def scratch_mask(height: int, width: int, rng: np.random.Generator) -> np.ndarra
     return canvas.astype(np.float32)
 
 
-EVAL_FAMILIES: dict[str, MaskFn] = {**MASK_FAMILIES, "scratches": scratch_mask}
+# the training families plus thin scratches (evaluation, and fine-tuning for film restoration)
+ALL_FAMILIES: dict[str, MaskFn] = {**MASK_FAMILIES, "scratches": scratch_mask}

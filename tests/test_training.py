@@ -111,6 +111,21 @@ def test_init_from_starts_a_new_run_from_trained_weights(image_folder: Path, tmp
                 progress=False)  # fmt: skip
 
 
+def test_mask_families_choose_the_masks_of_each_image(image_folder: Path, tmp_path: Path) -> None:
+    dataset = InpaintingDataset(image_folder, 96, 96, families=("rect", "scratches"))
+    _, masks = dataset[(0, 0)]
+    assert masks.shape == (2, 1, 96, 96)
+    per_row = (masks[1, 0] > 0).sum(dim=1).float()  # 3-8 thin lines: a few pixels of each row
+    assert 0 < per_row.mean() <= 8 * 5
+    with pytest.raises(ValueError, match="choose from"):
+        InpaintingDataset(image_folder, 48, 32, families=("blobs",))
+    trainer = Trainer(tiny_config(image_folder, tmp_path / "r", mask_families=("rect", "freeform", "ca", "scratches"),
+                                  main_steps=1), progress=False)  # fmt: skip
+    trainer.train()
+    resumed = Trainer(tiny_config(image_folder, tmp_path / "r"), resume=True, progress=False)
+    assert resumed.config.mask_families == ("rect", "freeform", "ca", "scratches")
+
+
 def test_existing_run_is_not_overwritten_without_resume(image_folder: Path, tmp_path: Path) -> None:
     Trainer(tiny_config(image_folder, tmp_path / "r", main_steps=0), progress=False).train()
     with pytest.raises(FileExistsError, match="--resume"):

@@ -80,6 +80,13 @@ samples/step_*.png (masked input | coarse | output | ground truth).""",
     help="Generator init: Kaiming x this. 0.1 is the release's small init (output near zero at first); 1.0 is plain Kaiming.",
 )
 @click.option(
+    "--mask-families",
+    default=",".join(_D.mask_families),
+    show_default=True,
+    help="Each image is masked once per family: rect, freeform, ca (the paper's) and scratches (thin "
+    "film-scratch lines, for restoration models).",
+)
+@click.option(
     "--init-from",
     type=click.Path(dir_okay=False, exists=True),
     help="Fine-tune: start from this checkpoint's weights (ours, or the authors' latest_net_G.pth); "
@@ -138,6 +145,7 @@ def train_command(**opts: object) -> None:
         feature_matching=opts.pop("w_feature_matching"),
     )  # type: ignore[arg-type]  # fmt: skip
     resume = bool(opts.pop("resume"))
+    opts["mask_families"] = tuple(f.strip() for f in str(opts["mask_families"]).split(",") if f.strip())
     opts["data"] = opts["data"] or ""
     config = TrainConfig(losses=weights, **opts)  # type: ignore[arg-type]
     try:

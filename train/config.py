@@ -39,6 +39,7 @@ class TrainConfig:
     beta2: float = 0.999
     grad_clip: float = 3.0
     init_scale: float = 0.1  # the release's small init; see DeepGINGenerator.reset_parameters
+    mask_families: tuple[str, ...] = ("rect", "freeform", "ca")  # each image is masked once per family
     init_from: str | None = None  # start G (and D, from our checkpoints) from these weights; fine-tuning
     losses: LossWeights = field(default_factory=LossWeights)
     vgg_weights: str | None = None
@@ -56,6 +57,8 @@ class TrainConfig:
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         data = dict(data)
         data["losses"] = LossWeights(**data.get("losses", {}))
+        if "mask_families" in data:
+            data["mask_families"] = tuple(data["mask_families"])
         return cls(**data)
 
     @property

@@ -1,4 +1,4 @@
-"""Training data: an image folder, resized, cropped, augmented and masked three ways.
+"""Training data: an image folder, resized, cropped, augmented and masked once per mask family.
 
 Every random choice for sample ``index`` in ``epoch`` comes from a generator
 seeded by (seed, epoch, index), so the data a step sees does not depend on
@@ -16,16 +16,27 @@ import torch
 from torch.utils.data import Dataset
 
 from gincli.image_io import IMAGE_EXTENSIONS, ImageReadError, iter_image_files, read_rgb
-from gincli.masks import MASK_FAMILIES
+from gincli.masks import ALL_FAMILIES
 
-FAMILY_ORDER = ("rect", "freeform", "ca")
+FAMILY_ORDER = ("rect", "freeform", "ca")  # the paper's three
 
 
 class InpaintingDataset(Dataset):
-    """Items are ``(epoch, index)`` pairs; each yields an image (3 x S x S) and its
-    three masks (3 x 1 x S x S: rectangle, free-form, cellular automata)."""
+    """Items are ``(epoch, index)`` pairs; each yields an image (3 x S x S) and one mask per
+    family (K x 1 x S x S; by default rectangle, free-form, cellular automata)."""
 
-    def __init__(self, root: str | Path, load_size: int = 512, crop_size: int = 256, seed: int = 0) -> None:
+    def __init__(
+        self,
+        root: str | Path,
+        load_size: int = 512,
+        crop_size: int = 256,
+        seed: int = 0,
+        families: tuple[str, ...] = FAMILY_ORDER,
+    ) -> None:
+        unknown = [f for f in families if f not in ALL_FAMILIES]
+        if unknown or not families:
+            raise ValueError(f"mask families {unknown or '(none)'}: choose from {', '.join(sorted(ALL_FAMILIES))}")
+        self.families = tuple(families)
         self.root = Path(root)
         if not self.root.is_dir():
             raise FileNotFoundError(f"training data folder {self.root} does not exist")
@@ -63,7 +74,7 @@ class InpaintingDataset(Dataset):
         if rng.random() < 0.5:
             image = image[:, ::-1]
         image = np.rot90(image, k=int(rng.integers(0, 4)))
-        masks = np.stack([MASK_FAMILIES[f](self.crop_size, self.crop_size, rng) for f in FAMILY_ORDER])
+        masks = np.stack([ALL_FAMILIES[f](self.crop_size, self.crop_size, rng) for f in self.families])
         return (
             torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))),
             torch.from_numpy(masks[:, None]),
@@ -71,7 +82,7 @@ class InpaintingDataset(Dataset):
 
 
 def expand_batch(images: torch.Tensor, masks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(B x 3 x S x S, B x 3 x 1 x S x S) -> 3B samples: each image once per mask family."""
+    """(B x 3 x S x S, B x K x 1 x S x S) -> K B samples: each image once per mask family."""
     b, k = masks.shape[:2]
     images = images.unsqueeze(1).expand(b, k, *images.shape[1:]).reshape(b * k, *images.shape[1:])
     return images.contiguous(), masks.reshape(b * k, *masks.shape[2:])

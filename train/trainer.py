@@ -62,7 +62,9 @@ class Trainer:
         self.progress = progress and self.ctx.is_main
         torch.manual_seed(config.seed)  # identical initial weights on every rank
 
-        self.dataset = InpaintingDataset(config.data, config.load_size, config.crop_size, config.seed)
+        self.dataset = InpaintingDataset(
+            config.data, config.load_size, config.crop_size, config.seed, tuple(config.mask_families)
+        )
         images_per_step = config.batch_size * self.ctx.world_size
         self.steps_per_epoch = math.ceil(len(self.dataset) / images_per_step)
         self.warmup_steps = (
@@ -197,7 +199,7 @@ class Trainer:
         opt.step()
 
     def train_step(self, images: torch.Tensor, masks: torch.Tensor) -> dict[str, float]:
-        """One optimisation step on 3B samples; returns the step's losses."""
+        """One optimisation step on K B samples (K mask families); returns the step's losses."""
         images, masks = (t.to(self.ctx.device, non_blocking=True) for t in expand_batch(images, masks))
         self._set_lr()
         out = self.generator(images, masks)
