@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from gincli.engine import PROVIDERS, EngineError, ProviderUnavailable
+from gincli.cli_options import engine_options, mask_adjust_options, strategy_option
+from gincli.engine import EngineError, ProviderUnavailable
 from gincli.inputs import InputError, parse_shard
 from gincli.pipeline import AUTO_MASK_FAMILIES, BatchOptions, UsageProblem, run_batch
-from gincli.strategies import STRATEGIES
 
 EPILOG = """\b
 Masks: white (>= 127) = hole. --masks DIR matches by file stem: photo.jpg takes
@@ -48,17 +48,10 @@ Examples:
 )
 @click.option("--seed", default=0, show_default=True, help="Seed for --auto-mask (with each image's path).")
 @click.option("--mask-from-alpha", is_flag=True, help="Holes are the input's transparent pixels.")
-@click.option("--invert-mask", is_flag=True, help="Black = hole instead of white.")
-@click.option("--dilate", default=0, show_default=True, help="Grow holes by N pixels.")
+@mask_adjust_options
 @click.option("-r", "--recursive", is_flag=True, help="Descend into sub-folders of input folders.")
 @click.option("--strict", is_flag=True, help="An image without a mask is a failure, not a skip.")
-@click.option(
-    "--strategy",
-    type=click.Choice(STRATEGIES),
-    default="auto",
-    show_default=True,
-    help="How images of other sizes are tiled (below).",
-)
+@strategy_option("auto", "How images of other sizes are tiled (below).")
 @click.option(
     "--ensemble",
     is_flag=True,
@@ -69,19 +62,7 @@ Examples:
     type=int,
     help="Tiles per engine call [default: 1 on the CPU (as fast per tile, less memory), 8 on a GPU].",
 )
-@click.option(
-    "--model",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="ONNX model from `gin export` [default: the bundled model].",
-)
-@click.option(
-    "--provider",
-    type=click.Choice(["auto", *PROVIDERS]),
-    default="auto",
-    show_default=True,
-    help="ONNX Runtime execution provider.",
-)
-@click.option("--threads", type=int, help="CPU threads for inference [default: ONNX Runtime's choice].")
+@engine_options
 @click.option(
     "--format",
     "fmt",

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from gincli.engine import PROVIDERS, EngineError
+from gincli.cli_options import engine_options, mask_adjust_options, strategy_option
+from gincli.engine import EngineError
 from gincli.scratches import DamageThresholds
-from gincli.strategies import STRATEGIES
 from gincli.video import VideoOptions, VideoUsageError, detect_scratches, inpaint_video
 from gincli.video_io import ENCODERS, VideoError
 
@@ -98,15 +98,8 @@ def _fps(text: str) -> Fraction:
 @click.option("--mask-video", type=click.Path(dir_okay=False, path_type=Path), help="A mask video as long as IN.")
 @click.option("--auto-mask", type=click.Choice(["scratches"]), help="Detect film scratches and dust per frame.")
 @threshold_options
-@click.option("--invert-mask", is_flag=True, help="Black = hole instead of white.")
-@click.option("--dilate", default=0, show_default=True, help="Grow holes by N pixels.")
-@click.option(
-    "--strategy",
-    type=click.Choice(STRATEGIES),
-    default="crop",
-    show_default=True,
-    help="Tiling of frames larger than 256 x 256 (see `gin inpaint --help`); crop suits sparse damage.",
-)
+@mask_adjust_options
+@strategy_option("crop", "Tiling of frames larger than 256 x 256 (see `gin inpaint --help`); crop suits sparse damage.")
 @click.option("--temporal", default=0.0, show_default=True, type=click.FloatRange(0, 0.95),
               help="Blend each fill with the previous frame's where the hole and its surroundings stay "
                    "(0 off; 0.5 halves flicker of static holes). Resets at cuts and motion.")  # fmt: skip
@@ -117,11 +110,7 @@ def _fps(text: str) -> Fraction:
 @click.option("--fps", default="24", show_default=True, help="Frame rate of a frames-folder IN (e.g. 24000/1001).")
 @click.option("--chunk-frames", default=240, show_default=True, help="Frames per resumable chunk.")
 @click.option("--overwrite", is_flag=True, help="Replace OUT (or frames in it) if it exists.")
-@click.option("--model", type=click.Path(dir_okay=False, path_type=Path),
-              help="ONNX model from `gin export` [default: the bundled model].")  # fmt: skip
-@click.option("--provider", type=click.Choice(["auto", *PROVIDERS]), default="auto", show_default=True,
-              help="ONNX Runtime execution provider.")  # fmt: skip
-@click.option("--threads", type=int, help="CPU threads for inference [default: ONNX Runtime's choice].")
+@engine_options
 def video_command(input_path: Path, model: Path | None, provider: str, threads: int | None, strategy: str,
                   fps: str, **options: object) -> None:  # fmt: skip
     """Inpaint a video frame by frame, keeping its timing and sound."""
