@@ -159,11 +159,13 @@ def test_gin_train_command_runs_and_resumes(image_folder: Path, tmp_path: Path) 
     run = tmp_path / "cli"
     args = ["train", "--data", str(image_folder), "--out", str(run), "--ngf", "8", "--ndf", "8", "--load-size", "48",
             "--crop-size", "32", "--batch-size", "1", "--warmup-steps", "1", "--main-steps", "1", "--num-workers", "0"]  # fmt: skip
-    result = CliRunner().invoke(main, args)
+    result = CliRunner().invoke(main, [*args, "--until-step", "1"])
     assert result.exit_code == 0, result.output
+    assert read_checkpoint(run / "latest.pth")["step"] == 1
     again = CliRunner().invoke(main, args)
     assert again.exit_code == 1 and "already exists" in again.output and "Traceback" not in again.output
     assert CliRunner().invoke(main, ["train", "--out", str(run), "--resume"]).exit_code == 0
+    assert read_checkpoint(run / "latest.pth")["step"] == 2
     missing = CliRunner().invoke(main, ["train", "--data", str(tmp_path / "nothing"), "--out", str(tmp_path / "x")])
     assert missing.exit_code == 1 and "does not exist" in missing.output
 

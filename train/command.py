@@ -33,6 +33,11 @@ samples/step_*.png (masked input | coarse | output | ground truth).""",
 @click.option(
     "--out", required=True, type=click.Path(file_okay=False), help="Run folder for checkpoints, logs and samples."
 )
+@click.option(
+    "--until-step",
+    type=int,
+    help="Stop after this step (saving the checkpoint), as Ctrl-C would; --resume continues the same schedule.",
+)
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its latest.pth with its saved settings.")
 @click.option(
     "--ngf",
@@ -145,11 +150,12 @@ def train_command(**opts: object) -> None:
         feature_matching=opts.pop("w_feature_matching"),
     )  # type: ignore[arg-type]  # fmt: skip
     resume = bool(opts.pop("resume"))
+    until_step = opts.pop("until_step")
     opts["mask_families"] = tuple(f.strip() for f in str(opts["mask_families"]).split(",") if f.strip())
     opts["data"] = opts["data"] or ""
     config = TrainConfig(losses=weights, **opts)  # type: ignore[arg-type]
     try:
-        Trainer(config, resume=resume).train()
+        Trainer(config, resume=resume).train(until_step=until_step)  # type: ignore[arg-type]
     except (FileNotFoundError, FileExistsError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
