@@ -16,6 +16,7 @@ import numpy as np
 from gincli.imagemath import to_unit_float
 
 CONTEXT_RING = 8  # px around the hole compared between frames to detect change
+GRAIN_SIGMA = 2.0  # px of blur that removes film grain before frames are compared
 SCENE_CHANGE = 0.03  # mean absolute change of that ring (0-1) that stops the blending
 
 
@@ -26,7 +27,7 @@ class FillSmoother:
         if not 0.0 <= strength < 1.0:
             raise ValueError(f"temporal strength must be in [0, 1), got {strength}")
         self.strength, self.scene_change = strength, scene_change
-        self._previous: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # input, output, mask
+        self._previous: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # picture, output, mask
 
     def reset(self) -> None:
         self._previous = None
@@ -34,17 +35,22 @@ class FillSmoother:
     def __call__(self, frame: np.ndarray, result: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """``frame``: the damaged input; ``result``: its inpainted version; both H x W x 3 float."""
         smoothed = result
+        picture = _denoised(frame)  # grain changes every frame, the picture does not
         if self._previous is not None and self.strength > 0:
             before, before_out, before_mask = self._previous
             ring = (_grow(mask, CONTEXT_RING) > 0) & (mask == 0) & (before_mask == 0)
-            if before.shape == frame.shape and ring.any():
-                change = float(np.abs(frame[ring] - before[ring]).mean())
+            if before.shape == picture.shape and ring.any():
+                change = float(np.abs(picture[ring] - before[ring]).mean())
                 if change < self.scene_change:
                     both = ((mask > 0) & (before_mask > 0))[..., None]
                     blended = (1 - self.strength) * result + self.strength * before_out
                     smoothed = np.where(both, blended, result)
-        self._previous = (frame, smoothed, mask)
+        self._previous = (picture, smoothed, mask)
         return smoothed
+
+
+def _denoised(frame: np.ndarray) -> np.ndarray:
+    return cv2.GaussianBlur(frame, (0, 0), GRAIN_SIGMA)
 
 
 def _grow(mask: np.ndarray, pixels: int) -> np.ndarray:
