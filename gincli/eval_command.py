@@ -43,6 +43,9 @@ Examples:
     help=f"Mask families: {', '.join(sorted(ALL_FAMILIES))}.",
 )
 @click.option("--seed", default=0, show_default=True, help="Masks are seeded by this and each image's index.")
+@click.option(
+    "--masks-per-image", default=1, show_default=True, help="Seeded masks of each family per image (more samples)."
+)
 @click.option("--size", default=256, show_default=True, help="Centre crops resized to SIZE x SIZE.")
 @click.option("--full", is_flag=True, help="Whole images instead of centre crops (tiled by the auto strategy).")
 @click.option(
@@ -62,7 +65,7 @@ Examples:
     help="Inception weights for FID (not supported yet: reported as skipped).",
 )
 @click.option("--provider", default="auto", show_default=True, help="ONNX Runtime provider for the models.")
-def eval_command(data: Path, models: tuple[Path, ...], families: str, seed: int, size: int, full: bool, baseline: str,
+def eval_command(data: Path, models: tuple[Path, ...], families: str, seed: int, masks_per_image: int, size: int, full: bool, baseline: str,
                  out: Path | None, lpips_weights: str | None, inception_weights: str | None, provider: str) -> None:  # fmt: skip
     """Measure inpainting quality (PSNR, SSIM, L1) on a folder of real photos.
 
@@ -86,7 +89,7 @@ def eval_command(data: Path, models: tuple[Path, ...], families: str, seed: int,
         raise click.UsageError(str(exc)) from exc
     methods |= {name: opencv_baseline(BASELINES[name]) for name in baselines}
     images = load_images(data, size, full)
-    result = evaluate(images, methods, family_names, seed)
+    result = evaluate(images, methods, family_names, seed, masks_per_image)
     click.echo(result.markdown())
     for name, given in (("LPIPS", lpips_weights), ("FID", inception_weights)):
         reason = "weights given but this version cannot compute it yet" if given else "no pretrained weights given"
@@ -98,6 +101,7 @@ def eval_command(data: Path, models: tuple[Path, ...], families: str, seed: int,
             "data": str(data),
             "images": len(images),
             "seed": seed,
+            "masks_per_image": masks_per_image,
             "size": None if full else size,
             "scores": result.scores,
         }

@@ -7,6 +7,7 @@ per mask family and method. Pure computation over arrays; the CLI writes the fil
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,9 +46,9 @@ def load_images(folder: Path, size: int, full: bool) -> list[tuple[str, np.ndarr
     return images
 
 
-def eval_mask(family: str, index: int, shape: tuple[int, int], seed: int) -> np.ndarray:
-    """The mask of image ``index`` for ``family``: the same for every method and every run with ``seed``."""
-    rng = np.random.default_rng([seed, index, sorted(ALL_FAMILIES).index(family)])
+def eval_mask(family: str, index: int, shape: tuple[int, int], seed: int, repeat: int = 0) -> np.ndarray:
+    """Mask ``repeat`` of image ``index`` for ``family``: the same for every method and every run with ``seed``."""
+    rng = np.random.default_rng([seed, index, sorted(ALL_FAMILIES).index(family), repeat])
     return ALL_FAMILIES[family](shape[0], shape[1], rng)
 
 
@@ -68,14 +69,20 @@ class EvalResult:
 
 
 def evaluate(
-    images: list[tuple[str, np.ndarray]], methods: dict[str, Method], families: list[str], seed: int, grid_rows: int = 4
+    images: list[tuple[str, np.ndarray]],
+    methods: dict[str, Method],
+    families: list[str],
+    seed: int,
+    masks_per_image: int = 1,
+    grid_rows: int = 4,
 ) -> EvalResult:
+    """Every method on every image with ``masks_per_image`` seeded masks of each family."""
     result = EvalResult()
     rows = []
     for family in families:
         per_method: dict[str, list[tuple[float, float, float]]] = {m: [] for m in methods}
-        for index, (_, image) in enumerate(images):
-            mask = eval_mask(family, index, image.shape[:2], seed)
+        for (index, (_, image)), repeat in itertools.product(enumerate(images), range(masks_per_image)):
+            mask = eval_mask(family, index, image.shape[:2], seed, repeat)
             truth = to_unit_float(image)
             outputs = {}
             for name, method in methods.items():

@@ -49,6 +49,7 @@ def test_psnr_and_ssim_agree_with_scikit_image() -> None:
 def test_eval_masks_are_seeded_and_scratches_are_thin() -> None:
     assert np.array_equal(eval_mask("rect", 3, (64, 64), 5), eval_mask("rect", 3, (64, 64), 5))
     assert not np.array_equal(eval_mask("rect", 3, (64, 64), 5), eval_mask("rect", 4, (64, 64), 5))
+    assert not np.array_equal(eval_mask("rect", 3, (64, 64), 5, repeat=1), eval_mask("rect", 3, (64, 64), 5))
     mask = scratch_mask(256, 256, np.random.default_rng(0))
     assert 0 < mask.mean() < 0.2  # a few thin lines
     assert mask.sum(axis=1).max() <= 8 * 6  # at most 8 lines of at most 5 (+1 antialias) px per row
@@ -57,10 +58,10 @@ def test_eval_masks_are_seeded_and_scratches_are_thin() -> None:
 def test_gin_eval_end_to_end(exported, image_folder: Path, tmp_path: Path) -> None:
     out = tmp_path / "report"
     result = CliRunner().invoke(main, ["eval", str(image_folder), "--model", str(exported[1]), "--size", "64",
-                                       "--masks", "rect,scratches", "--out", str(out)])  # fmt: skip
+                                       "--masks", "rect,scratches", "--masks-per-image", "2", "--out", str(out)])  # fmt: skip
     assert result.exit_code == 0, result.output
     scores = json.loads((out / "results.json").read_text())["scores"]
     assert set(scores) == {"rect", "scratches"} and set(scores["rect"]) == {"model", "telea", "ns"}
-    assert all(s["n"] == 6 and 0 < s["ssim"] <= 1 and s["psnr"] > 5 for f in scores.values() for s in f.values())
+    assert all(s["n"] == 12 and 0 < s["ssim"] <= 1 and s["psnr"] > 5 for f in scores.values() for s in f.values())
     assert (out / "grid.png").is_file() and "| rect | telea |" in (out / "results.md").read_text()
     assert "LPIPS: skipped" in result.output
