@@ -179,7 +179,8 @@ def encode_chunk(path: Path, frames: Iterable[Frame], info: VideoInfo, codec: st
     with av.open(str(path), "w") as container:
         stream = container.add_stream(ENCODERS[codec], rate=info.frame_rate)
         stream.width, stream.height = info.width, info.height
-        stream.time_base = info.time_base
+        # the input's time base, not 1 / rate: variable-rate timestamps must survive unrounded
+        stream.time_base = stream.codec_context.time_base = info.time_base
         stream.pix_fmt = "yuv420p" if codec not in _LOSSLESS else "bgr0"
         if codec == "h264":
             stream.options = {"crf": str(crf), "bf": "0", "preset": "medium"}

@@ -31,15 +31,21 @@ def clip_frames(n: int = N, seed: int = 0) -> list[np.ndarray]:
     return list(pan_clip(smooth_image(rng, 160, 200), n, W, H, rng))
 
 
-def make_video(path: Path, frames: list[np.ndarray], audio: bool = True, codec: str = "libx264") -> Path:
-    """An H.264 (or other) video at 24000/1001 fps with a 440 Hz AAC tone as long as the picture."""
+def make_video(
+    path: Path, frames: list[np.ndarray], audio: bool = True, codec: str = "libx264", pts: list[int] | None = None
+) -> Path:
+    """An H.264 (or other) video at 24000/1001 fps with a 440 Hz AAC tone as long as the picture;
+    ``pts`` (in 1/24000 s) makes the frame rate variable."""
     with av.open(str(path), "w") as container:
         video = container.add_stream(codec, rate=RATE)
         video.width, video.height = frames[0].shape[1], frames[0].shape[0]
         video.pix_fmt = "yuv420p" if codec == "libx264" else "bgr0"
+        video.time_base = Fraction(1, 24000)
         sound = container.add_stream("aac", rate=48000) if audio else None
-        for image in frames:
-            container.mux(video.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        for i, image in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts, frame.time_base = (pts[i] if pts else i * 1001), Fraction(1, 24000)
+            container.mux(video.encode(frame))
         container.mux(video.encode(None))
         if sound is not None:
             t = np.arange(int(48000 * len(frames) / RATE)) / 48000
@@ -105,6 +111,20 @@ def test_video_keeps_frame_count_timestamps_rate_and_audio(exported, source_vide
     changed = [np.abs(x.astype(int) - y.astype(int))[inside].mean() for x, y in zip(before, after, strict=True)]
     assert min(changed) > 2  # every frame's hole was filled
     assert not (tmp_path / "out.mp4.gin-chunks").exists()
+
+
+def test_variable_frame_rate_timestamps_are_kept(exported, tmp_path: Path) -> None:
+    steps = [1001, 2002, 1001, 3003, 1001, 1001, 2002, 1001, 1001, 1001, 4004, 1001]
+    pts = [sum(steps[:i]) for i in range(len(steps))]
+    source = make_video(tmp_path / "vfr.mp4", clip_frames(len(pts)), audio=False, pts=pts)
+    assert decoded(source)[1] == pts
+    write_image(tmp_path / "m.png", hole())
+    out = tmp_path / "out.mkv"
+    code, output = gin_video(exported, str(source), "--mask", str(tmp_path / "m.png"), "-o", str(out),
+                             "--chunk-frames", "5")  # fmt: skip
+    assert code == 0, output
+    seconds = lambda path: [float(p * VideoFileReader(path).info.time_base) for p in decoded(path)[1]]  # noqa: E731
+    assert np.allclose(seconds(out), seconds(source), atol=1e-3)
 
 
 def test_frames_folder_in_and_out_with_masks_by_number(exported, tmp_path: Path) -> None:
