@@ -9,6 +9,7 @@ copied into the output as they are. The video pipeline (chunks, resume) is in
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import os
 import re
@@ -199,44 +200,45 @@ def encode_chunk(path: Path, frames: Iterable[Frame], info: VideoInfo, codec: st
     return count
 
 
+def _packets(path: Path, kind: str, offset_seconds: Fraction = Fraction(0)) -> Iterator[tuple[Fraction, object]]:
+    """(decode time in seconds, packet) of every ``kind`` stream in ``path``, shifted by
+    ``offset_seconds``; the file is open only while its packets are read."""
+    import av
+
+    with av.open(str(path)) as container:
+        streams = list(getattr(container.streams, kind))
+        for packet in container.demux(streams):
+            if packet.dts is None:  # a demuxer's end-of-stream marker
+                continue
+            base = Fraction(packet.time_base)
+            shift = round(offset_seconds / base)
+            packet.pts, packet.dts = packet.pts + shift, packet.dts + shift
+            yield packet.dts * base, packet
+
+
 def join_chunks(chunks: list[tuple[Path, int]], time_base: Fraction, audio_source: Path | None, output: Path) -> None:
-    """Concatenate encoded chunks (path, start pts in ``time_base``) by packet copy,
-    restoring each chunk's time offset, and copy the audio packets of ``audio_source``."""
+    """Concatenate encoded chunks (path, start pts in ``time_base``) by packet copy, restoring
+    each chunk's time offset, with the audio packets of ``audio_source`` interleaved by time
+    (so the muxer never has to hold one stream back while it waits for the other)."""
     import av
 
     if not chunks:
         raise VideoError(f"{output}: no frames to write")
-    inputs = [av.open(str(path)) for path, _ in chunks]
-    audio_in = av.open(str(audio_source)) if audio_source is not None else None
     try:
         with av.open(str(output), "w") as container:
-            video_out = container.add_stream_from_template(inputs[0].streams.video[0])
-            audio_streams = []
-            if audio_in is not None:
-                for stream in audio_in.streams.audio:
-                    audio_streams.append((stream, container.add_stream_from_template(stream)))
-            for (_, start_pts), chunk in zip(chunks, inputs, strict=True):
-                stream = chunk.streams.video[0]
-                offset = round(start_pts * time_base / Fraction(stream.time_base))
-                for packet in chunk.demux(stream):
-                    if packet.dts is None:  # the demuxer's end-of-stream marker
-                        continue
-                    packet.pts, packet.dts = packet.pts + offset, packet.dts + offset
-                    packet.stream = video_out
-                    container.mux(packet)
-            for stream, out_stream in audio_streams:
-                for packet in audio_in.demux(stream):
-                    if packet.dts is None:
-                        continue
-                    packet.stream = out_stream
-                    container.mux(packet)
+            with av.open(str(chunks[0][0])) as first:
+                video_out = container.add_stream_from_template(first.streams.video[0])
+            audio_out = {}
+            if audio_source is not None:
+                with av.open(str(audio_source)) as source:
+                    audio_out = {s.index: container.add_stream_from_template(s) for s in source.streams.audio}
+            video = itertools.chain.from_iterable(_packets(path, "video", start * time_base) for path, start in chunks)
+            audio = _packets(audio_source, "audio") if audio_out else iter(())
+            for _, packet in heapq.merge(video, audio, key=lambda item: item[0]):
+                packet.stream = audio_out[packet.stream.index] if packet.stream.type == "audio" else video_out
+                container.mux(packet)
     except av.error.FFmpegError as exc:
         raise VideoError(f"{output}: cannot write ({exc}); try another container, e.g. .mkv") from exc
-    finally:
-        for chunk in inputs:
-            chunk.close()
-        if audio_in is not None:
-            audio_in.close()
 
 
 def write_video(
