@@ -59,7 +59,7 @@ samples/step_*.png (masked input | coarse | output | ground truth).""",
     "--batch-size",
     default=_D.batch_size,
     show_default=True,
-    help="Images per step per process; each is masked three ways (rectangle, free-form, cellular automata).",
+    help="Images per step per process; each is masked once per --mask-families entry.",
 )
 @click.option(
     "--warmup-epochs", default=_D.warmup_epochs, show_default=True, help="Warm-up stage: generators only, L1 loss only."
