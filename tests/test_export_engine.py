@@ -167,3 +167,41 @@ def test_int8_export_needs_calibration_and_runs(exported, image_folder: Path, tm
     images, masks = random_tiles(1)
     got = engine.run(images, masks)
     assert np.array_equal(got * (1 - masks), images * (1 - masks))
+
+
+def test_exported_graph_gives_back_its_weights_and_re_exports_to_the_same_model(exported, tmp_path: Path) -> None:
+    from train.onnx_weights import generator_state_from_onnx
+
+    _, model, generator = exported
+    state, info = generator_state_from_onnx(model)
+    assert info["step"] == 42
+    want = generator.state_dict()
+    assert list(state) == list(want)
+    for key, value in want.items():
+        assert torch.equal(state[key], value), key
+    result = CliRunner().invoke(main, ["export", str(model), "-o", str(tmp_path / "again.onnx")])
+    assert result.exit_code == 0, result.output
+    images, masks = random_tiles(2)
+    first = Engine(model, provider="cpu").run(images, masks)
+    again = Engine(tmp_path / "again.onnx", provider="cpu")
+    assert again.info.step == 42
+    assert np.abs(again.run(images, masks) - first).max() <= 1e-6
+
+
+def test_weights_cannot_be_read_back_from_an_int8_or_foreign_graph(tmp_path: Path) -> None:
+    from gincli.model_contract import metadata_keys
+    from train.checkpoint import CheckpointError, load_generator
+
+    graph = onnx.helper.make_graph(
+        [onnx.helper.make_node("Identity", ["image"], ["inpainted"])], "other",
+        [onnx.helper.make_tensor_value_info("image", onnx.TensorProto.FLOAT, [1, 3, 256, 256])],
+        [onnx.helper.make_tensor_value_info("inpainted", onnx.TensorProto.FLOAT, [1, 3, 256, 256])],
+    )  # fmt: skip
+    foreign = onnx.helper.make_model(graph)
+    onnx.save(foreign, str(tmp_path / "foreign.onnx"))
+    with pytest.raises(CheckpointError, match=r"foreign\.onnx: holds no generator weights"):
+        load_generator(tmp_path / "foreign.onnx")
+    onnx.helper.set_model_props(foreign, metadata_keys(8, "", None, "int8", "x", "0"))
+    onnx.save(foreign, str(tmp_path / "q.onnx"))
+    with pytest.raises(CheckpointError, match=r"q\.onnx: an int8 graph"):
+        load_generator(tmp_path / "q.onnx")

@@ -89,6 +89,13 @@ def test_wrong_vgg_file_is_named(tmp_path: Path) -> None:
         load_vgg19(tmp_path / "partial.pth")
 
 
-def test_vgg_status_says_plainly_when_losses_are_off() -> None:
-    assert TrainConfig(data="d", out="o").vgg_status().startswith("OFF")
-    assert TrainConfig(data="d", out="o", vgg_weights="v.pth").vgg_status().startswith("on")
+def test_perceptual_network_choice_and_status() -> None:
+    plain = TrainConfig(data="d", out="o")
+    assert plain.perceptual_choice(stlpips_installed=True) == ("stlpips", 1.0, 40.0)
+    assert plain.perceptual_choice(stlpips_installed=False)[0] == "none"
+    assert plain.perceptual_status(stlpips_installed=False).startswith("OFF: no perceptual network")
+    with_vgg = TrainConfig(data="d", out="o", vgg_weights="v.pth")
+    assert with_vgg.perceptual_choice(stlpips_installed=True) == ("vgg19", 0.05, 80.0)
+    assert with_vgg.perceptual_status(stlpips_installed=True).startswith("on: VGG-19")
+    weighted = TrainConfig(data="d", out="o", losses=LossWeights(perceptual=0.0, style=0.0))
+    assert weighted.perceptual_status(stlpips_installed=True) == "OFF: switched off by the options"

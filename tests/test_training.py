@@ -74,7 +74,8 @@ def test_run_outputs_and_checkpoint_contents(image_folder: Path, tmp_path: Path)
     run = tmp_path / "run"
     Trainer(tiny_config(image_folder, run), progress=False).train()
     config = json.loads((run / "config.json").read_text())
-    assert config["perceptual_and_style_losses"].startswith("OFF: no --vgg-weights")
+    assert config["perceptual_and_style_losses"].startswith("on: ShiftTolerant-LPIPS")
+    assert {"perceptual", "style"} <= set(records(run)[-1])
     assert sorted(p.name for p in (run / "samples").iterdir()) == ["step_0000004.png", "step_0000008.png"]
     stages = [r["stage"] for r in records(run)]
     assert stages == ["warmup"] * 3 + ["main"] * 5
@@ -195,3 +196,37 @@ def test_two_process_gloo_ddp_keeps_ranks_identical(image_folder: Path, tmp_path
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert any(not torch.equal(a[k], initial[k]) for k in a)  # and they did train
     assert read_checkpoint(tmp_path / "ddp" / "latest.pth")["step"] == 4  # rank 0 wrote the checkpoint
+
+
+def test_init_from_an_exported_onnx_model(exported, image_folder: Path, tmp_path: Path) -> None:
+    _, model, generator = exported
+    trainer = Trainer(tiny_config(image_folder, tmp_path / "run", init_from=str(model)), progress=False)
+    assert trainer.step == 0
+    for key, value in generator.state_dict().items():
+        assert torch.equal(trainer.generator.state_dict()[key], value), key
+
+
+def test_precision_auto_takes_bf16_only_where_the_cpu_computes_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from train import trainer as trainer_module
+
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(trainer_module, "cpu_has_bf16", lambda: False)
+    assert trainer_module.resolve_precision("auto", cpu) is None
+    assert trainer_module.resolve_precision("bf16", cpu) is torch.bfloat16
+    monkeypatch.setattr(trainer_module, "cpu_has_bf16", lambda: True)
+    assert trainer_module.resolve_precision("auto", cpu) is torch.bfloat16
+    assert trainer_module.resolve_precision("fp32", cpu) is None
+
+
+def test_bf16_autocast_step_agrees_with_fp32(image_folder: Path, tmp_path: Path) -> None:
+    losses = {}
+    for precision in ("fp32", "bf16"):
+        config = tiny_config(image_folder, tmp_path / precision, precision=precision, warmup_steps=2, main_steps=1,
+                             perceptual_net="none")  # fmt: skip
+        trainer = Trainer(config, progress=False)
+        assert trainer.autocast_dtype == (torch.bfloat16 if precision == "bf16" else None)
+        trainer.train()
+        losses[precision] = [r["g_total"] for r in records(tmp_path / precision)]
+    assert len(losses["bf16"]) == 3
+    for fp32, bf16 in zip(losses["fp32"], losses["bf16"], strict=True):
+        assert bf16 == pytest.approx(fp32, rel=0.05)

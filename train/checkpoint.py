@@ -11,6 +11,7 @@ from typing import Any
 import torch
 
 from train.generator import DeepGINGenerator
+from train.onnx_weights import generator_state_from_onnx, is_onnx_file
 
 CHECKPOINT_FORMAT = "deepgin-checkpoint"
 WIDTH_KEY = "lr_coarse_tinker.1.weight"  # first conv of G1: ngf / 2 output channels
@@ -65,13 +66,26 @@ def generator_state(obj: Any, path: str | Path) -> tuple[dict[str, torch.Tensor]
     raise CheckpointError(f"{path}: not a generator checkpoint (found {found})")
 
 
+def read_generator_weights(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """The generator's state dict in a training checkpoint, the authors' file or a `gin export` graph."""
+    if is_onnx_file(path):
+        if not Path(path).is_file():
+            raise CheckpointError(f"{path}: no such file")
+        try:
+            return generator_state_from_onnx(path)
+        except ValueError as exc:
+            raise CheckpointError(str(exc)) from exc
+    return generator_state(read_checkpoint(path), path)
+
+
 def load_generator(path: str | Path) -> tuple[DeepGINGenerator, dict[str, Any]]:
     """Build a :class:`DeepGINGenerator` of the file's width and load it.
 
-    Accepts our training checkpoints and the authors' plain state dict. Returns the
-    model (eval mode, CPU) and ``info`` with ``ngf``, ``source``, ``step`` and ``stage``.
+    Accepts our training checkpoints, the authors' plain state dict and graphs from
+    ``gin export``. Returns the model (eval mode, CPU) and ``info`` with ``ngf``,
+    ``source``, ``step`` and ``stage``.
     """
-    state, info = generator_state(read_checkpoint(path), path)
+    state, info = read_generator_weights(path)
     if WIDTH_KEY not in state:
         sample = ", ".join(list(state)[:3])
         raise CheckpointError(f"{path}: not a DeepGIN generator (no {WIDTH_KEY}; found keys such as {sample})")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from train.config import LossWeights, TrainConfig
+from train.config import PERCEPTUAL_NETS, PRECISIONS, LossWeights, TrainConfig
 
 _D = TrainConfig(data="", out="")
 _W = LossWeights()
@@ -94,16 +94,42 @@ samples/step_*.png (masked input | coarse | output | ground truth).""",
 @click.option(
     "--init-from",
     type=click.Path(dir_okay=False, exists=True),
-    help="Fine-tune: start from this checkpoint's weights (ours, or the authors' latest_net_G.pth); "
-    "optimisers and schedule start afresh. --ngf must match.",
+    help="Fine-tune: start from these weights: our checkpoint, the authors' latest_net_G.pth, or an ONNX "
+    "model from `gin export` (the bundled one included); optimisers and schedule start afresh. --ngf must match.",
 )
 @click.option("--w-hole", default=_W.hole, show_default=True, help="L1 weight inside the hole.")
 @click.option("--w-valid", default=_W.valid, show_default=True, help="L1 weight outside the hole.")
 @click.option("--w-adv", default=_W.adversarial, show_default=True, help="Hinge adversarial weight.")
 @click.option(
-    "--w-perceptual", default=_W.perceptual, show_default=True, help="VGG-19 perceptual weight (needs --vgg-weights)."
+    "--w-perceptual",
+    type=float,
+    help="Perceptual weight [default: 1.0 for stlpips (the ST-LPIPS distance), 0.05 for vgg19 (the paper's)].",
 )
-@click.option("--w-style", default=_W.style, show_default=True, help="VGG-19 style weight (needs --vgg-weights).")
+@click.option("--w-style", type=float, help="Style (Gram) weight [default: 40 for stlpips, 80 for vgg19].")
+@click.option(
+    "--perceptual-net",
+    type=click.Choice(PERCEPTUAL_NETS),
+    default=_D.perceptual_net,
+    show_default=True,
+    help="Network for the perceptual and style losses: stlpips (ShiftTolerant-LPIPS VGG16, from the "
+    "stlpips-pytorch package the train extra installs), vgg19 (needs --vgg-weights) or none. "
+    "auto: vgg19 with --vgg-weights, else stlpips when installed.",
+)
+@click.option(
+    "--perceptual-scale",
+    default=_D.perceptual_scale,
+    show_default=True,
+    help="Resize images by this before the perceptual network (0.5 costs a quarter; on a CPU the ST-LPIPS "
+    "network at full size costs more than the generator).",
+)
+@click.option(
+    "--precision",
+    type=click.Choice(PRECISIONS),
+    default=_D.precision,
+    show_default=True,
+    help="bf16 autocast or plain fp32. auto: bf16 on GPUs with bf16 and on CPUs with AVX512_BF16 or AMX "
+    "(elsewhere bf16 is emulated and many times slower), fp32 otherwise.",
+)
 @click.option("--w-tv", default=_W.tv, show_default=True, help="Total-variation weight.")
 @click.option(
     "--w-feature-matching",

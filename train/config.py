@@ -13,10 +13,19 @@ class LossWeights:
     hole: float = 5.0
     valid: float = 1.0
     adversarial: float = 0.001
-    perceptual: float = 0.05
-    style: float = 80.0
+    perceptual: float | None = None  # None: the chosen perceptual network's default (PERCEPTUAL_DEFAULTS)
+    style: float | None = None
     tv: float = 0.1
     feature_matching: float = 0.0
+
+
+# perceptual network -> default (perceptual, style) weights. vgg19: the paper's, for L1 between
+# VGG-19 features; stlpips: the ST-LPIPS distance (about 0.6 for a 9 px box blur, 0.3 for
+# 5% noise) and Gram matrices of its VGG16 trunk, weighted so that on a blurred fill they are
+# of the order of the hole L1 term.
+PERCEPTUAL_DEFAULTS = {"vgg19": (0.05, 80.0), "stlpips": (1.0, 40.0)}
+PERCEPTUAL_NETS = ("auto", "stlpips", "vgg19", "none")
+PRECISIONS = ("auto", "fp32", "bf16")
 
 
 @dataclass
@@ -43,6 +52,9 @@ class TrainConfig:
     init_from: str | None = None  # start G (and D, from our checkpoints) from these weights; fine-tuning
     losses: LossWeights = field(default_factory=LossWeights)
     vgg_weights: str | None = None
+    perceptual_scale: float = 1.0  # the perceptual network sees images resized by this (0.5: 4x cheaper)
+    perceptual_net: str = "auto"  # auto: vgg19 with --vgg-weights, else stlpips when installed, else none
+    precision: str = "auto"  # auto: bf16 autocast where the hardware computes bf16 natively, else fp32
     seed: int = 0
     num_workers: int = 2
     log_every: int = 10
@@ -61,13 +73,26 @@ class TrainConfig:
             data["mask_families"] = tuple(data["mask_families"])
         return cls(**data)
 
-    @property
-    def vgg_losses_enabled(self) -> bool:
-        return self.vgg_weights is not None and (self.losses.perceptual > 0 or self.losses.style > 0)
+    def perceptual_choice(self, stlpips_installed: bool) -> tuple[str, float, float]:
+        """(network, perceptual weight, style weight); network "none" when the terms are off."""
+        net = self.perceptual_net
+        if net == "auto":
+            net = "vgg19" if self.vgg_weights else "stlpips" if stlpips_installed else "none"
+        if net == "none":
+            return "none", 0.0, 0.0
+        perceptual, style = PERCEPTUAL_DEFAULTS[net]
+        perceptual = perceptual if self.losses.perceptual is None else self.losses.perceptual
+        style = style if self.losses.style is None else self.losses.style
+        if perceptual == 0 and style == 0:
+            return "none", 0.0, 0.0
+        return net, perceptual, style
 
-    def vgg_status(self) -> str:
-        if self.vgg_losses_enabled:
-            return f"on (VGG-19 weights from {self.vgg_weights})"
-        if self.vgg_weights is None:
-            return "OFF: no --vgg-weights file given (no weights can be downloaded), so perceptual and style terms are skipped"
-        return "OFF: perceptual and style weights are zero"
+    def perceptual_status(self, stlpips_installed: bool) -> str:
+        net, perceptual, style = self.perceptual_choice(stlpips_installed)
+        if net == "stlpips":
+            return f"on: ShiftTolerant-LPIPS VGG16 (perceptual {perceptual:g}, style {style:g})"
+        if net == "vgg19":
+            return f"on: VGG-19 from {self.vgg_weights} (perceptual {perceptual:g}, style {style:g})"
+        if self.perceptual_net == "none" or (self.losses.perceptual == 0 and self.losses.style == 0):
+            return "OFF: switched off by the options"
+        return "OFF: no perceptual network (pip install stlpips-pytorch, or pass --vgg-weights)"

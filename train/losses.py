@@ -3,12 +3,15 @@ style and total variation (spec: shared/design/deepgin-architecture.md, "Losses"
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
+from torch import nn
 
+from train import perceptual, vgg
 from train.config import LossWeights
 from train.generator import GeneratorOutputs, resize_bilinear
-from train.vgg import VGG19Features, perceptual_and_style
 
 DiscriminatorOutput = list[list[torch.Tensor]]  # per scale, every layer's activations; last = patch map
 
@@ -52,6 +55,31 @@ def total_variation(image: torch.Tensor) -> torch.Tensor:
     return (image[..., 1:, :] - image[..., :-1, :]).abs().mean() + (image[..., :, 1:] - image[..., :, :-1]).abs().mean()
 
 
+@dataclass
+class PerceptualTerms:
+    """Perceptual and style terms from a frozen network: ST-LPIPS (on the completed image: its
+    VGG16 costs more than the generator on a CPU) or VGG-19 (the paper's: on I_out and I_compl).
+    Always in fp32: on CPUs without native bf16 the network runs 60x slower under autocast."""
+
+    net: nn.Module
+    perceptual_weight: float
+    style_weight: float
+    scale: float = 1.0  # images are resized by this first (0.5: a quarter of the cost)
+
+    def __call__(self, out: GeneratorOutputs, target: torch.Tensor) -> dict[str, torch.Tensor]:
+        def prepare(image: torch.Tensor) -> torch.Tensor:
+            image = image.float()
+            return image if self.scale == 1.0 else F.interpolate(image, scale_factor=self.scale, mode="area")
+
+        with torch.autocast(target.device.type, enabled=False):
+            if isinstance(self.net, perceptual.ShiftTolerantLPIPS):
+                p, s = perceptual.perceptual_and_style(self.net, [prepare(out.completed)], prepare(target))
+            else:
+                p, s = vgg.perceptual_and_style(self.net, [prepare(out.reconstructed), prepare(out.completed)],
+                                                prepare(target))  # fmt: skip
+        return {"perceptual": self.perceptual_weight * p, "style": self.style_weight * s}
+
+
 def generator_losses(
     out: GeneratorOutputs,
     target: torch.Tensor,
@@ -59,10 +87,10 @@ def generator_losses(
     w: LossWeights,
     d_fake: DiscriminatorOutput,
     d_real: DiscriminatorOutput,
-    vgg: VGG19Features | None = None,
+    perceptual_terms: PerceptualTerms | None = None,
 ) -> dict[str, torch.Tensor]:
     """The main stage's generator terms, each weighted, plus their sum under ``total``.
-    Feature matching runs when its weight is positive, the VGG terms when ``vgg`` is given."""
+    Feature matching runs when its weight is positive, perceptual and style when given."""
     terms = {
         "l1": reconstruction_l1(out, target, mask, w),
         "adv": w.adversarial * hinge_generator(d_fake),
@@ -70,9 +98,7 @@ def generator_losses(
     }
     if w.feature_matching > 0:
         terms["fm"] = w.feature_matching * feature_matching(d_real, d_fake)
-    if vgg is not None:
-        perceptual, style = perceptual_and_style(vgg, [out.reconstructed, out.completed], target)
-        terms["perceptual"] = w.perceptual * perceptual
-        terms["style"] = w.style * style
+    if perceptual_terms is not None:
+        terms.update(perceptual_terms(out, target))
     terms["total"] = sum(terms.values())  # type: ignore[assignment]
     return terms

@@ -23,17 +23,39 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from gincli.grid import image_grid
+from gincli.hardware import cpu_has_bf16
 from gincli.image_io import write_rgb
-from train.checkpoint import CHECKPOINT_FORMAT, CheckpointError, generator_state, read_checkpoint, save_atomic
+from train.checkpoint import CHECKPOINT_FORMAT, CheckpointError, read_checkpoint, read_generator_weights, save_atomic
 from train.config import TrainConfig
 from train.data import InpaintingDataset, expand_batch
 from train.discriminator import MultiScaleDiscriminator
 from train.distributed import DistributedContext, init_distributed
-from train.generator import DeepGINGenerator
-from train.losses import generator_losses, hinge_discriminator, reconstruction_l1
-from train.vgg import VGG19Features, load_vgg19
+from train.generator import DeepGINGenerator, GeneratorOutputs
+from train.losses import PerceptualTerms, generator_losses, hinge_discriminator, reconstruction_l1
+from train.onnx_weights import is_onnx_file
+from train.perceptual import installed_weights, load_stlpips
+from train.vgg import load_vgg19
 
 CHECKPOINT_NAME = "latest.pth"
+
+
+def resolve_precision(precision: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype for ``--precision`` (None: plain fp32). ``auto`` takes bf16 only where
+    the hardware computes it natively: a CUDA GPU with bf16, or a CPU with AVX512_BF16 / AMX."""
+    if precision == "fp32":
+        return None
+    native = torch.cuda.is_bf16_supported() if device.type == "cuda" else cpu_has_bf16()
+    if precision == "bf16" or native:
+        return torch.bfloat16
+    return None
+
+
+def _float_outputs(out: GeneratorOutputs) -> GeneratorOutputs:
+    return GeneratorOutputs(*(t.float() for t in out))
+
+
+def _float_scales(scales: list[list[torch.Tensor]]) -> list[list[torch.Tensor]]:
+    return [[t.float() for t in feats] for feats in scales]
 
 
 def _unwrap(model: torch.nn.Module) -> torch.nn.Module:
@@ -79,9 +101,8 @@ class Trainer:
         betas = (config.beta1, config.beta2)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr_g, betas=betas)
         self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=config.lr_d, betas=betas)
-        self.vgg: VGG19Features | None = (
-            load_vgg19(config.vgg_weights).to(device) if config.vgg_losses_enabled else None
-        )
+        self.perceptual = self._perceptual_terms()
+        self.autocast_dtype = resolve_precision(config.precision, device)
         self.step = 0
         if checkpoint is not None:
             self._restore(checkpoint)
@@ -92,6 +113,18 @@ class Trainer:
             self.generator = DistributedDataParallel(self.generator, device_ids=ids)
             self.discriminator = DistributedDataParallel(self.discriminator, device_ids=ids)
         self._stop_requested = False
+
+    def _perceptual_terms(self) -> PerceptualTerms | None:
+        weights_file = installed_weights()
+        net_name, perceptual, style = self.config.perceptual_choice(weights_file is not None)
+        if net_name == "none":
+            return None
+        net = load_stlpips(weights_file) if net_name == "stlpips" else load_vgg19(str(self.config.vgg_weights))
+        return PerceptualTerms(net.to(self.ctx.device), perceptual, style, self.config.perceptual_scale)
+
+    def _autocast(self) -> torch.autocast:
+        return torch.autocast(self.ctx.device.type, dtype=self.autocast_dtype or torch.float32,
+                              enabled=self.autocast_dtype is not None)  # fmt: skip
 
     # ----------------------------------------------------------------- state
     def _existing_checkpoint(self, resume: bool) -> dict[str, Any] | None:
@@ -110,18 +143,20 @@ class Trainer:
         return checkpoint
 
     def _start_from(self, path: str) -> None:
-        """Fine-tuning: weights from ``path`` (ours, or the authors' generator file); the
-        optimisers, step count and schedule start afresh."""
-        loaded = read_checkpoint(path)
-        state, _ = generator_state(loaded, path)
+        """Fine-tuning: weights from ``path`` (ours, the authors' generator file, or a graph from
+        ``gin export``); the optimisers, step count and schedule start afresh. D's weights come
+        along only from our checkpoints."""
+        state, _ = read_generator_weights(path)
         try:
             self.generator.load_state_dict(state)
         except RuntimeError as exc:
             raise CheckpointError(
                 f"--init-from {path}: its generator does not fit --ngf {self.config.ngf} ({str(exc)[:200]})"
             ) from exc
-        if isinstance(loaded, dict) and "discriminator" in loaded:
-            self.discriminator.load_state_dict(loaded["discriminator"])
+        if not is_onnx_file(path):
+            loaded = read_checkpoint(path)
+            if isinstance(loaded, dict) and "discriminator" in loaded:
+                self.discriminator.load_state_dict(loaded["discriminator"])
 
     def _restore(self, checkpoint: dict[str, Any]) -> None:
         self.generator.load_state_dict(checkpoint["generator"])
@@ -202,7 +237,8 @@ class Trainer:
         """One optimisation step on K B samples (K mask families); returns the step's losses."""
         images, masks = (t.to(self.ctx.device, non_blocking=True) for t in expand_batch(images, masks))
         self._set_lr()
-        out = self.generator(images, masks)
+        with self._autocast():
+            out = _float_outputs(self.generator(images, masks))
         weights = self.config.losses
         if self.stage(self.step) == "warmup":
             l1 = reconstruction_l1(out, images, masks, weights)
@@ -213,16 +249,20 @@ class Trainer:
         real = torch.cat([network_input, images], dim=1)
         fake = torch.cat([network_input, out.completed], dim=1)
         # D step: real and fake in one forward (one DDP call per step)
-        d_real, d_fake = _split_real_fake(self.discriminator(torch.cat([real, fake.detach()])))
+        with self._autocast():
+            d_both = _float_scales(self.discriminator(torch.cat([real, fake.detach()])))
+        d_real, d_fake = _split_real_fake(d_both)
         d_loss = hinge_discriminator(d_real, d_fake)
         self._optimise(self.opt_d, self.discriminator, d_loss)
         # G step: through the bare D (its weights are in sync), D frozen so no D gradients are built
         disc = _unwrap(self.discriminator)
         disc.requires_grad_(False)
         try:
-            with torch.no_grad():
-                real_feats = disc(real) if weights.feature_matching > 0 else d_real
-            terms = generator_losses(out, images, masks, weights, disc(fake), real_feats, self.vgg)
+            with torch.no_grad(), self._autocast():
+                real_feats = _float_scales(disc(real)) if weights.feature_matching > 0 else d_real
+            with self._autocast():
+                d_fake_for_g = _float_scales(disc(fake))
+            terms = generator_losses(out, images, masks, weights, d_fake_for_g, real_feats, self.perceptual)
             self._optimise(self.opt_g, self.generator, terms["total"])
         finally:
             disc.requires_grad_(True)
@@ -250,10 +290,14 @@ class Trainer:
         write_rgb(self.out / "samples" / f"step_{self.step:07d}.png", grid)
 
     def _write_run_config(self) -> None:
-        record = {**self.config.to_dict(), "perceptual_and_style_losses": self.config.vgg_status(),
+        record = {**self.config.to_dict(), "perceptual_and_style_losses": self._perceptual_status(),
+                  "autocast": str(self.autocast_dtype or "off (fp32)"),
                   "warmup_steps_resolved": self.warmup_steps, "total_steps_resolved": self.total_steps,
                   "images": len(self.dataset), "world_size": self.ctx.world_size}  # fmt: skip
         (self.out / "config.json").write_text(json.dumps(record, indent=2) + "\n")
+
+    def _perceptual_status(self) -> str:
+        return self.config.perceptual_status(installed_weights() is not None)
 
     def _request_stop(self, signum: int, frame: object) -> None:
         # finish the current step so the checkpoint is consistent; a second Ctrl-C aborts at once
@@ -277,7 +321,10 @@ class Trainer:
             self.out.mkdir(parents=True, exist_ok=True)
             self._write_run_config()
             if self.step == 0:
-                tqdm.write(f"gin train: perceptual and style losses {cfg.vgg_status()}")
+                tqdm.write(
+                    f"gin train: perceptual and style losses {self._perceptual_status()}; "
+                    f"autocast {self.autocast_dtype or 'off (fp32)'}"
+                )
         self.generator.train()
         self.discriminator.train()
         previous = signal.signal(signal.SIGINT, self._request_stop)
