@@ -14,7 +14,9 @@ from train.losses import (
     generator_losses,
     hinge_discriminator,
     hinge_generator,
+    hole_edge_band,
     masked_l1,
+    reconstruction_l1,
     total_variation,
 )
 from train.vgg import VGG19Features, gram_matrix, load_vgg19
@@ -99,3 +101,26 @@ def test_perceptual_network_choice_and_status() -> None:
     assert with_vgg.perceptual_status(stlpips_installed=True).startswith("on: VGG-19")
     weighted = TrainConfig(data="d", out="o", losses=LossWeights(perceptual=0.0, style=0.0))
     assert weighted.perceptual_status(stlpips_installed=True) == "OFF: switched off by the options"
+
+
+def test_edge_band_is_the_hole_rim_and_weighs_edge_errors() -> None:
+    mask = torch.zeros(1, 1, 12, 12)
+    mask[..., 2:10, 2:10] = 1.0
+    band = hole_edge_band(mask, 2)
+    assert band[0, 0, 2:4, 2:10].eq(1).all() and band[0, 0, 4:8, 4:8].eq(0).all()
+    assert band[0, 0, :2].eq(0).all()  # nothing outside the hole
+    assert int(band.sum()) == 64 - 16
+    target = torch.zeros(1, 3, 12, 12)
+    error_at_rim, error_inside = target.clone(), target.clone()
+    error_at_rim[..., 2, 5] = 1.0
+    error_inside[..., 5, 5] = 1.0
+    weights = LossWeights(edge=10.0, edge_width=2)
+
+    def loss(pred: torch.Tensor) -> float:
+        low = torch.nn.functional.interpolate(target, scale_factor=0.25, mode="bilinear", align_corners=True)
+        return float(reconstruction_l1(GeneratorOutputs(pred, pred, pred, low), target, mask, weights))
+
+    assert loss(error_at_rim) > 2 * loss(error_inside)
+    assert loss(error_inside) == pytest.approx(float(reconstruction_l1(
+        GeneratorOutputs(error_inside, error_inside, error_inside, target[..., :3, :3]), target, mask,
+        LossWeights(edge=0.0))))  # fmt: skip

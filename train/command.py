@@ -99,6 +99,13 @@ samples/step_*.png (masked input | coarse | output | ground truth).""",
 )
 @click.option("--w-hole", default=_W.hole, show_default=True, help="L1 weight inside the hole.")
 @click.option("--w-valid", default=_W.valid, show_default=True, help="L1 weight outside the hole.")
+@click.option(
+    "--w-edge",
+    default=_W.edge,
+    show_default=True,
+    help="Extra L1 weight on the hole's edge band, where fills must continue the surrounding pixels (0: the paper).",
+)
+@click.option("--edge-width", default=_W.edge_width, show_default=True, help="Width of that edge band in pixels.")
 @click.option("--w-adv", default=_W.adversarial, show_default=True, help="Hinge adversarial weight.")
 @click.option(
     "--w-perceptual",
@@ -171,7 +178,7 @@ def train_command(**opts: object) -> None:
     if not opts["resume"] and not opts["data"]:
         raise click.UsageError("--data is required (except with --resume)")
     weights = LossWeights(
-        hole=opts.pop("w_hole"), valid=opts.pop("w_valid"), adversarial=opts.pop("w_adv"),
+        hole=opts.pop("w_hole"), valid=opts.pop("w_valid"), edge=opts.pop("w_edge"), edge_width=opts.pop("edge_width"), adversarial=opts.pop("w_adv"),
         perceptual=opts.pop("w_perceptual"), style=opts.pop("w_style"), tv=opts.pop("w_tv"),
         feature_matching=opts.pop("w_feature_matching"),
     )  # type: ignore[arg-type]  # fmt: skip

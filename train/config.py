@@ -12,6 +12,8 @@ class LossWeights:
 
     hole: float = 5.0
     valid: float = 1.0
+    edge: float = 10.0  # extra L1 weight on hole pixels within edge_width of the boundary; 0 = the paper
+    edge_width: int = 4
     adversarial: float = 0.001
     perceptual: float | None = None  # None: the chosen perceptual network's default (PERCEPTUAL_DEFAULTS)
     style: float | None = None

@@ -22,11 +22,31 @@ def masked_l1(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, hole
     return hole * (diff * mask).mean() + valid * (diff * (1.0 - mask)).mean()
 
 
+def hole_edge_band(mask: torch.Tensor, width: int) -> torch.Tensor:
+    """1 on hole pixels within ``width`` px (chessboard distance) of a valid pixel, else 0."""
+    if width <= 0:
+        return torch.zeros_like(mask)
+    near_valid = F.max_pool2d(1.0 - mask, 2 * width + 1, stride=1, padding=width)
+    return mask * near_valid
+
+
 def reconstruction_l1(out: GeneratorOutputs, target: torch.Tensor, mask: torch.Tensor, w: LossWeights) -> torch.Tensor:
-    """L1 over the coarse output, the reconstruction and the x0.25 low-resolution head."""
+    """L1 over the coarse output, the reconstruction and the x0.25 low-resolution head, plus
+    the extra weight ``w.edge`` on the band of hole pixels next to valid ones.
+
+    Why the edge term: measured on held-out photos, the first bundled model's error 0-2 px
+    inside a hole was 1.7x Telea's (18.0 vs 10.7 levels) while deep inside it matched Telea,
+    and G1's coarse output already had it. A plain mean over the hole gives the band a few
+    per cent of the loss, so the fill's continuation of the surrounding level is learnt last.
+    """
     low_target, low_mask = resize_bilinear(target, 0.25), resize_bilinear(mask, 0.25)
+    edge = hole_edge_band(mask, w.edge_width) if w.edge > 0 else None
+    edge_terms = sum(
+        w.edge * ((pred - target).abs() * edge).mean() for pred in (out.coarse, out.reconstructed)
+    ) if edge is not None else 0.0  # fmt: skip
     return (
-        masked_l1(out.coarse, target, mask, w.hole, w.valid)
+        edge_terms
+        + masked_l1(out.coarse, target, mask, w.hole, w.valid)
         + masked_l1(out.reconstructed, target, mask, w.hole, w.valid)
         + masked_l1(out.lowres, low_target, low_mask, w.hole, w.valid)
     )
