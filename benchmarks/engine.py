@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from export.onnx_export import InpaintingGraph, export_checkpoint
-from gincli.engine import Engine
+from gincli.core.engine import Engine
 from train.checkpoint import load_generator
 from train.generator import DeepGINGenerator, NonLocalSelfAttention
 

@@ -20,8 +20,8 @@ import numpy as np
 
 from export.onnx_export import export_checkpoint
 from export.quantize import calibration_batches, quantize_model
-from gincli.engine import Engine
-from gincli.metrics import psnr
+from gincli.core.engine import Engine
+from gincli.core.metrics import psnr
 
 
 def main() -> None:

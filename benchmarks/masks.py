@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from gincli.masks import MASK_FAMILIES
+from gincli.masks.families import MASK_FAMILIES
 
 
 def rate(family: str, size: int, count: int = 200, repeats: int = 5) -> float:

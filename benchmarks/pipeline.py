@@ -26,11 +26,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from gincli.api import Inpainter
-from gincli.image_io import read_image, write_image
-from gincli.masks import free_form_mask
-from gincli.pipeline import BatchOptions, run_batch
-from gincli.tiling import tile_polyphase, untile_polyphase
+from gincli.core.inpainter import Inpainter
+from gincli.core.tiling import tile_polyphase, untile_polyphase
+from gincli.io.images import read_image, write_image
+from gincli.jobs.batch import BatchOptions, run_batch
+from gincli.masks.families import free_form_mask
 
 
 def photo(rng: np.random.Generator, h: int, w: int) -> np.ndarray:

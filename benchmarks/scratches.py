@@ -2,7 +2,7 @@
 
     python benchmarks/scratches.py --photos data/holdout        # photos from scripts/build_training_set.py
 
-Each photo becomes a clip (a slow pan with film grain, `gincli.film_damage.pan_clip`); synthetic
+Each photo becomes a clip (a slow pan with film grain, `gincli.testing.film_damage.pan_clip`); synthetic
 damage is added (`damage_clip`: scratches 1-5 px wide, of random length, brightness and drift,
 lasting 3-30 frames; dust specks of random size in single frames). Reported per clip and in
 total: pixel precision and recall of `film_damage_mask` (a detected pixel within 2 px of a truly
@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from gincli.film_damage import damage_clip, detection_scores, pan_clip
-from gincli.image_io import iter_image_files, read_image
-from gincli.scratches import film_damage_mask, global_shift, grey
+from gincli.io.images import iter_image_files, read_image
+from gincli.masks.scratches import film_damage_mask, global_shift, grey
+from gincli.testing.film_damage import damage_clip, detection_scores, pan_clip
 
 
 def detect(frames: list[np.ndarray]) -> tuple[list[np.ndarray], list[float]]:

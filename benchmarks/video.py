@@ -4,7 +4,7 @@
     python benchmarks/video.py --model model.onnx --seconds 10,60 --whole-seconds 2
 
 A clip (a pan over a generated photo, 24 fps, H.264) and one scratch mask per frame (3-8 thin
-near-vertical lines, `gincli.masks.scratch_mask`) are made first; then each run is a separate
+near-vertical lines, `gincli.masks.families.scratch_mask`) are made first; then each run is a separate
 `gin video ... --masks DIR` process, timed end to end (decode, inpaint, encode, join) with its
 peak RSS. `crop` runs on every clip length (memory must not grow with the length);
 whole-frame tiling (`polyphase`, the paper's) on a shorter clip, as it is far slower.
@@ -25,14 +25,14 @@ from pathlib import Path
 import numpy as np
 from pipeline import photo  # benchmarks/pipeline.py: photo-like generated content
 
-from gincli.api import Inpainter
-from gincli.film_damage import pan_clip
-from gincli.image_io import read_image, write_image
-from gincli.imagemath import from_unit_float
-from gincli.masks import scratch_mask
-from gincli.temporal import hole_flicker
-from gincli.video import VideoOptions, inpaint_video
-from gincli.video_io import Frame, VideoInfo, encode_chunk
+from gincli.core.imagemath import from_unit_float
+from gincli.core.inpainter import Inpainter
+from gincli.io.images import read_image, write_image
+from gincli.io.video import Frame, VideoInfo, encode_chunk
+from gincli.jobs.temporal import hole_flicker
+from gincli.jobs.video import VideoOptions, inpaint_video
+from gincli.masks.families import scratch_mask
+from gincli.testing.film_damage import pan_clip
 
 WIDTH, HEIGHT, FPS = 1280, 720, 24
 # `gin` in a child process that writes its own peak RSS (KB) to the file named by its last argument
@@ -40,7 +40,7 @@ REPORTING_GIN = """
 import atexit, resource, sys
 rss_file = sys.argv.pop()
 atexit.register(lambda: open(rss_file, "w").write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)))
-from gincli.cli import main
+from gincli.cli.main import main
 main()
 """
 

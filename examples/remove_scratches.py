@@ -18,9 +18,9 @@ from collections.abc import Iterator
 from tqdm import tqdm
 
 from gincli import Inpainter
-from gincli.imagemath import dilate_mask
-from gincli.scratches import DamageThresholds, film_damage_mask
-from gincli.video_io import Frame, VideoFileReader, write_video
+from gincli.core.imagemath import dilate_mask
+from gincli.io.video import Frame, VideoFileReader, write_video
+from gincli.masks.scratches import DamageThresholds, film_damage_mask
 
 
 def restored(reel: VideoFileReader, inpainter: Inpainter, thresholds: DamageThresholds) -> Iterator[Frame]:

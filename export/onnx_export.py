@@ -1,6 +1,6 @@
 """Checkpoint -> one ONNX graph holding G1 + G2, verified against PyTorch.
 
-The graph's contract (read back by :class:`gincli.engine.Engine`):
+The graph's contract (read back by :class:`gincli.core.engine.Engine`):
 inputs ``image`` float32 N x 3 x 256 x 256 RGB in [0, 1] and ``mask`` float32
 N x 1 x 256 x 256 with 1 = hole (binarised at 0.5 inside the graph); output
 ``inpainted`` float32 N x 3 x 256 x 256 in [0, 1], equal to ``image`` outside
@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from gincli import __version__
-from gincli.model_contract import TILE, metadata_keys
+from gincli.core.model_contract import TILE, metadata_keys
 from train.checkpoint import load_generator
 from train.generator import DeepGINGenerator
 

@@ -19,10 +19,10 @@ import onnx
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
-from gincli.image_io import iter_image_files, read_rgb
-from gincli.masks import generate_mask
-from gincli.model_contract import TILE
-from gincli.tiling import centre_square
+from gincli.core.model_contract import TILE
+from gincli.core.tiling import centre_square
+from gincli.io.images import iter_image_files, read_rgb
+from gincli.masks.families import generate_mask
 
 
 class ExportQuantizationError(RuntimeError):
@@ -122,8 +122,8 @@ def quantize_model(fp32_model: str | Path, output: str | Path, calibration: str 
 
 def compare_to_reference(model: str | Path, reference: str | Path, images: str | Path, samples: int = 8) -> float:
     """PSNR (dB) of ``model``'s completed tiles against ``reference``'s, on seeded samples."""
-    from gincli.engine import Engine
-    from gincli.metrics import psnr
+    from gincli.core.engine import Engine
+    from gincli.core.metrics import psnr
 
     quiet = lambda message: None  # noqa: E731
     a, b = Engine(model, provider="cpu", report=quiet), Engine(reference, provider="cpu", report=quiet)

@@ -14,11 +14,11 @@ __all__ = ["Inpainter", "__version__", "inpaint_paths"]
 def __getattr__(name: str) -> Any:
     # lazy, so `gin --help` and `import gincli` stay fast (no ONNX Runtime import)
     if name == "Inpainter":
-        from gincli.api import Inpainter
+        from gincli.core.inpainter import Inpainter
 
         return Inpainter
     if name == "inpaint_paths":
-        from gincli.pipeline import inpaint_paths
+        from gincli.jobs.batch import inpaint_paths
 
         return inpaint_paths
     raise AttributeError(f"module 'gincli' has no attribute {name!r}")

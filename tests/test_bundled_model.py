@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from gincli.api import DEFAULT_MODEL, Inpainter
-from gincli.imagemath import to_unit_float
-from gincli.metrics import mean_l1_percent
+from gincli.core.imagemath import to_unit_float
+from gincli.core.inpainter import DEFAULT_MODEL, Inpainter
+from gincli.core.metrics import mean_l1_percent
 from tests.conftest import smooth_image
 
 

@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from gincli.cli import main
-from gincli.evaluate import eval_mask
-from gincli.masks import scratch_mask
-from gincli.metrics import mean_l1_percent, psnr, ssim
+from gincli.cli.main import main
+from gincli.core.metrics import mean_l1_percent, psnr, ssim
+from gincli.jobs.evaluate import eval_mask
+from gincli.masks.families import scratch_mask
 from tests.conftest import smooth_image
 
 

@@ -14,9 +14,9 @@ import torch
 from click.testing import CliRunner
 
 from export.onnx_export import InpaintingGraph
-from gincli.api import Inpainter
-from gincli.cli import main
-from gincli.engine import Engine, EngineError, ProviderUnavailable
+from gincli.cli.main import main
+from gincli.core.engine import Engine, EngineError, ProviderUnavailable
+from gincli.core.inpainter import Inpainter
 from tests.conftest import lively_generator
 
 
@@ -114,7 +114,7 @@ def test_inpainter_api_on_uint8_images(exported) -> None:
 
 
 def test_inpainter_without_a_bundled_model_says_what_to_do(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr("gincli.api.DEFAULT_MODEL", tmp_path / "absent.onnx")
+    monkeypatch.setattr("gincli.core.inpainter.DEFAULT_MODEL", tmp_path / "absent.onnx")
     with pytest.raises(EngineError, match="gin export"):
         Inpainter()
 
@@ -125,8 +125,8 @@ def test_inference_never_imports_torch(exported) -> None:
         import sys
         sys.modules["torch"] = None  # any import of torch now raises ImportError
         import numpy as np
-        import gincli, gincli.cli
-        from gincli.api import Inpainter
+        import gincli, gincli.cli.main
+        from gincli.core.inpainter import Inpainter
         image = np.full((256, 256, 3), 128, np.uint8)
         mask = np.zeros((256, 256), np.uint8); mask[10:50, 10:50] = 255
         out = Inpainter({str(exported[1])!r}, provider="cpu").inpaint(image, mask)
@@ -189,7 +189,7 @@ def test_exported_graph_gives_back_its_weights_and_re_exports_to_the_same_model(
 
 
 def test_weights_cannot_be_read_back_from_an_int8_or_foreign_graph(tmp_path: Path) -> None:
-    from gincli.model_contract import metadata_keys
+    from gincli.core.model_contract import metadata_keys
     from train.checkpoint import CheckpointError, load_generator
 
     graph = onnx.helper.make_graph(

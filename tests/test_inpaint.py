@@ -13,12 +13,12 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from gincli.api import Inpainter
-from gincli.cli import main
-from gincli.image_io import read_image, write_image
-from gincli.inputs import Source, discover, in_shard
-from gincli.strategies import STRATEGIES
-from gincli.tiling import hole_boxes, tile_polyphase, untile_polyphase, window_starts
+from gincli.cli.main import main
+from gincli.core.inpainter import Inpainter
+from gincli.core.strategies import STRATEGIES
+from gincli.core.tiling import hole_boxes, tile_polyphase, untile_polyphase, window_starts
+from gincli.io.discovery import Source, discover, in_shard
+from gincli.io.images import read_image, write_image
 from tests.conftest import smooth_image
 
 
@@ -198,7 +198,7 @@ def test_output_equal_to_input_is_refused(exported, tmp_path: Path) -> None:
 
 
 def test_a_failed_write_leaves_no_final_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import gincli.image_io as io
+    import gincli.io.images as io
 
     def crash(src: str, dst: str) -> None:
         raise OSError("disk full")
@@ -311,7 +311,7 @@ def test_glob_patterns_select_files(tmp_path: Path) -> None:
 
 
 def test_inpaint_paths_is_the_pipeline_for_scripts(exported, tmp_path: Path) -> None:
-    from gincli.pipeline import inpaint_paths
+    from gincli.jobs.batch import inpaint_paths
 
     save(tmp_path / "in" / "a.png", smooth_image(np.random.default_rng(0), 48, 64))
     (tmp_path / "in" / "bad.png").write_bytes(b"nope")
@@ -326,7 +326,7 @@ def test_tiles_from_concurrent_images_share_engine_batches() -> None:
     import threading
     import time
 
-    from gincli.batching import TileBatcher
+    from gincli.core.batching import TileBatcher
 
     sizes: list[int] = []
 
@@ -366,8 +366,8 @@ def test_mask_from_alpha_fills_transparent_pixels_and_keeps_alpha(exported, tmp_
 
 
 def test_invert_and_dilate_shape_the_hole(exported, tmp_path: Path) -> None:
-    from gincli.inputs import Source
-    from gincli.pipeline import BatchOptions, Job, load_mask
+    from gincli.io.discovery import Source
+    from gincli.jobs.batch import BatchOptions, Job, load_mask
 
     mask_path = save(tmp_path / "m.png", rect_mask(40, 40, (10, 10, 20, 20)))
     job = Job(Source(tmp_path / "a.png", Path("a.png")), mask_path, tmp_path / "out.png")

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from gincli.masks import MASK_FAMILIES, cellular_automata_mask, free_form_mask, generate_mask, rectangle_mask
+from gincli.masks.families import MASK_FAMILIES, cellular_automata_mask, free_form_mask, generate_mask, rectangle_mask
 
 
 @pytest.mark.parametrize("family", [*MASK_FAMILIES, "mixed"])

@@ -14,7 +14,7 @@ import torch
 import torch.multiprocessing as mp
 from click.testing import CliRunner
 
-from gincli.cli import main
+from gincli.cli.main import main
 from train.checkpoint import load_generator, read_checkpoint
 from train.config import TrainConfig
 from train.data import InpaintingDataset, expand_batch

@@ -12,14 +12,14 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from gincli.api import Inpainter
-from gincli.cli import main
-from gincli.film_damage import damage_clip, detection_scores, pan_clip
-from gincli.image_io import read_image, write_image
-from gincli.scratches import film_damage_mask
-from gincli.temporal import FillSmoother, hole_flicker
-from gincli.video import VideoOptions, inpaint_video
-from gincli.video_io import VideoFileReader
+from gincli.cli.main import main
+from gincli.core.inpainter import Inpainter
+from gincli.io.images import read_image, write_image
+from gincli.io.video import VideoFileReader
+from gincli.jobs.temporal import FillSmoother, hole_flicker
+from gincli.jobs.video import VideoOptions, inpaint_video
+from gincli.masks.scratches import film_damage_mask
+from gincli.testing.film_damage import damage_clip, detection_scores, pan_clip
 from tests.conftest import smooth_image
 
 W, H, N = 96, 64, 30

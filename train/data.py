@@ -15,8 +15,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from gincli.image_io import IMAGE_EXTENSIONS, ImageReadError, iter_image_files, read_rgb
-from gincli.masks import ALL_FAMILIES
+from gincli.io.images import IMAGE_EXTENSIONS, ImageReadError, iter_image_files, read_rgb
+from gincli.masks.families import ALL_FAMILIES
 
 FAMILY_ORDER = ("rect", "freeform", "ca")  # the paper's three
 

@@ -16,7 +16,7 @@ import onnx
 import torch
 from onnx import numpy_helper
 
-from gincli.model_contract import parse_metadata
+from gincli.core.model_contract import parse_metadata
 
 PARAMETER_PREFIX = "generator."  # the exporter's module name for the generator inside InpaintingGraph
 

@@ -22,9 +22,9 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from gincli.grid import image_grid
-from gincli.hardware import cpu_has_bf16
-from gincli.image_io import write_rgb
+from gincli.core.hardware import cpu_has_bf16
+from gincli.io.grid import image_grid
+from gincli.io.images import write_rgb
 from train.checkpoint import CHECKPOINT_FORMAT, CheckpointError, read_checkpoint, read_generator_weights, save_atomic
 from train.config import TrainConfig
 from train.data import InpaintingDataset, expand_batch

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
-from gincli.batching import TileBatcher
-from gincli.engine import Engine, EngineError
-from gincli.imagemath import from_unit_float, to_binary_mask
-from gincli.strategies import TileFn, inpaint_any_size, self_ensemble
+from gincli.core.batching import TileBatcher
+from gincli.core.engine import Engine, EngineError
+from gincli.core.imagemath import from_unit_float, to_binary_mask
+from gincli.core.strategies import TileFn, inpaint_any_size, self_ensemble
 
-DEFAULT_MODEL = Path(__file__).parent / "models" / "deepgin_default.onnx"
+DEFAULT_MODEL = Path(__file__).parent.parent / "models" / "deepgin_default.onnx"
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)  # ITU-R BT.601, as OpenCV converts RGB to grey
 
 

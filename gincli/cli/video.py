@@ -1,4 +1,4 @@
-"""``gin video`` and ``gin scratches``: thin Click layers over :mod:`gincli.video`."""
+"""``gin video`` and ``gin scratches``: thin Click layers over :mod:`gincli.jobs.video`."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
-from gincli.cli_options import engine_options, mask_adjust_options, strategy_option
-from gincli.engine import EngineError
-from gincli.scratches import DamageThresholds
-from gincli.video import VideoOptions, VideoUsageError, detect_scratches, inpaint_video
-from gincli.video_io import ENCODERS, VideoError
+from gincli.cli.options import engine_options, mask_adjust_options, strategy_option
+from gincli.core.engine import EngineError
+from gincli.io.video import ENCODERS, VideoError
+from gincli.jobs.video import VideoOptions, VideoUsageError, detect_scratches, inpaint_video
+from gincli.masks.scratches import DamageThresholds
 
 DEFAULTS = DamageThresholds()
 
@@ -114,7 +114,7 @@ def _fps(text: str) -> Fraction:
 def video_command(input_path: Path, model: Path | None, provider: str, threads: int | None, strategy: str,
                   fps: str, **options: object) -> None:  # fmt: skip
     """Inpaint a video frame by frame, keeping its timing and sound."""
-    from gincli.api import Inpainter
+    from gincli.core.inpainter import Inpainter
 
     opts = VideoOptions(thresholds=_thresholds(options), fps=_fps(fps), **options)  # type: ignore[arg-type]
     try:

@@ -8,9 +8,9 @@ import click
 
 from export.command import export_command
 from gincli import __version__
-from gincli.eval_command import eval_command
-from gincli.inpaint_command import inpaint_command
-from gincli.video_command import scratches_command, video_command
+from gincli.cli.eval import eval_command
+from gincli.cli.inpaint import inpaint_command
+from gincli.cli.video import scratches_command, video_command
 from train.command import train_command
 
 

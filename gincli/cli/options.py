@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from gincli.engine import PROVIDERS
+from gincli.core.engine import PROVIDERS
 
 Decorator = Callable[[Callable], Callable]
 
@@ -37,6 +37,6 @@ mask_adjust_options = _stack([
 
 def strategy_option(default: str, help: str) -> Decorator:
     """``--strategy``: how frames or images larger than a tile are covered (defaults differ by command)."""
-    from gincli.strategies import STRATEGIES
+    from gincli.core.strategies import STRATEGIES
 
     return click.option("--strategy", type=click.Choice(STRATEGIES), default=default, show_default=True, help=help)

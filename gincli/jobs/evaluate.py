@@ -15,12 +15,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from gincli.grid import image_grid
-from gincli.image_io import iter_image_files, read_rgb
-from gincli.imagemath import from_unit_float, holes_white, to_unit_float
-from gincli.masks import ALL_FAMILIES
-from gincli.metrics import mean_l1_percent, psnr, ssim
-from gincli.tiling import centre_square
+from gincli.core.imagemath import from_unit_float, holes_white, to_unit_float
+from gincli.core.metrics import mean_l1_percent, psnr, ssim
+from gincli.core.tiling import centre_square
+from gincli.io.grid import image_grid
+from gincli.io.images import iter_image_files, read_rgb
+from gincli.masks.families import ALL_FAMILIES
 
 # uint8 RGB image, float mask (1 = hole) -> uint8 RGB completed image
 Method = Callable[[np.ndarray, np.ndarray], np.ndarray]

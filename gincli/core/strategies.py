@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from gincli.imagemath import to_unit_float
-from gincli.tiling import (
+from gincli.core.imagemath import to_unit_float
+from gincli.core.tiling import (
     TILE,
     Box,
     context_window,

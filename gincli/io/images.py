@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from gincli.imagemath import from_unit_float, to_unit_float
+from gincli.core.imagemath import from_unit_float, to_unit_float
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 _EXIF_ORIENTED = (".jpg", ".jpeg")  # OpenCV applies EXIF orientation to these when not reading "unchanged"

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
-from gincli.image_io import IMAGE_EXTENSIONS, iter_image_files
+from gincli.io.images import IMAGE_EXTENSIONS, iter_image_files
 
 # name.png, name_mask.png, name_mask001.png (LaMa's layout: several masks per image)
 _MASK_NAME = re.compile(r"^(?P<base>.+?)(?:_mask(?P<index>\d*))?$")

@@ -4,7 +4,7 @@ Frames come out as RGB arrays with their presentation timestamp (``pts``, in the
 ``time_base``), so the output can carry the very same timing: constant, fractional
 (24000/1001) or variable frame rates survive. Audio is never decoded: its packets are
 copied into the output as they are. The video pipeline (chunks, resume) is in
-``gincli/video.py``; nothing here inpaints.
+``gincli/jobs/video.py``; nothing here inpaints.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gincli.image_io import IMAGE_EXTENSIONS, ImageReadError, read_image
+from gincli.io.images import IMAGE_EXTENSIONS, ImageReadError, read_image
 
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".avi", ".m4v", ".webm")
 # --codec name -> FFmpeg encoder; every one writes key frames at chunk starts and no B-frames,

@@ -1,4 +1,4 @@
-"""``gin inpaint``: a thin Click layer over :func:`gincli.pipeline.run_batch`."""
+"""``gin inpaint``: a thin Click layer over :func:`gincli.jobs.batch.run_batch`."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from gincli.cli_options import engine_options, mask_adjust_options, strategy_option
-from gincli.engine import EngineError, ProviderUnavailable
-from gincli.inputs import InputError, parse_shard
-from gincli.pipeline import AUTO_MASK_FAMILIES, BatchOptions, UsageProblem, run_batch
+from gincli.cli.options import engine_options, mask_adjust_options, strategy_option
+from gincli.core.engine import EngineError, ProviderUnavailable
+from gincli.io.discovery import InputError, parse_shard
+from gincli.jobs.batch import AUTO_MASK_FAMILIES, BatchOptions, UsageProblem, run_batch
 
 EPILOG = """\b
 Masks: white (>= 127) = hole. --masks DIR matches by file stem: photo.jpg takes
@@ -85,7 +85,7 @@ def inpaint_command(inputs: tuple[str, ...], model: Path | None, provider: str, 
                     strategy: str, ensemble: bool, batch_size: int | None, fmt: str | None, shard: str | None,
                     verbose: bool, **options: object) -> None:  # fmt: skip
     """Inpaint images: files, folders and glob patterns, at any size."""
-    from gincli.api import Inpainter
+    from gincli.core.inpainter import Inpainter
 
     try:
         opts = BatchOptions(format=fmt, shard=parse_shard(shard) if shard else None, **options)  # type: ignore[arg-type]

@@ -18,12 +18,12 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from gincli.api import Inpainter
-from gincli.grid import image_grid
-from gincli.image_io import ImageReadError, read_image, write_image, write_rgb
-from gincli.imagemath import dilate_mask, from_unit_float, holes_white, to_binary_mask, to_unit_float
-from gincli.inputs import MaskFolder, Source, discover, in_shard, output_path, stable_hash
-from gincli.masks import generate_mask
+from gincli.core.imagemath import dilate_mask, from_unit_float, holes_white, to_binary_mask, to_unit_float
+from gincli.core.inpainter import Inpainter
+from gincli.io.discovery import MaskFolder, Source, discover, in_shard, output_path, stable_hash
+from gincli.io.grid import image_grid
+from gincli.io.images import ImageReadError, read_image, write_image, write_rgb
+from gincli.masks.families import generate_mask
 
 AUTO_MASK_FAMILIES = ("rect", "freeform", "ca", "mixed")
 AUTO_MASK_REFERENCE = 512  # auto masks are drawn at this long side, then scaled to the image

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from gincli.imagemath import to_unit_float
+from gincli.core.imagemath import to_unit_float
 
 VISIBLE = 0.04  # a pixel is damaged where the blemish changed it by this much (10 of 255 levels)
 

@@ -1,4 +1,4 @@
-"""``gin eval``: a thin Click layer over :mod:`gincli.evaluate`."""
+"""``gin eval``: a thin Click layer over :mod:`gincli.jobs.evaluate`."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from gincli.engine import EngineError
-from gincli.image_io import write_rgb
-from gincli.masks import ALL_FAMILIES
+from gincli.core.engine import EngineError
+from gincli.io.images import write_rgb
+from gincli.masks.families import ALL_FAMILIES
 
 
 def _names(value: str, allowed: list[str], option: str) -> list[str]:
@@ -74,8 +74,8 @@ def eval_command(data: Path, models: tuple[Path, ...], families: str, seed: int,
     FID need pretrained networks that cannot be downloaded here: they are
     skipped, and never computed from random weights.
     """
-    from gincli.api import Inpainter
-    from gincli.evaluate import BASELINES, evaluate, load_images, opencv_baseline
+    from gincli.core.inpainter import Inpainter
+    from gincli.jobs.evaluate import BASELINES, evaluate, load_images, opencv_baseline
 
     family_names = _names(families, sorted(ALL_FAMILIES), "--masks")
     baselines = _names(baseline, list(BASELINES), "--baseline") if baseline else []

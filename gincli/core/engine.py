@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from gincli.model_contract import INPUTS, OUTPUT, TILE, ModelInfo, parse_metadata
+from gincli.core.model_contract import INPUTS, OUTPUT, TILE, ModelInfo, parse_metadata
 
 log = logging.getLogger("gin")
 

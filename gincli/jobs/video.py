@@ -25,12 +25,10 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from gincli.api import Inpainter
-from gincli.image_io import ImageReadError, read_image, write_image
-from gincli.imagemath import dilate_mask, from_unit_float, to_binary_mask, to_unit_float
-from gincli.scratches import DamageThresholds, film_damage_mask
-from gincli.temporal import FillSmoother
-from gincli.video_io import (
+from gincli.core.imagemath import dilate_mask, from_unit_float, to_binary_mask, to_unit_float
+from gincli.core.inpainter import Inpainter
+from gincli.io.images import ImageReadError, read_image, write_image
+from gincli.io.video import (
     VIDEO_EXTENSIONS,
     Frame,
     FrameFolderReader,
@@ -44,6 +42,8 @@ from gincli.video_io import (
     numbered_files,
     open_frames,
 )
+from gincli.jobs.temporal import FillSmoother
+from gincli.masks.scratches import DamageThresholds, film_damage_mask
 
 AUTO_MASKS = ("scratches",)
 FRAME_NAME = "{:06d}.png"  # frames folders out, and detected masks: 1-based, as FFmpeg's image2

@@ -1,0 +1,1 @@
+"""Reading and writing: images, video, input discovery, picture grids. Imports only gincli.core."""

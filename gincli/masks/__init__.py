@@ -1,0 +1,1 @@
+"""Mask families (generated masks) and film-damage detection. Imports only gincli.core."""

@@ -1,0 +1,1 @@
+"""Synthetic film damage for tests and benchmarks (never used by the command)."""
