@@ -17,8 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 
+from gincli.core.lazy import onnxruntime as ort
 from gincli.core.model_contract import INPUTS, OUTPUT, TILE, ModelInfo, parse_metadata
 
 log = logging.getLogger("gin")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
+
+from gincli.core.lazy import cv2
 
 
 def to_unit_float(image: np.ndarray) -> np.ndarray:

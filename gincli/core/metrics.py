@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
+
+from gincli.core.lazy import cv2
 
 
 def psnr(a: np.ndarray, b: np.ndarray, peak: float = 1.0) -> float:

@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from gincli.core.imagemath import to_unit_float
+from gincli.core.lazy import cv2
 from gincli.core.tiling import (
     TILE,
     Box,

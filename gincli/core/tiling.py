@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import cv2
 import numpy as np
+
+from gincli.core.lazy import cv2
 
 TILE = 256
 
@@ -123,11 +124,11 @@ def centre_square(image: np.ndarray, size: int) -> np.ndarray:
     return cv2.resize(image[top : top + side, left : left + side], (size, size), interpolation=cv2.INTER_AREA)
 
 
-def fit_to_tile(image: np.ndarray, tile: int = TILE, interpolation: int = cv2.INTER_AREA) -> np.ndarray:
-    """Resize any H x W (x C) array to tile x tile."""
+def fit_to_tile(image: np.ndarray, tile: int = TILE, interpolation: int | None = None) -> np.ndarray:
+    """Resize any H x W (x C) array to tile x tile (area averaging unless ``interpolation`` is given)."""
     if image.shape[:2] == (tile, tile):
         return image
-    return cv2.resize(image, (tile, tile), interpolation=interpolation)
+    return cv2.resize(image, (tile, tile), interpolation=cv2.INTER_AREA if interpolation is None else interpolation)
 
 
 def resize_to(image: np.ndarray, height: int, width: int) -> np.ndarray:

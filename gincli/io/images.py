@@ -12,18 +12,14 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from gincli.core.imagemath import from_unit_float, to_unit_float
+from gincli.core.lazy import cv2
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 _EXIF_ORIENTED = (".jpg", ".jpeg")  # OpenCV applies EXIF orientation to these when not reading "unchanged"
-_QUALITY_FLAGS = {
-    ".jpg": cv2.IMWRITE_JPEG_QUALITY,
-    ".jpeg": cv2.IMWRITE_JPEG_QUALITY,
-    ".webp": cv2.IMWRITE_WEBP_QUALITY,
-}
+_QUALITY_FLAGS = {".jpg": "IMWRITE_JPEG_QUALITY", ".jpeg": "IMWRITE_JPEG_QUALITY", ".webp": "IMWRITE_WEBP_QUALITY"}
 _NO_ALPHA = (".jpg", ".jpeg", ".bmp")
 _EIGHT_BIT_ONLY = (".jpg", ".jpeg", ".bmp", ".webp")
 
@@ -91,7 +87,9 @@ def encode_image(image: np.ndarray, suffix: str, quality: int | None = None) -> 
     image = _encodable(image, suffix)
     if image.ndim == 3:
         image = cv2.cvtColor(image, cv2.COLOR_RGBA2BGRA if image.shape[2] == 4 else cv2.COLOR_RGB2BGR)
-    params = [_QUALITY_FLAGS[suffix], int(quality)] if quality is not None and suffix in _QUALITY_FLAGS else []
+    params = (
+        [getattr(cv2, _QUALITY_FLAGS[suffix]), int(quality)] if quality is not None and suffix in _QUALITY_FLAGS else []
+    )
     ok, encoded = cv2.imencode(suffix, image, params)
     if not ok:
         raise ValueError(f"OpenCV cannot encode {suffix!r} images")

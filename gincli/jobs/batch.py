@@ -14,12 +14,12 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 from tqdm import tqdm
 
 from gincli.core.imagemath import dilate_mask, from_unit_float, holes_white, to_binary_mask, to_unit_float
 from gincli.core.inpainter import Inpainter
+from gincli.core.lazy import cv2
 from gincli.io.discovery import MaskFolder, Source, discover, in_shard, output_path, stable_hash
 from gincli.io.grid import image_grid
 from gincli.io.images import ImageReadError, read_image, write_image, write_rgb

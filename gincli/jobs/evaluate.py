@@ -12,10 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from gincli.core.imagemath import from_unit_float, holes_white, to_unit_float
+from gincli.core.lazy import cv2
 from gincli.core.metrics import mean_l1_percent, psnr, ssim
 from gincli.core.tiling import centre_square
 from gincli.io.grid import image_grid
@@ -24,12 +24,14 @@ from gincli.masks.families import ALL_FAMILIES
 
 # uint8 RGB image, float mask (1 = hole) -> uint8 RGB completed image
 Method = Callable[[np.ndarray, np.ndarray], np.ndarray]
-BASELINES = {"telea": cv2.INPAINT_TELEA, "ns": cv2.INPAINT_NS}
+BASELINES = {"telea": "INPAINT_TELEA", "ns": "INPAINT_NS"}  # OpenCV flag names
 
 
-def opencv_baseline(flag: int, radius: int = 5) -> Method:
+def opencv_baseline(flag: str, radius: int = 5) -> Method:
+    """OpenCV's inpainting with the named flag (``INPAINT_TELEA``, ``INPAINT_NS``)."""
+
     def run(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        return cv2.inpaint(image, (mask > 0).astype(np.uint8), radius, flag)
+        return cv2.inpaint(image, (mask > 0).astype(np.uint8), radius, getattr(cv2, flag))
 
     return run
 

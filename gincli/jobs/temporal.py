@@ -10,10 +10,10 @@ hole resets it, so moving content is never smeared.
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 from gincli.core.imagemath import to_unit_float
+from gincli.core.lazy import cv2
 
 CONTEXT_RING = 8  # px around the hole compared between frames to detect change
 GRAIN_SIGMA = 2.0  # px of blur that removes film grain before frames are compared

@@ -21,12 +21,12 @@ from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-import cv2
 import numpy as np
 from tqdm import tqdm
 
 from gincli.core.imagemath import dilate_mask, from_unit_float, to_binary_mask, to_unit_float
 from gincli.core.inpainter import Inpainter
+from gincli.core.lazy import cv2
 from gincli.io.images import ImageReadError, read_image, write_image
 from gincli.io.video import (
     VIDEO_EXTENSIONS,

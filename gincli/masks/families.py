@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import cv2
 import numpy as np
+
+from gincli.core.lazy import cv2
 
 MaskFn = Callable[[int, int, np.random.Generator], np.ndarray]
 

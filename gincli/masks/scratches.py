@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from gincli.core.imagemath import dilate_mask, to_unit_float
+from gincli.core.lazy import cv2
 
 LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], np.float32)
 COHERENCE_ROWS = 31  # rows a scratch response is averaged over; grain averages away, lines do not

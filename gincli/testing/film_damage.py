@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from gincli.core.imagemath import to_unit_float
+from gincli.core.lazy import cv2
 
 VISIBLE = 0.04  # a pixel is damaged where the blemish changed it by this much (10 of 255 levels)
 
