@@ -8,6 +8,12 @@ from pathlib import Path
 import click
 
 
+def _is_fp32_graph(path: Path) -> bool:
+    from train.onnx_weights import graph_precision, is_onnx_file
+
+    return is_onnx_file(path) and graph_precision(path) == "fp32"
+
+
 @click.command(
     "export",
     epilog="""\b
@@ -39,8 +45,9 @@ def export_command(
 ) -> None:
     """Export a generator checkpoint to one ONNX graph holding G1 and G2.
 
-    CHECKPOINT is a `gin train` checkpoint or the authors' `latest_net_G.pth`; the
-    width is read from the file. The graph takes `image` (N x 3 x 256 x 256, RGB in
+    CHECKPOINT is a `gin train` checkpoint, the authors' `latest_net_G.pth`, or a
+    graph from `gin export` (its weights are read back; an fp32 graph is quantised
+    as it is with --int8); the width is read from the file. The graph takes `image` (N x 3 x 256 x 256, RGB in
     [0, 1]) and `mask` (N x 1 x 256 x 256, 1 = hole) and returns `inpainted`. It is
     checked with the ONNX checker and run in ONNX Runtime against PyTorch: the
     export fails (exit 1) if they differ by more than 1e-4 (fp32) or 1e-2 (fp16).
@@ -57,12 +64,15 @@ def export_command(
     output = output or checkpoint.with_suffix(".int8.onnx" if int8 else ".onnx")
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            fp32_path = Path(tmp) / "fp32.onnx" if int8 else output
-            result = export_checkpoint(checkpoint, fp32_path, fp16=fp16)
-            click.echo(
-                f"{result.precision} graph (ngf {result.ngf}): max |ONNX Runtime - PyTorch| = "
-                f"{result.max_abs_diff:.2e} (tolerance {result.tolerance:g}): verified"
-            )
+            if int8 and _is_fp32_graph(checkpoint):  # quantise a shipped graph as it is: no re-export
+                fp32_path = checkpoint
+            else:
+                fp32_path = Path(tmp) / "fp32.onnx" if int8 else output
+                result = export_checkpoint(checkpoint, fp32_path, fp16=fp16)
+                click.echo(
+                    f"{result.precision} graph (ngf {result.ngf}): max |ONNX Runtime - PyTorch| = "
+                    f"{result.max_abs_diff:.2e} (tolerance {result.tolerance:g}): verified"
+                )
             if int8:
                 from export.quantize import compare_to_reference, quantize_model
 

@@ -25,7 +25,8 @@ import torch
 from torch import nn
 
 from gincli import __version__
-from gincli.core.model_contract import TILE, metadata_keys
+from gincli.core.model_contract import IMAGE_INPUT, MASK_INPUT, OUTPUT, TILE, metadata_keys
+from gincli.io.atomic import partial_name
 from train.checkpoint import load_generator
 from train.generator import DeepGINGenerator
 
@@ -94,9 +95,9 @@ def _trace_to_onnx(graph: InpaintingGraph, path: Path) -> None:
             str(path),
             opset_version=OPSET,
             dynamo=True,
-            input_names=["image", "mask"],
-            output_names=["inpainted"],
-            dynamic_shapes={"image": {0: batch}, "mask": {0: batch}},
+            input_names=[IMAGE_INPUT, MASK_INPUT],
+            output_names=[OUTPUT],
+            dynamic_shapes={IMAGE_INPUT: {0: batch}, MASK_INPUT: {0: batch}},
             external_data=False,
             verbose=False,
         )
@@ -119,7 +120,7 @@ def ort_vs_torch(onnx_path: Path, reference: DeepGINGenerator, batch: int = 2, s
     image = rng.random((batch, 3, TILE, TILE), dtype=np.float32)
     mask = (rng.random((batch, 1, TILE, TILE)) < 0.4).astype(np.float32)
     session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-    got = session.run(["inpainted"], {"image": image, "mask": mask})[0]
+    got = session.run([OUTPUT], {IMAGE_INPUT: image, MASK_INPUT: mask})[0]
     with torch.no_grad():
         want = InpaintingGraph(reference)(torch.from_numpy(image), torch.from_numpy(mask)).numpy()
     return float(np.abs(got - want).max())
@@ -139,7 +140,7 @@ def export_checkpoint(checkpoint: str | Path, output: str | Path, fp16: bool = F
     reference.load_state_dict(generator.state_dict())
     precision = "fp16" if fp16 else "fp32"
     output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(f".{output.name}.partial")
+    tmp = partial_name(output)
     try:
         _trace_to_onnx(InpaintingGraph(generator, half=fp16).eval(), tmp)
         write_metadata(tmp, metadata_keys(

@@ -9,7 +9,6 @@ alpha heads) and the final composite, so valid pixels pass through exactly. See 
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,8 +18,9 @@ import onnx
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
-from gincli.core.model_contract import TILE
+from gincli.core.model_contract import IMAGE_INPUT, MASK_INPUT, PRECISION_KEY, TILE
 from gincli.core.tiling import centre_square
+from gincli.io.atomic import atomic_path
 from gincli.io.images import iter_image_files, read_rgb
 from gincli.masks.families import generate_mask
 
@@ -38,7 +38,7 @@ def calibration_batches(folder: str | Path, samples: int, seed: int = 0) -> Iter
     for i in range(samples):
         square = centre_square(read_rgb(files[i % len(files)]), TILE)
         mask = generate_mask("mixed", TILE, TILE, rng)
-        yield {"image": square.transpose(2, 0, 1)[None].copy(), "mask": mask[None, None]}
+        yield {IMAGE_INPUT: square.transpose(2, 0, 1)[None].copy(), MASK_INPUT: mask[None, None]}
 
 
 class _Reader(CalibrationDataReader):
@@ -94,8 +94,7 @@ def quantize_model(fp32_model: str | Path, output: str | Path, calibration: str 
         prepared = Path(tmp) / "prepared.onnx"
         quant_pre_process(str(fp32_model), str(prepared), skip_symbolic_shape=True)
         model = onnx.load(str(prepared))
-        partial = output.with_name(f".{output.name}.partial")
-        try:
+        with atomic_path(output) as partial:
             quantize_static(
                 str(prepared),
                 str(partial),
@@ -109,14 +108,10 @@ def quantize_model(fp32_model: str | Path, output: str | Path, calibration: str 
             quantized = onnx.load(str(partial))
             bypass_input_quantization(quantized)
             props = {p.key: p.value for p in onnx.load(str(fp32_model), load_external_data=False).metadata_props}
-            props["gin.precision"] = "int8"
+            props[PRECISION_KEY] = "int8"
             del quantized.metadata_props[:]
             onnx.helper.set_model_props(quantized, props)
             onnx.save(quantized, str(partial))
-            os.replace(partial, output)
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
     return output
 
 
@@ -129,5 +124,5 @@ def compare_to_reference(model: str | Path, reference: str | Path, images: str |
     a, b = Engine(model, provider="cpu", report=quiet), Engine(reference, provider="cpu", report=quiet)
     scores = []
     for batch in calibration_batches(images, samples, seed=1):
-        scores.append(psnr(a.run(batch["image"], batch["mask"]), b.run(batch["image"], batch["mask"])))
+        scores.append(psnr(a.run(batch[IMAGE_INPUT], batch[MASK_INPUT]), b.run(batch[IMAGE_INPUT], batch[MASK_INPUT])))
     return float(np.mean(scores))

@@ -198,12 +198,12 @@ def test_output_equal_to_input_is_refused(exported, tmp_path: Path) -> None:
 
 
 def test_a_failed_write_leaves_no_final_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import gincli.io.images as io
+    import gincli.io.atomic as atomic
 
     def crash(src: str, dst: str) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(io.os, "replace", crash)
+    monkeypatch.setattr(atomic.os, "replace", crash)
     with pytest.raises(OSError):
         write_image(tmp_path / "x.png", np.zeros((8, 8, 3), np.uint8))
     assert list(tmp_path.iterdir()) == []

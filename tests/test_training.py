@@ -84,7 +84,7 @@ def test_run_outputs_and_checkpoint_contents(image_folder: Path, tmp_path: Path)
     assert {"generator", "discriminator", "opt_g", "opt_d", "step", "stage", "config", "rng"} <= set(ckpt)
     _, info = load_generator(run / "latest.pth")
     assert info["ngf"] == 8 and info["step"] == 8
-    assert not list(run.glob(".*tmp"))  # no temporary file left behind
+    assert not list(run.glob(".*partial*"))  # no temporary file left behind
 
 
 def test_learning_rate_schedule_is_constant_then_linear_to_zero(image_folder: Path, tmp_path: Path) -> None:

@@ -4,12 +4,12 @@ our checkpoints or from the authors' plain state dict (``latest_net_G.pth``)."""
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from gincli.io.atomic import atomic_path
 from train.generator import DeepGINGenerator
 from train.onnx_weights import generator_state_from_onnx, is_onnx_file
 
@@ -24,18 +24,10 @@ class CheckpointError(ValueError):
 def save_atomic(payload: dict[str, Any], path: str | Path) -> None:
     """Write with ``torch.save`` to a temporary file beside ``path``, then rename over it:
     a crash mid-write never leaves a truncated file under the final name."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as temp, open(temp, "wb") as f:
+        torch.save(payload, f)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def read_checkpoint(path: str | Path) -> Any:

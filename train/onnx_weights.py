@@ -26,6 +26,12 @@ def is_onnx_file(path: str | Path) -> bool:
     return Path(path).suffix.lower() == ".onnx"
 
 
+def graph_precision(path: str | Path) -> str:
+    """The ``gin.precision`` a graph's metadata states ("unknown" for foreign graphs)."""
+    model = onnx.load(str(path), load_external_data=False)
+    return parse_metadata({p.key: p.value for p in model.metadata_props}).precision
+
+
 def generator_state_from_onnx(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """The generator's state dict (float32) held in an exported graph, and its metadata.
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from gincli.core.lazy import onnxruntime as ort
-from gincli.core.model_contract import INPUTS, OUTPUT, TILE, ModelInfo, parse_metadata
+from gincli.core.model_contract import IMAGE_INPUT, INPUTS, MASK_INPUT, OUTPUT, TILE, ModelInfo, parse_metadata
 
 log = logging.getLogger("gin")
 
@@ -158,7 +158,7 @@ class Engine:
         masks = np.ascontiguousarray(masks, dtype=np.float32)
         step = MAX_GPU_BATCH if self.provider != "cpu" else max(1, len(images))
         parts = [
-            self.session.run([OUTPUT], {"image": images[i : i + step], "mask": masks[i : i + step]})[0]
+            self.session.run([OUTPUT], {IMAGE_INPUT: images[i : i + step], MASK_INPUT: masks[i : i + step]})[0]
             for i in range(0, len(images), step)
         ]
         return parts[0] if len(parts) == 1 else np.concatenate(parts)

@@ -6,6 +6,8 @@ import numpy as np
 
 from gincli.core.lazy import cv2
 
+LUMA_BT601 = np.array([0.299, 0.587, 0.114], np.float32)  # RGB -> grey, as OpenCV converts
+
 
 def to_unit_float(image: np.ndarray) -> np.ndarray:
     """uint8 / uint16 / float image -> float32 in [0, 1] (integers scaled by their full range)."""

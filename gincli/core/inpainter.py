@@ -14,11 +14,10 @@ import numpy as np
 
 from gincli.core.batching import TileBatcher
 from gincli.core.engine import Engine, EngineError
-from gincli.core.imagemath import from_unit_float, to_binary_mask
+from gincli.core.imagemath import LUMA_BT601, from_unit_float, to_binary_mask
 from gincli.core.strategies import TileFn, inpaint_any_size, self_ensemble
 
 DEFAULT_MODEL = Path(__file__).parent.parent / "models" / "deepgin_default.onnx"
-LUMA = np.array([0.299, 0.587, 0.114], np.float32)  # ITU-R BT.601, as OpenCV converts RGB to grey
 
 
 def resolve_model(model: str | Path | None) -> Path:
@@ -105,5 +104,7 @@ class Inpainter:
         inside = np.nonzero(hole)
         values = filled[inside]
         result = image[..., :3].copy() if image.ndim == 3 else image.copy()
-        result[inside] = from_unit_float(values @ LUMA if image.ndim == 2 else values, image.dtype)  # grey in, grey out
+        result[inside] = from_unit_float(
+            values @ LUMA_BT601 if image.ndim == 2 else values, image.dtype
+        )  # grey in, grey out
         return result if alpha is None else np.dstack([result, alpha]), used

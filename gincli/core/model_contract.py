@@ -8,13 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 TILE = 256
-INPUTS = {"image": 3, "mask": 1}  # name -> channels; all N x C x 256 x 256 float32
+IMAGE_INPUT, MASK_INPUT = "image", "mask"
+INPUTS = {IMAGE_INPUT: 3, MASK_INPUT: 1}  # name -> channels; all N x C x 256 x 256 float32
 OUTPUT = "inpainted"
+PRECISION_KEY = "gin.precision"
 INPUT_CONVENTION = (
     "image: float32 N x 3 x 256 x 256 RGB in [0, 1]; mask: float32 N x 1 x 256 x 256, 1 = hole "
     "(binarised at 0.5); inpainted: float32 N x 3 x 256 x 256 in [0, 1], equal to image outside the hole"
 )
-_PREFIX = "gin."
+_PREFIX = "gin."  # every metadata key: gin.ngf, gin.precision, ...
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,7 @@ from typing import NamedTuple
 import numpy as np
 
 from gincli.core.lazy import cv2
-
-TILE = 256
+from gincli.core.model_contract import TILE
 
 
 def polyphase_grid(height: int, width: int, tile: int = TILE) -> tuple[int, int]:

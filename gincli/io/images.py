@@ -8,7 +8,6 @@ same folder, renamed into place, so a crash never leaves a half-written file.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import numpy as np
 
 from gincli.core.imagemath import from_unit_float, to_unit_float
 from gincli.core.lazy import cv2
+from gincli.io.atomic import write_atomic
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 _EXIF_ORIENTED = (".jpg", ".jpeg")  # OpenCV applies EXIF orientation to these when not reading "unchanged"
@@ -94,20 +94,6 @@ def encode_image(image: np.ndarray, suffix: str, quality: int | None = None) -> 
     if not ok:
         raise ValueError(f"OpenCV cannot encode {suffix!r} images")
     return encoded.tobytes()
-
-
-def write_atomic(path: str | Path, data: bytes) -> None:
-    """Write bytes under a temporary name beside ``path``, then rename into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def write_image(path: str | Path, image: np.ndarray, quality: int | None = None) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gincli.io.atomic import atomic_path
 from gincli.io.images import IMAGE_EXTENSIONS, ImageReadError, read_image
 
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".avi", ".m4v", ".webm")
@@ -258,12 +258,10 @@ def write_video(
     if first is None:
         raise VideoError(f"{path}: no frames to write")
     video_only = path.with_name(f".{path.stem}.video{path.suffix}")
-    joined = path.with_name(f".{path.stem}.partial{path.suffix}")
     try:
         count = encode_chunk(video_only, itertools.chain([first], frames), info, codec, crf, first.pts)
-        join_chunks([(video_only, first.pts)], info.time_base, Path(audio_from) if audio_from else None, joined)
-        os.replace(joined, path)
+        with atomic_path(path) as joined:
+            join_chunks([(video_only, first.pts)], info.time_base, Path(audio_from) if audio_from else None, joined)
     finally:
         video_only.unlink(missing_ok=True)
-        joined.unlink(missing_ok=True)
     return count

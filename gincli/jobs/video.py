@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -27,6 +26,7 @@ from tqdm import tqdm
 from gincli.core.imagemath import dilate_mask, from_unit_float, to_binary_mask, to_unit_float
 from gincli.core.inpainter import Inpainter
 from gincli.core.lazy import cv2
+from gincli.io.atomic import atomic_path, write_atomic
 from gincli.io.images import ImageReadError, read_image, write_image
 from gincli.io.video import (
     VIDEO_EXTENSIONS,
@@ -242,12 +242,10 @@ class _ChunkStore:
         record = self.folder / "starts.json"
         return {int(k): v for k, v in json.loads(record.read_text()).items()} if record.exists() else {}
 
-    def finish(self, chunk: int, temp: Path, start_pts: int) -> None:
-        os.replace(temp, self.path(chunk))
+    def record_start(self, chunk: int, start_pts: int) -> None:
+        """Called once the chunk's file is in place: only recorded chunks count as finished."""
         starts = self.starts() | {chunk: start_pts}
-        record = self.folder / "starts.json"
-        record.with_suffix(".tmp").write_text(json.dumps(starts))
-        os.replace(record.with_suffix(".tmp"), record)
+        write_atomic(self.folder / "starts.json", json.dumps(starts).encode())
 
 
 def inpaint_video(
@@ -313,14 +311,13 @@ def inpaint_video(
         else:
             _write_chunks(outputs(), store, opts, info)
             chunks = sorted(store.starts().items())
-            temp = opts.output.with_name(f".{opts.output.stem}.partial{opts.output.suffix}")
-            join_chunks(
-                [(store.path(c), start) for c, start in chunks],
-                info.time_base,
-                input_path if info.has_audio else None,
-                temp,
-            )
-            os.replace(temp, opts.output)
+            with atomic_path(opts.output) as temp:
+                join_chunks(
+                    [(store.path(c), start) for c, start in chunks],
+                    info.time_base,
+                    input_path if info.has_audio else None,
+                    temp,
+                )
             shutil.rmtree(store.folder)
     finally:
         bar.close()
@@ -335,9 +332,9 @@ def _write_chunks(frames: Iterator[Frame], store: _ChunkStore, opts: VideoOption
 
     def flush() -> None:
         chunk = current[0].index // opts.chunk_frames
-        temp = store.folder / f".partial_{chunk:06d}{store.suffix}"
-        encode_chunk(temp, current, info, opts.codec, opts.crf, current[0].pts)
-        store.finish(chunk, temp, current[0].pts)
+        with atomic_path(store.path(chunk)) as temp:
+            encode_chunk(temp, current, info, opts.codec, opts.crf, current[0].pts)
+        store.record_start(chunk, current[0].pts)
         current.clear()
 
     for frame in frames:

@@ -18,10 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gincli.core.imagemath import dilate_mask, to_unit_float
+from gincli.core.imagemath import LUMA_BT601, dilate_mask, to_unit_float
 from gincli.core.lazy import cv2
 
-LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], np.float32)
 COHERENCE_ROWS = 31  # rows a scratch response is averaged over; grain averages away, lines do not
 VERTICAL_RUN = 15  # rows a scratch pixel's column run must span (1 / line_max_slant, roughly)
 MIN_PAN = 3.0  # px of sideways camera motion between frames needed to tell picture lines from scratches
@@ -44,7 +43,7 @@ class DamageThresholds:
 def grey(image: np.ndarray) -> np.ndarray:
     """H x W (x 3) image of any dtype -> float32 luma in [0, 1]."""
     unit = to_unit_float(image)
-    return unit if unit.ndim == 2 else unit[..., :3] @ LUMA_WEIGHTS
+    return unit if unit.ndim == 2 else unit[..., :3] @ LUMA_BT601
 
 
 def _line_responses(frame_grey: np.ndarray, line_width: int) -> list[np.ndarray]:
