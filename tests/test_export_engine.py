@@ -196,3 +196,24 @@ def test_weights_cannot_be_read_back_from_an_int8_or_foreign_graph(tmp_path: Pat
     onnx.save(foreign, str(tmp_path / "q.onnx"))
     with pytest.raises(CheckpointError, match=r"q\.onnx: an int8 graph"):
         load_generator(tmp_path / "q.onnx")
+
+
+def test_a_dropped_inpainter_frees_its_engine_and_thread(exported) -> None:
+    import gc
+    import weakref
+
+    from gincli.core import batching
+
+    inpainter = Inpainter(exported[1], provider="cpu")
+    image = np.zeros((40, 40, 3), np.uint8)
+    mask = np.zeros((40, 40), np.uint8)
+    mask[10:20, 10:20] = 255
+    inpainter.inpaint(image, mask)
+    engine = weakref.ref(inpainter.engine)
+    thread = inpainter.batcher._thread
+    assert thread is not None and thread.is_alive()
+    del inpainter
+    gc.collect()
+    thread.join(timeout=10 * batching.IDLE_CHECK_S)
+    assert not thread.is_alive()
+    assert engine() is None  # the session and its memory arena are gone

@@ -15,7 +15,7 @@ from PIL import Image
 
 from gincli.cli.main import main
 from gincli.core.inpainter import Inpainter
-from gincli.core.strategies import STRATEGIES
+from gincli.core.strategies import STRATEGIES, self_ensemble
 from gincli.core.tiling import hole_boxes, tile_polyphase, untile_polyphase, window_starts
 from gincli.io.discovery import Source, discover, in_shard
 from gincli.io.images import read_image, write_image
@@ -94,11 +94,25 @@ def test_every_strategy_keeps_valid_pixels_and_fills_holes(
     assert strategy == "auto" or used == strategy
 
 
-def test_ensemble_runs_five_views(exported) -> None:
+def test_ensemble_runs_five_views_and_undoes_each(exported) -> None:
+    # an engine stand-in that commutes with rotations and flips but not with their omission:
+    # the ensemble of it must equal it exactly, which fails if any view is not transformed back
+    rng = np.random.default_rng(0)
+    tiles = rng.random((2, 256, 256, 3), dtype=np.float32)
+    masks = (rng.random((2, 256, 256)) < 0.3).astype(np.float32)
+    seen: list[int] = []
+
+    def equivariant(images: np.ndarray, holes: np.ndarray) -> np.ndarray:
+        seen.append(len(images))
+        return images * (1 - holes[..., None]) + 0.5 * holes[..., None]
+
+    np.testing.assert_allclose(self_ensemble(equivariant)(tiles, masks), equivariant(tiles, masks), atol=1e-6)
+    assert seen[0] == 10  # 5 views of 2 tiles in one engine call
+    # and through the Inpainter: five views per tile reach the engine
     calls: list[int] = []
     ensembled = Inpainter(exported[1], provider="cpu", ensemble=True)
-    original = ensembled.engine.run
-    ensembled.engine.run = lambda images, masks: calls.append(len(images)) or original(images, masks)  # type: ignore[method-assign]
+    original = ensembled.batcher._run
+    ensembled.batcher._run = lambda images, holes: calls.append(len(images)) or original(images, holes)
     image = smooth_image(np.random.default_rng(0), 256, 256)
     out = ensembled.inpaint(image, rect_mask(256, 256, (50, 50, 120, 120)), strategy="resize")
     assert sum(calls) == 5 and out.shape == image.shape

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Future
 
@@ -31,40 +32,62 @@ class TileBatcher:
         if self._thread is None:
             with self._start_lock:
                 if self._thread is None:
-                    self._thread = threading.Thread(target=self._serve, name="gin-inference", daemon=True)
+                    # the thread holds the batcher weakly: once its owner is gone the thread ends and
+                    # the engine (and its memory arena) is freed, instead of living as long as the process
+                    self._thread = threading.Thread(
+                        target=_serve, args=(weakref.ref(self), self._requests), name="gin-inference", daemon=True
+                    )
                     self._thread.start()
         done: Future = Future()
         self._requests.put((images, masks, done))
         return done.result()
 
-    def _gather(self) -> list[tuple[np.ndarray, np.ndarray, Future]]:
-        pending = [self._requests.get()]
-        count = len(pending[0][0])
-        while count < self.batch_size:
-            try:
-                pending.append(self._requests.get_nowait())
-            except queue.Empty:
-                break
-            count += len(pending[-1][0])
-        return pending
 
-    def _serve(self) -> None:
-        while True:
-            pending = self._gather()
-            images = np.concatenate([p[0] for p in pending])
-            masks = np.concatenate([p[1] for p in pending])
-            try:
-                outputs = []
-                for i in range(0, len(images), self.batch_size):
-                    outputs.append(self._run(images[i : i + self.batch_size], masks[i : i + self.batch_size]))
-                    if self.on_tiles is not None:
-                        self.on_tiles(len(outputs[-1]))
-                result = np.concatenate(outputs)
-            except Exception as exc:  # hand the error to every waiting caller
-                for *_, done in pending:
-                    done.set_exception(exc)
-                continue
-            start = 0
-            for request_images, _, done in pending:
-                done.set_result(result[start : start + len(request_images)])
-                start += len(request_images)
+IDLE_CHECK_S = 0.5  # how often an idle inference thread checks whether its batcher still exists
+
+
+def _gather(requests: queue.Queue, batch_size: int) -> list[tuple[np.ndarray, np.ndarray, Future]] | None:
+    """Every request queued now, up to ``batch_size`` tiles; None when none came for a while."""
+    try:
+        pending = [requests.get(timeout=IDLE_CHECK_S)]
+    except queue.Empty:
+        return None
+    count = len(pending[0][0])
+    while count < batch_size:
+        try:
+            pending.append(requests.get_nowait())
+        except queue.Empty:
+            break
+        count += len(pending[-1][0])
+    return pending
+
+
+def _serve(owner: weakref.ref[TileBatcher], requests: queue.Queue) -> None:
+    while (batcher := owner()) is not None:
+        size = batcher.batch_size
+        del batcher  # hold no reference while waiting, so the owner can be collected meanwhile
+        pending = _gather(requests, size)
+        if pending is not None and (batcher := owner()) is not None:
+            _run_batch(batcher, pending)
+            del batcher
+
+
+def _run_batch(batcher: TileBatcher, pending: list[tuple[np.ndarray, np.ndarray, Future]]) -> None:
+    images = np.concatenate([p[0] for p in pending])
+    masks = np.concatenate([p[1] for p in pending])
+    size = batcher.batch_size
+    try:
+        outputs = []
+        for i in range(0, len(images), size):
+            outputs.append(batcher._run(images[i : i + size], masks[i : i + size]))
+            if batcher.on_tiles is not None:
+                batcher.on_tiles(len(outputs[-1]))
+        result = np.concatenate(outputs)
+    except Exception as exc:  # hand the error to every waiting caller
+        for *_, done in pending:
+            done.set_exception(exc)
+        return
+    start = 0
+    for request_images, _, done in pending:
+        done.set_result(result[start : start + len(request_images)])
+        start += len(request_images)

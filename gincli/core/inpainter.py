@@ -65,7 +65,7 @@ class Inpainter:
         self.strategy, self.ensemble = strategy, ensemble
         if batch_size is None:  # CPU: batch 1 is as fast per tile as 4 and needs a third of the memory
             batch_size = 1 if self.engine.provider == "cpu" else 8
-        self.batcher = TileBatcher(lambda images, masks: self.engine.run(images, masks), batch_size)
+        self.batcher = TileBatcher(self.engine.run, batch_size)  # no reference back to self: no cycle
 
     @property
     def on_tiles(self) -> Callable[[int], None] | None:
