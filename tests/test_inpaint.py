@@ -15,7 +15,7 @@ from PIL import Image
 
 from gincli.cli.main import main
 from gincli.core.inpainter import Inpainter
-from gincli.core.strategies import STRATEGIES, self_ensemble
+from gincli.core.strategies import STRATEGY_NAMES, self_ensemble
 from gincli.core.tiling import hole_boxes, tile_polyphase, untile_polyphase, window_starts
 from gincli.io.discovery import Source, discover, in_shard
 from gincli.io.images import read_image, write_image
@@ -79,7 +79,7 @@ def test_hole_boxes_merge_neighbours_and_keep_distant_holes_apart() -> None:
 
 
 # ------------------------------------------------------------------------- any-size API
-@pytest.mark.parametrize("strategy", [s for s in STRATEGIES])
+@pytest.mark.parametrize("strategy", STRATEGY_NAMES)
 @pytest.mark.parametrize("size", [(37, 301), (700, 260), (256, 256)])
 def test_every_strategy_keeps_valid_pixels_and_fills_holes(
     inpainter: Inpainter, strategy: str, size: tuple[int, int]
@@ -391,3 +391,18 @@ def test_invert_and_dilate_shape_the_hole(exported, tmp_path: Path) -> None:
     assert load_mask(job, image, BatchOptions(output=tmp_path, invert_mask=True), print).sum() == 1600 - 100
     grown = load_mask(job, image, BatchOptions(output=tmp_path, dilate=2), print)
     assert grown[8:22, 10:20].all() and grown.sum() > plain.sum() and grown[0, 0] == 0
+
+
+def test_auto_picks_the_strategy_with_fewest_tiles(exported) -> None:
+    from gincli.core.strategies import STRATEGIES
+
+    inpainter = Inpainter(exported[1], provider="cpu")
+    small = smooth_image(np.random.default_rng(1), 200, 240)
+    assert inpainter.inpaint_with_info(small, rect_mask(200, 240, (20, 20, 60, 60)))[1] == "resize"
+    big = smooth_image(np.random.default_rng(2), 600, 800)
+    one_blemish = rect_mask(600, 800, (300, 400, 320, 420))
+    assert STRATEGIES["crop"].tiles(one_blemish) == 1 < STRATEGIES["polyphase"].tiles(one_blemish)
+    assert inpainter.inpaint_with_info(big, one_blemish)[1] == "crop"
+    scattered = np.zeros((600, 800), np.uint8)
+    scattered[::40, ::40] = 255  # dots all over: crop's merged window would be shrunk from the whole frame
+    assert inpainter.inpaint_with_info(big, scattered)[1] == "polyphase"

@@ -8,20 +8,17 @@ import click
 
 from gincli.cli.options import engine_options, mask_adjust_options, strategy_option
 from gincli.core.engine import EngineError, ProviderUnavailable
+from gincli.core.strategies import strategy_help
 from gincli.io.discovery import InputError, parse_shard
 from gincli.jobs.batch import AUTO_MASK_FAMILIES, BatchOptions, UsageProblem, run_batch
 
-EPILOG = """\b
+EPILOG = f"""\b
 Masks: white (>= 127) = hole. --masks DIR matches by file stem: photo.jpg takes
 photo.png, photo_mask.png, or photo_mask001.png, photo_mask002.png ... (LaMa's
 layout: one output per mask, named after it). --masks FILE uses one mask for all.
 \b
 Strategies for images larger than the network's 256 x 256 input:
-  polyphase  the paper's: resize to multiples of 256, split by pixel sub-sampling
-  sliding    overlapping 256 x 256 windows at full resolution, feathered
-  crop       only a window around each hole, full resolution where it fits
-  resize     the whole image through one tile (fast, soft on large images)
-  auto       resize for small images; else crop or polyphase, whichever needs fewer tiles
+{strategy_help()}
 \b
 Outputs mirror the input tree under -o, keep each input's format (--format to
 change), bit depth and alpha; pixels outside the holes are unchanged bit for

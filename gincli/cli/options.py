@@ -37,6 +37,6 @@ mask_adjust_options = _stack([
 
 def strategy_option(default: str, help: str) -> Decorator:
     """``--strategy``: how frames or images larger than a tile are covered (defaults differ by command)."""
-    from gincli.core.strategies import STRATEGIES
+    from gincli.core.strategies import STRATEGY_NAMES
 
-    return click.option("--strategy", type=click.Choice(STRATEGIES), default=default, show_default=True, help=help)
+    return click.option("--strategy", type=click.Choice(STRATEGY_NAMES), default=default, show_default=True, help=help)

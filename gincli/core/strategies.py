@@ -33,7 +33,6 @@ from gincli.core.tiling import (
 
 # (N x 256 x 256 x 3 images, N x 256 x 256 masks) -> N x 256 x 256 x 3 completed tiles
 TileFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
-STRATEGIES = ("auto", "polyphase", "sliding", "crop", "resize")
 SLIDING_OVERLAP = 64
 CROP_MARGIN = 32  # context kept around each hole by `crop`
 
@@ -68,14 +67,25 @@ def _pad_to_tile(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.nd
     return image, cv2.copyMakeBorder(mask, 0, ph, 0, pw, cv2.BORDER_CONSTANT, value=0)
 
 
+def _pad_mask_to_tile(mask: np.ndarray) -> np.ndarray:
+    h, w = mask.shape
+    return np.pad(mask, ((0, max(0, TILE - h)), (0, max(0, TILE - w))))
+
+
+def _sliding_windows(padded_mask: np.ndarray, overlap: int = SLIDING_OVERLAP) -> list[tuple[int, int]]:
+    """Top-left corners of the windows that hold a hole pixel."""
+    ph, pw = padded_mask.shape
+    starts = [(t, left) for t in window_starts(ph, TILE, overlap) for left in window_starts(pw, TILE, overlap)]
+    return [(t, left) for t, left in starts if padded_mask[t : t + TILE, left : left + TILE].any()]
+
+
 def inpaint_sliding(image: np.ndarray, mask: np.ndarray, run: TileFn, overlap: int = SLIDING_OVERLAP) -> np.ndarray:
     """Overlapping 256 x 256 windows at full resolution, blended with feathered weights.
     Windows without a hole pixel are not run."""
     h, w = mask.shape
     padded, padded_mask = _pad_to_tile(to_unit_float(image), _binary(mask))
     ph, pw = padded_mask.shape
-    starts = [(t, left) for t in window_starts(ph, TILE, overlap) for left in window_starts(pw, TILE, overlap)]
-    starts = [(t, left) for t, left in starts if padded_mask[t : t + TILE, left : left + TILE].any()]
+    starts = _sliding_windows(padded_mask, overlap)
     accum = np.zeros((ph, pw, 3), np.float32)
     weight = np.zeros((ph, pw, 1), np.float32)
     if starts:
@@ -144,14 +154,45 @@ def inpaint_resize(image: np.ndarray, mask: np.ndarray, run: TileFn) -> np.ndarr
     return np.clip(resize_to(tile, h, w), 0, 1)
 
 
+@dataclass(frozen=True)
+class Strategy:
+    """One way to cover an image with tiles: its name, a one-line summary (help text),
+    how many tiles it needs for a mask, and how it runs."""
+
+    name: str
+    summary: str
+    tiles: Callable[[np.ndarray], int]  # H x W mask -> engine tiles
+    run: Callable[[np.ndarray, np.ndarray, TileFn], np.ndarray]  # (image, mask, TileFn) -> fill
+
+
+STRATEGIES: dict[str, Strategy] = {s.name: s for s in (
+    Strategy("polyphase", "the paper's: resize to multiples of 256, split by pixel sub-sampling",
+             lambda m: int(np.prod(polyphase_grid(*m.shape))), inpaint_polyphase),
+    Strategy("sliding", "overlapping 256 x 256 windows at full resolution, feathered",
+             lambda m: len(_sliding_windows(_pad_mask_to_tile(_binary(m)))), inpaint_sliding),
+    Strategy("crop", "only a window around each hole, full resolution where it fits",
+             lambda m: plan_crop(m).tiles, inpaint_crop),
+    Strategy("resize", "the whole image through one tile (fast, soft on large images)", lambda m: 1, inpaint_resize),
+)}  # fmt: skip
+AUTO_SUMMARY = "resize for small images; else crop or polyphase, whichever needs fewer tiles"
+STRATEGY_NAMES = ("auto", *STRATEGIES)
+
+
+def strategy_help() -> str:
+    """The strategies section of the commands' help, from the registry."""
+    rows = [("auto", AUTO_SUMMARY), *((s.name, s.summary) for s in STRATEGIES.values())]
+    return "\n".join(f"  {name:<10} {summary}" for name, summary in rows)
+
+
 def choose_strategy(height: int, width: int, mask: np.ndarray) -> tuple[str, CropPlan | None]:
     """`auto`: one tile (`resize`) for images no larger than a tile; otherwise whichever of
     `crop` and `polyphase` needs fewer tiles (crop wins when holes are few and small)."""
     if height <= TILE and width <= TILE:
         return "resize", None
     plan = plan_crop(mask)
-    sh, sw = polyphase_grid(height, width)
-    if plan.tiles <= sh * sw and all(max(b.height, b.width) <= 2 * TILE for b in plan.windows):
+    if plan.tiles <= STRATEGIES["polyphase"].tiles(mask) and all(
+        max(b.height, b.width) <= 2 * TILE for b in plan.windows
+    ):
         return "crop", plan
     return "polyphase", None
 
@@ -161,15 +202,13 @@ def inpaint_any_size(
 ) -> tuple[np.ndarray, str]:
     """Dispatch to a strategy; returns the fill and the strategy that ran."""
     h, w = mask.shape
-    plan = None
     if strategy == "auto":
         strategy, plan = choose_strategy(h, w, mask)
-    if strategy == "crop":
-        return inpaint_crop(image, mask, run, plan), strategy
-    functions = {"polyphase": inpaint_polyphase, "sliding": inpaint_sliding, "resize": inpaint_resize}
-    if strategy not in functions:
-        raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
-    return functions[strategy](image, mask, run), strategy
+        if plan is not None:  # reuse the plan auto made
+            return inpaint_crop(image, mask, run, plan), strategy
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGY_NAMES)}")
+    return STRATEGIES[strategy].run(image, mask, run), strategy
 
 
 def self_ensemble(run: TileFn) -> TileFn:
