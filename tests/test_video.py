@@ -270,15 +270,26 @@ def test_temporal_smoothing_steadies_a_static_hole_and_resets_on_change() -> Non
     assert np.array_equal(smoother(cut, fills[0], mask), fills[0])
 
 
-def test_video_temporal_option_changes_only_holes(exported, tmp_path: Path) -> None:
+def test_video_temporal_option_changes_only_holes(exported, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(6)
     still = smooth_image(rng, H, W).astype(np.float32)
     grainy = [np.clip(still + rng.normal(0, 4, still.shape), 0, 255).astype(np.uint8) for _ in range(6)]
     src = frame_folder(tmp_path / "scans", grainy)
     write_image(tmp_path / "m.png", hole())
+    # the option must reach the smoother (whose effect is tested above): keep the one the job makes
+    smoothers: list[FillSmoother] = []
+    original = FillSmoother.__init__
+
+    def keep(self: FillSmoother, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        smoothers.append(self)
+
+    monkeypatch.setattr(FillSmoother, "__init__", keep)
     code, output = gin_video(exported, str(src), "--mask", str(tmp_path / "m.png"), "-o", str(tmp_path / "out"),
                              "--temporal", "0.5")  # fmt: skip
     assert code == 0, output
+    assert [s.strength for s in smoothers] == [0.5]
+    assert smoothers[0].blended_frames == len(grainy) - 1  # every frame after the first, on this static shot
     for i, image in enumerate(grainy):
         result = read_image(tmp_path / "out" / f"{i + 1:06d}.png")
         assert np.array_equal(result[hole() == 0], image[hole() == 0])

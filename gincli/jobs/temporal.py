@@ -28,6 +28,7 @@ class FillSmoother:
             raise ValueError(f"temporal strength must be in [0, 1), got {strength}")
         self.strength, self.scene_change = strength, scene_change
         self._previous: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # picture, output, mask
+        self.blended_frames = 0  # frames whose fill was blended with the previous output
 
     def reset(self) -> None:
         self._previous = None
@@ -45,6 +46,7 @@ class FillSmoother:
                     both = ((mask > 0) & (before_mask > 0))[..., None]
                     blended = (1 - self.strength) * result + self.strength * before_out
                     smoothed = np.where(both, blended, result)
+                    self.blended_frames += 1
         self._previous = (picture, smoothed, mask)
         return smoothed
 
