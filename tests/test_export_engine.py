@@ -77,19 +77,66 @@ def test_model_with_wrong_input_shapes_is_refused(tmp_path: Path) -> None:
         Engine(tmp_path / "small.onnx", provider="cpu")
 
 
-def test_auto_picks_cpu_here_and_says_so(exported) -> None:
+def _gpu_usable(name: str) -> bool:
+    from gincli.core.engine import _provider_problem
+
+    return _provider_problem(name) is None
+
+
+def test_auto_takes_the_first_backend_this_machine_has_and_says_so(exported) -> None:
+    from gincli.core.engine import BACKENDS, _provider_problem
+
+    expected = next(name for name in BACKENDS if _provider_problem(name) is None)
     lines: list[str] = []
     engine = Engine(exported[1], report=lines.append)
-    assert engine.provider == "cpu"
-    assert any("tensorrt provider skipped" in line for line in lines)
-    assert any("cuda provider skipped" in line for line in lines)
-    assert "on cpu" in lines[-1]
+    assert engine.provider == expected
+    for skipped in BACKENDS[: BACKENDS.index(expected)]:
+        assert any(f"{skipped} provider skipped" in line for line in lines)
+    assert f"on {expected}" in lines[-1]
 
 
 @pytest.mark.parametrize("provider", ["cuda", "tensorrt"])
-def test_explicit_gpu_provider_on_a_cpu_machine_fails(exported, provider: str) -> None:
+def test_explicit_gpu_provider_fails_where_it_cannot_run(exported, provider: str) -> None:
+    if _gpu_usable(provider):  # a GPU machine: the provider must run, and say so
+        assert Engine(exported[1], provider=provider).provider == provider
+        return
     with pytest.raises(ProviderUnavailable, match=f"provider {provider} cannot run here"):
         Engine(exported[1], provider=provider)
+
+
+def test_openvino_engine_matches_onnx_runtime_and_keeps_valid_pixels(exported) -> None:
+    images, masks = random_tiles(2)
+    want = Engine(exported[1], provider="cpu").run(images, masks)
+    fp32 = Engine(exported[1], provider="openvino", precision="fp32")
+    assert fp32.provider == "openvino" and fp32.precision == "fp32"
+    got = fp32.run(images, masks)
+    assert np.abs(got - want).max() <= 1e-4
+    assert np.array_equal(got * (1 - masks), images * (1 - masks))
+    # bf16 (emulated where the CPU lacks it): close to fp32, valid pixels still exact
+    bf16 = Engine(exported[1], provider="openvino", precision="bf16")
+    assert bf16.precision == "bf16"
+    half = bf16.run(images, masks)
+    assert np.abs(half - want).max() <= 5e-2
+    assert np.array_equal(half * (1 - masks), images * (1 - masks))
+
+
+def test_model_returning_nan_or_the_wrong_output_shape_is_refused(tmp_path: Path) -> None:
+    x = onnx.helper.make_tensor_value_info("image", onnx.TensorProto.FLOAT, ["N", 3, 256, 256])
+    m = onnx.helper.make_tensor_value_info("mask", onnx.TensorProto.FLOAT, ["N", 1, 256, 256])
+    one = onnx.helper.make_tensor_value_info("inpainted", onnx.TensorProto.FLOAT, ["N", 1, 256, 256])
+    grey = onnx.helper.make_graph([onnx.helper.make_node("Identity", ["mask"], ["inpainted"])], "g", [x, m], [one])
+    onnx.save(onnx.helper.make_model(grey, opset_imports=[onnx.helper.make_opsetid("", 17)], ir_version=8),
+              tmp_path / "grey.onnx")  # fmt: skip
+    with pytest.raises(EngineError, match=r"grey\.onnx: not a gin inpainting model: outputs are"):
+        Engine(tmp_path / "grey.onnx", provider="cpu")
+    y = onnx.helper.make_tensor_value_info("inpainted", onnx.TensorProto.FLOAT, ["N", 3, 256, 256])
+    nan = onnx.helper.make_graph([onnx.helper.make_node("Log", ["image"], ["neg"]),
+                                  onnx.helper.make_node("Sqrt", ["neg"], ["inpainted"])], "g", [x, m], [y])  # fmt: skip
+    onnx.save(onnx.helper.make_model(nan, opset_imports=[onnx.helper.make_opsetid("", 17)], ir_version=8),
+              tmp_path / "nan.onnx")  # fmt: skip
+    images, masks = random_tiles(1)
+    with pytest.raises(EngineError, match=r"nan\.onnx: the model returned NaN"):
+        Engine(tmp_path / "nan.onnx", provider="cpu").run(images, masks)
 
 
 def test_inpainter_api_on_uint8_images(exported) -> None:
@@ -134,7 +181,8 @@ def test_fp16_graph_keeps_float32_io_and_is_close(exported, tmp_path: Path) -> N
     assert result.exit_code == 0, result.output
     engine = Engine(tmp_path / "half.onnx", provider="cpu")
     assert engine.info.precision == "fp16"
-    assert [i.type for i in engine.session.get_inputs()] == ["tensor(float)", "tensor(float)"]
+    assert [i.type for i in Engine(tmp_path / "half.onnx", provider="cpu").session.get_inputs()] == [
+        "tensor(float)", "tensor(float)"]  # fmt: skip
     images, masks = random_tiles(2)
     with torch.no_grad():
         want = InpaintingGraph(generator)(torch.from_numpy(images), torch.from_numpy(masks)).numpy()

@@ -78,7 +78,7 @@ Examples:
     help="Images in flight: decoded and encoded in parallel with inference; their tiles share engine batches.",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Print each file with the strategy used.")
-def inpaint_command(inputs: tuple[str, ...], model: Path | None, provider: str, threads: int | None,
+def inpaint_command(inputs: tuple[str, ...], model: Path | None, provider: str, threads: int | None, precision: str,
                     strategy: str, ensemble: bool, batch_size: int | None, fmt: str | None, shard: str | None,
                     verbose: bool, **options: object) -> None:  # fmt: skip
     """Inpaint images: files, folders and glob patterns, at any size."""
@@ -86,7 +86,7 @@ def inpaint_command(inputs: tuple[str, ...], model: Path | None, provider: str, 
 
     try:
         opts = BatchOptions(format=fmt, shard=parse_shard(shard) if shard else None, **options)  # type: ignore[arg-type]
-        inpainter = Inpainter(model, provider=provider, threads=threads, strategy=strategy, ensemble=ensemble,
+        inpainter = Inpainter(model, provider=provider, threads=threads, precision=precision, strategy=strategy, ensemble=ensemble,
                               batch_size=batch_size)  # fmt: skip
         summary = run_batch(list(inputs), inpainter, opts, verbose=verbose)
     except (InputError, UsageProblem, ProviderUnavailable, EngineError) as exc:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from gincli.core.engine import PROVIDERS
+from gincli.core.engine import BACKENDS, PRECISIONS
 
 Decorator = Callable[[Callable], Callable]
 
@@ -24,8 +24,12 @@ def _stack(options: list[Decorator]) -> Decorator:
 engine_options = _stack([
     click.option("--model", type=click.Path(dir_okay=False, path_type=Path),
                  help="ONNX model from `gin export` [default: the bundled model]."),
-    click.option("--provider", type=click.Choice(["auto", *PROVIDERS]), default="auto", show_default=True,
-                 help="ONNX Runtime execution provider."),
+    click.option("--provider", type=click.Choice(["auto", *BACKENDS]), default="auto", show_default=True,
+                 help="Where inference runs. auto: TensorRT, then CUDA, then OpenVINO on the CPU, then ONNX "
+                      "Runtime's CPU provider (cpu), the first that can run here."),
+    click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True,
+                 help="OpenVINO's arithmetic. auto: bf16 where the CPU computes it natively (AVX512_BF16, AMX), "
+                      "fp32 elsewhere; fp32: exact fp32 everywhere."),
     click.option("--threads", type=int, help="CPU threads for inference [default: ONNX Runtime's choice]."),
 ])  # fmt: skip
 

@@ -111,14 +111,14 @@ def _fps(text: str) -> Fraction:
 @click.option("--chunk-frames", default=240, show_default=True, help="Frames per resumable chunk.")
 @click.option("--overwrite", is_flag=True, help="Replace OUT (or frames in it) if it exists.")
 @engine_options
-def video_command(input_path: Path, model: Path | None, provider: str, threads: int | None, strategy: str,
+def video_command(input_path: Path, model: Path | None, provider: str, threads: int | None, precision: str, strategy: str,
                   fps: str, **options: object) -> None:  # fmt: skip
     """Inpaint a video frame by frame, keeping its timing and sound."""
     from gincli.core.inpainter import Inpainter
 
     opts = VideoOptions(thresholds=_thresholds(options), fps=_fps(fps), **options)  # type: ignore[arg-type]
     try:
-        inpainter = Inpainter(model, provider=provider, threads=threads, strategy=strategy)
+        inpainter = Inpainter(model, provider=provider, threads=threads, precision=precision, strategy=strategy)
         summary = inpaint_video(input_path, inpainter, opts)
     except (VideoUsageError, EngineError) as exc:
         raise click.UsageError(str(exc)) from exc

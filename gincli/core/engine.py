@@ -1,10 +1,11 @@
-"""ONNX Runtime session over an exported gin model: provider choice, checks, batched runs.
+"""The engine over an exported gin model: backend choice, checks, batched runs.
 
 Torch is never imported here. ``provider="auto"`` tries TensorRT (fp16, engine cache
-under the user cache directory), then CUDA, then the CPU; each provider that cannot
-run is skipped with one line saying why, and :attr:`Engine.provider` is the one that
-actually runs. Asking for ``cuda`` or ``tensorrt`` explicitly where it can't run raises
-:class:`ProviderUnavailable` instead of silently running on the CPU.
+under the user cache directory), then CUDA, then OpenVINO on the CPU (bf16 where the
+CPU computes bf16 natively, f32 otherwise), then ONNX Runtime's CPU provider; each one
+that cannot run is skipped with one line saying why, and :attr:`Engine.provider` is the
+one that actually runs. Asking for one explicitly where it can't run raises
+:class:`ProviderUnavailable` instead of silently running elsewhere.
 """
 
 from __future__ import annotations
@@ -18,13 +19,25 @@ from pathlib import Path
 
 import numpy as np
 
+from gincli.core.hardware import cpu_has_bf16
 from gincli.core.lazy import onnxruntime as ort
-from gincli.core.model_contract import IMAGE_INPUT, INPUTS, MASK_INPUT, OUTPUT, TILE, ModelInfo, parse_metadata
+from gincli.core.model_contract import (
+    IMAGE_INPUT,
+    INPUTS,
+    MASK_INPUT,
+    OUTPUT,
+    TILE,
+    ModelContractError,
+    ModelInfo,
+    read_model_info,
+)
+from gincli.core.openvino_backend import OpenVinoSession, openvino_problem
 
 log = logging.getLogger("gin")
 
 PROVIDERS = {"tensorrt": "TensorrtExecutionProvider", "cuda": "CUDAExecutionProvider", "cpu": "CPUExecutionProvider"}
-AUTO_ORDER = ("tensorrt", "cuda", "cpu")
+BACKENDS = ("tensorrt", "cuda", "openvino", "cpu")  # --provider choices besides auto, in auto's order
+PRECISIONS = ("auto", "fp32", "bf16")
 MAX_GPU_BATCH = 32  # the TensorRT optimisation profile's upper bound
 
 
@@ -53,6 +66,8 @@ def _gpu_driver_problem() -> str | None:
 
 
 def _provider_problem(name: str) -> str | None:
+    if name == "openvino":
+        return openvino_problem()
     if PROVIDERS[name] not in ort.get_available_providers():
         return f"this onnxruntime build has no {PROVIDERS[name]} (install onnxruntime-gpu)"
     return None if name == "cpu" else _gpu_driver_problem()
@@ -88,7 +103,11 @@ def session_options(threads: int | None) -> ort.SessionOptions:
 
 
 class Engine:
-    """One ONNX Runtime session, created once and reused for every batch of tiles."""
+    """One inference session (ONNX Runtime or OpenVINO), created once and reused for every batch.
+
+    ``precision`` applies to OpenVINO: ``auto`` is bf16 where the CPU computes bf16 natively
+    (AVX512_BF16 or AMX), f32 elsewhere; ``fp32`` asks for exact fp32.
+    """
 
     def __init__(
         self,
@@ -96,28 +115,46 @@ class Engine:
         provider: str = "auto",
         threads: int | None = None,
         report: Callable[[str], None] | None = None,
+        precision: str = "auto",
     ) -> None:
         self.model_path = Path(model_path)
         report = report or log.info
-        if provider not in ("auto", *PROVIDERS):
-            raise ValueError(f"unknown provider {provider!r}; choose auto, {', '.join(PROVIDERS)}")
+        if provider not in ("auto", *BACKENDS):
+            raise ValueError(f"unknown provider {provider!r}; choose auto, {', '.join(BACKENDS)}")
+        if precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {precision!r}; choose {', '.join(PRECISIONS)}")
         if not self.model_path.is_file():
             raise EngineError(f"{self.model_path}: no such model file")
-        for name in AUTO_ORDER if provider == "auto" else (provider,):
+        try:
+            self.info: ModelInfo = read_model_info(self.model_path)
+        except ModelContractError as exc:
+            raise EngineError(str(exc)) from exc
+        self.precision = "fp32"
+        for name in BACKENDS if provider == "auto" else (provider,):
             problem = _provider_problem(name)
+            if problem is None and name == "openvino":
+                self.precision = "bf16" if precision == "bf16" or (precision == "auto" and cpu_has_bf16()) else "fp32"
+                try:
+                    self._run_batch = OpenVinoSession(self.model_path, self.precision, threads).run
+                except RuntimeError as exc:  # OpenVINO's compile errors
+                    raise EngineError(f"{self.model_path}: OpenVINO cannot compile it ({str(exc)[:300]})") from exc
+                break
             if problem is None:
-                self.session = self._open(name, threads)
-                if PROVIDERS[name] in self.session.get_providers():
+                session = self._open(name, threads)
+                if PROVIDERS[name] in session.get_providers():
+                    self.session = session
+                    self._run_batch = self._run_ort
                     break
                 problem = "failed to initialise (ONNX Runtime fell back to the CPU)"
             if provider != "auto":
                 raise ProviderUnavailable(f"provider {name} cannot run here: {problem}")
             report(f"gin: {name} provider skipped: {problem}")
         self.provider = name
-        self._check_signature()
-        self.info: ModelInfo = parse_metadata(self.session.get_modelmeta().custom_metadata_map)
         threads_used = threads or "default"
-        report(f"gin: running {self.model_path.name} on {name} (threads: {threads_used})")
+        report(f"gin: running {self.model_path.name} on {name} ({self.precision}, threads: {threads_used})")
+
+    def _run_ort(self, images: np.ndarray, masks: np.ndarray) -> np.ndarray:
+        return self.session.run([OUTPUT], {IMAGE_INPUT: images, MASK_INPUT: masks})[0]
 
     def _open(self, name: str, threads: int | None) -> ort.InferenceSession:
         chain = [(PROVIDERS[name], _provider_options(name))]
@@ -133,21 +170,6 @@ class Engine:
             reason = str(exc).strip().splitlines()[0][:300]
             raise EngineError(f"{self.model_path}: not a usable ONNX model ({reason})") from exc
 
-    def _check_signature(self) -> None:
-        inputs = {i.name: i.shape for i in self.session.get_inputs()}
-        outputs = [o.name for o in self.session.get_outputs()]
-        expected = {name: [c, TILE, TILE] for name, c in INPUTS.items()}
-        if (
-            set(inputs) != set(expected)
-            or any(list(inputs[k][1:]) != v for k, v in expected.items())
-            or OUTPUT not in outputs
-        ):
-            found = ", ".join(f"{k} {v}" for k, v in inputs.items())
-            raise EngineError(
-                f"{self.model_path}: not a gin inpainting model: inputs are {found}; expected "
-                f"image [N, 3, {TILE}, {TILE}] and mask [N, 1, {TILE}, {TILE}] (export one with `gin export`)"
-            )
-
     def run(self, images: np.ndarray, masks: np.ndarray) -> np.ndarray:
         """Inpaint a batch of tiles: images N x 3 x 256 x 256 and masks N x 1 x 256 x 256,
         float32 in [0, 1], 1 = hole. Returns N x 3 x 256 x 256 float32."""
@@ -156,9 +178,11 @@ class Engine:
                              f"got {images.shape} and {masks.shape}")  # fmt: skip
         images = np.ascontiguousarray(images, dtype=np.float32)
         masks = np.ascontiguousarray(masks, dtype=np.float32)
-        step = MAX_GPU_BATCH if self.provider != "cpu" else max(1, len(images))
-        parts = [
-            self.session.run([OUTPUT], {IMAGE_INPUT: images[i : i + step], MASK_INPUT: masks[i : i + step]})[0]
-            for i in range(0, len(images), step)
-        ]
-        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+        step = MAX_GPU_BATCH if self.provider in ("tensorrt", "cuda") else max(1, len(images))
+        parts = [self._run_batch(images[i : i + step], masks[i : i + step]) for i in range(0, len(images), step)]
+        out = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        if not np.isfinite(out).all():
+            raise EngineError(f"{self.model_path}: the model returned NaN or infinite values")
+        # the graph already ends in this select; redone here so valid pixels stay the input's bits
+        # whatever precision a backend chose to run it in
+        return np.where(masks >= 0.5, out, images)

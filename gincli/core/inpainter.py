@@ -58,13 +58,14 @@ class Inpainter:
         provider: str = "auto",
         threads: int | None = None,
         strategy: str = "auto",
+        precision: str = "auto",
         ensemble: bool = False,
         batch_size: int | None = None,
     ) -> None:
-        self.engine = Engine(resolve_model(model), provider=provider, threads=threads)
+        self.engine = Engine(resolve_model(model), provider=provider, threads=threads, precision=precision)
         self.strategy, self.ensemble = strategy, ensemble
         if batch_size is None:  # CPU: batch 1 is as fast per tile as 4 and needs a third of the memory
-            batch_size = 1 if self.engine.provider == "cpu" else 8
+            batch_size = 1 if self.engine.provider in ("cpu", "openvino") else 8
         self.batcher = TileBatcher(self.engine.run, batch_size)  # no reference back to self: no cycle
 
     @property

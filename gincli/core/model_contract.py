@@ -6,6 +6,7 @@ Shared by the exporter (which writes it) and the engine (which checks it), torch
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 TILE = 256
 IMAGE_INPUT, MASK_INPUT = "image", "mask"
@@ -58,3 +59,41 @@ def parse_metadata(props: dict[str, str]) -> ModelInfo:
         version=get("version"),
         input_convention=get("input_convention"),
     )
+
+
+class ModelContractError(ValueError):
+    """A file that is not a gin inpainting model; the message names it and says why."""
+
+
+def _dims(value_info: object) -> list[int | str]:
+    shape = value_info.type.tensor_type.shape  # type: ignore[attr-defined]
+    return [d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in shape.dim]
+
+
+def read_model_info(path: str | Path) -> ModelInfo:
+    """Check a model file against the contract (input and output names and shapes) and
+    return its metadata. Reads the graph's header only; no weights are loaded."""
+    import onnx  # here, not at import: help text must not pay for it
+
+    path = Path(path)
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception as exc:  # protobuf's DecodeError and friends
+        raise ModelContractError(
+            f"{path}: not a usable ONNX model ({exc.__class__.__name__}: {str(exc)[:200]})"
+        ) from exc
+    inputs = {i.name: _dims(i) for i in model.graph.input}
+    outputs = {o.name: _dims(o) for o in model.graph.output}
+    want_inputs = {name: [c, TILE, TILE] for name, c in INPUTS.items()}
+    if set(inputs) != set(want_inputs) or any(inputs[k][1:] != v for k, v in want_inputs.items()):
+        found = ", ".join(f"{k} {v}" for k, v in inputs.items())
+        raise ModelContractError(
+            f"{path}: not a gin inpainting model: inputs are {found}; expected "
+            f"image [N, 3, {TILE}, {TILE}] and mask [N, 1, {TILE}, {TILE}] (export one with `gin export`)"
+        )
+    if OUTPUT not in outputs or outputs[OUTPUT][1:] != [3, TILE, TILE]:
+        found = ", ".join(f"{k} {v}" for k, v in outputs.items())
+        raise ModelContractError(
+            f"{path}: not a gin inpainting model: outputs are {found}; expected {OUTPUT} [N, 3, {TILE}, {TILE}]"
+        )
+    return parse_metadata({p.key: p.value for p in model.metadata_props})
