@@ -1,8 +1,10 @@
-"""Per-tile latency and throughput: ONNX Runtime CPU (fp32, optionally int8) against torch
-eager and torch channels_last, same weights, same run, with the machine's matmul peak.
+"""Per-tile latency and throughput: ONNX Runtime CPU (fp32, optionally int8), OpenVINO
+(f32, bf16, int8) and torch eager / channels_last, same weights, same run, with the
+machine's matmul peak. The last column compares each backend with ONNX Runtime fp32.
 
     python benchmarks/engine.py                                   # widths 64 32 16
     python benchmarks/engine.py --widths 64 --int8-calibration data/holdout
+    python benchmarks/engine.py --checkpoint gincli/models/deepgin_default.onnx --batches 1
 
 GFLOP per tile counts every convolution and the attention matmuls (2 FLOP per MAC).
 """
@@ -25,6 +27,7 @@ import torch
 
 from export.onnx_export import InpaintingGraph, export_checkpoint
 from gincli.core.engine import Engine
+from gincli.core.hardware import cpu_has_bf16
 from train.checkpoint import load_generator
 from train.generator import DeepGINGenerator, NonLocalSelfAttention
 
@@ -84,16 +87,6 @@ def gflop_per_tile(generator: DeepGINGenerator) -> float:
     return total / 1e9
 
 
-def median_seconds(fn: Callable[[], object], runs: int) -> float:
-    fn()
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
 def seconds_per_tile(
     engines: dict[str, Engine], graph: InpaintingGraph, graph_cl: InpaintingGraph, batch: int, runs: int
 ) -> dict[str, float]:
@@ -110,7 +103,15 @@ def seconds_per_tile(
     runners["torch eager"] = functools.partial(graph, ti, tm)
     runners["torch channels_last"] = functools.partial(graph_cl, ti_cl, tm_cl)
     with torch.inference_mode():
-        return {name: median_seconds(run, runs) / batch for name, run in runners.items()}
+        for run in runners.values():  # warm-up
+            run()
+        times: dict[str, list[float]] = {name: [] for name in runners}
+        for _ in range(runs):  # interleaved rounds: drift in machine load hits every backend alike
+            for name, run in runners.items():
+                t0 = time.perf_counter()
+                run()
+                times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(t) / batch for name, t in times.items()}
 
 
 def main() -> None:
@@ -129,7 +130,11 @@ def main() -> None:
     peak = max(peaks.values())
     rates = ", ".join(f"{k} {v:.0f}" for k, v in peaks.items())
     print(f"fp32 matmul peak, {args.threads} threads, 2048^3, best of 7: {rates} GFLOP/s -> peak {peak:.0f}\n")
-    print(f"{'ngf':>4} {'backend':<20} {'batch':>5} {'ms/tile':>8} {'tiles/s':>8} {'GFLOP/s':>8} {'% peak':>7}")
+    bf16_label = "openvino bf16" if cpu_has_bf16() else "openvino bf16 (emul.)"
+    print(f"CPU computes bf16 natively: {'yes' if cpu_has_bf16() else 'no (OpenVINO runs bf16 requests in f32)'}")
+    print(
+        f"{'ngf':>4} {'backend':<22} {'batch':>5} {'ms/tile':>8} {'tiles/s':>8} {'GFLOP/s':>8} {'% peak':>7} {'vs ORT':>7}"
+    )
     widths = [None] if args.checkpoint else args.widths
     for ngf in widths:
         with tempfile.TemporaryDirectory() as tmp:
@@ -145,17 +150,25 @@ def main() -> None:
             graph_cl = InpaintingGraph(DeepGINGenerator(ngf).eval()).eval()
             graph_cl.generator.load_state_dict(generator.state_dict())
             graph_cl = graph_cl.to(memory_format=torch.channels_last)
-            engines = {"ort-cpu fp32": Engine(onnx_path, provider="cpu", threads=args.threads, report=lambda s: None)}
+            quiet = {"threads": args.threads, "report": lambda s: None}
+            engines = {
+                "ort-cpu fp32": Engine(onnx_path, provider="cpu", **quiet),
+                "openvino f32": Engine(onnx_path, provider="openvino", precision="fp32", **quiet),
+                bf16_label: Engine(onnx_path, provider="openvino", precision="bf16", **quiet),
+            }
             if args.int8_calibration:
                 from export.quantize import quantize_model
 
                 int8_path = quantize_model(onnx_path, Path(tmp) / "int8.onnx", args.int8_calibration)
-                engines["ort-cpu int8"] = Engine(int8_path, provider="cpu", threads=args.threads, report=lambda s: None)
+                engines["ort-cpu int8"] = Engine(int8_path, provider="cpu", **quiet)
+                engines["openvino int8"] = Engine(int8_path, provider="openvino", precision="fp32", **quiet)
             for batch in args.batches:
-                for name, per_tile in seconds_per_tile(engines, graph, graph_cl, batch, args.runs).items():
+                timings = seconds_per_tile(engines, graph, graph_cl, batch, args.runs)
+                for name, per_tile in timings.items():
                     rate = gflop / per_tile
-                    print(f"{ngf:>4} {name:<20} {batch:>5} {1000 * per_tile:>8.1f} {1 / per_tile:>8.2f} "
-                          f"{rate:>8.0f} {100 * rate / peak:>6.0f}%", flush=True)  # fmt: skip
+                    print(f"{ngf:>4} {name:<22} {batch:>5} {1000 * per_tile:>8.1f} {1 / per_tile:>8.2f} "
+                          f"{rate:>8.0f} {100 * rate / peak:>6.0f}% {timings['ort-cpu fp32'] / per_tile:>6.2f}x",
+                          flush=True)  # fmt: skip
         print(f"     ({gflop:.1f} GFLOP per {TILE} x {TILE} tile; fp32 floor at peak {1000 * gflop / peak:.0f} ms)\n")
 
 
