@@ -64,4 +64,7 @@ def test_gin_eval_end_to_end(exported, image_folder: Path, tmp_path: Path) -> No
     assert set(scores) == {"rect", "scratches"} and set(scores["rect"]) == {"model", "telea", "ns"}
     assert all(s["n"] == 12 and 0 < s["ssim"] <= 1 and s["psnr"] > 5 for f in scores.values() for s in f.values())
     assert (out / "grid.png").is_file() and "| rect | telea |" in (out / "results.md").read_text()
-    assert "LPIPS: skipped" in result.output
+    assert "ST-LPIPS" in (out / "results.md").read_text() and "FID: skipped" in result.output
+    # a perceptual distance: positive for every method, lower for the thin scratches than for big rectangles
+    assert all(s["stlpips"] > 0 for f in scores.values() for s in f.values())
+    assert scores["scratches"]["telea"]["stlpips"] < scores["rect"]["telea"]["stlpips"]

@@ -12,9 +12,11 @@ Input: RGB in [0, 1] (mapped to [-1, 1], then LPIPS' scaling layer).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -142,3 +144,15 @@ def perceptual_and_style(
         for f, g in zip(feats, target_grams, strict=True):
             style = style + F.l1_loss(gram_matrix(f.float()), g)
     return perceptual, style
+
+
+def numpy_distance(path: str | Path | None = None) -> Callable[[np.ndarray, np.ndarray], float]:
+    """ST-LPIPS between two H x W x 3 float images in [0, 1] (for ``gin eval``), on the CPU."""
+    net = load_stlpips(path)
+
+    def distance(a: np.ndarray, b: np.ndarray) -> float:
+        as_tensor = lambda x: torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1), np.float32))[None]  # noqa: E731
+        with torch.no_grad():
+            return float(net(as_tensor(a), as_tensor(b))[0])
+
+    return distance

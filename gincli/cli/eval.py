@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import click
+import numpy as np
 
 from gincli.core.engine import EngineError
 from gincli.io.images import write_rgb
@@ -18,6 +20,20 @@ def _names(value: str, allowed: list[str], option: str) -> list[str]:
     if unknown:
         raise click.BadParameter(f"unknown {', '.join(unknown)}; choose from {', '.join(allowed)}", param_hint=option)
     return names
+
+
+def _perceptual_metric() -> Callable[[np.ndarray, np.ndarray], float] | None:
+    """ST-LPIPS through torch, or None with a notice where the train extra is missing."""
+    try:
+        from train.perceptual import numpy_distance
+    except ImportError as exc:
+        click.echo(f"ST-LPIPS: skipped ({exc.name} is not installed: pip install 'deepgin[train]')", err=True)
+        return None
+    try:
+        return numpy_distance()
+    except FileNotFoundError as exc:
+        click.echo(f"ST-LPIPS: skipped ({exc})", err=True)
+        return None
 
 
 @click.command(
@@ -55,9 +71,11 @@ Examples:
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Write results.md, results.json and grid.png here."
 )
 @click.option(
-    "--lpips-weights",
-    type=click.Path(exists=True, dir_okay=False),
-    help="LPIPS weights (not supported yet: reported as skipped).",
+    "--perceptual/--no-perceptual",
+    default=True,
+    show_default=True,
+    help="Also report ST-LPIPS (ShiftTolerant-LPIPS, VGG16; lower is better). Needs the train extra "
+    "(torch and stlpips-pytorch); skipped with a notice without it.",
 )
 @click.option(
     "--inception-weights",
@@ -66,13 +84,14 @@ Examples:
 )
 @click.option("--provider", default="auto", show_default=True, help="ONNX Runtime provider for the models.")
 def eval_command(data: Path, models: tuple[Path, ...], families: str, seed: int, masks_per_image: int, size: int, full: bool, baseline: str,
-                 out: Path | None, lpips_weights: str | None, inception_weights: str | None, provider: str) -> None:  # fmt: skip
+                 out: Path | None, perceptual: bool, inception_weights: str | None, provider: str) -> None:  # fmt: skip
     """Measure inpainting quality (PSNR, SSIM, L1) on a folder of real photos.
 
     Every method sees the same images and the same seeded masks; metrics are
-    computed on the completed image (valid pixels from the original). LPIPS and
-    FID need pretrained networks that cannot be downloaded here: they are
-    skipped, and never computed from random weights.
+    computed on the completed image (valid pixels from the original). ST-LPIPS
+    uses the weights the stlpips-pytorch package ships; FID needs Inception
+    weights that cannot be downloaded here: it is skipped, and never computed
+    from random weights.
     """
     from gincli.core.inpainter import Inpainter
     from gincli.jobs.evaluate import BASELINES, evaluate, load_images, opencv_baseline
@@ -89,11 +108,13 @@ def eval_command(data: Path, models: tuple[Path, ...], families: str, seed: int,
         raise click.UsageError(str(exc)) from exc
     methods |= {name: opencv_baseline(BASELINES[name]) for name in baselines}
     images = load_images(data, size, full)
-    result = evaluate(images, methods, family_names, seed, masks_per_image)
+    metric = _perceptual_metric() if perceptual else None
+    result = evaluate(images, methods, family_names, seed, masks_per_image, perceptual=metric)
     click.echo(result.markdown())
-    for name, given in (("LPIPS", lpips_weights), ("FID", inception_weights)):
-        reason = "weights given but this version cannot compute it yet" if given else "no pretrained weights given"
-        click.echo(f"{name}: skipped ({reason})", err=True)
+    reason = (
+        "weights given but this version cannot compute it yet" if inception_weights else "no pretrained weights given"
+    )
+    click.echo(f"FID: skipped ({reason})", err=True)
     if out:
         out.mkdir(parents=True, exist_ok=True)
         (out / "results.md").write_text(result.markdown() + "\n")

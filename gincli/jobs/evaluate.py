@@ -61,11 +61,14 @@ class EvalResult:
     grid: np.ndarray | None = None
 
     def markdown(self) -> str:
-        lines = ["| masks | method | PSNR dB | SSIM | L1 % | n |", "|---|---|---|---|---|---|"]
+        perceptual = any("stlpips" in s for methods in self.scores.values() for s in methods.values())
+        extra = (" ST-LPIPS |", "---|") if perceptual else ("", "")
+        lines = [f"| masks | method | PSNR dB | SSIM | L1 % |{extra[0]} n |", f"|---|---|---|---|---|{extra[1]}---|"]
         for family, methods in self.scores.items():
             for method, s in methods.items():
+                lpips = f" {s['stlpips']:.4f} |" if perceptual else ""
                 lines.append(
-                    f"| {family} | {method} | {s['psnr']:.2f} | {s['ssim']:.4f} | {s['l1']:.3f} | {int(s['n'])} |"
+                    f"| {family} | {method} | {s['psnr']:.2f} | {s['ssim']:.4f} | {s['l1']:.3f} |{lpips} {int(s['n'])} |"
                 )
         return "\n".join(lines)
 
@@ -77,12 +80,15 @@ def evaluate(
     seed: int,
     masks_per_image: int = 1,
     grid_rows: int = 4,
+    perceptual: Callable[[np.ndarray, np.ndarray], float] | None = None,
 ) -> EvalResult:
-    """Every method on every image with ``masks_per_image`` seeded masks of each family."""
+    """Every method on every image with ``masks_per_image`` seeded masks of each family.
+    ``perceptual(completed, truth)`` (both H x W x 3 float in [0, 1]), when given, is reported
+    as ``stlpips``: a learned perceptual distance, lower is better."""
     result = EvalResult()
     rows = []
     for family in families:
-        per_method: dict[str, list[tuple[float, float, float]]] = {m: [] for m in methods}
+        per_method: dict[str, list[tuple[float, ...]]] = {m: [] for m in methods}
         for (index, (_, image)), repeat in itertools.product(enumerate(images), range(masks_per_image)):
             mask = eval_mask(family, index, image.shape[:2], seed, repeat)
             truth = to_unit_float(image)
@@ -91,14 +97,14 @@ def evaluate(
                 completed = to_unit_float(method(image, mask))
                 completed = np.where(mask[..., None] > 0, completed, truth)  # valid pixels from the original
                 outputs[name] = completed
-                per_method[name].append(
-                    (psnr(completed, truth), ssim(completed, truth), mean_l1_percent(completed, truth))
-                )
+                scores = (psnr(completed, truth), ssim(completed, truth), mean_l1_percent(completed, truth))
+                per_method[name].append(scores + ((perceptual(completed, truth),) if perceptual else ()))
             if repeat == 0 and len(rows) < grid_rows and image.shape[0] <= 1024:  # one row per image
                 rows.append([holes_white(truth, mask), *outputs.values(), truth])
         result.scores[family] = {
             name: {"psnr": float(np.mean([v[0] for v in vals])), "ssim": float(np.mean([v[1] for v in vals])),
-                   "l1": float(np.mean([v[2] for v in vals])), "n": float(len(vals))}
+                   "l1": float(np.mean([v[2] for v in vals])), "n": float(len(vals)),
+                   **({"stlpips": float(np.mean([v[3] for v in vals]))} if perceptual else {})}
             for name, vals in per_method.items()
         }  # fmt: skip
     if rows and all(r[0].shape == rows[0][0].shape for r in rows):
