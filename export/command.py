@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import tempfile
 from pathlib import Path
 
@@ -52,6 +53,11 @@ def export_command(
     checked with the ONNX checker and run in ONNX Runtime against PyTorch: the
     export fails (exit 1) if they differ by more than 1e-4 (fp32) or 1e-2 (fp16).
     """
+    missing = [m for m in ("torch", "onnxscript") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise click.ClickException(
+            f"gin export needs {' and '.join(missing)}, which this install lacks: pip install 'deepgin[train]'"
+        )
     try:
         from export.onnx_export import ExportError, export_checkpoint
         from train.checkpoint import CheckpointError

@@ -265,3 +265,34 @@ def test_a_dropped_inpainter_frees_its_engine_and_thread(exported) -> None:
     thread.join(timeout=10 * batching.IDLE_CHECK_S)
     assert not thread.is_alive()
     assert engine() is None  # the session and its memory arena are gone
+
+
+def test_a_zero_one_mask_means_one_is_a_hole_and_no_hole_is_reported(exported) -> None:
+    from gincli.core.inpainter import NoHoleWarning
+
+    inpainter = Inpainter(exported[1], provider="cpu")
+    image = np.full((64, 64, 3), 200, np.uint8)
+    mask01 = np.zeros((64, 64), np.uint8)
+    mask01[20:40, 20:40] = 1  # cv2.inpaint's convention
+    out = inpainter.inpaint(image, mask01)
+    assert not np.array_equal(out[20:40, 20:40], image[20:40, 20:40])
+    assert np.array_equal(out[mask01 == 0], image[mask01 == 0])
+    with pytest.warns(NoHoleWarning, match="no hole"):
+        assert np.array_equal(inpainter.inpaint(image, np.zeros((64, 64), np.uint8)), image)
+
+
+def test_skipped_backends_are_said_only_at_debug_level(exported, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from gincli.core.engine import BACKENDS, _provider_problem
+
+    with caplog.at_level(logging.INFO, logger="gin"):
+        Engine(exported[1])
+    info = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert not any("skipped" in line for line in info) and any("running" in line for line in info)
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="gin"):
+        engine = Engine(exported[1])
+    if BACKENDS.index(engine.provider) > 0:  # something was passed over on this machine: said at debug
+        assert any("skipped" in r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG)
+    assert _provider_problem(engine.provider) is None

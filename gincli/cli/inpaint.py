@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import click
@@ -77,11 +78,13 @@ Examples:
     show_default=True,
     help="Images in flight: decoded and encoded in parallel with inference; their tiles share engine batches.",
 )
-@click.option("-v", "--verbose", is_flag=True, help="Print each file with the strategy used.")
+@click.option("-v", "--verbose", is_flag=True, help="Print each file with the strategy used, and each engine skipped.")
 def inpaint_command(inputs: tuple[str, ...], model: Path | None, provider: str, threads: int | None, precision: str,
                     strategy: str, ensemble: bool, batch_size: int | None, fmt: str | None, shard: str | None,
                     verbose: bool, **options: object) -> None:  # fmt: skip
     """Inpaint images: files, folders and glob patterns, at any size."""
+    if verbose:
+        logging.getLogger("gin").setLevel(logging.DEBUG)
     from gincli.core.inpainter import Inpainter
 
     try:

@@ -118,6 +118,8 @@ class Engine:
         precision: str = "auto",
     ) -> None:
         self.model_path = Path(model_path)
+        # the backends auto passes over are expected on most machines: said only with -v (debug)
+        report_skip = report or log.debug
         report = report or log.info
         if provider not in ("auto", *BACKENDS):
             raise ValueError(f"unknown provider {provider!r}; choose auto, {', '.join(BACKENDS)}")
@@ -148,7 +150,7 @@ class Engine:
                 problem = "failed to initialise (ONNX Runtime fell back to the CPU)"
             if provider != "auto":
                 raise ProviderUnavailable(f"provider {name} cannot run here: {problem}")
-            report(f"gin: {name} provider skipped: {problem}")
+            report_skip(f"gin: {name} provider skipped: {problem}")
         self.provider = name
         threads_used = threads or "default"
         report(f"gin: running {self.model_path.name} on {name} ({self.precision}, threads: {threads_used})")

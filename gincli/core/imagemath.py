@@ -29,14 +29,16 @@ def to_binary_mask(mask: np.ndarray) -> np.ndarray:
     """Any mask (bool, uint8, uint16, float; H x W or H x W x C) -> H x W float32, 1 = hole.
 
     A pixel is a hole where it is at least half of the full range: >= 127.5 for uint8
-    (white = hole), >= 0.5 for floats; with several channels, where any channel is.
+    (white = hole), >= 0.5 for floats; with several channels, where any channel is. An
+    integer mask whose values are only 0 and 1 (what ``cv2.inpaint`` takes, and what
+    ``(x > 0).astype(np.uint8)`` gives) means 1 = hole.
     """
     if mask.ndim == 3:
         mask = mask.max(axis=2)
     if mask.ndim != 2:
         raise ValueError(f"a mask must be H x W or H x W x C, got shape {mask.shape}")
-    if mask.dtype == bool:
-        return mask.astype(np.float32)
+    if mask.dtype == bool or (np.issubdtype(mask.dtype, np.integer) and mask.size and mask.max() <= 1):
+        return (mask > 0).astype(np.float32)
     return (to_unit_float(mask) >= 0.5).astype(np.float32)
 
 

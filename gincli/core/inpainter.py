@@ -7,6 +7,7 @@ restored = inpainter.inpaint(photo, mask)    # uint8/uint16/float, grey/RGB/RGBA
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,6 +31,10 @@ def resolve_model(model: str | Path | None) -> Path:
             "(export one from a checkpoint with `gin export CHECKPOINT`)"
         )
     return DEFAULT_MODEL
+
+
+class NoHoleWarning(UserWarning):
+    """A mask without any hole pixel: nothing to inpaint."""
 
 
 def split_channels(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -95,6 +100,9 @@ class Inpainter:
         """As :meth:`inpaint`, also returning the strategy that ran (what ``auto`` chose)."""
         rgb, alpha = split_channels(image)
         hole = to_binary_mask(mask)
+        if not hole.any():
+            warnings.warn("the mask has no hole (white, or 1 in a 0/1 mask): the image is returned unchanged",
+                          NoHoleWarning, stacklevel=3)  # fmt: skip
         if hole.shape != rgb.shape[:2]:
             raise ValueError(
                 f"mask is {hole.shape[1]} x {hole.shape[0]} but the image is {rgb.shape[1]} x {rgb.shape[0]}"
