@@ -306,3 +306,30 @@ def test_example_script_restores_a_film_keeping_audio(exported, tmp_path: Path) 
     (before, pts_in), (after, pts_out) = decoded(reel), decoded(out)
     assert pts_out == pts_in and audio_packets(out) == audio_packets(reel)
     assert any(np.abs(a.astype(int) - b.astype(int)).max() > 40 for a, b in zip(before, after, strict=True))
+
+
+def test_out_of_order_timestamps_are_put_right_without_reordering_frames() -> None:
+    from gincli.io.video import monotonic_timestamps
+
+    labels = [1, 2, 3, 5, 4, 6, 8, 7, 9, 11, 10, 12]  # what packed B-frames in AVI decode to
+    out = list(monotonic_timestamps(enumerate(labels)))
+    assert [frame for frame, _ in out] == list(range(len(labels)))  # the order a player shows is kept
+    assert [pts for _, pts in out] == sorted(labels)
+    assert [pts for _, pts in monotonic_timestamps(enumerate([0, 5, 5, 5, 9]))] == [0, 5, 6, 7, 9]
+
+
+def test_mpeg4_with_b_frames_in_avi_inpaints_to_mp4(exported, tmp_path: Path) -> None:
+    frames = clip_frames(24)
+    src = tmp_path / "film.avi"
+    with av.open(str(src), "w") as container:
+        stream = container.add_stream("mpeg4", rate=24)
+        stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
+        stream.options = {"bf": "2"}
+        for image in frames:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        container.mux(stream.encode(None))
+    write_image(tmp_path / "m.png", hole())
+    code, output = gin_video(exported, str(src), "--mask", str(tmp_path / "m.png"), "-o", str(tmp_path / "out.mp4"))
+    assert code == 0, output
+    _, pts = decoded(tmp_path / "out.mp4")
+    assert len(pts) == len(frames) and pts == sorted(pts)

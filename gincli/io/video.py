@@ -9,6 +9,7 @@ copied into the output as they are. The video pipeline (chunks, resume) is in
 
 from __future__ import annotations
 
+import collections
 import heapq
 import itertools
 import re
@@ -16,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -93,11 +95,44 @@ class VideoFileReader:
                 stream = container.streams.video[0]
                 stream.thread_type = "AUTO"
                 fallback = round(1 / (self.info.frame_rate * self.info.time_base))
-                for index, frame in enumerate(container.decode(stream)):
-                    pts = frame.pts if frame.pts is not None else index * fallback
-                    yield Frame(index, frame.to_ndarray(format="rgb24"), pts)
+                decoded = (
+                    (frame.to_ndarray(format="rgb24"), frame.pts if frame.pts is not None else index * fallback)
+                    for index, frame in enumerate(container.decode(stream))
+                )
+                for index, (image, pts) in enumerate(monotonic_timestamps(decoded)):
+                    yield Frame(index, image, pts)
         except av.error.FFmpegError as exc:
             raise VideoError(f"{self.path}: decoding failed ({exc}); the file may be corrupt or truncated") from exc
+
+
+T = TypeVar("T")
+REORDER_WINDOW = 4  # frames held back to put out-of-order timestamps right
+
+
+def monotonic_timestamps(frames: Iterable[tuple[T, int]], window: int = REORDER_WINDOW) -> Iterator[tuple[T, int]]:
+    """Frames in decoder output order (the order a player shows them) with strictly increasing
+    timestamps. Files with packed B-frames (MPEG-4 ASP in AVI) label decoded frames 1, 2, 3, 5,
+    4, 6, 8, 7, ...: the frames are in the right order, their labels are not. The labels seen
+    in a small window are handed out smallest first, which restores 1, 2, 3, 4, ...; a label
+    not above the previous one (duplicates) becomes the previous one plus one."""
+    pending_frames: collections.deque[T] = collections.deque()
+    labels: list[int] = []
+    last: int | None = None
+
+    def release() -> tuple[T, int]:
+        nonlocal last
+        pts = heapq.heappop(labels)
+        pts = pts if last is None or pts > last else last + 1
+        last = pts
+        return pending_frames.popleft(), pts
+
+    for item, pts in frames:
+        pending_frames.append(item)
+        heapq.heappush(labels, pts)
+        if len(pending_frames) > window:
+            yield release()
+    while pending_frames:
+        yield release()
 
 
 def frame_number(path: Path) -> int | None:
