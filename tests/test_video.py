@@ -333,3 +333,56 @@ def test_mpeg4_with_b_frames_in_avi_inpaints_to_mp4(exported, tmp_path: Path) ->
     assert code == 0, output
     _, pts = decoded(tmp_path / "out.mp4")
     assert len(pts) == len(frames) and pts == sorted(pts)
+
+
+@pytest.mark.parametrize("change", ["model re-exported to the same path", "fill method"])
+def test_a_changed_model_file_or_fill_starts_the_video_over(exported, source_video: Path, tmp_path: Path,
+                                                            change: str) -> None:  # fmt: skip
+    import os
+    import shutil
+
+    model = tmp_path / "model.onnx"
+    shutil.copy(exported[1], model)
+    write_image(tmp_path / "m.png", hole())
+    out = tmp_path / "out.mkv"
+    opts = dict(mask=tmp_path / "m.png", chunk_frames=10, workers=1, codec="ffv1")
+    with pytest.raises(KeyboardInterrupt):
+        inpaint_video(source_video, Interrupting(model, 25), VideoOptions(output=out, **opts), progress=False)
+    again = Interrupting(model, 10**6)
+    if change == "fill method":
+        again.fill = "classical"
+    else:
+        os.utime(model, ns=(model.stat().st_atime_ns, model.stat().st_mtime_ns + 10**9))  # a new export
+    warnings: list[str] = []
+    summary = inpaint_video(source_video, again, VideoOptions(output=out, **opts), progress=False,
+                            warn=warnings.append)  # fmt: skip
+    assert summary.resumed == 0 and again.calls == N  # every frame redone
+    assert any("starting over" in w for w in warnings)
+
+
+def test_fill_methods_route_thin_holes_to_the_classical_fill(exported) -> None:
+    import cv2
+
+    image = smooth_image(np.random.default_rng(3), 128, 160)
+    mask = np.zeros((128, 160), np.uint8)
+    mask[10:100, 40:42] = 255  # a 2 px scratch: thin
+    mask[60:100, 90:130] = 255  # a 40 px square: wide
+    telea = cv2.inpaint(image, (mask > 0).astype(np.uint8), 5, cv2.INPAINT_TELEA)
+    scratch, square = np.zeros_like(mask, bool), np.zeros_like(mask, bool)
+    scratch[10:100, 40:42], square[60:100, 90:130] = True, True
+    calls: list[int] = []
+    for fill in ("auto", "classical", "network"):
+        inpainter = Inpainter(exported[1], provider="cpu", fill=fill)
+        original = inpainter.batcher._run
+        inpainter.batcher._run = lambda i, m, o=original: calls.append(len(i)) or o(i, m)
+        out = inpainter.inpaint(image, mask)
+        assert np.array_equal(out[mask == 0], image[mask == 0])
+        if fill == "classical":
+            assert np.array_equal(out[mask > 0], telea[mask > 0]) and not calls
+        else:
+            assert calls  # the network ran
+            # the scratch is Telea's only under auto (Telea of the whole mask, restricted to the scratch,
+            # differs slightly where the square is near: compare with Telea of the scratch alone)
+            alone = cv2.inpaint(image, scratch.astype(np.uint8), 5, cv2.INPAINT_TELEA)
+            assert np.array_equal(out[scratch], alone[scratch]) == (fill == "auto")
+        calls.clear()

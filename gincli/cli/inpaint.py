@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from gincli.cli.options import engine_options, mask_adjust_options, strategy_option
+from gincli.cli.options import engine_options, fill_options, mask_adjust_options, strategy_option
 from gincli.core.engine import EngineError, ProviderUnavailable
 from gincli.core.strategies import strategy_help
 from gincli.io.discovery import InputError, parse_shard
@@ -61,6 +61,7 @@ Examples:
     help="Tiles per engine call [default: 1 on the CPU (as fast per tile, less memory), 8 on a GPU].",
 )
 @engine_options
+@fill_options("network")
 @click.option(
     "--format",
     "fmt",
@@ -79,7 +80,7 @@ Examples:
     help="Images in flight: decoded and encoded in parallel with inference; their tiles share engine batches.",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Print each file with the strategy used, and each engine skipped.")
-def inpaint_command(inputs: tuple[str, ...], model: Path | None, provider: str, threads: int | None, precision: str,
+def inpaint_command(inputs: tuple[str, ...], model: Path | None, provider: str, threads: int | None, precision: str, fill: str, thin_radius: float,
                     strategy: str, ensemble: bool, batch_size: int | None, fmt: str | None, shard: str | None,
                     verbose: bool, **options: object) -> None:  # fmt: skip
     """Inpaint images: files, folders and glob patterns, at any size."""
@@ -89,7 +90,7 @@ def inpaint_command(inputs: tuple[str, ...], model: Path | None, provider: str, 
 
     try:
         opts = BatchOptions(format=fmt, shard=parse_shard(shard) if shard else None, **options)  # type: ignore[arg-type]
-        inpainter = Inpainter(model, provider=provider, threads=threads, precision=precision, strategy=strategy, ensemble=ensemble,
+        inpainter = Inpainter(model, provider=provider, threads=threads, precision=precision, fill=fill, thin_radius=thin_radius, strategy=strategy, ensemble=ensemble,
                               batch_size=batch_size)  # fmt: skip
         summary = run_batch(list(inputs), inpainter, opts, verbose=verbose)
     except (InputError, UsageProblem, ProviderUnavailable, EngineError) as exc:

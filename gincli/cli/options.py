@@ -33,6 +33,20 @@ engine_options = _stack([
     click.option("--threads", type=int, help="CPU threads for inference [default: ONNX Runtime's choice]."),
 ])  # fmt: skip
 
+
+def fill_options(default: str) -> Decorator:
+    """``--fill`` and ``--thin-radius``: which holes the network fills and which a classical method fills."""
+    from gincli.core.classical import FILL_METHODS, THIN_RADIUS
+
+    summary = "; ".join(f"{m.name}: {m.summary}" for m in FILL_METHODS.values())
+    return _stack([
+        click.option("--fill", type=click.Choice(list(FILL_METHODS)), default=default, show_default=True,
+                     help=f"Fill method. {summary}."),
+        click.option("--thin-radius", type=float, default=THIN_RADIUS, show_default=True,
+                     help="--fill auto: a connected hole is thin (classical fill) up to this inscribed radius in px."),
+    ])  # fmt: skip
+
+
 mask_adjust_options = _stack([
     click.option("--invert-mask", is_flag=True, help="Black = hole instead of white."),
     click.option("--dilate", default=0, show_default=True, help="Grow holes by N pixels."),

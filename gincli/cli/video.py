@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from gincli.cli.options import engine_options, mask_adjust_options, strategy_option
+from gincli.cli.options import engine_options, fill_options, mask_adjust_options, strategy_option
 from gincli.core.engine import EngineError
 from gincli.io.video import ENCODERS, VideoError
 from gincli.jobs.video import VideoOptions, VideoUsageError, detect_scratches, inpaint_video
@@ -111,14 +111,23 @@ def _fps(text: str) -> Fraction:
 @click.option("--chunk-frames", default=240, show_default=True, help="Frames per resumable chunk.")
 @click.option("--overwrite", is_flag=True, help="Replace OUT (or frames in it) if it exists.")
 @engine_options
-def video_command(input_path: Path, model: Path | None, provider: str, threads: int | None, precision: str, strategy: str,
+@fill_options("auto")
+def video_command(input_path: Path, model: Path | None, provider: str, threads: int | None, precision: str, fill: str, thin_radius: float, strategy: str,
                   fps: str, **options: object) -> None:  # fmt: skip
     """Inpaint a video frame by frame, keeping its timing and sound."""
     from gincli.core.inpainter import Inpainter
 
     opts = VideoOptions(thresholds=_thresholds(options), fps=_fps(fps), **options)  # type: ignore[arg-type]
     try:
-        inpainter = Inpainter(model, provider=provider, threads=threads, precision=precision, strategy=strategy)
+        inpainter = Inpainter(
+            model,
+            provider=provider,
+            threads=threads,
+            precision=precision,
+            fill=fill,
+            thin_radius=thin_radius,
+            strategy=strategy,
+        )
         summary = inpaint_video(input_path, inpainter, opts)
     except (VideoUsageError, EngineError) as exc:
         raise click.UsageError(str(exc)) from exc

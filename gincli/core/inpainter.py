@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from gincli.core.batching import TileBatcher
+from gincli.core.classical import FILL_METHODS, THIN_RADIUS, classical_fill, thin_holes
 from gincli.core.engine import Engine, EngineError
 from gincli.core.imagemath import LUMA_BT601, from_unit_float, to_binary_mask
 from gincli.core.strategies import TileFn, inpaint_any_size, self_ensemble
@@ -52,7 +53,9 @@ class Inpainter:
     """Inpaint images of any size: tiles of 256 x 256 run on one reused ONNX Runtime session.
 
     ``strategy`` is ``auto``, ``polyphase``, ``sliding``, ``crop`` or ``resize`` (see ``gin
-    inpaint --help``); ``ensemble`` adds the paper's 5-way self-ensemble; ``batch_size`` is
+    inpaint --help``); ``fill`` is ``network``, ``classical`` (OpenCV Telea) or ``auto`` (Telea
+    for connected holes whose inscribed radius is at most ``thin_radius`` px, the network for
+    the rest); ``ensemble`` adds the paper's 5-way self-ensemble; ``batch_size`` is
     the number of tiles per engine call (default: 1 on the CPU, 8 on a GPU). Calls from several threads are safe and share engine
     batches: inference runs on one thread, decoding and encoding around it on the callers'.
     """
@@ -64,11 +67,16 @@ class Inpainter:
         threads: int | None = None,
         strategy: str = "auto",
         precision: str = "auto",
+        fill: str = "network",
+        thin_radius: float = THIN_RADIUS,
         ensemble: bool = False,
         batch_size: int | None = None,
     ) -> None:
         self.engine = Engine(resolve_model(model), provider=provider, threads=threads, precision=precision)
         self.strategy, self.ensemble = strategy, ensemble
+        if fill not in FILL_METHODS:
+            raise ValueError(f"unknown fill method {fill!r}; choose {', '.join(FILL_METHODS)}")
+        self.fill, self.thin_radius = fill, thin_radius
         if batch_size is None:  # CPU: batch 1 is as fast per tile as 4 and needs a third of the memory
             batch_size = 1 if self.engine.provider in ("cpu", "openvino") else 8
         self.batcher = TileBatcher(self.engine.run, batch_size)  # no reference back to self: no cycle
@@ -108,7 +116,16 @@ class Inpainter:
                 f"mask is {hole.shape[1]} x {hole.shape[0]} but the image is {rgb.shape[1]} x {rgb.shape[0]}"
             )
         run: TileFn = self_ensemble(self.run_tiles) if self.ensemble else self.run_tiles
-        filled, used = inpaint_any_size(rgb, hole, run, strategy or self.strategy)
+        thin = np.zeros(hole.shape, bool) if self.fill == "network" else (
+            hole > 0 if self.fill == "classical" else thin_holes(hole, self.thin_radius))  # fmt: skip
+        wide = np.where(thin, 0, hole).astype(np.float32)
+        if wide.any():
+            filled, used = inpaint_any_size(rgb, wide, run, strategy or self.strategy)
+        else:
+            filled, used = np.zeros((*hole.shape, 3), np.float32), "classical"
+        if thin.any():
+            filled[thin] = classical_fill(rgb, thin)[thin]
+            used = used if wide.any() else "classical"
         # composite in the input's own dtype: outside the hole the pixels are copied, bit for bit
         inside = np.nonzero(hole)
         values = filled[inside]

@@ -168,8 +168,10 @@ def _ordered(
         yield pending.popleft()
 
 
-def _fingerprint(input_path: Path, opts: VideoOptions, model: str) -> str:
-    """What the chunks depend on: the input file, every mask source and every setting."""
+def _fingerprint(input_path: Path, opts: VideoOptions, inpainter: Inpainter) -> str:
+    """What the chunks depend on: the input file, every mask source, every setting, and the
+    model file (its path, size and modification time: a model re-exported to the same path
+    starts the work over) with the inpainter's own settings."""
 
     def stamp(path: Path | None) -> list:
         if path is None:
@@ -178,6 +180,8 @@ def _fingerprint(input_path: Path, opts: VideoOptions, model: str) -> str:
         return [str(path.resolve()), stat.st_size, stat.st_mtime_ns]
 
     settings = {k: str(v) for k, v in asdict(opts).items() if k not in ("output", "overwrite", "workers")}
+    model = [stamp(inpainter.engine.model_path), inpainter.fill, inpainter.thin_radius, inpainter.strategy,
+             inpainter.ensemble, inpainter.engine.precision]  # fmt: skip
     parts = [stamp(input_path), stamp(opts.mask), stamp(opts.mask_video), stamp(opts.masks), settings, model]
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -263,9 +267,7 @@ def inpaint_video(
     to_video = _is_video_path(opts.output)
     store = None
     if to_video:
-        store = _ChunkStore(
-            opts.output, _fingerprint(input_path, opts, str(inpainter.engine.model_path)), opts.chunk_frames, warn
-        )
+        store = _ChunkStore(opts.output, _fingerprint(input_path, opts, inpainter), opts.chunk_frames, warn)
         done_chunks = store.starts()
     else:
         opts.output.mkdir(parents=True, exist_ok=True)
