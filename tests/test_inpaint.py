@@ -24,7 +24,7 @@ from tests.conftest import smooth_image
 
 @pytest.fixture(scope="module")
 def inpainter(exported) -> Inpainter:
-    return Inpainter(exported[1], provider="cpu")
+    return Inpainter(exported[1], provider="cpu", fill="network")  # these tests are about the network's tiling
 
 
 def rect_mask(h: int, w: int, box: tuple[int, int, int, int]) -> np.ndarray:
@@ -396,7 +396,7 @@ def test_invert_and_dilate_shape_the_hole(exported, tmp_path: Path) -> None:
 def test_auto_picks_the_strategy_with_fewest_tiles(exported) -> None:
     from gincli.core.strategies import STRATEGIES
 
-    inpainter = Inpainter(exported[1], provider="cpu")
+    inpainter = Inpainter(exported[1], provider="cpu", fill="network")
     small = smooth_image(np.random.default_rng(1), 200, 240)
     assert inpainter.inpaint_with_info(small, rect_mask(200, 240, (20, 20, 60, 60)))[1] == "resize"
     big = smooth_image(np.random.default_rng(2), 600, 800)

@@ -61,7 +61,7 @@ Examples:
     help="Tiles per engine call [default: 1 on the CPU (as fast per tile, less memory), 8 on a GPU].",
 )
 @engine_options
-@fill_options("network")
+@fill_options("auto")
 @click.option(
     "--format",
     "fmt",

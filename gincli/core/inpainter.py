@@ -67,7 +67,7 @@ class Inpainter:
         threads: int | None = None,
         strategy: str = "auto",
         precision: str = "auto",
-        fill: str = "network",
+        fill: str = "auto",
         thin_radius: float = THIN_RADIUS,
         ensemble: bool = False,
         batch_size: int | None = None,
