@@ -2,11 +2,13 @@
 
     python benchmarks/video.py                              # the bundled model
     python benchmarks/video.py --model model.onnx --seconds 10,60 --whole-seconds 2
+    python benchmarks/video.py --seconds 5 --whole-seconds 0 --no-flicker   # the two fill routes, quickly
 
 A clip (a pan over a generated photo, 24 fps, H.264) and one scratch mask per frame (3-8 thin
 near-vertical lines, `gincli.masks.families.scratch_mask`) are made first; then each run is a separate
 `gin video ... --masks DIR` process, timed end to end (decode, inpaint, encode, join) with its
-peak RSS. `crop` runs on every clip length (memory must not grow with the length);
+peak RSS. `crop` runs on every clip length (memory must not grow with the length) once per
+fill route (`--fill classical`: Telea on every hole; `--fill network`);
 whole-frame tiling (`polyphase`, the paper's) on a shorter clip, as it is far slower.
 Then flicker: a static 640 x 360 shot with heavy grain (sigma 8 of 255) with a fixed hole (a 64 x 64 square and a scratch),
 inpainted with `--temporal` 0 and 0.5; the mean absolute frame-to-frame change inside the hole.
@@ -59,11 +61,11 @@ def make_clip(folder: Path, frames: int, seed: int) -> tuple[Path, Path]:
     return clip, masks
 
 
-def run(clip: Path, masks: Path, strategy: str, model: str | None, out: Path) -> tuple[float, float]:
+def run(clip: Path, masks: Path, strategy: str, fill: str, model: str | None, out: Path) -> tuple[float, float]:
     """(seconds, peak RSS in MB) of one `gin video` process."""
     rss_file = out.with_suffix(".rss")
     command = [sys.executable, "-c", REPORTING_GIN, "video", str(clip), "--masks", str(masks),
-               "-o", str(out), "--strategy", strategy, "--overwrite"]  # fmt: skip
+               "-o", str(out), "--strategy", strategy, "--fill", fill, "--overwrite"]  # fmt: skip
     command += ["--model", model] if model else []
     start = time.perf_counter()
     subprocess.run([*command, str(rss_file)], check=True, stderr=subprocess.DEVNULL)
@@ -96,23 +98,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", help="ONNX model [default: the bundled one]")
     parser.add_argument("--seconds", default="10,60", help="clip lengths for crop, comma-separated")
-    parser.add_argument("--whole-seconds", type=float, default=2.0, help="clip length for whole-frame tiling")
+    parser.add_argument("--whole-seconds", type=float, default=2.0, help="clip length for whole-frame tiling (0: none)")
+    parser.add_argument("--fills", default="classical,network", help="fill routes for the crop runs")
+    parser.add_argument("--no-flicker", action="store_true", help="skip the --temporal flicker measurement")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        plans = [("crop", float(s)) for s in args.seconds.split(",")] + [("polyphase", args.whole_seconds)]
-        for strategy, seconds in plans:
+        plans = [("crop", fill, float(s)) for fill in args.fills.split(",") for s in args.seconds.split(",")]
+        plans += [("polyphase", "network", args.whole_seconds)] if args.whole_seconds else []
+        for strategy, fill, seconds in plans:
             frames = round(seconds * FPS)
             clip, masks = make_clip(folder, frames, seed=frames)
-            elapsed, peak = run(clip, masks, strategy, args.model, folder / "out.mp4")
-            rows.append((strategy, seconds, frames, frames / elapsed, peak))
-            print(f"{strategy:<10} {seconds:>5.0f} s  {frames:>5} frames  {frames / elapsed:>6.2f} frames/s  "
+            elapsed, peak = run(clip, masks, strategy, fill, args.model, folder / "out.mp4")
+            rows.append((strategy, fill, seconds, frames, frames / elapsed, peak))
+            print(f"{strategy:<10} {fill:<10} {seconds:>5.0f} s  {frames:>5} frames  {frames / elapsed:>6.2f} frames/s  "
                   f"peak RSS {peak:>6.0f} MB", flush=True)  # fmt: skip
-        steadiness = flicker(folder, args.model)
-    print("\n| strategy | clip | frames | frames/s | peak RSS |\n|---|---|---|---|---|")
-    for strategy, seconds, frames, fps, peak in rows:
-        print(f"| {strategy} | {seconds:.0f} s | {frames} | {fps:.2f} | {peak:.0f} MB |")
+        steadiness = {} if args.no_flicker else flicker(folder, args.model)
+    print("\n| strategy | fill | clip | frames | frames/s | peak RSS |\n|---|---|---|---|---|---|")
+    for strategy, fill, seconds, frames, fps, peak in rows:
+        print(f"| {strategy} | {fill} | {seconds:.0f} s | {frames} | {fps:.2f} | {peak:.0f} MB |")
+    if not steadiness:
+        return
     print("\n| --temporal | hole flicker (mean abs change per frame, of 255) |\n|---|---|")
     for strength, value in steadiness.items():
         print(f"| {strength} | {255 * value:.2f} |")
