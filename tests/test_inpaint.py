@@ -406,3 +406,14 @@ def test_auto_picks_the_strategy_with_fewest_tiles(exported) -> None:
     scattered = np.zeros((600, 800), np.uint8)
     scattered[::40, ::40] = 255  # dots all over: crop's merged window would be shrunk from the whole frame
     assert inpainter.inpaint_with_info(big, scattered)[1] == "polyphase"
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_output_into_the_masks_folder_never_touches_a_mask(exported, tmp_path: Path, overwrite: bool) -> None:
+    save(tmp_path / "in" / "good.png", smooth_image(np.random.default_rng(0), 40, 40))
+    save(tmp_path / "m" / "good.png", rect_mask(40, 40, (5, 5, 10, 10)))
+    before = (tmp_path / "m" / "good.png").read_bytes()
+    args = [str(tmp_path / "in"), str(tmp_path / "m"), str(tmp_path / "m")]
+    code, output = gin_masks(exported, *args, *(["--overwrite"] if overwrite else []))
+    assert code == 2 and "would overwrite an input image or mask" in output
+    assert (tmp_path / "m" / "good.png").read_bytes() == before

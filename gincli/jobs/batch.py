@@ -78,6 +78,10 @@ def plan_jobs(inputs: list[str], opts: BatchOptions, warn: Callable[[str], None]
     summary = Summary()
     folder = MaskFolder(opts.masks) if opts.masks is not None and opts.masks.is_dir() else None
     jobs = []
+    # files an output must never replace (with or without --overwrite): every input and every mask
+    protected = {s.path.resolve() for s in sources}
+    if opts.masks is not None:
+        protected |= {p.resolve() for p in (opts.masks.rglob("*") if opts.masks.is_dir() else [opts.masks])}
     for source in sources:
         suffix = f".{opts.format.lower().lstrip('.')}" if opts.format else source.path.suffix
         if folder is not None:
@@ -94,6 +98,8 @@ def plan_jobs(inputs: list[str], opts: BatchOptions, warn: Callable[[str], None]
             out = output_path(opts.output, source.rel, suffix, mask, several=len(masks) > 1)
             if out.resolve() == source.path.resolve():
                 raise UsageProblem(f"output {out} would overwrite its input: choose another -o/--output")
+            if out.resolve() in protected:
+                raise UsageProblem(f"output {out} would overwrite an input image or mask: choose another -o/--output")
             if out.exists() and not opts.overwrite:
                 summary.skipped.append((str(source.path), f"{out} exists (--overwrite to redo)"))
                 continue
