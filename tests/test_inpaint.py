@@ -417,3 +417,35 @@ def test_output_into_the_masks_folder_never_touches_a_mask(exported, tmp_path: P
     code, output = gin_masks(exported, *args, *(["--overwrite"] if overwrite else []))
     assert code == 2 and "would overwrite an input image or mask" in output
     assert (tmp_path / "m" / "good.png").read_bytes() == before
+
+
+def _flat_grey_png(side: int) -> bytes:
+    """A valid side x side 8-bit grey PNG, compressed row by row (never held whole in memory)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    packer = zlib.compressobj(9)
+    row = b"\x00" + b"\x80" * side
+    body = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
+    ihdr = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+
+
+def test_decompression_bombs_are_refused_before_decoding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import resource
+
+    from gincli.io.images import ImageReadError, read_image
+
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(_flat_grey_png(30_000))
+    assert bomb.stat().st_size < 1_000_000
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(ImageReadError, match=r"bomb\.png: 30000 x 30000 pixels is over the limit of 250,000,000"):
+        read_image(bomb)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000  # KB: nothing was decoded
+    monkeypatch.setenv("GIN_MAX_PIXELS", str(100))
+    small = tmp_path / "small.png"
+    save(small, np.zeros((20, 20), np.uint8))
+    with pytest.raises(ImageReadError, match="over the limit of 100"):
+        read_image(small)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import click
@@ -79,13 +80,21 @@ Examples:
     show_default=True,
     help="Images in flight: decoded and encoded in parallel with inference; their tiles share engine batches.",
 )
+@click.option(
+    "--max-pixels",
+    type=int,
+    help="Refuse images with more pixels than this before decoding them (decompression bombs) "
+    "[default: 250,000,000, or GIN_MAX_PIXELS].",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Print each file with the strategy used, and each engine skipped.")
 def inpaint_command(inputs: tuple[str, ...], model: Path | None, provider: str, threads: int | None, precision: str, fill: str, thin_radius: float,
                     strategy: str, ensemble: bool, batch_size: int | None, fmt: str | None, shard: str | None,
-                    verbose: bool, **options: object) -> None:  # fmt: skip
+                    verbose: bool, max_pixels: int | None, **options: object) -> None:  # fmt: skip
     """Inpaint images: files, folders and glob patterns, at any size."""
     if verbose:
         logging.getLogger("gin").setLevel(logging.DEBUG)
+    if max_pixels:
+        os.environ["GIN_MAX_PIXELS"] = os.environ["OPENCV_IO_MAX_IMAGE_PIXELS"] = str(max_pixels)
     from gincli.core.inpainter import Inpainter
 
     try:

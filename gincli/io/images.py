@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from gincli.core.imagemath import from_unit_float, to_unit_float
-from gincli.core.lazy import cv2
+from gincli.core.lazy import cv2, pixel_limit
 from gincli.io.atomic import write_atomic
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
@@ -22,6 +22,23 @@ _EXIF_ORIENTED = (".jpg", ".jpeg")  # OpenCV applies EXIF orientation to these w
 _QUALITY_FLAGS = {".jpg": "IMWRITE_JPEG_QUALITY", ".jpeg": "IMWRITE_JPEG_QUALITY", ".webp": "IMWRITE_WEBP_QUALITY"}
 _NO_ALPHA = (".jpg", ".jpeg", ".bmp")
 _EIGHT_BIT_ONLY = (".jpg", ".jpeg", ".bmp", ".webp")
+
+
+def header_size(head: bytes) -> tuple[int, int] | None:
+    """(width, height) read from a PNG or JPEG header without decoding; None for other formats
+    (OpenCV's own limit, set to the same value in ``gincli.core.lazy``, guards those)."""
+    if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+        return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    if head[:2] == b"\xff\xd8":
+        i = 2
+        while i + 9 < len(head):
+            if head[i] != 0xFF:
+                return None
+            marker, length = head[i + 1], int.from_bytes(head[i + 2 : i + 4], "big")
+            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # start of frame
+                return int.from_bytes(head[i + 7 : i + 9], "big"), int.from_bytes(head[i + 5 : i + 7], "big")
+            i += 2 + length
+    return None
 
 
 class ImageReadError(ValueError):
@@ -45,6 +62,12 @@ def read_image(path: str | Path) -> np.ndarray:
         raise ImageReadError(f"{path}: cannot read file ({exc.strerror or exc})") from exc
     if data.size == 0:
         raise ImageReadError(f"{path}: empty file (0 bytes)")
+    size = header_size(data[: 1 << 16].tobytes())
+    if size is not None and size[0] * size[1] > pixel_limit():
+        raise ImageReadError(
+            f"{path}: {size[0]} x {size[1]} pixels is over the limit of {pixel_limit():,} (a decompression "
+            f"bomb, or a huge scan): raise it with --max-pixels or GIN_MAX_PIXELS if the file is trusted"
+        )
     flags = cv2.IMREAD_ANYCOLOR | cv2.IMREAD_ANYDEPTH if path.suffix.lower() in _EXIF_ORIENTED else cv2.IMREAD_UNCHANGED
     try:
         image = cv2.imdecode(data, flags)
