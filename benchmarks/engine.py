@@ -114,6 +114,25 @@ def seconds_per_tile(
     return {name: statistics.median(t) / batch for name, t in times.items()}
 
 
+def startup_seconds(onnx_path: Path, threads: int) -> dict[str, float]:
+    """Seconds to open the model: ONNX Runtime, OpenVINO with an empty model cache, and again
+    with the cache the first OpenVINO open filled (each in a fresh process)."""
+    code = (
+        "import sys, time; from gincli.core.engine import Engine; t0 = time.perf_counter(); "
+        f"Engine(sys.argv[1], provider=sys.argv[2], threads={threads}, report=lambda s: None); "
+        "print(time.perf_counter() - t0)"
+    )
+    result = {}
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "XDG_CACHE_HOME": cache}
+        for label, provider in (("ort-cpu", "cpu"), ("openvino, cold cache", "openvino"),
+                                ("openvino, cached", "openvino")):  # fmt: skip
+            out = subprocess.run([sys.executable, "-c", code, str(onnx_path), provider], env=env, check=True,
+                                 capture_output=True, text=True).stdout  # fmt: skip
+            result[label] = float(out.strip().splitlines()[-1])
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--widths", type=int, nargs="+", default=[64, 32, 16])
@@ -162,6 +181,8 @@ def main() -> None:
                 int8_path = quantize_model(onnx_path, Path(tmp) / "int8.onnx", args.int8_calibration)
                 engines["ort-cpu int8"] = Engine(int8_path, provider="cpu", **quiet)
                 engines["openvino int8"] = Engine(int8_path, provider="openvino", precision="fp32", **quiet)
+            opened = ", ".join(f"{k} {v:.2f} s" for k, v in startup_seconds(onnx_path, args.threads).items())
+            print(f"{ngf:>4} model open (fresh process): {opened}")
             for batch in args.batches:
                 timings = seconds_per_tile(engines, graph, graph_cl, batch, args.runs)
                 for name, per_tile in timings.items():

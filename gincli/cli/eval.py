@@ -82,9 +82,10 @@ Examples:
     type=click.Path(exists=True, dir_okay=False),
     help="Inception weights for FID (not supported yet: reported as skipped).",
 )
-@click.option("--provider", default="auto", show_default=True, help="ONNX Runtime provider for the models.")
+@click.option("--provider", default="auto", show_default=True, help="Engine for the models (see gin inpaint --help).")
+@click.option("--precision", default="auto", show_default=True, help="OpenVINO arithmetic: auto, fp32 or bf16.")
 def eval_command(data: Path, models: tuple[Path, ...], families: str, seed: int, masks_per_image: int, size: int, full: bool, baseline: str,
-                 out: Path | None, perceptual: bool, inception_weights: str | None, provider: str) -> None:  # fmt: skip
+                 out: Path | None, perceptual: bool, inception_weights: str | None, provider: str, precision: str) -> None:  # fmt: skip
     """Measure inpainting quality (PSNR, SSIM, L1) on a folder of real photos.
 
     Every method sees the same images and the same seeded masks; metrics are
@@ -101,7 +102,7 @@ def eval_command(data: Path, models: tuple[Path, ...], families: str, seed: int,
     methods = {}
     try:
         for model in models or (None,):
-            inpainter = Inpainter(model, provider=provider)
+            inpainter = Inpainter(model, provider=provider, precision=precision, fill="network")  # the network alone
             label = model.stem if model else "gin (bundled)"
             methods[label] = inpainter.inpaint
     except EngineError as exc:
