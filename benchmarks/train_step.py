@@ -112,7 +112,7 @@ def loss_curves(steps: int, ngf: int = 16, crop: int = 64) -> None:
             config = TrainConfig(data=tmp, out=f"{tmp}/{precision}", ngf=ngf, load_size=crop + 8, crop_size=crop,
                                  batch_size=2, warmup_steps=steps // 2, main_steps=steps - steps // 2, num_workers=0,
                                  log_every=1, sample_every=10**6, checkpoint_every=10**6, precision=precision,
-                                 perceptual_net="none", init_scale=1.0)  # fmt: skip
+                                 perceptual_net="none")  # fmt: skip
             Trainer(config, progress=False).train()
             lines = Path(f"{tmp}/{precision}/metrics.jsonl").read_text().splitlines()
             curves[precision] = [json.loads(line)["g_total"] for line in lines]
