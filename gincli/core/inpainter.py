@@ -119,13 +119,12 @@ class Inpainter:
         thin = np.zeros(hole.shape, bool) if self.fill == "network" else (
             hole > 0 if self.fill == "classical" else thin_holes(hole, self.thin_radius))  # fmt: skip
         wide = np.where(thin, 0, hole).astype(np.float32)
-        if wide.any():
+        if wide.any() or not thin.any():
             filled, used = inpaint_any_size(rgb, wide, run, strategy or self.strategy)
-        else:
+        else:  # only thin holes: no tile reaches the network
             filled, used = np.zeros((*hole.shape, 3), np.float32), "classical"
         if thin.any():
             filled[thin] = classical_fill(rgb, thin)[thin]
-            used = used if wide.any() else "classical"
         # composite in the input's own dtype: outside the hole the pixels are copied, bit for bit
         inside = np.nonzero(hole)
         values = filled[inside]
