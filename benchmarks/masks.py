@@ -10,11 +10,11 @@ import time
 
 import numpy as np
 
-from gincli.masks.families import MASK_FAMILIES
+from gincli.masks.families import FAMILIES
 
 
 def rate(family: str, size: int, count: int = 200, repeats: int = 5) -> float:
-    fn = MASK_FAMILIES[family]
+    fn = FAMILIES[family].draw
     rng = np.random.default_rng(0)
     rates = []
     for _ in range(repeats):
@@ -27,7 +27,7 @@ def rate(family: str, size: int, count: int = 200, repeats: int = 5) -> float:
 
 def main() -> None:
     print(f"{'family':>9} {'256 masks/s':>12} {'512 masks/s':>12}")
-    for family in MASK_FAMILIES:
+    for family in FAMILIES:
         print(f"{family:>9} {rate(family, 256):>12.0f} {rate(family, 512):>12.0f}")
 
 

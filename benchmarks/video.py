@@ -5,7 +5,7 @@
     python benchmarks/video.py --seconds 5 --whole-seconds 0 --no-flicker   # the two fill routes, quickly
 
 A clip (a pan over a generated photo, 24 fps, H.264) and one scratch mask per frame (3-8 thin
-near-vertical lines, `gincli.masks.families.scratch_mask`) are made first; then each run is a separate
+near-vertical lines, `gincli.masks.families.thin_line_mask`) are made first; then each run is a separate
 `gin video ... --masks DIR` process, timed end to end (decode, inpaint, encode, join) with its
 peak RSS. `crop` runs on every clip length (memory must not grow with the length) once per
 fill route (`--fill classical`: Telea on every hole; `--fill network`);
@@ -33,7 +33,7 @@ from gincli.io.images import read_image, write_image
 from gincli.io.video import Frame, VideoInfo, encode_chunk
 from gincli.jobs.temporal import hole_flicker
 from gincli.jobs.video import VideoOptions, inpaint_video
-from gincli.masks.families import scratch_mask
+from gincli.masks.families import thin_line_mask
 from gincli.testing.film_damage import pan_clip
 
 WIDTH, HEIGHT, FPS = 1280, 720, 24
@@ -53,11 +53,11 @@ def make_clip(folder: Path, frames: int, seed: int) -> tuple[Path, Path]:
     still = photo(rng, 900, 1600)
     info = VideoInfo(WIDTH, HEIGHT, Fraction(FPS), Fraction(1, FPS), frames, has_audio=False)
     clip = folder / f"clip_{frames}.mp4"
-    encode_chunk(clip, (Frame(i, f, i) for i, f in enumerate(pan_clip(still, frames, WIDTH, HEIGHT, rng))),
+    encode_chunk(clip, (Frame(i, f, i, i + 1) for i, f in enumerate(pan_clip(still, frames, WIDTH, HEIGHT, rng))),
                  info, "h264", 18, 0)  # fmt: skip
     masks = folder / f"masks_{frames}"
     for i in range(frames):
-        write_image(masks / f"{i + 1:06d}.png", from_unit_float(scratch_mask(HEIGHT, WIDTH, rng), np.uint8))
+        write_image(masks / f"{i + 1:06d}.png", from_unit_float(thin_line_mask(HEIGHT, WIDTH, rng), np.uint8))
     return clip, masks
 
 

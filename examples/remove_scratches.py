@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterator
+from dataclasses import replace
 
 from tqdm import tqdm
 
@@ -34,7 +35,7 @@ def restored(reel: VideoFileReader, inpainter: Inpainter, thresholds: DamageThre
         )
         damage = dilate_mask(damage, 1)  # scanned scratches have soft edges: cover them
         image = inpainter.inpaint(current.image, damage) if damage.any() else current.image
-        yield Frame(current.index, image, current.pts)
+        yield replace(current, image=image)
         previous, current = current, following
 
 

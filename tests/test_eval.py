@@ -13,7 +13,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from gincli.cli.main import main
 from gincli.core.metrics import mean_l1_percent, psnr, ssim
 from gincli.jobs.evaluate import eval_mask
-from gincli.masks.families import scratch_mask
+from gincli.masks.families import thin_line_mask
 from tests.conftest import smooth_image
 
 
@@ -50,7 +50,7 @@ def test_eval_masks_are_seeded_and_scratches_are_thin() -> None:
     assert np.array_equal(eval_mask("rect", 3, (64, 64), 5), eval_mask("rect", 3, (64, 64), 5))
     assert not np.array_equal(eval_mask("rect", 3, (64, 64), 5), eval_mask("rect", 4, (64, 64), 5))
     assert not np.array_equal(eval_mask("rect", 3, (64, 64), 5, repeat=1), eval_mask("rect", 3, (64, 64), 5))
-    mask = scratch_mask(256, 256, np.random.default_rng(0))
+    mask = thin_line_mask(256, 256, np.random.default_rng(0))
     assert 0 < mask.mean() < 0.2  # a few thin lines
     assert mask.sum(axis=1).max() <= 8 * 6  # at most 8 lines of at most 5 (+1 antialias) px per row
 
@@ -58,13 +58,23 @@ def test_eval_masks_are_seeded_and_scratches_are_thin() -> None:
 def test_gin_eval_end_to_end(exported, image_folder: Path, tmp_path: Path) -> None:
     out = tmp_path / "report"
     result = CliRunner().invoke(main, ["eval", str(image_folder), "--model", str(exported[1]), "--size", "64",
-                                       "--masks", "rect,scratches", "--masks-per-image", "2", "--out", str(out)])  # fmt: skip
+                                       "--mask-families", "rect,lines", "--masks-per-image", "2", "-o", str(out)])  # fmt: skip
     assert result.exit_code == 0, result.output
     scores = json.loads((out / "results.json").read_text())["scores"]
-    assert set(scores) == {"rect", "scratches"} and set(scores["rect"]) == {"model", "telea", "ns"}
+    assert set(scores) == {"rect", "lines"} and set(scores["rect"]) == {"model", "telea", "ns"}
     assert all(s["n"] == 12 and 0 < s["ssim"] <= 1 and s["psnr"] > 5 for f in scores.values() for s in f.values())
     assert (out / "grid.png").is_file() and "| rect | telea |" in (out / "results.md").read_text()
     assert "ST-LPIPS" in (out / "results.md").read_text() and "FID: skipped" in result.output
     # a perceptual distance: positive for every method, lower for the thin scratches than for big rectangles
     assert all(s["stlpips"] > 0 for f in scores.values() for s in f.values())
-    assert scores["scratches"]["telea"]["stlpips"] < scores["rect"]["telea"]["stlpips"]
+    assert scores["lines"]["telea"]["stlpips"] < scores["rect"]["telea"]["stlpips"]
+
+
+def test_gin_eval_old_option_names_still_work_with_a_note(exported, image_folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "old"
+    result = CliRunner().invoke(main, ["eval", str(image_folder), "--model", str(exported[1]), "--size", "32",
+                                       "--masks", "scratches", "--out", str(out), "--no-perceptual", "--baseline", ""])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "--masks is deprecated: use --mask-families" in result.output
+    assert "--out is deprecated: use -o/--output" in result.output
+    assert set(json.loads((out / "results.json").read_text())["scores"]) == {"lines"}  # the family's new name

@@ -278,6 +278,17 @@ def test_usage_errors_exit_2_with_a_message(exported, tmp_path: Path, args: list
     assert code == 2 and message in output and "Traceback" not in output
 
 
+def test_usage_errors_come_before_the_model_loads(tmp_path: Path) -> None:
+    save(tmp_path / "IN" / "a.png", smooth_image(np.random.default_rng(0), 30, 30))
+    (tmp_path / "file.txt").write_text("not a folder")
+    no_model = ["--model", str(tmp_path / "missing.onnx")]  # reported only if the usage checks pass
+    code, output = gin(str(tmp_path / "IN"), "--masks", str(tmp_path / "nomasks"), *no_model, "-o", str(tmp_path / "o"))
+    assert code == 2 and "--masks" in output and "no such model" not in output
+    code, output = gin(str(tmp_path / "IN"), "--auto-mask", "rect", *no_model, "-o", str(tmp_path / "file.txt" / "o"))
+    assert code == 2 and "cannot write into" in output and "no such model" not in output
+    assert "Traceback" not in output
+
+
 def test_auto_masks_are_reproducible_and_written_beside_outputs(exported, tmp_path: Path) -> None:
     save(tmp_path / "in" / "a.png", smooth_image(np.random.default_rng(6), 100, 120))
     for run in ("r1", "r2"):

@@ -6,17 +6,17 @@ import cv2
 import numpy as np
 import pytest
 
-from gincli.masks.families import MASK_FAMILIES, cellular_automata_mask, free_form_mask, generate_mask, rectangle_mask
+from gincli.masks.families import FAMILIES, cellular_automata_mask, free_form_mask, generate_mask, rectangle_mask
 
 
-@pytest.mark.parametrize("family", [*MASK_FAMILIES, "mixed"])
+@pytest.mark.parametrize("family", [*FAMILIES, "mixed"])
 def test_masks_are_binary_float32_of_the_requested_size(family: str) -> None:
     mask = generate_mask(family, 96, 160, np.random.default_rng(3))
     assert mask.shape == (96, 160) and mask.dtype == np.float32
     assert set(np.unique(mask)) <= {0.0, 1.0} and 0 < mask.mean() < 1
 
 
-@pytest.mark.parametrize("family", [*MASK_FAMILIES, "mixed"])
+@pytest.mark.parametrize("family", [*FAMILIES, "mixed"])
 def test_a_seed_reproduces_a_mask_set_bit_for_bit(family: str) -> None:
     def mask_set(seed: int) -> list[np.ndarray]:
         rng = np.random.default_rng(seed)
@@ -67,5 +67,5 @@ def test_cellular_automata_scales_and_smoothing() -> None:
 
 
 def test_unknown_family_names_the_choices() -> None:
-    with pytest.raises(ValueError, match="rect, freeform, ca, mixed"):
+    with pytest.raises(ValueError, match="rect, freeform, ca, lines, mixed"):
         generate_mask("circles", 8, 8, np.random.default_rng(0))

@@ -113,18 +113,18 @@ def test_init_from_starts_a_new_run_from_trained_weights(image_folder: Path, tmp
 
 
 def test_mask_families_choose_the_masks_of_each_image(image_folder: Path, tmp_path: Path) -> None:
-    dataset = InpaintingDataset(image_folder, 96, 96, families=("rect", "scratches"))
+    dataset = InpaintingDataset(image_folder, 96, 96, families=("rect", "lines"))
     _, masks = dataset[(0, 0)]
     assert masks.shape == (2, 1, 96, 96)
     per_row = (masks[1, 0] > 0).sum(dim=1).float()  # 3-8 thin lines: a few pixels of each row
     assert 0 < per_row.mean() <= 8 * 5
     with pytest.raises(ValueError, match="choose from"):
         InpaintingDataset(image_folder, 48, 32, families=("blobs",))
-    trainer = Trainer(tiny_config(image_folder, tmp_path / "r", mask_families=("rect", "freeform", "ca", "scratches"),
+    trainer = Trainer(tiny_config(image_folder, tmp_path / "r", mask_families=("rect", "freeform", "ca", "lines"),
                                   main_steps=1), progress=False)  # fmt: skip
     trainer.train()
     resumed = Trainer(tiny_config(image_folder, tmp_path / "r"), resume=True, progress=False)
-    assert resumed.config.mask_families == ("rect", "freeform", "ca", "scratches")
+    assert resumed.config.mask_families == ("rect", "freeform", "ca", "lines")
 
 
 def test_existing_run_is_not_overwritten_without_resume(image_folder: Path, tmp_path: Path) -> None:
@@ -158,16 +158,16 @@ def test_dataset_is_deterministic_per_epoch_and_index(image_folder: Path) -> Non
 
 def test_gin_train_command_runs_and_resumes(image_folder: Path, tmp_path: Path) -> None:
     run = tmp_path / "cli"
-    args = ["train", "--data", str(image_folder), "--out", str(run), "--ngf", "8", "--ndf", "8", "--load-size", "48",
+    args = ["train", "--data", str(image_folder), "-o", str(run), "--ngf", "8", "--ndf", "8", "--load-size", "48",
             "--crop-size", "32", "--batch-size", "1", "--warmup-steps", "1", "--main-steps", "1", "--num-workers", "0"]  # fmt: skip
     result = CliRunner().invoke(main, [*args, "--until-step", "1"])
     assert result.exit_code == 0, result.output
     assert read_checkpoint(run / "latest.pth")["step"] == 1
     again = CliRunner().invoke(main, args)
     assert again.exit_code == 1 and "already exists" in again.output and "Traceback" not in again.output
-    assert CliRunner().invoke(main, ["train", "--out", str(run), "--resume"]).exit_code == 0
+    assert CliRunner().invoke(main, ["train", "-o", str(run), "--resume"]).exit_code == 0
     assert read_checkpoint(run / "latest.pth")["step"] == 2
-    missing = CliRunner().invoke(main, ["train", "--data", str(tmp_path / "nothing"), "--out", str(tmp_path / "x")])
+    missing = CliRunner().invoke(main, ["train", "--data", str(tmp_path / "nothing"), "-o", str(tmp_path / "x")])
     assert missing.exit_code == 1 and "does not exist" in missing.output
 
 

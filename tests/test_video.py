@@ -218,6 +218,13 @@ def test_usage_errors_exit_2_before_any_work(exported, source_video: Path, tmp_p
     code, output = gin_video(exported, str(source_video), "--mask", str(tmp_path / "m.png"), "-o", str(tmp_path / "a.mp4"),
                              "--codec", "ffv1")  # fmt: skip
     assert code == 2 and ".mkv" in output
+    (tmp_path / "file.txt").write_text("not a folder")
+    code, output = gin_video(exported, str(source_video), "--mask", str(tmp_path / "m.png"),
+                             "-o", str(tmp_path / "file.txt" / "a.mp4"))  # fmt: skip
+    assert code == 2 and "cannot write into" in output
+    result = CliRunner().invoke(main, ["video", str(source_video), "-o", str(tmp_path / "b.mp4"),
+                                       "--model", str(tmp_path / "missing.onnx")])  # fmt: skip
+    assert result.exit_code == 2 and "--auto-mask" in result.output  # the usage error, before the model
 
 
 def damaged_clip(seed: int) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import click
 
+from gincli.cli.options import either, renamed_option
+from gincli.masks.families import family_help
 from train.config import PERCEPTUAL_NETS, PRECISIONS, LossWeights, TrainConfig
 
 _D = TrainConfig(data="", out="")
@@ -18,21 +20,26 @@ _W = LossWeights()
     "train",
     epilog="""\b
 Examples:
-  gin train --data photos/ --out runs/paper                      # the paper's recipe, full width
-  gin train --data photos/ --out runs/cpu --ngf 16 --crop-size 128 \\
+  gin train --data photos/ -o runs/paper                         # the paper's recipe, full width
+  gin train --data photos/ -o runs/cpu --ngf 16 --crop-size 128 \\
             --warmup-steps 2000 --main-steps 8000                # a small model a CPU can train
-  gin train --out runs/cpu --resume                              # continue after Ctrl-C or a crash
-  torchrun --nproc_per_node 4 -m train --data photos/ --out runs/ddp   # one process per GPU
+  gin train -o runs/cpu --resume                                 # continue after Ctrl-C or a crash
+  torchrun --nproc_per_node 4 -m train --data photos/ -o runs/ddp   # one process per GPU
 
 \b
-Outputs in --out: latest.pth (G, D, optimisers, step, config, RNG; feed it to
+Outputs in -o/--output: latest.pth (G, D, optimisers, step, config, RNG; feed it to
 `gin export`), config.json, metrics.jsonl (losses every --log-every steps) and
 samples/step_*.png (masked input | coarse | output | ground truth).""",
 )
 @click.option("--data", type=click.Path(file_okay=False), help="Folder of training images (searched recursively).")
 @click.option(
-    "--out", required=True, type=click.Path(file_okay=False), help="Run folder for checkpoints, logs and samples."
+    "-o",
+    "--output",
+    "out",
+    type=click.Path(file_okay=False),
+    help="Run folder for checkpoints, logs and samples.  [required]",
 )
+@renamed_option("--out", "-o/--output", "out_old", type=click.Path(file_okay=False))
 @click.option(
     "--until-step",
     type=int,
@@ -88,8 +95,7 @@ samples/step_*.png (masked input | coarse | output | ground truth).""",
     "--mask-families",
     default=",".join(_D.mask_families),
     show_default=True,
-    help="Each image is masked once per family: rect, freeform, ca (the paper's) and scratches (thin "
-    "film-scratch lines, for restoration models).",
+    help=f"Each image is masked once per family ({family_help()}); lines suit film-restoration models.",
 )
 @click.option(
     "--init-from",
@@ -184,6 +190,7 @@ def train_command(**opts: object) -> None:
     )  # type: ignore[arg-type]  # fmt: skip
     resume = bool(opts.pop("resume"))
     until_step = opts.pop("until_step")
+    opts["out"] = either(opts["out"], opts.pop("out_old"), "-o/--output", required=True)
     opts["mask_families"] = tuple(f.strip() for f in str(opts["mask_families"]).split(",") if f.strip())
     opts["data"] = opts["data"] or ""
     config = TrainConfig(losses=weights, **opts)  # type: ignore[arg-type]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from gincli.masks.families import PAPER_FAMILIES
+
 
 @dataclass
 class LossWeights:
@@ -50,7 +52,7 @@ class TrainConfig:
     beta2: float = 0.999
     grad_clip: float = 3.0
     init_scale: float = 0.1  # the release's small init; see DeepGINGenerator.reset_parameters
-    mask_families: tuple[str, ...] = ("rect", "freeform", "ca")  # each image is masked once per family
+    mask_families: tuple[str, ...] = PAPER_FAMILIES  # each image is masked once per family
     init_from: str | None = None  # start G (and D, from our checkpoints) from these weights; fine-tuning
     losses: LossWeights = field(default_factory=LossWeights)
     vgg_weights: str | None = None

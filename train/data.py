@@ -16,9 +16,7 @@ import torch
 from torch.utils.data import Dataset
 
 from gincli.io.images import IMAGE_EXTENSIONS, ImageReadError, iter_image_files, read_rgb
-from gincli.masks.families import ALL_FAMILIES
-
-FAMILY_ORDER = ("rect", "freeform", "ca")  # the paper's three
+from gincli.masks.families import FAMILIES, PAPER_FAMILIES, resolve_family
 
 
 class InpaintingDataset(Dataset):
@@ -31,12 +29,11 @@ class InpaintingDataset(Dataset):
         load_size: int = 512,
         crop_size: int = 256,
         seed: int = 0,
-        families: tuple[str, ...] = FAMILY_ORDER,
+        families: tuple[str, ...] = PAPER_FAMILIES,
     ) -> None:
-        unknown = [f for f in families if f not in ALL_FAMILIES]
-        if unknown or not families:
-            raise ValueError(f"mask families {unknown or '(none)'}: choose from {', '.join(sorted(ALL_FAMILIES))}")
-        self.families = tuple(families)
+        if not families:
+            raise ValueError(f"no mask families: choose from {', '.join(FAMILIES)}")
+        self.families = tuple(resolve_family(f) for f in families)
         self.root = Path(root)
         if not self.root.is_dir():
             raise FileNotFoundError(f"training data folder {self.root} does not exist")
@@ -74,7 +71,7 @@ class InpaintingDataset(Dataset):
         if rng.random() < 0.5:
             image = image[:, ::-1]
         image = np.rot90(image, k=int(rng.integers(0, 4)))
-        masks = np.stack([ALL_FAMILIES[f](self.crop_size, self.crop_size, rng) for f in self.families])
+        masks = np.stack([FAMILIES[f].draw(self.crop_size, self.crop_size, rng) for f in self.families])
         return (
             torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))),
             torch.from_numpy(masks[:, None]),

@@ -9,9 +9,10 @@ from pathlib import Path
 import click
 import numpy as np
 
+from gincli.cli.options import either, renamed_option
 from gincli.core.engine import EngineError
 from gincli.io.images import write_rgb
-from gincli.masks.families import ALL_FAMILIES
+from gincli.masks.families import FAMILIES, RENAMED, family_help, resolve_family
 
 
 def _names(value: str, allowed: list[str], option: str) -> list[str]:
@@ -41,7 +42,7 @@ def _perceptual_metric() -> Callable[[np.ndarray, np.ndarray], float] | None:
     epilog="""\b
 Examples:
   gin eval data/holdout --model runs/x/latest.onnx
-  gin eval photos/ --model a.onnx --model b.onnx --masks rect,freeform,ca,scratches --out report/""",
+  gin eval photos/ --model a.onnx --model b.onnx --mask-families rect,freeform,ca,lines -o report/""",
 )
 @click.argument("data", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
@@ -52,12 +53,13 @@ Examples:
     help="ONNX model; repeat to compare [default: the bundled model].",
 )
 @click.option(
-    "--masks",
+    "--mask-families",
     "families",
     default="rect,freeform,ca",
     show_default=True,
-    help=f"Mask families: {', '.join(sorted(ALL_FAMILIES))}.",
+    help=f"Comma-separated mask families ({family_help()}).",
 )
+@renamed_option("--masks", "--mask-families", "families_old")
 @click.option("--seed", default=0, show_default=True, help="Masks are seeded by this and each image's index.")
 @click.option(
     "--masks-per-image", default=1, show_default=True, help="Seeded masks of each family per image (more samples)."
@@ -68,8 +70,13 @@ Examples:
     "--baseline", default="telea,ns", show_default=True, help="OpenCV methods to compare: telea, ns (empty for none)."
 )
 @click.option(
-    "--out", type=click.Path(file_okay=False, path_type=Path), help="Write results.md, results.json and grid.png here."
+    "-o",
+    "--output",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write results.md, results.json and grid.png here.",
 )
+@renamed_option("--out", "-o/--output", "out_old", type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "--perceptual/--no-perceptual",
     default=True,
@@ -84,8 +91,8 @@ Examples:
 )
 @click.option("--provider", default="auto", show_default=True, help="Engine for the models (see gin inpaint --help).")
 @click.option("--precision", default="auto", show_default=True, help="OpenVINO arithmetic: auto, fp32 or bf16.")
-def eval_command(data: Path, models: tuple[Path, ...], families: str, seed: int, masks_per_image: int, size: int, full: bool, baseline: str,
-                 out: Path | None, perceptual: bool, inception_weights: str | None, provider: str, precision: str) -> None:  # fmt: skip
+def eval_command(data: Path, models: tuple[Path, ...], families: str, families_old: str | None, seed: int, masks_per_image: int, size: int, full: bool, baseline: str,
+                 out: Path | None, out_old: Path | None, perceptual: bool, inception_weights: str | None, provider: str, precision: str) -> None:  # fmt: skip
     """Measure inpainting quality (PSNR, SSIM, L1) on a folder of real photos.
 
     Every method sees the same images and the same seeded masks; metrics are
@@ -97,7 +104,12 @@ def eval_command(data: Path, models: tuple[Path, ...], families: str, seed: int,
     from gincli.core.inpainter import Inpainter
     from gincli.jobs.evaluate import BASELINES, evaluate, load_images, opencv_baseline
 
-    family_names = _names(families, sorted(ALL_FAMILIES), "--masks")
+    out = either(out, out_old, "-o/--output")  # type: ignore[assignment]
+    families = str(either(families_old, families, "--mask-families"))  # the old name, if given, wins over the default
+    try:
+        family_names = [resolve_family(name) for name in _names(families, [*FAMILIES, *RENAMED], "--mask-families")]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--mask-families") from exc
     baselines = _names(baseline, list(BASELINES), "--baseline") if baseline else []
     methods = {}
     try:

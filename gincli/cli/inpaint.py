@@ -12,7 +12,9 @@ from gincli.cli.options import engine_options, fill_options, mask_adjust_options
 from gincli.core.engine import EngineError, ProviderUnavailable
 from gincli.core.strategies import strategy_help
 from gincli.io.discovery import InputError, parse_shard
-from gincli.jobs.batch import AUTO_MASK_FAMILIES, BatchOptions, UsageProblem, run_batch
+from gincli.jobs.batch import AUTO_MASK_FAMILIES, BatchOptions, check_options, run_batch
+from gincli.jobs.pipeline import UsageError
+from gincli.masks.families import MIXED, PAPER_FAMILIES
 
 EPILOG = f"""\b
 Masks: white (>= 127) = hole. --masks DIR matches by file stem: photo.jpg takes
@@ -43,7 +45,8 @@ Examples:
 @click.option(
     "--auto-mask",
     type=click.Choice(AUTO_MASK_FAMILIES),
-    help="Generate masks (demos, benchmarks); written beside the outputs.",
+    help=f"Generate masks (demos, benchmarks; {MIXED}: a random one of {', '.join(PAPER_FAMILIES)}); "
+    "written beside the outputs.",
 )
 @click.option("--seed", default=0, show_default=True, help="Seed for --auto-mask (with each image's path).")
 @click.option("--mask-from-alpha", is_flag=True, help="Holes are the input's transparent pixels.")
@@ -99,10 +102,11 @@ def inpaint_command(inputs: tuple[str, ...], model: Path | None, provider: str, 
 
     try:
         opts = BatchOptions(format=fmt, shard=parse_shard(shard) if shard else None, **options)  # type: ignore[arg-type]
+        check_options(opts)  # usage errors before the model loads
         inpainter = Inpainter(model, provider=provider, threads=threads, precision=precision, fill=fill, thin_radius=thin_radius, strategy=strategy, ensemble=ensemble,
                               batch_size=batch_size)  # fmt: skip
         summary = run_batch(list(inputs), inpainter, opts, verbose=verbose)
-    except (InputError, UsageProblem, ProviderUnavailable, EngineError) as exc:
+    except (InputError, UsageError, ProviderUnavailable, EngineError) as exc:
         raise click.UsageError(str(exc)) from exc
     used = ", ".join(f"{k} {v}" for k, v in sorted(summary.strategies.items()))
     click.echo(

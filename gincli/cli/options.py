@@ -58,3 +58,24 @@ def strategy_option(default: str, help: str) -> Decorator:
     from gincli.core.strategies import STRATEGY_NAMES
 
     return click.option("--strategy", type=click.Choice(STRATEGY_NAMES), default=default, show_default=True, help=help)
+
+
+def renamed_option(old: str, new: str, dest: str, **kwargs: object) -> Decorator:
+    """``old`` keeps working for scripts written before it was renamed ``new``: hidden from the
+    help, with a note on use. The command gets it as ``dest`` and takes it via :func:`either`."""
+
+    def note(ctx: click.Context, param: click.Parameter, value: object) -> object:
+        if value is not None:
+            click.echo(f"gin: {old} is deprecated: use {new}", err=True)
+        return value
+
+    return click.option(old, dest, hidden=True, callback=note, **kwargs)  # type: ignore[call-overload]
+
+
+def either(value: object, old_value: object, new: str, required: bool = False) -> object:
+    """The value of a renamed option, given under its new or its old name."""
+    if value is None:
+        value = old_value
+    if value is None and required:
+        raise click.UsageError(f"Missing option '{new}'.")
+    return value

@@ -10,7 +10,8 @@ import click
 from gincli.cli.options import engine_options, fill_options, mask_adjust_options, strategy_option
 from gincli.core.engine import EngineError
 from gincli.io.video import ENCODERS, VideoError
-from gincli.jobs.video import VideoOptions, VideoUsageError, detect_scratches, inpaint_video
+from gincli.jobs.pipeline import UsageError
+from gincli.jobs.video import VideoOptions, check_options, detect_scratches, inpaint_video
 from gincli.masks.scratches import DamageThresholds
 
 DEFAULTS = DamageThresholds()
@@ -119,6 +120,7 @@ def video_command(input_path: Path, model: Path | None, provider: str, threads: 
 
     opts = VideoOptions(thresholds=_thresholds(options), fps=_fps(fps), **options)  # type: ignore[arg-type]
     try:
+        check_options(input_path, opts)  # usage errors before the model loads
         inpainter = Inpainter(
             model,
             provider=provider,
@@ -129,7 +131,7 @@ def video_command(input_path: Path, model: Path | None, provider: str, threads: 
             strategy=strategy,
         )
         summary = inpaint_video(input_path, inpainter, opts)
-    except (VideoUsageError, EngineError) as exc:
+    except (UsageError, EngineError) as exc:
         raise click.UsageError(str(exc)) from exc
     except VideoError as exc:
         click.echo(f"gin video: {exc}", err=True)

@@ -81,6 +81,17 @@ class Inpainter:
             batch_size = 1 if self.engine.provider in ("cpu", "openvino") else 8
         self.batcher = TileBatcher(self.engine.run, batch_size)  # no reference back to self: no cycle
 
+    def output_settings(self) -> dict[str, object]:
+        """Everything that decides this inpainter's output, for resume checks: the model file
+        (path, size, modification time: a model re-exported to the same path counts as new)
+        and the fill settings."""
+        stat = self.engine.model_path.stat()
+        return {
+            "model": [str(self.engine.model_path.resolve()), stat.st_size, stat.st_mtime_ns],
+            "precision": self.engine.precision, "fill": self.fill, "thin_radius": self.thin_radius,
+            "strategy": self.strategy, "ensemble": self.ensemble,
+        }  # fmt: skip
+
     @property
     def on_tiles(self) -> Callable[[int], None] | None:
         """Called with each engine batch's tile count (progress bars)."""

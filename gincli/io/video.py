@@ -52,6 +52,7 @@ class Frame:
     index: int  # 0-based position in the stream
     image: np.ndarray  # H x W x 3 RGB (uint8 from a video file; a frame folder's own dtype)
     pts: int  # presentation time in time_base units
+    number: int  # what the frame is called: 1-based position, or a frames folder file's own number
 
 
 def _ffmpeg_errors() -> tuple[type[BaseException], ...]:
@@ -100,7 +101,7 @@ class VideoFileReader:
                     for index, frame in enumerate(container.decode(stream))
                 )
                 for index, (image, pts) in enumerate(monotonic_timestamps(decoded)):
-                    yield Frame(index, image, pts)
+                    yield Frame(index, image, pts, index + 1)
         except av.error.FFmpegError as exc:
             raise VideoError(f"{self.path}: decoding failed ({exc}); the file may be corrupt or truncated") from exc
 
@@ -184,7 +185,7 @@ class FrameFolderReader:
                     f"{path}: {image.shape[1]} x {image.shape[0]}, but the first frame is "
                     f"{self.info.width} x {self.info.height}; every frame must have the same size"
                 )
-            yield Frame(index, image, index)
+            yield Frame(index, image, index, frame_number(path) or index + 1)
 
 
 def open_frames(path: str | Path, fps: Fraction = Fraction(24)) -> VideoFileReader | FrameFolderReader:

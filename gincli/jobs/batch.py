@@ -9,44 +9,40 @@ recorded with its file and reason; the run goes on unless ``fail_fast``.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from gincli.core.imagemath import dilate_mask, from_unit_float, holes_white, to_binary_mask, to_unit_float
+from gincli.core.imagemath import from_unit_float, holes_white, to_binary_mask, to_unit_float
 from gincli.core.inpainter import Inpainter
 from gincli.core.lazy import cv2
 from gincli.io.discovery import MaskFolder, Source, discover, in_shard, output_path, stable_hash
 from gincli.io.grid import image_grid
 from gincli.io.images import ImageReadError, read_image, write_image, write_rgb
-from gincli.masks.families import generate_mask
+from gincli.jobs.pipeline import JobOptions, JobSummary, UsageError, bounded_map, check_writable
+from gincli.masks.families import FAMILIES, MIXED, generate_mask
 
-AUTO_MASK_FAMILIES = ("rect", "freeform", "ca", "mixed")
+AUTO_MASK_FAMILIES = (*FAMILIES, MIXED)
 AUTO_MASK_REFERENCE = 512  # auto masks are drawn at this long side, then scaled to the image
 
 
 @dataclass
-class BatchOptions:
-    output: Path
+class BatchOptions(JobOptions):
     masks: Path | None = None
     auto_mask: str | None = None
     seed: int = 0
     mask_from_alpha: bool = False
-    invert_mask: bool = False
-    dilate: int = 0
     recursive: bool = False
     strict: bool = False
     format: str | None = None  # extension such as "png"; None keeps each input's
     quality: int | None = None
-    overwrite: bool = False
     concat: bool = False
     fail_fast: bool = False
     shard: tuple[int, int] | None = None
-    workers: int = 4  # images in flight: their tiles share engine batches
 
 
 @dataclass(frozen=True)
@@ -57,19 +53,14 @@ class Job:
 
 
 @dataclass
-class Summary:
+class Summary(JobSummary):
     done: int = 0
-    skipped: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
     failed: list[tuple[str, str]] = field(default_factory=list)
-    strategies: dict[str, int] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
         return 1 if self.failed else 0
-
-
-class UsageProblem(ValueError):
-    """Options that cannot work together or would destroy an input; raised before any work."""
 
 
 def plan_jobs(inputs: list[str], opts: BatchOptions, warn: Callable[[str], None]) -> tuple[list[Job], Summary]:
@@ -97,9 +88,9 @@ def plan_jobs(inputs: list[str], opts: BatchOptions, warn: Callable[[str], None]
         for mask in masks:
             out = output_path(opts.output, source.rel, suffix, mask, several=len(masks) > 1)
             if out.resolve() == source.path.resolve():
-                raise UsageProblem(f"output {out} would overwrite its input: choose another -o/--output")
+                raise UsageError(f"output {out} would overwrite its input: choose another -o/--output")
             if out.resolve() in protected:
-                raise UsageProblem(f"output {out} would overwrite an input image or mask: choose another -o/--output")
+                raise UsageError(f"output {out} would overwrite an input image or mask: choose another -o/--output")
             if out.exists() and not opts.overwrite:
                 summary.skipped.append((str(source.path), f"{out} exists (--overwrite to redo)"))
                 continue
@@ -135,9 +126,7 @@ def load_mask(job: Job, image: np.ndarray, opts: BatchOptions, warn: Callable[[s
                 f"gin: {job.mask} is {mask.shape[1]} x {mask.shape[0]}, image is {w} x {h}: resized (nearest neighbour)"
             )
             mask = cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST)
-    if opts.invert_mask:
-        mask = 1.0 - mask
-    return dilate_mask(mask, opts.dilate)
+    return opts.finish_mask(mask)
 
 
 def _as_rgb_float(image: np.ndarray) -> np.ndarray:
@@ -161,24 +150,16 @@ def process(job: Job, inpainter: Inpainter, opts: BatchOptions, warn: Callable[[
     return strategy
 
 
-def _bounded(
-    executor: ThreadPoolExecutor, jobs: list[Job], fn: Callable[[Job], str], window: int
-) -> Iterator[tuple[Job, Future]]:
-    """Submit at most ``window`` jobs at a time; yield each as it completes (memory stays flat)."""
-    pending: dict[Future, Job] = {}
-    queue = iter(jobs)
-    for job in queue:
-        pending[executor.submit(fn, job)] = job
-        if len(pending) >= window:
-            break
-    while pending:
-        done, _ = wait(pending, return_when=FIRST_COMPLETED)
-        for future in done:
-            job = pending.pop(future)
-            for nxt in queue:
-                pending[executor.submit(fn, nxt)] = nxt
-                break
-            yield job, future
+def check_options(opts: BatchOptions) -> None:
+    """Every usage problem that needs no input decoded: call it before loading a model."""
+    if opts.auto_mask and opts.auto_mask not in AUTO_MASK_FAMILIES:
+        raise UsageError(f"--auto-mask {opts.auto_mask!r}: choose one of {', '.join(AUTO_MASK_FAMILIES)}")
+    sources_given = sum([opts.masks is not None, opts.auto_mask is not None, opts.mask_from_alpha])
+    if sources_given != 1:
+        raise UsageError("give exactly one mask source: --masks PATH, --auto-mask FAMILY or --mask-from-alpha")
+    if opts.masks is not None and not opts.masks.exists():
+        raise UsageError(f"--masks {opts.masks}: no such file or folder")
+    check_writable(opts.output)
 
 
 def run_batch(
@@ -190,13 +171,7 @@ def run_batch(
     warn: Callable[[str], None] = tqdm.write,
 ) -> Summary:
     """Process everything ``inputs`` names; the returned summary says what happened to each file."""
-    if opts.auto_mask and opts.auto_mask not in AUTO_MASK_FAMILIES:
-        raise UsageProblem(f"--auto-mask {opts.auto_mask!r}: choose one of {', '.join(AUTO_MASK_FAMILIES)}")
-    sources_given = sum([opts.masks is not None, opts.auto_mask is not None, opts.mask_from_alpha])
-    if sources_given != 1:
-        raise UsageProblem("give exactly one mask source: --masks PATH, --auto-mask FAMILY or --mask-from-alpha")
-    if opts.masks is not None and not opts.masks.exists():
-        raise UsageProblem(f"--masks {opts.masks}: no such file or folder")
+    check_options(opts)
     jobs, summary = plan_jobs(inputs, opts, warn)
     bar = tqdm(total=len(jobs), unit="image", disable=not progress, dynamic_ncols=True)
     tiles_bar = tqdm(unit="tile", disable=not progress or len(jobs) != 1, dynamic_ncols=True, position=1, leave=False)
@@ -204,7 +179,8 @@ def run_batch(
     with ThreadPoolExecutor(max_workers=max(1, opts.workers)) as executor:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. numpy on degenerate images; failures are reported per file
-            for job, future in _bounded(executor, jobs, lambda j: process(j, inpainter, opts, warn), 2 * opts.workers):
+            work = lambda j: process(j, inpainter, opts, warn)  # noqa: E731
+            for job, future in bounded_map(executor, jobs, work, 2 * opts.workers, ordered=False):
                 bar.update(1)
                 try:
                     strategy = future.result()
@@ -219,7 +195,7 @@ def run_batch(
                         break  # nothing more is submitted; the few images in flight finish
                     continue
                 summary.done += 1
-                summary.strategies[strategy] = summary.strategies.get(strategy, 0) + 1
+                summary.count(strategy)
                 if verbose:
                     warn(f"gin: {job.source.path} -> {job.output} ({strategy})")
     bar.close()

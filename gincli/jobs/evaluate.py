@@ -20,7 +20,7 @@ from gincli.core.metrics import mean_l1_percent, psnr, ssim
 from gincli.core.tiling import centre_square
 from gincli.io.grid import image_grid
 from gincli.io.images import iter_image_files, read_rgb
-from gincli.masks.families import ALL_FAMILIES
+from gincli.masks.families import FAMILIES
 
 # uint8 RGB image, float mask (1 = hole) -> uint8 RGB completed image
 Method = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -50,8 +50,8 @@ def load_images(folder: Path, size: int, full: bool) -> list[tuple[str, np.ndarr
 
 def eval_mask(family: str, index: int, shape: tuple[int, int], seed: int, repeat: int = 0) -> np.ndarray:
     """Mask ``repeat`` of image ``index`` for ``family``: the same for every method and every run with ``seed``."""
-    rng = np.random.default_rng([seed, index, sorted(ALL_FAMILIES).index(family), repeat])
-    return ALL_FAMILIES[family](shape[0], shape[1], rng)
+    rng = np.random.default_rng([seed, index, FAMILIES[family].seed_id, repeat])
+    return FAMILIES[family].draw(shape[0], shape[1], rng)
 
 
 @dataclass

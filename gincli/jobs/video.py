@@ -15,15 +15,15 @@ import json
 import shutil
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from gincli.core.imagemath import dilate_mask, from_unit_float, to_binary_mask, to_unit_float
+from gincli.core.imagemath import from_unit_float, to_binary_mask, to_unit_float
 from gincli.core.inpainter import Inpainter
 from gincli.core.lazy import cv2
 from gincli.io.atomic import atomic_path, write_atomic
@@ -37,11 +37,11 @@ from gincli.io.video import (
     VideoInfo,
     check_codec,
     encode_chunk,
-    frame_number,
     join_chunks,
     numbered_files,
     open_frames,
 )
+from gincli.jobs.pipeline import JobOptions, JobSummary, UsageError, bounded_map, check_writable
 from gincli.jobs.temporal import FillSmoother
 from gincli.masks.scratches import DamageThresholds, film_damage_mask
 
@@ -50,42 +50,25 @@ FRAME_NAME = "{:06d}.png"  # frames folders out, and detected masks: 1-based, as
 
 
 @dataclass
-class VideoOptions:
-    output: Path
+class VideoOptions(JobOptions):
     mask: Path | None = None  # one mask for every frame
     masks: Path | None = None  # a folder: one mask per frame, matched by frame number
     mask_video: Path | None = None  # a mask video as long as the input
     auto_mask: str | None = None  # "scratches": detected per frame
     thresholds: DamageThresholds = field(default_factory=DamageThresholds)
-    invert_mask: bool = False
-    dilate: int = 0
     codec: str = "h264"
     crf: int = 18
     fps: Fraction = Fraction(24)  # frame rate of a frames-folder input
     temporal: float = 0.0  # FillSmoother strength; 0 = off
     chunk_frames: int = 240
-    overwrite: bool = False
     workers: int = 3  # frames in flight
 
 
 @dataclass
-class VideoSummary:
+class VideoSummary(JobSummary):
     frames: int = 0  # frames in the output
     inpainted: int = 0  # frames that had a hole
     resumed: int = 0  # frames kept from an earlier, interrupted run
-    strategies: dict[str, int] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-
-
-class VideoUsageError(ValueError):
-    """Options that cannot work together or would destroy an input; raised before any work."""
-
-
-def _frame_number(frame: Frame, source: VideoFileReader | FrameFolderReader) -> int:
-    """The number a frame is known by: its file's own number in a frames folder, else 1-based."""
-    if isinstance(source, FrameFolderReader):
-        return frame_number(source.files[frame.index]) or frame.index + 1
-    return frame.index + 1
 
 
 def _fit(mask: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -106,7 +89,7 @@ def frames_with_masks(
 ) -> Iterator[tuple[Frame, np.ndarray]]:
     """Each frame with its hole mask (H x W float32, 1 = hole; all zero where it has none)."""
     w, h = source.info.width, source.info.height
-    finish = _finisher(opts)
+    finish = opts.finish_mask
     if opts.auto_mask == "scratches":
         window: deque[Frame] = deque(maxlen=3)  # previous, current, next
         frames = source.frames()
@@ -133,7 +116,7 @@ def frames_with_masks(
         by_number = dict(numbered_files(opts.masks, "masks"))
         empty = np.zeros((h, w), np.float32)
         for frame in source.frames():
-            path = by_number.get(_frame_number(frame, source))
+            path = by_number.get(frame.number)
             yield frame, finish(_fit(_read_mask(path), w, h)) if path is not None else empty
         return
     if opts.mask_video is not None:
@@ -144,34 +127,12 @@ def frames_with_masks(
                 raise VideoError(f"{opts.mask_video}: mask video ends before frame {frame.index + 1} of the input")
             yield frame, finish(_fit(to_binary_mask(mask_frame.image), w, h))
         return
-    raise VideoUsageError("give one mask source: --mask FILE, --masks DIR, --mask-video FILE or --auto-mask scratches")
-
-
-def _finisher(opts: VideoOptions) -> Callable[[np.ndarray], np.ndarray]:
-    def finish(mask: np.ndarray) -> np.ndarray:
-        mask = 1.0 - mask if opts.invert_mask else mask
-        return dilate_mask(mask, opts.dilate)
-
-    return finish
-
-
-def _ordered(
-    executor: ThreadPoolExecutor, items: Iterator[tuple[Frame, np.ndarray]], fn: Callable, window: int
-) -> Iterator[tuple[Frame, np.ndarray, Future]]:
-    """Run ``fn(frame, mask)`` on a few frames at once; yield results in frame order."""
-    pending: deque[tuple[Frame, np.ndarray, Future]] = deque()
-    for frame, mask in items:
-        pending.append((frame, mask, executor.submit(fn, frame, mask)))
-        if len(pending) >= window:
-            yield pending.popleft()
-    while pending:
-        yield pending.popleft()
+    raise UsageError("give one mask source: --mask FILE, --masks DIR, --mask-video FILE or --auto-mask scratches")
 
 
 def _fingerprint(input_path: Path, opts: VideoOptions, inpainter: Inpainter) -> str:
-    """What the chunks depend on: the input file, every mask source, every setting, and the
-    model file (its path, size and modification time: a model re-exported to the same path
-    starts the work over) with the inpainter's own settings."""
+    """What the chunks depend on: the input file, every mask source, every setting, and what
+    decides the inpainter's output (its model file and fill settings)."""
 
     def stamp(path: Path | None) -> list:
         if path is None:
@@ -180,9 +141,8 @@ def _fingerprint(input_path: Path, opts: VideoOptions, inpainter: Inpainter) -> 
         return [str(path.resolve()), stat.st_size, stat.st_mtime_ns]
 
     settings = {k: str(v) for k, v in asdict(opts).items() if k not in ("output", "overwrite", "workers")}
-    model = [stamp(inpainter.engine.model_path), inpainter.fill, inpainter.thin_radius, inpainter.strategy,
-             inpainter.ensemble, inpainter.engine.precision]  # fmt: skip
-    parts = [stamp(input_path), stamp(opts.mask), stamp(opts.mask_video), stamp(opts.masks), settings, model]
+    parts = [stamp(input_path), stamp(opts.mask), stamp(opts.mask_video), stamp(opts.masks), settings,
+             inpainter.output_settings()]  # fmt: skip
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -194,29 +154,30 @@ def check_options(input_path: Path, opts: VideoOptions) -> None:
     """Every usage problem, before any frame is decoded."""
     given = [opts.mask, opts.masks, opts.mask_video, opts.auto_mask]
     if sum(g is not None for g in given) != 1:
-        raise VideoUsageError("give exactly one of --mask FILE, --masks DIR, --mask-video FILE, --auto-mask scratches")
+        raise UsageError("give exactly one of --mask FILE, --masks DIR, --mask-video FILE, --auto-mask scratches")
     if opts.auto_mask is not None and opts.auto_mask not in AUTO_MASKS:
-        raise VideoUsageError(f"--auto-mask {opts.auto_mask}: choose one of {', '.join(AUTO_MASKS)}")
+        raise UsageError(f"--auto-mask {opts.auto_mask}: choose one of {', '.join(AUTO_MASKS)}")
     for name, path in (("--mask", opts.mask), ("--masks", opts.masks), ("--mask-video", opts.mask_video)):
         if path is not None and not path.exists():
-            raise VideoUsageError(f"{name} {path}: no such file or folder")
+            raise UsageError(f"{name} {path}: no such file or folder")
     if not input_path.exists():
-        raise VideoUsageError(f"{input_path}: no such file or folder")
+        raise UsageError(f"{input_path}: no such file or folder")
     if opts.output.resolve() == input_path.resolve():
-        raise VideoUsageError(f"output {opts.output} is the input: choose another -o/--output")
+        raise UsageError(f"output {opts.output} is the input: choose another -o/--output")
     if _is_video_path(opts.output):
         try:
             check_codec(opts.codec, opts.output.suffix)
         except VideoError as exc:
-            raise VideoUsageError(str(exc)) from exc
+            raise UsageError(str(exc)) from exc
         if opts.output.exists() and not opts.overwrite:
-            raise VideoUsageError(f"{opts.output} exists: --overwrite to replace it")
+            raise UsageError(f"{opts.output} exists: --overwrite to replace it")
     elif opts.output.suffix:
-        raise VideoUsageError(
+        raise UsageError(
             f"-o {opts.output}: a video file ({', '.join(VIDEO_EXTENSIONS)}) or a folder for frames (no extension)"
         )
     if opts.chunk_frames < 1:
-        raise VideoUsageError("--chunk-frames must be at least 1")
+        raise UsageError("--chunk-frames must be at least 1")
+    check_writable(opts.output.parent if _is_video_path(opts.output) else opts.output)
 
 
 class _ChunkStore:
@@ -277,9 +238,10 @@ def inpaint_video(
     def is_done(frame: Frame) -> bool:
         if store is not None:
             return frame.index // opts.chunk_frames in done_chunks
-        return (opts.output / FRAME_NAME.format(_frame_number(frame, source))).exists() and not opts.overwrite
+        return (opts.output / FRAME_NAME.format(frame.number)).exists() and not opts.overwrite
 
-    def work(frame: Frame, mask: np.ndarray) -> tuple[np.ndarray, str | None]:
+    def work(item: tuple[Frame, np.ndarray]) -> tuple[np.ndarray, str | None]:
+        frame, mask = item
         if is_done(frame) or not mask.any():
             return frame.image, None
         return inpainter.inpaint_with_info(frame.image, mask)
@@ -287,7 +249,7 @@ def inpaint_video(
     def outputs() -> Iterator[Frame]:
         with ThreadPoolExecutor(max_workers=max(1, opts.workers)) as executor:
             items = frames_with_masks(source, opts, warn)
-            for frame, mask, future in _ordered(executor, items, work, 2 * opts.workers):
+            for (frame, mask), future in bounded_map(executor, items, work, 2 * opts.workers):
                 result, strategy = future.result()
                 bar.update(1)
                 summary.frames += 1
@@ -298,18 +260,18 @@ def inpaint_video(
                     continue
                 if strategy is not None:
                     summary.inpainted += 1
-                    summary.strategies[strategy] = summary.strategies.get(strategy, 0) + 1
+                    summary.count(strategy)
                     if opts.temporal > 0:
                         smoothed = smoother(to_unit_float(frame.image), to_unit_float(result), mask)
                         result = from_unit_float(smoothed, frame.image.dtype)
                 else:
                     smoother.reset()
-                yield Frame(frame.index, result, frame.pts)
+                yield replace(frame, image=result)
 
     try:
         if store is None:
             for frame in outputs():
-                write_image(opts.output / FRAME_NAME.format(_frame_number(frame, source)), frame.image)
+                write_image(opts.output / FRAME_NAME.format(frame.number), frame.image)
         else:
             _write_chunks(outputs(), store, opts, info)
             chunks = sorted(store.starts().items())
@@ -363,6 +325,6 @@ def detect_scratches(
     count = 0
     for frame, mask in tqdm(frames_with_masks(source, opts, tqdm.write), total=source.info.frames, unit="frame",
                             disable=not progress, dynamic_ncols=True):  # fmt: skip
-        write_image(output / FRAME_NAME.format(_frame_number(frame, source)), from_unit_float(mask, np.uint8))
+        write_image(output / FRAME_NAME.format(frame.number), from_unit_float(mask, np.uint8))
         count += 1
     return count
