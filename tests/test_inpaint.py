@@ -376,7 +376,7 @@ def test_tiles_from_concurrent_images_share_engine_batches() -> None:
     assert all(np.all(results[i] == i + 1) for i in range(5))  # each caller got its own tiles back
 
 
-def test_mask_from_alpha_fills_transparent_pixels_and_keeps_alpha(exported, tmp_path: Path) -> None:
+def test_mask_from_alpha_fills_transparent_pixels_and_makes_them_opaque(exported, tmp_path: Path) -> None:
     rgb = smooth_image(np.random.default_rng(8), 48, 48)
     alpha = np.full((48, 48), 255, np.uint8)
     alpha[10:30, 12:20] = 0  # the transparent part is the hole
@@ -386,8 +386,44 @@ def test_mask_from_alpha_fills_transparent_pixels_and_keeps_alpha(exported, tmp_
     )
     assert code == 0, output
     out = read_image(tmp_path / "out" / "a.png")
-    assert np.array_equal(out[..., 3], alpha) and np.array_equal(out[alpha > 0], np.dstack([rgb, alpha])[alpha > 0])
+    assert (out[..., 3] == 255).all()  # the filled pixels are visible now
+    assert np.array_equal(out[alpha > 0], np.dstack([rgb, alpha])[alpha > 0])
     assert not np.array_equal(out[alpha == 0][:, :3], rgb[alpha == 0])
+    code, output = gin(str(tmp_path / "in"), "--mask-from-alpha", "--keep-alpha", "-o", str(tmp_path / "kept"),
+                       "--model", str(exported[1]))  # fmt: skip
+    assert code == 0 and np.array_equal(read_image(tmp_path / "kept" / "a.png")[..., 3], alpha)
+
+
+def _srgb_profile() -> bytes:
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+@pytest.mark.parametrize("out_format", ["jpg", "png"])
+def test_exif_colour_profile_and_xmp_are_kept(exported, tmp_path: Path, out_format: str) -> None:
+    base = smooth_image(np.random.default_rng(12), 60, 90)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways: rotate 90 clockwise to view
+    exif[0x0132] = "2024:05:01 10:20:30"  # DateTime
+    exif[0x010F] = "Test Camera Co"  # Make
+    icc = _srgb_profile()
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF/></x:xmpmeta>'
+    Image.fromarray(np.ascontiguousarray(np.rot90(base, 1))).save(
+        tmp_path / "photo.jpg", exif=exif.tobytes(), icc_profile=icc, xmp=xmp, quality=95
+    )
+    save(tmp_path / "hole.png", rect_mask(60, 90, (20, 30, 40, 60)))
+    code, output = gin_masks(exported, str(tmp_path / "photo.jpg"), str(tmp_path / "hole.png"), str(tmp_path / "out"),
+                             "--format", out_format)  # fmt: skip
+    assert code == 0, output
+    assert ("re-encoded" in output) == (out_format == "jpg")  # JPEG outputs say their pixels changed
+    with Image.open(tmp_path / "out" / f"photo.{out_format}") as out:
+        assert out.size == (90, 60)
+        assert out.info.get("icc_profile") == icc
+        kept = out.getexif()
+        assert kept[0x0132] == "2024:05:01 10:20:30" and kept[0x010F] == "Test Camera Co"
+        assert kept.get(0x0112, 1) == 1  # pixels are upright now: no second turn in viewers
+        assert b"adobe:ns:meta" in (out.info.get("xmp") or out.info.get("XML:com.adobe.xmp", "").encode())
 
 
 def test_invert_and_dilate_shape_the_hole(exported, tmp_path: Path) -> None:

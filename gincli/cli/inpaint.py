@@ -25,8 +25,9 @@ Strategies for images larger than the network's 256 x 256 input:
 {strategy_help()}
 \b
 Outputs mirror the input tree under -o, keep each input's format (--format to
-change), bit depth and alpha; pixels outside the holes are unchanged bit for
-bit. Existing outputs are skipped, so re-running an interrupted job resumes it.
+change), bit depth, alpha, EXIF, colour profile and XMP (JPEG and PNG); pixels
+outside the holes are unchanged bit for bit, except in JPEG outputs, which are
+re-encoded (a note says so; --format png keeps every pixel). Existing outputs are skipped, so re-running an interrupted job resumes it.
 Exit code: 0 all done, 1 some files failed (each named with its reason), 2 usage.
 \b
 Examples:
@@ -49,7 +50,10 @@ Examples:
     "written beside the outputs.",
 )
 @click.option("--seed", default=0, show_default=True, help="Seed for --auto-mask (with each image's path).")
-@click.option("--mask-from-alpha", is_flag=True, help="Holes are the input's transparent pixels.")
+@click.option(
+    "--mask-from-alpha", is_flag=True, help="Holes are the input's transparent pixels; once filled they become opaque."
+)
+@click.option("--keep-alpha", is_flag=True, help="With --mask-from-alpha: leave the filled pixels transparent.")
 @mask_adjust_options
 @click.option("-r", "--recursive", is_flag=True, help="Descend into sub-folders of input folders.")
 @click.option("--strict", is_flag=True, help="An image without a mask is a failure, not a skip.")

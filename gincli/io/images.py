@@ -16,6 +16,7 @@ import numpy as np
 from gincli.core.imagemath import from_unit_float, to_unit_float
 from gincli.core.lazy import cv2, pixel_limit
 from gincli.io.atomic import write_atomic
+from gincli.io.metadata import Metadata, embed_metadata
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 _EXIF_ORIENTED = (".jpg", ".jpeg")  # OpenCV applies EXIF orientation to these when not reading "unchanged"
@@ -119,10 +120,14 @@ def encode_image(image: np.ndarray, suffix: str, quality: int | None = None) -> 
     return encoded.tobytes()
 
 
-def write_image(path: str | Path, image: np.ndarray, quality: int | None = None) -> None:
-    """Encode by the path's extension and write atomically."""
+def write_image(
+    path: str | Path, image: np.ndarray, quality: int | None = None, metadata: Metadata | None = None
+) -> None:
+    """Encode by the path's extension and write atomically, with ``metadata`` (EXIF, ICC, XMP)
+    embedded where the format is JPEG or PNG."""
     path = Path(path)
-    write_atomic(path, encode_image(image, path.suffix, quality))
+    encoded = encode_image(image, path.suffix, quality)
+    write_atomic(path, embed_metadata(encoded, metadata) if metadata else encoded)
 
 
 def write_rgb(path: str | Path, image: np.ndarray) -> None:

@@ -23,10 +23,16 @@ from gincli.core.lazy import cv2
 from gincli.io.discovery import MaskFolder, Source, discover, in_shard, output_path, stable_hash
 from gincli.io.grid import image_grid
 from gincli.io.images import ImageReadError, read_image, write_image, write_rgb
+from gincli.io.metadata import read_file_metadata
 from gincli.jobs.pipeline import JobOptions, JobSummary, UsageError, bounded_map, check_writable
 from gincli.masks.families import FAMILIES, MIXED, generate_mask
 
 AUTO_MASK_FAMILIES = (*FAMILIES, MIXED)
+LOSSY = (".jpg", ".jpeg")
+JPEG_NOTICE = (
+    "gin: note: JPEG outputs are re-encoded, so pixels outside the holes change by a few levels; "
+    "--format png keeps them exact (EXIF, colour profile and XMP are kept either way)"
+)
 AUTO_MASK_REFERENCE = 512  # auto masks are drawn at this long side, then scaled to the image
 
 
@@ -41,6 +47,7 @@ class BatchOptions(JobOptions):
     format: str | None = None  # extension such as "png"; None keeps each input's
     quality: int | None = None
     concat: bool = False
+    keep_alpha: bool = False  # --mask-from-alpha: filled pixels stay transparent (default: opaque)
     fail_fast: bool = False
     shard: tuple[int, int] | None = None
 
@@ -146,7 +153,10 @@ def process(job: Job, inpainter: Inpainter, opts: BatchOptions, warn: Callable[[
         panels = [_as_rgb_float(image), np.repeat(mask[..., None], 3, axis=2), _as_rgb_float(result)]
         grid = image_grid([panels])
         write_rgb(job.output.with_name(f"{job.output.stem}_concat.png"), grid)
-    write_image(job.output, result, opts.quality)  # last: its presence means the job is complete
+    if opts.mask_from_alpha and not opts.keep_alpha:  # filled pixels are no longer missing: opaque
+        result[..., 3][mask > 0] = np.iinfo(result.dtype).max if result.dtype.kind == "u" else 1.0
+    # last: its presence means the job is complete; EXIF, colour profile and XMP come along
+    write_image(job.output, result, opts.quality, read_file_metadata(job.source.path))
     return strategy
 
 
@@ -173,6 +183,8 @@ def run_batch(
     """Process everything ``inputs`` names; the returned summary says what happened to each file."""
     check_options(opts)
     jobs, summary = plan_jobs(inputs, opts, warn)
+    if any(job.output.suffix.lower() in LOSSY for job in jobs):
+        warn(JPEG_NOTICE)
     bar = tqdm(total=len(jobs), unit="image", disable=not progress, dynamic_ncols=True)
     tiles_bar = tqdm(unit="tile", disable=not progress or len(jobs) != 1, dynamic_ncols=True, position=1, leave=False)
     inpainter.on_tiles = tiles_bar.update if not tiles_bar.disable else None  # one huge image: show its tiles

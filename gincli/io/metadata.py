@@ -1,0 +1,170 @@
+"""Photo metadata carried from an input file to its output: EXIF (camera, date, GPS), the ICC
+colour profile and XMP, between JPEG and PNG files in either direction.
+
+OpenCV decodes pixels and drops everything else, so an inpainted photo would lose its date
+and, worse, its colour profile (a wide-gamut photo then changes colour in any colour-managed
+viewer). This module reads those blocks from the input's bytes and splices them into the
+encoded output's bytes, without touching pixels. The EXIF orientation is reset to 1 (upright)
+because pixels are written upright: keeping the old tag would turn the picture twice.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+_EXIF_HEADER = b"Exif\x00\x00"
+_XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
+_ICC_HEADER = b"ICC_PROFILE\x00"
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_ICC_CHUNK = 65_519  # the most profile bytes one JPEG APP2 segment holds
+_ORIENTATION = 0x0112
+
+
+@dataclass(frozen=True)
+class Metadata:
+    exif: bytes | None = None  # a TIFF structure ("II*\0..." or "MM\0*...")
+    icc: bytes | None = None  # the whole ICC profile
+    xmp: bytes | None = None  # the XMP packet (XML)
+
+    def __bool__(self) -> bool:
+        return any((self.exif, self.icc, self.xmp))
+
+
+def _jpeg_segments(data: bytes) -> list[tuple[int, bytes]]:
+    """(marker, payload) of every segment before the image data."""
+    segments, i = [], 2
+    while i + 4 <= len(data) and data[i] == 0xFF:
+        marker = data[i + 1]
+        if marker == 0xDA:  # start of scan: the image data follows
+            break
+        length = int.from_bytes(data[i + 2 : i + 4], "big")
+        segments.append((marker, data[i + 4 : i + 2 + length]))
+        i += 2 + length
+    return segments
+
+
+def _png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    chunks, i = [], len(_PNG_SIGNATURE)
+    while i + 8 <= len(data):
+        length = int.from_bytes(data[i : i + 4], "big")
+        kind = data[i + 4 : i + 8]
+        chunks.append((kind, data[i + 8 : i + 8 + length]))
+        if kind == b"IEND":
+            break
+        i += 12 + length
+    return chunks
+
+
+def read_metadata(data: bytes) -> Metadata:
+    """The EXIF, ICC and XMP blocks of a JPEG or PNG file's bytes (empty for other formats or
+    for blocks that cannot be parsed: metadata never stops an image from being processed)."""
+    try:
+        if data[:2] == b"\xff\xd8":
+            return _read_jpeg(data)
+        if data[:8] == _PNG_SIGNATURE:
+            return _read_png(data)
+    except (ValueError, IndexError, zlib.error):
+        pass
+    return Metadata()
+
+
+def _read_jpeg(data: bytes) -> Metadata:
+    exif = xmp = None
+    icc_parts: dict[int, bytes] = {}
+    for marker, payload in _jpeg_segments(data):
+        if marker == 0xE1 and payload.startswith(_EXIF_HEADER):
+            exif = payload[len(_EXIF_HEADER) :]
+        elif marker == 0xE1 and payload.startswith(_XMP_HEADER):
+            xmp = payload[len(_XMP_HEADER) :]
+        elif marker == 0xE2 and payload.startswith(_ICC_HEADER):
+            icc_parts[payload[len(_ICC_HEADER)]] = payload[len(_ICC_HEADER) + 2 :]  # sequence number, count
+    icc = b"".join(icc_parts[k] for k in sorted(icc_parts)) or None
+    return Metadata(exif, icc, xmp)
+
+
+def _read_png(data: bytes) -> Metadata:
+    exif = icc = xmp = None
+    for kind, payload in _png_chunks(data):
+        if kind == b"eXIf":
+            exif = payload
+        elif kind == b"iCCP":
+            name_end = payload.index(b"\x00")
+            icc = zlib.decompress(payload[name_end + 2 :])
+        elif kind == b"iTXt" and payload.startswith(b"XML:com.adobe.xmp\x00"):
+            # keyword, 0, compression flag, method, language tag 0, translated keyword 0, text
+            rest = payload[len(b"XML:com.adobe.xmp\x00") :]
+            compressed, rest = rest[0], rest[2:]
+            rest = rest[rest.index(b"\x00") + 1 :]
+            rest = rest[rest.index(b"\x00") + 1 :]
+            xmp = zlib.decompress(rest) if compressed else rest
+    return Metadata(exif, icc, xmp)
+
+
+def read_file_metadata(path: str | Path) -> Metadata:
+    """:func:`read_metadata` of a file (empty if it cannot be read: the pixels decide errors)."""
+    try:
+        return read_metadata(Path(path).read_bytes())
+    except OSError:
+        return Metadata()
+
+
+def upright_exif(exif: bytes) -> bytes:
+    """The EXIF with its orientation tag set to 1 (pixels are written upright)."""
+    order = {b"II": "<", b"MM": ">"}.get(exif[:2])
+    if order is None or len(exif) < 8:
+        return exif
+    out = bytearray(exif)
+    ifd = struct.unpack_from(order + "I", exif, 4)[0]
+    if ifd + 2 > len(exif):
+        return exif
+    for n in range(struct.unpack_from(order + "H", exif, ifd)[0]):
+        entry = ifd + 2 + 12 * n
+        if entry + 12 > len(exif):
+            break
+        tag, kind = struct.unpack_from(order + "HH", exif, entry)
+        if tag == _ORIENTATION and kind == 3:  # SHORT, stored in the entry itself
+            struct.pack_into(order + "H", out, entry + 8, 1)
+    return bytes(out)
+
+
+def _segment(marker: int, payload: bytes) -> bytes:
+    return bytes([0xFF, marker]) + (len(payload) + 2).to_bytes(2, "big") + payload
+
+
+def _png_chunk(kind: bytes, payload: bytes) -> bytes:
+    crc = zlib.crc32(kind + payload).to_bytes(4, "big")
+    return len(payload).to_bytes(4, "big") + kind + payload + crc
+
+
+def embed_metadata(encoded: bytes, meta: Metadata) -> bytes:
+    """``encoded`` (a JPEG or PNG file's bytes, as OpenCV writes them) with ``meta`` added;
+    other formats are returned unchanged."""
+    if not meta:
+        return encoded
+    exif = upright_exif(meta.exif) if meta.exif else None
+    if encoded[:2] == b"\xff\xd8":
+        blocks = []
+        if exif and len(exif) + len(_EXIF_HEADER) <= 65_533:
+            blocks.append(_segment(0xE1, _EXIF_HEADER + exif))
+        if meta.xmp and len(meta.xmp) + len(_XMP_HEADER) <= 65_533:
+            blocks.append(_segment(0xE1, _XMP_HEADER + meta.xmp))
+        if meta.icc:
+            parts = [meta.icc[i : i + _ICC_CHUNK] for i in range(0, len(meta.icc), _ICC_CHUNK)]
+            blocks += [_segment(0xE2, _ICC_HEADER + bytes([k + 1, len(parts)]) + p) for k, p in enumerate(parts)]
+        # after SOI and, when present, the JFIF APP0 segment (which must come first)
+        at = 2 + (2 + int.from_bytes(encoded[4:6], "big") if encoded[2:4] == b"\xff\xe0" else 0)
+        return encoded[:at] + b"".join(blocks) + encoded[at:]
+    if encoded[:8] == _PNG_SIGNATURE:
+        chunks = []
+        if meta.icc:  # iCCP must precede the image data; it and sRGB are exclusive, OpenCV writes neither
+            chunks.append(_png_chunk(b"iCCP", b"icc\x00\x00" + zlib.compress(meta.icc)))
+        if exif:
+            chunks.append(_png_chunk(b"eXIf", exif))
+        if meta.xmp:
+            chunks.append(_png_chunk(b"iTXt", b"XML:com.adobe.xmp\x00\x00\x00\x00\x00" + meta.xmp))
+        at = len(_PNG_SIGNATURE) + 12 + int.from_bytes(encoded[8:12], "big")  # after IHDR
+        return encoded[:at] + b"".join(chunks) + encoded[at:]
+    return encoded
