@@ -192,14 +192,21 @@ def test_skip_existing_resume_and_overwrite(exported, tmp_path: Path) -> None:
     save(tmp_path / "hole.png", rect_mask(50, 50, (10, 10, 30, 30)))
     args = (exported, str(tmp_path / "in"), str(tmp_path / "hole.png"), str(tmp_path / "out"))
     assert gin_masks(*args)[0] == 0
-    sentinel = b"not touched"
-    (tmp_path / "out" / "a.png").write_bytes(sentinel)
+    save(tmp_path / "out" / "a.png", np.zeros((5, 5), np.uint8))  # a complete image: counts as done
+    sentinel = (tmp_path / "out" / "a.png").read_bytes()
     (tmp_path / "out" / "b.png").unlink()  # as if interrupted before b
     code, output = gin_masks(*args)
     assert code == 0 and "done 1" in output and "skipped 1" in output
     assert (tmp_path / "out" / "a.png").read_bytes() == sentinel
     assert gin_masks(*args, "--overwrite")[0] == 0
     assert (tmp_path / "out" / "a.png").read_bytes() != sentinel
+    # left by another tool or cut short: not done, so redone
+    complete = (tmp_path / "out" / "b.png").read_bytes()
+    (tmp_path / "out" / "a.png").write_bytes(b"")
+    (tmp_path / "out" / "b.png").write_bytes(complete[: len(complete) // 2])
+    code, output = gin_masks(*args)
+    assert code == 0 and "done 2" in output and output.count("empty or truncated: redoing it") == 2
+    assert (tmp_path / "out" / "b.png").read_bytes() == complete
 
 
 def test_output_equal_to_input_is_refused(exported, tmp_path: Path) -> None:
@@ -496,3 +503,28 @@ def test_decompression_bombs_are_refused_before_decoding(tmp_path: Path, monkeyp
     save(small, np.zeros((20, 20), np.uint8))
     with pytest.raises(ImageReadError, match="over the limit of 100"):
         read_image(small)
+
+
+def test_symlinked_folders_are_followed_once_and_loops_end(exported, tmp_path: Path) -> None:
+    album = tmp_path / "album"
+    save(album / "a.png", smooth_image(np.random.default_rng(13), 40, 40))
+    root = tmp_path / "library"
+    (root / "sub").mkdir(parents=True)
+    (root / "linked").symlink_to(album, target_is_directory=True)
+    (root / "sub" / "loop").symlink_to(root, target_is_directory=True)  # a loop back to the top
+    save(tmp_path / "hole.png", rect_mask(40, 40, (10, 10, 20, 20)))
+    code, output = gin_masks(exported, str(root), str(tmp_path / "hole.png"), str(tmp_path / "out"), "-r")
+    assert code == 0 and "done 1" in output, output
+    assert (tmp_path / "out" / "linked" / "a.png").is_file()
+
+
+def test_empty_folders_and_masks_without_or_with_only_hole_are_reported(exported, tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    code, output = gin_masks(exported, str(tmp_path / "empty"), str(tmp_path / "empty"), str(tmp_path / "o"))
+    assert code == 2 and "no images" in output and "-r" in output
+    save(tmp_path / "in" / "a.png", smooth_image(np.random.default_rng(14), 30, 30))
+    for name, value in (("black.png", 0), ("white.png", 255)):
+        save(tmp_path / name, np.full((30, 30), value, np.uint8))
+        code, output = gin_masks(exported, str(tmp_path / "in"), str(tmp_path / name), str(tmp_path / name[:-4]))
+        assert code == 0, output
+        assert ("has no hole" in output) == (value == 0) and ("covers the whole picture" in output) == (value == 255)

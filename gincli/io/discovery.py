@@ -47,6 +47,9 @@ def discover(specs: list[str], recursive: bool) -> list[Source]:
                 raise InputError(f"{spec}: the pattern matches no file")
         else:
             raise InputError(f"{spec}: no such file or folder")
+    if not found:
+        raise InputError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) in {', '.join(specs)}"
+                         + ("" if recursive else " (-r to look in sub-folders)"))  # fmt: skip
     return sorted(found.values(), key=lambda s: str(s.rel))
 
 

@@ -8,6 +8,7 @@ same folder, renamed into place, so a crash never leaves a half-written file.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,16 +43,55 @@ def header_size(head: bytes) -> tuple[int, int] | None:
     return None
 
 
+def looks_complete(path: str | Path) -> bool:
+    """Whether an existing file ends as a whole image of its format does: JPEG's end-of-image
+    marker, PNG's IEND chunk, the size that WebP's RIFF and BMP's headers declare. Resume
+    uses it so that a zero-byte or truncated file (another tool's, or a copy cut short) is
+    redone instead of counted as done. Cheap: the head and tail only, nothing decoded."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            head = f.read(16)
+            f.seek(max(0, size - 12))
+            tail = f.read(12)
+    except OSError:
+        return False
+    suffix = path.suffix.lower()
+    if size == 0:
+        return False
+    if suffix in (".jpg", ".jpeg"):
+        return head[:2] == b"\xff\xd8" and tail.rstrip(b"\x00")[-2:] == b"\xff\xd9"
+    if suffix == ".png":
+        return head[:8] == b"\x89PNG\r\n\x1a\n" and tail[4:8] == b"IEND"
+    if suffix == ".webp":
+        return head[:4] == b"RIFF" and int.from_bytes(head[4:8], "little") + 8 <= size
+    if suffix == ".bmp":
+        return head[:2] == b"BM" and int.from_bytes(head[2:6], "little") <= size
+    return True  # TIFF: no cheap end check; a non-empty file counts
+
+
 class ImageReadError(ValueError):
     """An image file that cannot be decoded; the message names the file and the reason."""
 
 
 def iter_image_files(root: str | Path, recursive: bool = True) -> Iterator[Path]:
-    """Image files under ``root``, in sorted order so runs are reproducible."""
+    """Image files under ``root``, in sorted order so runs are reproducible. Symlinked folders
+    are followed (a photo library often links its albums in), each real folder once, so a
+    symlink loop ends instead of recursing forever."""
     root = Path(root)
-    for path in sorted(root.rglob("*") if recursive else root.iterdir()):
-        if path.suffix.lower() in IMAGE_EXTENSIONS and path.is_file():
-            yield path
+    if not recursive:
+        yield from sorted(p for p in root.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
+        return
+    found, seen = [], set()
+    for folder, subfolders, files in os.walk(root, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:  # reached again through a symlink: a loop, or a second link to it
+            subfolders.clear()
+            continue
+        seen.add(real)
+        found += [Path(folder, f) for f in files if Path(f).suffix.lower() in IMAGE_EXTENSIONS]
+    yield from sorted(p for p in found if p.is_file())
 
 
 def read_image(path: str | Path) -> np.ndarray:

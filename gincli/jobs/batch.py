@@ -22,7 +22,7 @@ from gincli.core.inpainter import Inpainter
 from gincli.core.lazy import cv2
 from gincli.io.discovery import MaskFolder, Source, discover, in_shard, output_path, stable_hash
 from gincli.io.grid import image_grid
-from gincli.io.images import ImageReadError, read_image, write_image, write_rgb
+from gincli.io.images import ImageReadError, looks_complete, read_image, write_image, write_rgb
 from gincli.io.metadata import read_file_metadata
 from gincli.jobs.pipeline import JobOptions, JobSummary, UsageError, bounded_map, check_writable
 from gincli.masks.families import FAMILIES, MIXED, generate_mask
@@ -99,8 +99,10 @@ def plan_jobs(inputs: list[str], opts: BatchOptions, warn: Callable[[str], None]
             if out.resolve() in protected:
                 raise UsageError(f"output {out} would overwrite an input image or mask: choose another -o/--output")
             if out.exists() and not opts.overwrite:
-                summary.skipped.append((str(source.path), f"{out} exists (--overwrite to redo)"))
-                continue
+                if looks_complete(out):
+                    summary.skipped.append((str(source.path), f"{out} exists (--overwrite to redo)"))
+                    continue
+                warn(f"gin: {out} is empty or truncated: redoing it")
             jobs.append(Job(source, mask, out))
     return jobs, summary
 
@@ -145,6 +147,10 @@ def process(job: Job, inpainter: Inpainter, opts: BatchOptions, warn: Callable[[
     """Decode, mask, inpaint, encode one job; returns the strategy that ran."""
     image = read_image(job.source.path)
     mask = load_mask(job, image, opts, warn)
+    if not mask.any():
+        warn(f"gin: {job.source.path}: the mask has no hole: written unchanged")
+    elif mask.all():
+        warn(f"gin: {job.source.path}: the mask covers the whole picture: the fill is invented from nothing")
     result, strategy = inpainter.inpaint_with_info(image, mask)
     if opts.auto_mask:  # keep what reproduces the result: the mask and the masked input
         write_image(job.output.with_name(f"{job.output.stem}_automask.png"), from_unit_float(mask, np.uint8))
