@@ -163,3 +163,25 @@ def test_init_scale_sets_the_weight_spread() -> None:
     assert full == pytest.approx(10 * small, rel=1e-5)
     fan_in = 8 * 16 * 3 * 3  # r_de_conv1: 8 ngf -> 4 ngf channels, 3 x 3
     assert full == pytest.approx((2 / fan_in) ** 0.5, rel=0.05)  # Kaiming normal, fan_in
+
+
+class _RunsCodeWhenUnpickled:
+    """What a malicious checkpoint holds: unpickling it would call ``Path.touch`` on a marker."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def test_a_checkpoint_holding_code_is_refused_without_running_it(tmp_path: Path) -> None:
+    marker = tmp_path / "code_ran"
+    path = tmp_path / "evil.pth"
+    torch.save({"lr_coarse_tinker.1.weight": torch.zeros(8, 4, 7, 7), "payload": _RunsCodeWhenUnpickled(marker)}, path)
+    with pytest.raises(CheckpointError) as err:
+        load_generator(path)
+    message = str(err.value)
+    assert str(path) in message and "refused" in message and "never code" in message
+    assert "weights_only=False" not in message  # no advice to turn safe loading off
+    assert not marker.exists()  # the code did not run

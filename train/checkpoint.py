@@ -4,6 +4,7 @@ our checkpoints or from the authors' plain state dict (``latest_net_G.pth``)."""
 from __future__ import annotations
 
 import os
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +36,24 @@ def read_checkpoint(path: str | Path) -> Any:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such file")
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if head[:2] != b"PK" and head[:1] != b"\x80":  # a zip archive, or a legacy pickle stream
+        raise CheckpointError(f"{path}: not a PyTorch checkpoint (neither a .pth zip archive nor a pickle)")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises unpickling, zip and runtime errors alike for foreign files
-        raise CheckpointError(f"{path}: not a PyTorch checkpoint ({exc.__class__.__name__}: {str(exc)[:200]})") from exc
+    except pickle.UnpicklingError as exc:
+        if "weights only" not in str(exc).lower():
+            raise CheckpointError(f"{path}: not a readable PyTorch checkpoint (corrupt pickle data)") from exc
+        # torch's message advises weights_only=False; gin never does that: it can run the file's code
+        raise CheckpointError(
+            f"{path}: holds more than weights (Python objects or code), so it was refused: gin loads "
+            "tensors and plain values only, never code from a file. Re-save just the state_dict with "
+            "torch.save(model.state_dict(), path) where the file came from."
+        ) from exc
+    except Exception as exc:  # torch raises zip and runtime errors alike for foreign files
+        reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else exc.__class__.__name__
+        raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({reason})") from exc
 
 
 def _strip_ddp_prefix(state: dict[str, Any]) -> dict[str, Any]:
