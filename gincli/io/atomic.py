@@ -4,9 +4,12 @@ videos, ONNX models and checkpoints all go through :func:`atomic_path`."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+_PARTIAL = re.compile(r"^\..+\.partial-(?P<pid>\d+)(\.[^.]*)?$")
 
 
 def partial_name(path: Path) -> Path:
@@ -27,6 +30,28 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         os.replace(temp, path)
     finally:
         temp.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def remove_stale_partials(folder: str | Path) -> None:
+    """Delete the temporary files that a killed process (SIGKILL, power loss) left in
+    ``folder``: those whose writer is no longer running. Files of live writers stay."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return
+    for path in folder.iterdir():
+        found = _PARTIAL.match(path.name)
+        if found and int(found["pid"]) != os.getpid() and not _alive(int(found["pid"])):
+            path.unlink(missing_ok=True)
 
 
 def write_atomic(path: str | Path, data: bytes) -> None:

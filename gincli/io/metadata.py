@@ -28,6 +28,7 @@ class Metadata:
     exif: bytes | None = None  # a TIFF structure ("II*\0..." or "MM\0*...")
     icc: bytes | None = None  # the whole ICC profile
     xmp: bytes | None = None  # the XMP packet (XML)
+    converted: str | None = None  # a stored form that is written back as RGB: "CMYK JPEG", "palette PNG"
 
     def __bool__(self) -> bool:
         return any((self.exif, self.icc, self.xmp))
@@ -72,7 +73,7 @@ def read_metadata(data: bytes) -> Metadata:
 
 
 def _read_jpeg(data: bytes) -> Metadata:
-    exif = xmp = None
+    exif = xmp = converted = None
     icc_parts: dict[int, bytes] = {}
     for marker, payload in _jpeg_segments(data):
         if marker == 0xE1 and payload.startswith(_EXIF_HEADER):
@@ -81,8 +82,11 @@ def _read_jpeg(data: bytes) -> Metadata:
             xmp = payload[len(_XMP_HEADER) :]
         elif marker == 0xE2 and payload.startswith(_ICC_HEADER):
             icc_parts[payload[len(_ICC_HEADER)]] = payload[len(_ICC_HEADER) + 2 :]  # sequence number, count
+        elif 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC) and payload[5:6] == b"\x04":
+            converted = "CMYK JPEG"  # four components in the frame header
     icc = b"".join(icc_parts[k] for k in sorted(icc_parts)) or None
-    return Metadata(exif, icc, xmp)
+    # a CMYK file's ICC profile describes CMYK: it would be wrong on the RGB pixels written
+    return Metadata(exif, None if converted else icc, xmp, converted)
 
 
 def _read_png(data: bytes) -> Metadata:
@@ -100,7 +104,7 @@ def _read_png(data: bytes) -> Metadata:
             rest = rest[rest.index(b"\x00") + 1 :]
             rest = rest[rest.index(b"\x00") + 1 :]
             xmp = zlib.decompress(rest) if compressed else rest
-    return Metadata(exif, icc, xmp)
+    return Metadata(exif, icc, xmp, "palette PNG" if data[25:26] == b"\x03" else None)  # IHDR colour type 3
 
 
 def read_file_metadata(path: str | Path) -> Metadata:

@@ -20,6 +20,7 @@ from tqdm import tqdm
 from gincli.core.imagemath import from_unit_float, holes_white, to_binary_mask, to_unit_float
 from gincli.core.inpainter import Inpainter
 from gincli.core.lazy import cv2
+from gincli.io.atomic import remove_stale_partials
 from gincli.io.discovery import MaskFolder, Source, discover, in_shard, output_path, stable_hash
 from gincli.io.grid import image_grid
 from gincli.io.images import ImageReadError, looks_complete, read_image, write_image, write_rgb
@@ -146,6 +147,9 @@ def _as_rgb_float(image: np.ndarray) -> np.ndarray:
 def process(job: Job, inpainter: Inpainter, opts: BatchOptions, warn: Callable[[str], None]) -> str:
     """Decode, mask, inpaint, encode one job; returns the strategy that ran."""
     image = read_image(job.source.path)
+    metadata = read_file_metadata(job.source.path)
+    if metadata.converted:
+        warn(f"gin: {job.source.path}: a {metadata.converted}, written as RGB")
     mask = load_mask(job, image, opts, warn)
     if not mask.any():
         warn(f"gin: {job.source.path}: the mask has no hole: written unchanged")
@@ -162,7 +166,7 @@ def process(job: Job, inpainter: Inpainter, opts: BatchOptions, warn: Callable[[
     if opts.mask_from_alpha and not opts.keep_alpha:  # filled pixels are no longer missing: opaque
         result[..., 3][mask > 0] = np.iinfo(result.dtype).max if result.dtype.kind == "u" else 1.0
     # last: its presence means the job is complete; EXIF, colour profile and XMP come along
-    write_image(job.output, result, opts.quality, read_file_metadata(job.source.path))
+    write_image(job.output, result, opts.quality, metadata)
     return strategy
 
 
@@ -189,6 +193,8 @@ def run_batch(
     """Process everything ``inputs`` names; the returned summary says what happened to each file."""
     check_options(opts)
     jobs, summary = plan_jobs(inputs, opts, warn)
+    for folder in {job.output.parent for job in jobs}:  # what a killed earlier run left half-written
+        remove_stale_partials(folder)
     if any(job.output.suffix.lower() in LOSSY for job in jobs):
         warn(JPEG_NOTICE)
     bar = tqdm(total=len(jobs), unit="image", disable=not progress, dynamic_ncols=True)

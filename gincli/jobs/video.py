@@ -26,7 +26,7 @@ from tqdm import tqdm
 from gincli.core.imagemath import from_unit_float, to_binary_mask, to_unit_float
 from gincli.core.inpainter import Inpainter
 from gincli.core.lazy import cv2
-from gincli.io.atomic import atomic_path, write_atomic
+from gincli.io.atomic import atomic_path, remove_stale_partials, write_atomic
 from gincli.io.images import ImageReadError, read_image, write_image
 from gincli.io.video import (
     VIDEO_EXTENSIONS,
@@ -197,6 +197,8 @@ class _ChunkStore:
                 warn(f"gin: {self.folder} holds chunks of a run with other settings: starting over")
                 shutil.rmtree(self.folder)
         self.folder.mkdir(parents=True, exist_ok=True)
+        remove_stale_partials(self.folder)  # a chunk a killed run was writing
+        remove_stale_partials(output.parent)
         manifest.write_text(json.dumps(expected))
 
     def path(self, chunk: int) -> Path:
