@@ -12,7 +12,7 @@ photos, precision and recall.
 Each photo becomes a clip (a slow pan with film grain, `gincli.testing.film_damage.pan_clip`); synthetic
 damage is added (`damage_clip`: scratches 1-5 px wide, of random length, brightness and drift,
 lasting 3-30 frames; dust specks of random size in single frames). Reported per clip and in
-total: pixel precision and recall of `film_damage_mask` (a detected pixel within 2 px of a truly
+total: pixel precision and recall of `damage_masks` (a detected pixel within 2 px of a truly
 damaged one counts, and the other way round), and the share of pixels flagged on the clean clip.
 """
 
@@ -27,18 +27,17 @@ import numpy as np
 
 from gincli.io.images import iter_image_files, read_image
 from gincli.io.video import open_frames
-from gincli.masks.scratches import film_damage_mask, global_shift, grey
+from gincli.masks.scratches import damage_masks, global_shift, grey
 from gincli.testing.film_damage import damage_clip, detection_scores, pan_clip
 
 
 def detect(frames: list[np.ndarray]) -> tuple[list[np.ndarray], list[float]]:
     masks, seconds = [], []
-    for i in range(len(frames)):
-        start = time.perf_counter()
-        before = frames[i - 1] if i else None
-        after = frames[i + 1] if i + 1 < len(frames) else None
-        masks.append(film_damage_mask(before, frames[i], after) > 0)
+    start = time.perf_counter()
+    for mask in damage_masks(frames):
+        masks.append(mask > 0)
         seconds.append(time.perf_counter() - start)
+        start = time.perf_counter()
     return masks, seconds
 
 
@@ -81,7 +80,9 @@ def main() -> None:
 
 
 def real_clips(paths: list[Path], frames: int, rng: np.random.Generator) -> None:
-    print(f"{'clip':<20} {'size':>9} {'frames':>6} {'clean flagged':>13} {'frames flagged':>14} {'precision':>9} {'recall':>7}")
+    print(
+        f"{'clip':<20} {'size':>9} {'frames':>6} {'clean flagged':>13} {'frames flagged':>14} {'precision':>9} {'recall':>7}"
+    )
     for path in paths:
         source = open_frames(path)
         clean = [f.image for _, f in zip(range(frames), source.frames(), strict=False)]

