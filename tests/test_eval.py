@@ -73,8 +73,11 @@ def test_gin_eval_end_to_end(exported, image_folder: Path, tmp_path: Path) -> No
 def test_gin_eval_old_option_names_still_work_with_a_note(exported, image_folder: Path, tmp_path: Path) -> None:
     out = tmp_path / "old"
     result = CliRunner().invoke(main, ["eval", str(image_folder), "--model", str(exported[1]), "--size", "32",
-                                       "--masks", "scratches", "--out", str(out), "--no-perceptual", "--baseline", ""])  # fmt: skip
+                                       "--masks", "scratches", "--out", str(out), "--no-perceptual", "--baseline", "telea",
+                                       "--full"])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "--masks is deprecated: use --mask-families" in result.output
     assert "--out is deprecated: use -o/--output" in result.output
-    assert set(json.loads((out / "results.json").read_text())["scores"]) == {"lines"}  # the family's new name
+    report = json.loads((out / "results.json").read_text())
+    assert set(report["scores"]) == {"lines"}  # the family's new name
+    assert set(report["scores"]["lines"]) == {"model", "telea"} and report["size"] is None  # --baseline, --full

@@ -528,3 +528,48 @@ def test_empty_folders_and_masks_without_or_with_only_hole_are_reported(exported
         code, output = gin_masks(exported, str(tmp_path / "in"), str(tmp_path / name), str(tmp_path / name[:-4]))
         assert code == 0, output
         assert ("has no hole" in output) == (value == 0) and ("covers the whole picture" in output) == (value == 255)
+
+
+def test_format_quality_workers_and_threads_options(exported, tmp_path: Path) -> None:
+    rng = np.random.default_rng(15)
+    for i in range(3):
+        save(tmp_path / "in" / f"p{i}.png", smooth_image(rng, 80, 96))
+    save(tmp_path / "hole.png", rect_mask(80, 96, (20, 20, 50, 60)))
+    run = lambda out, *extra: gin_masks(exported, str(tmp_path / "in"), str(tmp_path / "hole.png"),  # noqa: E731
+                                        str(tmp_path / out), *extra)  # fmt: skip
+    assert run("q90", "--format", "jpg", "--quality", "90")[0] == 0
+    assert run("q20", "--format", "jpg", "--quality", "20")[0] == 0
+    for i in range(3):
+        assert (tmp_path / "q90" / f"p{i}.jpg").read_bytes()[:2] == b"\xff\xd8"  # JPEG, by its bytes
+        assert (tmp_path / "q90" / f"p{i}.jpg").stat().st_size > (tmp_path / "q20" / f"p{i}.jpg").stat().st_size
+    assert run("webp", "--format", "webp")[0] == 0
+    assert (tmp_path / "webp" / "p0.webp").read_bytes()[8:12] == b"WEBP"
+    # how the work is spread changes nothing in the result
+    assert run("one", "--workers", "1", "--threads", "1")[0] == 0
+    assert run("four", "--workers", "4")[0] == 0
+    for i in range(3):
+        one, four = read_image(tmp_path / "one" / f"p{i}.png"), read_image(tmp_path / "four" / f"p{i}.png")
+        assert np.abs(one.astype(int) - four.astype(int)).max() <= 1
+
+
+def test_ensemble_option_runs_five_views_per_tile(exported, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gincli.core.engine import Engine
+
+    tiles_run: list[int] = []
+    original = Engine.run
+
+    def counting(self: Engine, images: np.ndarray, masks: np.ndarray) -> np.ndarray:
+        tiles_run.append(len(images))
+        return original(self, images, masks)
+
+    monkeypatch.setattr(Engine, "run", counting)
+    save(tmp_path / "in" / "a.png", smooth_image(np.random.default_rng(16), 64, 64))
+    mask = save(tmp_path / "hole.png", rect_mask(64, 64, (16, 16, 48, 40)))
+    counts = {}
+    for name, extra in (("plain", []), ("ens", ["--ensemble"])):
+        tiles_run.clear()
+        code, output = gin_masks(exported, str(tmp_path / "in"), str(mask), str(tmp_path / name), "--fill", "network",
+                                 *extra)  # fmt: skip
+        assert code == 0, output
+        counts[name] = sum(tiles_run)
+    assert counts["plain"] == 1 and counts["ens"] == 5

@@ -398,3 +398,43 @@ def test_detector_on_real_clean_footage_flags_little() -> None:
     clean = [frame.image for frame in open_frames(Path(__file__).parent / "data" / "bigbuckbunny_cut.mp4").frames()]
     flagged = float(np.mean([mask.mean() for mask in damage_masks(clean)]))
     assert len(clean) == 40 and flagged < 0.02, flagged
+
+
+@pytest.mark.parametrize(("codec", "decoder"), [("hevc", "hevc"), ("mpeg4", "mpeg4")])
+def test_other_encoders_write_that_codec(exported, source_video: Path, tmp_path: Path, codec: str,
+                                         decoder: str) -> None:  # fmt: skip
+    write_image(tmp_path / "m.png", hole())
+    out = tmp_path / "o.mp4"
+    code, output = gin_video(exported, str(source_video), "--mask", str(tmp_path / "m.png"), "-o", str(out),
+                             "--codec", codec)  # fmt: skip
+    assert code == 0, output
+    with av.open(str(out)) as container:
+        assert container.streams.video[0].codec_context.name == decoder
+    assert len(decoded(out)[0]) == N
+
+
+def test_crf_sets_quality_and_fps_sets_a_frames_folder_rate(exported, tmp_path: Path) -> None:
+    frames = frame_folder(tmp_path / "scans", clip_frames(12, seed=4))
+    write_image(tmp_path / "m.png", hole())
+    sizes = {}
+    for crf in ("4", "40"):
+        out = tmp_path / f"crf{crf}.mp4"
+        code, output = gin_video(exported, str(frames), "--mask", str(tmp_path / "m.png"), "-o", str(out),
+                                 "--crf", crf, "--fps", "12")  # fmt: skip
+        assert code == 0, output
+        sizes[crf] = out.stat().st_size
+        with av.open(str(out)) as container:
+            stream = container.streams.video[0]
+            assert stream.average_rate == 12 and stream.frames == 12
+    assert sizes["4"] > 2 * sizes["40"]  # lower crf, better quality, more bytes
+
+
+def test_detector_thresholds_are_obeyed(tmp_path: Path) -> None:
+    damaged = damaged_clip(5)[1]
+    video = make_video(tmp_path / "damaged.mp4", damaged, audio=False)
+    counts = {}
+    for name, extra in (("default", []), ("blind", ["--line-contrast", "0.9", "--dust-contrast", "0.9"])):
+        result = CliRunner().invoke(main, ["scratches", str(video), "-o", str(tmp_path / name), *extra])
+        assert result.exit_code == 0, result.output
+        counts[name] = sum(int((read_image(p) > 0).sum()) for p in sorted((tmp_path / name).glob("*.png")))
+    assert counts["default"] > 0 and counts["blind"] == 0
