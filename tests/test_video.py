@@ -438,3 +438,29 @@ def test_detector_thresholds_are_obeyed(tmp_path: Path) -> None:
         assert result.exit_code == 0, result.output
         counts[name] = sum(int((read_image(p) > 0).sum()) for p in sorted((tmp_path / name).glob("*.png")))
     assert counts["default"] > 0 and counts["blind"] == 0
+
+
+@pytest.mark.parametrize(("size", "pix_fmt"), [((97, 65), "yuv444p"), ((96, 64), "yuv422p10le")])
+def test_awkward_clips_odd_sizes_and_10_bit_4_2_2(exported, tmp_path: Path, size: tuple[int, int],
+                                                   pix_fmt: str) -> None:  # fmt: skip
+    width, height = size
+    clip = tmp_path / "in.mp4"
+    rng = np.random.default_rng(9)
+    with av.open(str(clip), "w") as container:
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
+        for image in pan_clip(smooth_image(rng, 160, 200), 6, width, height, rng):
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        container.mux(stream.encode(None))
+    mask = np.zeros((height, width), np.uint8)
+    mask[10:30, 20:50] = 255
+    write_image(tmp_path / "m.png", mask)
+    code, output = gin_video(exported, str(clip), "--mask", str(tmp_path / "m.png"), "-o", str(tmp_path / "o.mp4"))
+    assert code == 0 and "Traceback" not in output, output
+    frames, _ = decoded(tmp_path / "o.mp4")
+    assert len(frames) == 6 and frames[0].shape == (height, width, 3)
+    assert ("odd size" in output) == (width % 2 == 1)
+    code, output = gin_video(exported, str(clip), "--mask", str(tmp_path / "m.png"), "-o", str(tmp_path / "m4.mp4"),
+                             "--codec", "mpeg4")  # fmt: skip
+    assert (code, "cannot encode an odd size" in output) == ((1, True) if width % 2 else (0, False)), output
+    assert not list(tmp_path.glob("*.gin-chunks")) and "Traceback" not in output

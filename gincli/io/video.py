@@ -207,6 +207,18 @@ def check_codec(codec: str, suffix: str) -> None:
         raise VideoError(f"--codec {codec} needs a {' or '.join(allowed)} output file, not {suffix}")
 
 
+def pixel_format(codec: str, width: int, height: int) -> str:
+    """The encoder's pixel format: 4:2:0 (what every player plays) where the size allows it;
+    an odd width or height cannot be halved, so H.264 and HEVC keep it in 4:4:4."""
+    if codec in _LOSSLESS:
+        return "bgr0"
+    if width % 2 == 0 and height % 2 == 0:
+        return "yuv420p"
+    if codec in ("h264", "hevc"):
+        return "yuv444p"
+    raise VideoError(f"--codec {codec} cannot encode an odd size ({width} x {height}): use h264, hevc or ffv1")
+
+
 def encode_chunk(path: Path, frames: Iterable[Frame], info: VideoInfo, codec: str, crf: int, start_pts: int) -> int:
     """Encode frames (pts shifted by ``-start_pts``) into ``path``; returns the frame count.
     The chunk begins with a key frame and has no B-frames, so chunks concatenate by copy."""
@@ -218,7 +230,7 @@ def encode_chunk(path: Path, frames: Iterable[Frame], info: VideoInfo, codec: st
         stream.width, stream.height = info.width, info.height
         # the input's time base, not 1 / rate: variable-rate timestamps must survive unrounded
         stream.time_base = stream.codec_context.time_base = info.time_base
-        stream.pix_fmt = "yuv420p" if codec not in _LOSSLESS else "bgr0"
+        stream.pix_fmt = pixel_format(codec, info.width, info.height)
         if codec == "h264":
             stream.options = {"crf": str(crf), "bf": "0", "preset": "medium"}
         elif codec == "hevc":

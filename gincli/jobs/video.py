@@ -40,6 +40,7 @@ from gincli.io.video import (
     join_chunks,
     numbered_files,
     open_frames,
+    pixel_format,
 )
 from gincli.jobs.pipeline import JobOptions, JobSummary, UsageError, bounded_map, check_writable
 from gincli.jobs.temporal import FillSmoother
@@ -222,6 +223,9 @@ def inpaint_video(
     to_video = _is_video_path(opts.output)
     store = None
     if to_video:
+        if pixel_format(opts.codec, info.width, info.height) == "yuv444p":  # raises for codecs that cannot
+            warn(f"gin: {input_path} is {info.width} x {info.height}, an odd size: encoded in 4:4:4 colour, "
+                 "which some players cannot play (an even size or --codec ffv1 avoids it)")  # fmt: skip
         store = _ChunkStore(opts.output, _fingerprint(input_path, opts, inpainter), opts.chunk_frames, warn)
         done_chunks = store.starts()
     else:
