@@ -61,11 +61,13 @@ def make_clip(folder: Path, frames: int, seed: int) -> tuple[Path, Path]:
     return clip, masks
 
 
-def run(clip: Path, masks: Path, strategy: str, fill: str, model: str | None, out: Path) -> tuple[float, float]:
+def run(
+    clip: Path, masks: Path, strategy: str, fill: str, model: str | None, out: Path, provider: str
+) -> tuple[float, float]:
     """(seconds, peak RSS in MB) of one `gin video` process."""
     rss_file = out.with_suffix(".rss")
-    command = [sys.executable, "-c", REPORTING_GIN, "video", str(clip), "--masks", str(masks),
-               "-o", str(out), "--strategy", strategy, "--fill", fill, "--overwrite"]  # fmt: skip
+    command = [sys.executable, "-c", REPORTING_GIN, "video", str(clip), "--masks", str(masks), "-o", str(out),
+               "--strategy", strategy, "--fill", fill, "--provider", provider, "--overwrite"]  # fmt: skip
     command += ["--model", model] if model else []
     start = time.perf_counter()
     subprocess.run([*command, str(rss_file)], check=True, stderr=subprocess.DEVNULL)
@@ -101,19 +103,23 @@ def main() -> None:
     parser.add_argument("--whole-seconds", type=float, default=2.0, help="clip length for whole-frame tiling (0: none)")
     parser.add_argument("--fills", default="classical,network", help="fill routes for the crop runs")
     parser.add_argument("--no-flicker", action="store_true", help="skip the --temporal flicker measurement")
+    parser.add_argument("--providers", default="auto", help="engines for the network route, comma-separated")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        plans = [("crop", fill, float(s)) for fill in args.fills.split(",") for s in args.seconds.split(",")]
-        plans += [("polyphase", "network", args.whole_seconds)] if args.whole_seconds else []
-        for strategy, fill, seconds in plans:
+        providers = args.providers.split(",")
+        plans = [("crop", fill, float(s), p) for fill in args.fills.split(",") for s in args.seconds.split(",")
+                 for p in (providers if fill != "classical" else ["auto"])]  # fmt: skip
+        plans += [("polyphase", "network", args.whole_seconds, p) for p in providers] if args.whole_seconds else []
+        for strategy, fill, seconds, provider in plans:
             frames = round(seconds * FPS)
             clip, masks = make_clip(folder, frames, seed=frames)
-            elapsed, peak = run(clip, masks, strategy, fill, args.model, folder / "out.mp4")
-            rows.append((strategy, fill, seconds, frames, frames / elapsed, peak))
-            print(f"{strategy:<10} {fill:<10} {seconds:>5.0f} s  {frames:>5} frames  {frames / elapsed:>6.2f} frames/s  "
-                  f"peak RSS {peak:>6.0f} MB", flush=True)  # fmt: skip
+            elapsed, peak = run(clip, masks, strategy, fill, args.model, folder / "out.mp4", provider)
+            fill_name = fill if fill == "classical" else f"{fill} ({provider})"
+            rows.append((strategy, fill_name, seconds, frames, frames / elapsed, peak))
+            print(f"{strategy:<10} {fill_name:<20} {seconds:>5.0f} s  {frames:>5} frames  {frames / elapsed:>6.2f} "
+                  f"frames/s  peak RSS {peak:>6.0f} MB", flush=True)  # fmt: skip
         steadiness = {} if args.no_flicker else flicker(folder, args.model)
     print("\n| strategy | fill | clip | frames | frames/s | peak RSS |\n|---|---|---|---|---|---|")
     for strategy, fill, seconds, frames, fps, peak in rows:

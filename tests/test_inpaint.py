@@ -573,3 +573,34 @@ def test_ensemble_option_runs_five_views_per_tile(exported, tmp_path: Path, monk
         assert code == 0, output
         counts[name] = sum(tiles_run)
     assert counts["plain"] == 1 and counts["ens"] == 5
+
+
+@pytest.mark.parametrize("subsampling", [0, 1, 2])  # PIL: 4:4:4, 4:2:2, 4:2:0
+def test_jpeg_to_jpeg_reencodes_only_the_blocks_a_hole_touches(exported, tmp_path: Path, subsampling: int) -> None:
+    from gincli.io.jpeg_blocks import touched_blocks
+
+    rgb = smooth_image(np.random.default_rng(17), 96, 128)
+    exif = Image.Exif()
+    exif[0x0132] = "2024:05:01 10:20:30"
+    Image.fromarray(rgb).save(tmp_path / "p.jpg", quality=80, subsampling=subsampling, exif=exif.tobytes())
+    mask = rect_mask(96, 128, (37, 45, 58, 70))
+    save(tmp_path / "hole.png", mask)
+    code, output = gin_masks(exported, str(tmp_path / "p.jpg"), str(tmp_path / "hole.png"), str(tmp_path / "out"),
+                             "--fill", "network")  # fmt: skip
+    assert code == 0 and "re-encoded" not in output, output
+    before, after = read_image(tmp_path / "p.jpg"), read_image(tmp_path / "out" / "p.jpg")
+    # the blocks a hole touches, as pixels: chroma blocks are 16 px where chroma is subsampled, plus
+    # the one-pixel seam a decoder's chroma upsampling reads across
+    block = {0: (8, 8), 1: (8, 16), 2: (16, 16)}[subsampling]
+    grid = (-(-96 // block[0]), -(-128 // block[1]))
+    changed = np.kron(touched_blocks(mask > 0, *block, grid), np.ones(block, bool))[:96, :128]
+    near = cv2.dilate(changed.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    assert np.array_equal(before[~near], after[~near])  # bit for bit away from the re-encoded blocks
+    assert not np.array_equal(before[mask > 0], after[mask > 0])  # the hole was filled
+    with Image.open(tmp_path / "out" / "p.jpg") as out:
+        assert out.getexif()[0x0132] == "2024:05:01 10:20:30"
+    # --quality asks for a whole re-encode: then pixels away from the hole change too, and the run says so
+    code, output = gin_masks(exported, str(tmp_path / "p.jpg"), str(tmp_path / "hole.png"), str(tmp_path / "q"),
+                             "--quality", "60")  # fmt: skip
+    assert code == 0 and "re-encoded whole" in output
+    assert not np.array_equal(before[~near], read_image(tmp_path / "q" / "p.jpg")[~near])

@@ -26,8 +26,9 @@ Strategies for images larger than the network's 256 x 256 input:
 \b
 Outputs mirror the input tree under -o, keep each input's format (--format to
 change), bit depth, alpha, EXIF, colour profile and XMP (JPEG and PNG); pixels
-outside the holes are unchanged bit for bit, except in JPEG outputs, which are
-re-encoded (a note says so; --format png keeps every pixel). Existing outputs are skipped, so re-running an interrupted job resumes it.
+outside the holes are unchanged bit for bit. JPEG from JPEG: only the 8 x 8
+blocks a hole touches are re-encoded, the rest copied as they were (exact
+away from them); other JPEG outputs are re-encoded whole, with a note. Existing outputs are skipped, so re-running an interrupted job resumes it.
 Exit code: 0 all done, 1 some files failed (each named with its reason), 2 usage.
 \b
 Examples:
@@ -76,7 +77,9 @@ Examples:
     type=click.Choice(["png", "jpg", "webp", "bmp", "tiff"]),
     help="Output format [default: the input's].",
 )
-@click.option("--quality", type=click.IntRange(1, 100), help="JPEG / WebP quality.")
+@click.option("--quality", type=click.IntRange(1, 100),
+              help="JPEG / WebP quality. Without it, a JPEG made from a JPEG re-encodes only the blocks "
+                   "the holes touch, with the input's own tables; with it, the whole image.")  # fmt: skip
 @click.option("--overwrite", is_flag=True, help="Redo outputs that already exist.")
 @click.option("--concat", is_flag=True, help="Also write input | mask | result side by side (NAME_concat.png).")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")

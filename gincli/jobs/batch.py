@@ -24,6 +24,7 @@ from gincli.io.atomic import remove_stale_partials
 from gincli.io.discovery import MaskFolder, Source, discover, in_shard, output_path, stable_hash
 from gincli.io.grid import image_grid
 from gincli.io.images import ImageReadError, looks_complete, read_image, write_image, write_rgb
+from gincli.io.jpeg_blocks import write_jpeg_keeping_blocks
 from gincli.io.metadata import read_file_metadata
 from gincli.jobs.pipeline import JobOptions, JobSummary, UsageError, bounded_map, check_writable
 from gincli.masks.families import FAMILIES, MIXED, generate_mask
@@ -31,8 +32,8 @@ from gincli.masks.families import FAMILIES, MIXED, generate_mask
 AUTO_MASK_FAMILIES = (*FAMILIES, MIXED)
 LOSSY = (".jpg", ".jpeg")
 JPEG_NOTICE = (
-    "gin: note: JPEG outputs are re-encoded, so pixels outside the holes change by a few levels; "
-    "--format png keeps them exact (EXIF, colour profile and XMP are kept either way)"
+    "gin: note: JPEG outputs made from other formats, or with --quality, are re-encoded whole, so pixels "
+    "outside the holes change by a few levels; --format png keeps them exact"
 )
 AUTO_MASK_REFERENCE = 512  # auto masks are drawn at this long side, then scaled to the image
 
@@ -144,6 +145,11 @@ def _as_rgb_float(image: np.ndarray) -> np.ndarray:
     return to_unit_float(rgb)
 
 
+def _keeps_jpeg_blocks(job: Job, opts: BatchOptions) -> bool:
+    """JPEG to JPEG at the input's own quality: only the blocks a hole touches are re-encoded."""
+    return job.source.path.suffix.lower() in LOSSY and job.output.suffix.lower() in LOSSY and opts.quality is None
+
+
 def process(job: Job, inpainter: Inpainter, opts: BatchOptions, warn: Callable[[str], None]) -> str:
     """Decode, mask, inpaint, encode one job; returns the strategy that ran."""
     image = read_image(job.source.path)
@@ -166,6 +172,11 @@ def process(job: Job, inpainter: Inpainter, opts: BatchOptions, warn: Callable[[
     if opts.mask_from_alpha and not opts.keep_alpha:  # filled pixels are no longer missing: opaque
         result[..., 3][mask > 0] = np.iinfo(result.dtype).max if result.dtype.kind == "u" else 1.0
     # last: its presence means the job is complete; EXIF, colour profile and XMP come along
+    if _keeps_jpeg_blocks(job, opts):
+        why_not = write_jpeg_keeping_blocks(job.source.path, result, mask > 0, job.output, metadata)
+        if why_not is None:
+            return strategy
+        warn(f"gin: {job.source.path}: JPEG re-encoded whole ({why_not}): pixels outside the holes change slightly")
     write_image(job.output, result, opts.quality, metadata)
     return strategy
 
@@ -195,7 +206,7 @@ def run_batch(
     jobs, summary = plan_jobs(inputs, opts, warn)
     for folder in {job.output.parent for job in jobs}:  # what a killed earlier run left half-written
         remove_stale_partials(folder)
-    if any(job.output.suffix.lower() in LOSSY for job in jobs):
+    if any(job.output.suffix.lower() in LOSSY and not _keeps_jpeg_blocks(job, opts) for job in jobs):
         warn(JPEG_NOTICE)
     bar = tqdm(total=len(jobs), unit="image", disable=not progress, dynamic_ncols=True)
     tiles_bar = tqdm(unit="tile", disable=not progress or len(jobs) != 1, dynamic_ncols=True, position=1, leave=False)

@@ -1,0 +1,94 @@
+"""JPEG in, JPEG out, without generational loss: only the 8 x 8 blocks (per colour component,
+chroma subsampling respected) that a hole touches are re-encoded, with the input's own
+quantisation tables and sampling; every other block's DCT coefficients are copied unchanged.
+
+What a decoder then shows: pixels in untouched blocks decode exactly as the input's did,
+except within one pixel of a changed chroma block, where a decoder's chroma upsampling reads
+the neighbouring (changed) chroma samples. The input's markers (EXIF, ICC profile, XMP) are
+kept as they are, its orientation tag included: the blocks stay in stored orientation.
+
+Inputs this cannot do (CMYK, an EXIF orientation other than upright, a file the DCT reader
+refuses, no ``jpeglib`` installed) return a reason; the caller re-encodes the whole image.
+"""
+
+from __future__ import annotations
+
+import struct
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from gincli.core.lazy import cv2
+from gincli.io.atomic import atomic_path
+from gincli.io.metadata import Metadata
+
+
+def exif_orientation(exif: bytes | None) -> int:
+    """The EXIF orientation tag (1 = upright, also when absent or unreadable)."""
+    order = {b"II": "<", b"MM": ">"}.get(exif[:2]) if exif else None
+    if order is None or len(exif) < 8:  # type: ignore[arg-type]
+        return 1
+    try:
+        ifd = struct.unpack_from(order + "I", exif, 4)[0]
+        for n in range(struct.unpack_from(order + "H", exif, ifd)[0]):
+            tag, kind, _, value = struct.unpack_from(order + "HHIH", exif, ifd + 2 + 12 * n)
+            if tag == 0x0112 and kind == 3:
+                return int(value)
+    except struct.error:
+        pass
+    return 1
+
+
+def touched_blocks(hole: np.ndarray, block_height: int, block_width: int, blocks: tuple[int, int]) -> np.ndarray:
+    """blocks (rows x cols) bool: those whose pixels (``block_height`` x ``block_width`` each)
+    include a hole pixel. The image is padded as the JPEG's block grid pads it."""
+    rows, cols = blocks
+    padded = np.zeros((rows * block_height, cols * block_width), bool)
+    h, w = min(hole.shape[0], padded.shape[0]), min(hole.shape[1], padded.shape[1])
+    padded[:h, :w] = hole[:h, :w]
+    return padded.reshape(rows, block_height, cols, block_width).any(axis=(1, 3))
+
+
+def write_jpeg_keeping_blocks(
+    source: Path, result: np.ndarray, hole: np.ndarray, out: Path, meta: Metadata
+) -> str | None:
+    """Write ``result`` (uint8, the input's size, upright) to ``out`` re-encoding only the
+    blocks of ``source`` that ``hole`` touches. Returns None when done, else why it was not
+    (nothing is written then)."""
+    try:
+        import jpeglib
+    except ImportError:
+        return "jpeglib is not installed"
+    if meta.converted:
+        return f"a {meta.converted}"
+    if exif_orientation(meta.exif) != 1:
+        return "its EXIF orientation is not upright"
+    try:
+        original = jpeglib.read_dct(str(source))
+        components = original.num_components
+        if components not in (1, 3) or result.dtype != np.uint8:
+            return f"{components} colour components"
+        pixels = result if result.ndim == 3 else result[..., None]
+        if components == 1 and pixels.shape[2] == 3:
+            pixels = cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)[..., None]
+        encoder = jpeglib.from_spatial(np.ascontiguousarray(pixels[..., :components]))
+        encoder.samp_factor = original.samp_factor
+        with tempfile.TemporaryDirectory() as folder:  # the whole image encoded with the input's tables
+            scratch = str(Path(folder) / "all_blocks.jpg")
+            encoder.write_spatial(scratch, qt=original.qt, quant_tbl_no=original.quant_tbl_no)
+            redone = jpeglib.read_dct(scratch)
+        factors = np.asarray(original.samp_factor).reshape(-1, 2)[:components]  # (vertical, horizontal)
+        v_max, h_max = factors.max(axis=0)
+        names = ("Y", "Cb", "Cr")[:components]
+        for (v, h), name in zip(factors, names, strict=True):
+            mine, theirs = getattr(original, name), getattr(redone, name)
+            if mine.shape != theirs.shape:
+                return "its block layout could not be reproduced"
+            changed = touched_blocks(hole, 8 * v_max // v, 8 * h_max // h, mine.shape[:2])
+            mine[changed] = theirs[changed]
+        with atomic_path(out) as temp:
+            original.write_dct(str(temp))
+    except Exception as exc:  # jpeglib raises plain exceptions for files libjpeg refuses
+        return f"its DCT could not be read or written ({str(exc).strip()[:120] or type(exc).__name__})"
+    return None
