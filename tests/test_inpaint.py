@@ -604,3 +604,34 @@ def test_jpeg_to_jpeg_reencodes_only_the_blocks_a_hole_touches(exported, tmp_pat
                              "--quality", "60")  # fmt: skip
     assert code == 0 and "re-encoded whole" in output
     assert not np.array_equal(before[~near], read_image(tmp_path / "q" / "p.jpg")[~near])
+
+
+def test_tiff_orientation_is_applied_like_jpeg(exported, tmp_path: Path) -> None:
+    stored = np.zeros((20, 30), np.uint16)
+    stored[:5, :5] = 60000  # top-left as stored; orientation 6 shows it top-right
+    (tmp_path / "in").mkdir()
+    Image.fromarray(stored).save(tmp_path / "in" / "scan.tif", tiffinfo={274: 6})
+    upright = read_image(tmp_path / "in" / "scan.tif")
+    assert upright.shape == (30, 20) and (upright[:5, 15:] == 60000).all()
+    save(tmp_path / "hole.png", rect_mask(30, 20, (10, 5, 20, 15)))  # drawn on the upright picture
+    code, output = gin_masks(exported, str(tmp_path / "in"), str(tmp_path / "hole.png"), str(tmp_path / "out"))
+    assert code == 0 and "resized" not in output, output
+    assert read_image(tmp_path / "out" / "scan.tif").shape == (30, 20)
+
+
+def test_png_text_chunks_are_kept(exported, tmp_path: Path) -> None:
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add_text("Title", "Harbour, 1952")
+    info.add_text("Description", "scanned from the negative", zip=True)
+    info.add_itxt("Author", "Zoë Ångström")
+    (tmp_path / "in").mkdir()
+    Image.fromarray(smooth_image(np.random.default_rng(18), 40, 50)).save(tmp_path / "in" / "a.png", pnginfo=info)
+    save(tmp_path / "hole.png", rect_mask(40, 50, (10, 10, 20, 30)))
+    code, output = gin_masks(exported, str(tmp_path / "in"), str(tmp_path / "hole.png"), str(tmp_path / "out"))
+    assert code == 0, output
+    with Image.open(tmp_path / "out" / "a.png") as out:
+        out.load()
+        assert out.text == {"Title": "Harbour, 1952", "Description": "scanned from the negative",
+                            "Author": "Zoë Ångström"}  # fmt: skip

@@ -29,9 +29,10 @@ class Metadata:
     icc: bytes | None = None  # the whole ICC profile
     xmp: bytes | None = None  # the XMP packet (XML)
     converted: str | None = None  # a stored form that is written back as RGB: "CMYK JPEG", "palette PNG"
+    png_text: tuple[tuple[bytes, bytes], ...] = ()  # a PNG's own text chunks (kind, payload), XMP aside
 
     def __bool__(self) -> bool:
-        return any((self.exif, self.icc, self.xmp))
+        return any((self.exif, self.icc, self.xmp, self.png_text))
 
 
 def _jpeg_segments(data: bytes) -> list[tuple[int, bytes]]:
@@ -91,8 +92,11 @@ def _read_jpeg(data: bytes) -> Metadata:
 
 def _read_png(data: bytes) -> Metadata:
     exif = icc = xmp = None
+    text = []
     for kind, payload in _png_chunks(data):
-        if kind == b"eXIf":
+        if kind in (b"tEXt", b"zTXt") or (kind == b"iTXt" and not payload.startswith(b"XML:com.adobe.xmp\x00")):
+            text.append((kind, payload))  # title, author, description, software...
+        elif kind == b"eXIf":
             exif = payload
         elif kind == b"iCCP":
             name_end = payload.index(b"\x00")
@@ -104,7 +108,8 @@ def _read_png(data: bytes) -> Metadata:
             rest = rest[rest.index(b"\x00") + 1 :]
             rest = rest[rest.index(b"\x00") + 1 :]
             xmp = zlib.decompress(rest) if compressed else rest
-    return Metadata(exif, icc, xmp, "palette PNG" if data[25:26] == b"\x03" else None)  # IHDR colour type 3
+    palette = "palette PNG" if data[25:26] == b"\x03" else None  # IHDR colour type 3
+    return Metadata(exif, icc, xmp, palette, tuple(text))
 
 
 def read_file_metadata(path: str | Path) -> Metadata:
@@ -169,6 +174,7 @@ def embed_metadata(encoded: bytes, meta: Metadata) -> bytes:
             chunks.append(_png_chunk(b"eXIf", exif))
         if meta.xmp:
             chunks.append(_png_chunk(b"iTXt", b"XML:com.adobe.xmp\x00\x00\x00\x00\x00" + meta.xmp))
+        chunks += [_png_chunk(kind, payload) for kind, payload in meta.png_text]
         at = len(_PNG_SIGNATURE) + 12 + int.from_bytes(encoded[8:12], "big")  # after IHDR
         return encoded[:at] + b"".join(chunks) + encoded[at:]
     return encoded
