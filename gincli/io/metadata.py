@@ -1,5 +1,5 @@
 """Photo metadata carried from an input file to its output: EXIF (camera, date, GPS), the ICC
-colour profile and XMP, between JPEG and PNG files in either direction.
+colour profile and XMP, between JPEG, PNG and WebP files in any direction (and a PNG's text).
 
 OpenCV decodes pixels and drops everything else, so an inpainted photo would lose its date
 and, worse, its colour profile (a wide-gamut photo then changes colour in any colour-managed
@@ -68,6 +68,8 @@ def read_metadata(data: bytes) -> Metadata:
             return _read_jpeg(data)
         if data[:8] == _PNG_SIGNATURE:
             return _read_png(data)
+        if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+            return _read_webp(data)
     except (ValueError, IndexError, zlib.error):
         pass
     return Metadata()
@@ -112,6 +114,56 @@ def _read_png(data: bytes) -> Metadata:
     return Metadata(exif, icc, xmp, palette, tuple(text))
 
 
+def _riff_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    chunks, i = [], 12
+    while i + 8 <= len(data):
+        kind, size = data[i : i + 4], int.from_bytes(data[i + 4 : i + 8], "little")
+        chunks.append((kind, data[i + 8 : i + 8 + size]))
+        i += 8 + size + (size & 1)  # chunks are padded to an even length
+    return chunks
+
+
+def _read_webp(data: bytes) -> Metadata:
+    found = dict(_riff_chunks(data))
+    exif = found.get(b"EXIF")
+    if exif is not None and exif.startswith(_EXIF_HEADER):  # some writers keep the JPEG-style prefix
+        exif = exif[len(_EXIF_HEADER) :]
+    return Metadata(exif, found.get(b"ICCP"), found.get(b"XMP "))
+
+
+def _riff_chunk(kind: bytes, payload: bytes) -> bytes:
+    return kind + len(payload).to_bytes(4, "little") + payload + b"\x00" * (len(payload) & 1)
+
+
+def _webp_canvas(kind: bytes, payload: bytes) -> tuple[int, int, bool]:
+    """(width, height, has alpha) of a simple WebP's image chunk."""
+    if kind == b"VP8L":  # signature 0x2f, then 14 bits width - 1, 14 bits height - 1, 1 bit alpha
+        bits = int.from_bytes(payload[1:5], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1, bool(bits >> 28 & 1)
+    # VP8: a 3-byte frame tag, the start code 9d 01 2a, then 14-bit width and height
+    return int.from_bytes(payload[6:8], "little") & 0x3FFF, int.from_bytes(payload[8:10], "little") & 0x3FFF, False
+
+
+def _embed_webp(encoded: bytes, exif: bytes | None, meta: Metadata) -> bytes:
+    """The extended (VP8X) form: ICCP before the image, EXIF and XMP after it, flags set."""
+    chunks = _riff_chunks(encoded)
+    if chunks[0][0] == b"VP8X":
+        header, body = bytearray(chunks[0][1]), chunks[1:]
+    else:
+        width, height, alpha = _webp_canvas(*chunks[0])
+        header = bytearray(b"\x10" if alpha else b"\x00") + bytes(3)
+        header += (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
+        body = chunks
+    header[0] |= (0x20 if meta.icc else 0) | (0x08 if exif else 0) | (0x04 if meta.xmp else 0)
+    parts = [_riff_chunk(b"VP8X", bytes(header))]
+    parts += [_riff_chunk(b"ICCP", meta.icc)] if meta.icc else []
+    parts += [_riff_chunk(kind, payload) for kind, payload in body if kind not in (b"ICCP", b"EXIF", b"XMP ")]
+    parts += [_riff_chunk(b"EXIF", exif)] if exif else []
+    parts += [_riff_chunk(b"XMP ", meta.xmp)] if meta.xmp else []
+    content = b"WEBP" + b"".join(parts)
+    return b"RIFF" + len(content).to_bytes(4, "little") + content
+
+
 def read_file_metadata(path: str | Path) -> Metadata:
     """:func:`read_metadata` of a file (empty if it cannot be read: the pixels decide errors)."""
     try:
@@ -149,8 +201,8 @@ def _png_chunk(kind: bytes, payload: bytes) -> bytes:
 
 
 def embed_metadata(encoded: bytes, meta: Metadata) -> bytes:
-    """``encoded`` (a JPEG or PNG file's bytes, as OpenCV writes them) with ``meta`` added;
-    other formats are returned unchanged."""
+    """``encoded`` (a JPEG, PNG or WebP file's bytes, as OpenCV writes them) with ``meta``
+    added; other formats (TIFF, BMP) are returned unchanged."""
     if not meta:
         return encoded
     exif = upright_exif(meta.exif) if meta.exif else None
@@ -177,4 +229,6 @@ def embed_metadata(encoded: bytes, meta: Metadata) -> bytes:
         chunks += [_png_chunk(kind, payload) for kind, payload in meta.png_text]
         at = len(_PNG_SIGNATURE) + 12 + int.from_bytes(encoded[8:12], "big")  # after IHDR
         return encoded[:at] + b"".join(chunks) + encoded[at:]
+    if encoded[:4] == b"RIFF" and encoded[8:12] == b"WEBP" and (exif or meta.icc or meta.xmp):
+        return _embed_webp(encoded, exif, meta)
     return encoded
