@@ -289,22 +289,22 @@ def inpaint_video(
 
 
 def _write_chunks(frames: Iterator[Frame], store: _ChunkStore, opts: VideoOptions, info: VideoInfo) -> None:
-    """Group the frames still to do into chunks and encode each to a temp name, then keep it."""
-    current: list[Frame] = []
+    """Encode the frames still to do into their chunks as they arrive (a temp name per chunk,
+    kept once complete). Frames stream straight into the encoder: a chunk is never held in
+    memory (240 frames of 1280 x 720 would be 660 MB)."""
+    upcoming: Frame | None = next(frames, None)
 
-    def flush() -> None:
-        chunk = current[0].index // opts.chunk_frames
+    def rest_of_chunk(chunk: int) -> Iterator[Frame]:
+        nonlocal upcoming
+        while upcoming is not None and upcoming.index // opts.chunk_frames == chunk:
+            yield upcoming
+            upcoming = next(frames, None)
+
+    while upcoming is not None:
+        chunk, start = upcoming.index // opts.chunk_frames, upcoming.pts
         with atomic_path(store.path(chunk)) as temp:
-            encode_chunk(temp, current, info, opts.codec, opts.crf, current[0].pts)
-        store.record_start(chunk, current[0].pts)
-        current.clear()
-
-    for frame in frames:
-        if current and frame.index // opts.chunk_frames != current[0].index // opts.chunk_frames:
-            flush()
-        current.append(frame)
-    if current:
-        flush()
+            encode_chunk(temp, rest_of_chunk(chunk), info, opts.codec, opts.crf, start)
+        store.record_start(chunk, start)
 
 
 def detect_scratches(
