@@ -81,3 +81,15 @@ def test_gin_eval_old_option_names_still_work_with_a_note(exported, image_folder
     report = json.loads((out / "results.json").read_text())
     assert set(report["scores"]) == {"lines"}  # the family's new name
     assert set(report["scores"]["lines"]) == {"model", "telea"} and report["size"] is None  # --baseline, --full
+
+
+def test_gin_eval_measures_the_thin_hole_route_beside_the_network(exported, image_folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "routes"
+    result = CliRunner().invoke(main, ["eval", str(image_folder), "--model", str(exported[1]), "--size", "64",
+                                       "--mask-families", "lines", "--fill", "network,auto", "--baseline", "telea",
+                                       "--no-perceptual", "-o", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lines = json.loads((out / "results.json").read_text())["scores"]["lines"]
+    assert set(lines) == {"model", "model+auto", "telea"}
+    # 1-5 px lines are thin holes (where they do not touch): the auto route fills most of them as Telea does
+    assert lines["model+auto"]["psnr"] > lines["model"]["psnr"] + 3

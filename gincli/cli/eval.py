@@ -89,10 +89,18 @@ Examples:
     type=click.Path(exists=True, dir_okay=False),
     help="Inception weights for FID (not supported yet: reported as skipped).",
 )
+@click.option(
+    "--fill",
+    "fills",
+    default="network",
+    show_default=True,
+    help="Comma-separated fill routes to measure for each model: network (the network alone), auto (thin "
+    "holes by Telea, the rest by the network; see gin inpaint --help). Labels say which: MODEL+auto.",
+)
 @click.option("--provider", default="auto", show_default=True, help="Engine for the models (see gin inpaint --help).")
 @click.option("--precision", default="auto", show_default=True, help="OpenVINO arithmetic: auto, fp32 or bf16.")
 def eval_command(data: Path, models: tuple[Path, ...], families: str, families_old: str | None, seed: int, masks_per_image: int, size: int, full: bool, baseline: str,
-                 out: Path | None, out_old: Path | None, perceptual: bool, inception_weights: str | None, provider: str, precision: str) -> None:  # fmt: skip
+                 out: Path | None, out_old: Path | None, perceptual: bool, inception_weights: str | None, fills: str, provider: str, precision: str) -> None:  # fmt: skip
     """Measure inpainting quality (PSNR, SSIM, L1) on a folder of real photos.
 
     Every method sees the same images and the same seeded masks; metrics are
@@ -101,6 +109,7 @@ def eval_command(data: Path, models: tuple[Path, ...], families: str, families_o
     weights that cannot be downloaded here: it is skipped, and never computed
     from random weights.
     """
+    from gincli.core.classical import FILL_METHODS
     from gincli.core.inpainter import Inpainter
     from gincli.jobs.evaluate import BASELINES, evaluate, load_images, opencv_baseline
 
@@ -111,12 +120,14 @@ def eval_command(data: Path, models: tuple[Path, ...], families: str, families_o
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--mask-families") from exc
     baselines = _names(baseline, list(BASELINES), "--baseline") if baseline else []
+    routes = _names(fills, [name for name in FILL_METHODS if name != "classical"], "--fill")  # classical is --baseline
     methods = {}
     try:
         for model in models or (None,):
-            inpainter = Inpainter(model, provider=provider, precision=precision, fill="network")  # the network alone
-            label = model.stem if model else "gin (bundled)"
-            methods[label] = inpainter.inpaint
+            for route in routes:
+                inpainter = Inpainter(model, provider=provider, precision=precision, fill=route)
+                label = model.stem if model else "gin (bundled)"
+                methods[label if route == "network" else f"{label}+{route}"] = inpainter.inpaint
     except EngineError as exc:
         raise click.UsageError(str(exc)) from exc
     methods |= {name: opencv_baseline(BASELINES[name]) for name in baselines}
