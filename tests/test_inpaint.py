@@ -606,6 +606,31 @@ def test_jpeg_to_jpeg_reencodes_only_the_blocks_a_hole_touches(exported, tmp_pat
     assert not np.array_equal(before[~near], read_image(tmp_path / "q" / "p.jpg")[~near])
 
 
+@pytest.mark.parametrize("orientation", [6, 8])  # the camera turned right or left
+def test_a_jpeg_stored_sideways_keeps_its_blocks_and_orientation(exported, tmp_path: Path, orientation: int) -> None:
+    from gincli.io.jpeg_blocks import touched_blocks
+
+    upright = smooth_image(np.random.default_rng(19), 96, 128)
+    # stored as the camera wrote it: PIL's transpose is what a viewer undoes for this tag
+    turn = Image.Transpose.ROTATE_90 if orientation == 6 else Image.Transpose.ROTATE_270
+    Image.fromarray(upright).transpose(turn).save(tmp_path / "p.jpg", quality=85, subsampling=2,
+                                                  exif=_exif_orientation(orientation))  # fmt: skip
+    before = read_image(tmp_path / "p.jpg")
+    assert before.shape == (96, 128, 3)
+    mask = rect_mask(96, 128, (37, 45, 58, 70))  # drawn on the upright picture, off-centre
+    save(tmp_path / "hole.png", mask)
+    code, output = gin_masks(exported, str(tmp_path / "p.jpg"), str(tmp_path / "hole.png"), str(tmp_path / "out"),
+                             "--fill", "network")  # fmt: skip
+    assert code == 0 and "re-encoded" not in output, output
+    after = read_image(tmp_path / "out" / "p.jpg")
+    changed = np.kron(touched_blocks(mask > 0, 16, 16, (6, 8)), np.ones((16, 16), bool))
+    near = cv2.dilate(changed.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    assert np.array_equal(before[~near], after[~near])
+    assert not np.array_equal(before[mask > 0], after[mask > 0])
+    with Image.open(tmp_path / "out" / "p.jpg") as out:
+        assert out.getexif()[0x0112] == orientation and out.size == (96, 128)  # still stored sideways
+
+
 def test_tiff_orientation_is_applied_like_jpeg(exported, tmp_path: Path) -> None:
     stored = np.zeros((20, 30), np.uint16)
     stored[:5, :5] = 60000  # top-left as stored; orientation 6 shows it top-right

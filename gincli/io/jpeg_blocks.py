@@ -7,8 +7,12 @@ except within one pixel of a changed chroma block, where a decoder's chroma upsa
 the neighbouring (changed) chroma samples. The input's markers (EXIF, ICC profile, XMP) are
 kept as they are, its orientation tag included: the blocks stay in stored orientation.
 
-Inputs this cannot do (CMYK, an EXIF orientation other than upright, a file the DCT reader
-refuses, no ``jpeglib`` installed) return a reason; the caller re-encodes the whole image.
+A photo stored sideways (an EXIF orientation other than 1) is handled in its stored
+orientation: the upright result and holes are turned back before the blocks are compared,
+and the orientation tag stays as it was.
+
+Inputs this cannot do (CMYK, a file the DCT reader refuses, no ``jpeglib`` installed)
+return a reason; the caller re-encodes the whole image.
 """
 
 from __future__ import annotations
@@ -40,6 +44,22 @@ def exif_orientation(exif: bytes | None) -> int:
     return 1
 
 
+def to_stored_orientation(upright: np.ndarray, orientation: int) -> np.ndarray:
+    """Undo what EXIF ``orientation`` does for display: the pixels as the file stores them.
+    (6 means "turn 90 degrees clockwise to view", so the stored picture is the upright one
+    turned 90 degrees counter-clockwise, which is ``np.rot90(upright, 1)``.)"""
+    undo = {
+        2: lambda a: a[:, ::-1],
+        3: lambda a: a[::-1, ::-1],
+        4: lambda a: a[::-1],
+        5: lambda a: a.swapaxes(0, 1),
+        6: lambda a: np.rot90(a, 1),
+        7: lambda a: a[::-1, ::-1].swapaxes(0, 1),
+        8: lambda a: np.rot90(a, -1),
+    }.get(orientation)
+    return upright if undo is None else np.ascontiguousarray(undo(upright))
+
+
 def touched_blocks(hole: np.ndarray, block_height: int, block_width: int, blocks: tuple[int, int]) -> np.ndarray:
     """blocks (rows x cols) bool: those whose pixels (``block_height`` x ``block_width`` each)
     include a hole pixel. The image is padded as the JPEG's block grid pads it."""
@@ -54,7 +74,7 @@ def write_jpeg_keeping_blocks(
     source: Path, result: np.ndarray, hole: np.ndarray, out: Path, meta: Metadata
 ) -> str | None:
     """Write ``result`` (uint8, the input's size, upright) to ``out`` re-encoding only the
-    blocks of ``source`` that ``hole`` touches. Returns None when done, else why it was not
+    blocks of ``source`` that ``hole`` touches (both turned back to the stored orientation). Returns None when done, else why it was not
     (nothing is written then)."""
     try:
         import jpeglib
@@ -62,8 +82,8 @@ def write_jpeg_keeping_blocks(
         return "jpeglib is not installed"
     if meta.converted:
         return f"a {meta.converted}"
-    if exif_orientation(meta.exif) != 1:
-        return "its EXIF orientation is not upright"
+    orientation = exif_orientation(meta.exif)
+    result, hole = to_stored_orientation(result, orientation), to_stored_orientation(hole, orientation)
     try:
         original = jpeglib.read_dct(str(source))
         components = original.num_components
