@@ -407,7 +407,7 @@ def _srgb_profile() -> bytes:
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 
-@pytest.mark.parametrize("out_format", ["jpg", "png", "webp"])
+@pytest.mark.parametrize("out_format", ["jpg", "png", "webp", "tiff"])
 def test_exif_colour_profile_and_xmp_are_kept(exported, tmp_path: Path, out_format: str) -> None:
     base = smooth_image(np.random.default_rng(12), 60, 90)
     exif = Image.Exif()
@@ -422,15 +422,43 @@ def test_exif_colour_profile_and_xmp_are_kept(exported, tmp_path: Path, out_form
     save(tmp_path / "hole.png", rect_mask(60, 90, (20, 30, 40, 60)))
     code, output = gin_masks(exported, str(tmp_path / "photo.jpg"), str(tmp_path / "hole.png"), str(tmp_path / "out"),
                              "--format", out_format)  # fmt: skip
-    assert code == 0, output
-    assert ("re-encoded" in output) == (out_format == "jpg")  # sideways JPEG: re-encoded whole, and said
+    assert code == 0 and "re-encoded" not in output, output
     with Image.open(tmp_path / "out" / f"photo.{out_format}") as out:
-        assert out.size == (90, 60)
         assert out.info.get("icc_profile") == icc
         kept = out.getexif()
         assert kept[0x0132] == "2024:05:01 10:20:30" and kept[0x010F] == "Test Camera Co"
-        assert kept.get(0x0112, 1) == 1  # pixels are upright now: no second turn in viewers
-        assert b"adobe:ns:meta" in (out.info.get("xmp") or out.info.get("XML:com.adobe.xmp", "").encode())
+        if out_format == "jpg":  # JPEG to JPEG keeps the stored blocks, so the stored orientation too
+            assert out.size == (60, 90) and kept[0x0112] == 6
+        else:  # pixels are written upright: no second turn in viewers
+            assert out.size == (90, 60) and kept.get(0x0112, 1) == 1
+        xmp_kept = out.info.get("xmp") or out.info.get("XML:com.adobe.xmp", "").encode() or kept.get(700, b"")
+        assert b"adobe:ns:meta" in xmp_kept
+
+
+@pytest.mark.parametrize("out_format", ["tiff", "jpg"])
+def test_a_tiff_keeps_its_camera_data_profile_and_xmp(exported, tmp_path: Path, out_format: str) -> None:
+    from PIL.TiffImagePlugin import ImageFileDirectory_v2
+
+    tags = ImageFileDirectory_v2()
+    tags[0x010F] = "Scan Co"  # Make
+    tags[0x8769] = {0x9003: "1952:07:14 09:00:00"}  # DateTimeOriginal, in the EXIF sub-directory
+    tags[0x8825] = {1: "N"}  # GPS latitude reference, in the GPS sub-directory
+    tags[700] = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF/></x:xmpmeta>'  # XMP
+    icc = _srgb_profile()
+    (tmp_path / "in").mkdir()
+    Image.fromarray(smooth_image(np.random.default_rng(20), 40, 60)).save(
+        tmp_path / "in" / "scan.tiff", tiffinfo=tags, icc_profile=icc
+    )
+    save(tmp_path / "hole.png", rect_mask(40, 60, (10, 10, 20, 30)))
+    code, output = gin_masks(exported, str(tmp_path / "in"), str(tmp_path / "hole.png"), str(tmp_path / "out"),
+                             "--format", out_format)  # fmt: skip
+    assert code == 0, output
+    with Image.open(tmp_path / "out" / f"scan.{out_format}") as out:
+        assert out.size == (60, 40) and out.info.get("icc_profile") == icc
+        kept = out.getexif()
+        assert kept[0x010F] == "Scan Co"
+        assert kept.get_ifd(0x8769)[0x9003] == "1952:07:14 09:00:00" and kept.get_ifd(0x8825)[1] == "N"
+        assert b"adobe:ns:meta" in (out.info.get("xmp") or kept.get(700, b""))
 
 
 def test_invert_and_dilate_shape_the_hole(exported, tmp_path: Path) -> None:

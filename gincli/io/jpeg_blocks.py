@@ -26,22 +26,15 @@ import numpy as np
 from gincli.core.lazy import cv2
 from gincli.io.atomic import atomic_path
 from gincli.io.metadata import Metadata
+from gincli.io.tiff_tags import ORIENTATION_TAG, first_directory, short_value
 
 
 def exif_orientation(exif: bytes | None) -> int:
     """The EXIF orientation tag (1 = upright, also when absent or unreadable)."""
-    order = {b"II": "<", b"MM": ">"}.get(exif[:2]) if exif else None
-    if order is None or len(exif) < 8:  # type: ignore[arg-type]
-        return 1
     try:
-        ifd = struct.unpack_from(order + "I", exif, 4)[0]
-        for n in range(struct.unpack_from(order + "H", exif, ifd)[0]):
-            tag, kind, _, value = struct.unpack_from(order + "HHIH", exif, ifd + 2 + 12 * n)
-            if tag == 0x0112 and kind == 3:
-                return int(value)
+        return short_value(first_directory(exif), ORIENTATION_TAG) or 1 if exif else 1
     except struct.error:
-        pass
-    return 1
+        return 1
 
 
 def to_stored_orientation(upright: np.ndarray, orientation: int) -> np.ndarray:

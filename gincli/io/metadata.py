@@ -1,5 +1,6 @@
 """Photo metadata carried from an input file to its output: EXIF (camera, date, GPS), the ICC
-colour profile and XMP, between JPEG, PNG and WebP files in any direction (and a PNG's text).
+colour profile and XMP, between JPEG, PNG, WebP and TIFF files in any direction (and a PNG's
+text). TIFF directories are read and written by ``tiff_tags``.
 
 OpenCV decodes pixels and drops everything else, so an inpainted photo would lose its date
 and, worse, its colour profile (a wide-gamut photo then changes colour in any colour-managed
@@ -15,6 +16,20 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from gincli.io.tiff_tags import (
+    DESCRIPTIVE_TAGS,
+    ICC_TAG,
+    PHOTOMETRIC_TAG,
+    XMP_TAG,
+    Tag,
+    add_tags_to_tiff,
+    byte_order,
+    exif_block,
+    first_directory,
+    short_value,
+    tag_value,
+)
+
 _EXIF_HEADER = b"Exif\x00\x00"
 _XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
 _ICC_HEADER = b"ICC_PROFILE\x00"
@@ -28,7 +43,7 @@ class Metadata:
     exif: bytes | None = None  # a TIFF structure ("II*\0..." or "MM\0*...")
     icc: bytes | None = None  # the whole ICC profile
     xmp: bytes | None = None  # the XMP packet (XML)
-    converted: str | None = None  # a stored form that is written back as RGB: "CMYK JPEG", "palette PNG"
+    converted: str | None = None  # a stored form that is written back as RGB: "CMYK JPEG", "palette PNG"...
     png_text: tuple[tuple[bytes, bytes], ...] = ()  # a PNG's own text chunks (kind, payload), XMP aside
 
     def __bool__(self) -> bool:
@@ -61,8 +76,8 @@ def _png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
 
 
 def read_metadata(data: bytes) -> Metadata:
-    """The EXIF, ICC and XMP blocks of a JPEG or PNG file's bytes (empty for other formats or
-    for blocks that cannot be parsed: metadata never stops an image from being processed)."""
+    """The EXIF, ICC and XMP blocks of a JPEG, PNG, WebP or TIFF file's bytes (empty for other
+    formats or for blocks that cannot be parsed: metadata never stops an image from being processed)."""
     try:
         if data[:2] == b"\xff\xd8":
             return _read_jpeg(data)
@@ -70,7 +85,9 @@ def read_metadata(data: bytes) -> Metadata:
             return _read_png(data)
         if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
             return _read_webp(data)
-    except (ValueError, IndexError, zlib.error):
+        if byte_order(data):
+            return _read_tiff(data)
+    except (ValueError, IndexError, zlib.error, struct.error):
         pass
     return Metadata()
 
@@ -112,6 +129,21 @@ def _read_png(data: bytes) -> Metadata:
             xmp = zlib.decompress(rest) if compressed else rest
     palette = "palette PNG" if data[25:26] == b"\x03" else None  # IHDR colour type 3
     return Metadata(exif, icc, xmp, palette, tuple(text))
+
+
+def _read_tiff(data: bytes) -> Metadata:
+    tags = first_directory(data)
+    converted = {3: "palette TIFF", 5: "CMYK TIFF"}.get(short_value(tags, PHOTOMETRIC_TAG) or 0)
+    descriptive = [t for t in tags if t.tag in DESCRIPTIVE_TAGS]
+    icc = None if converted == "CMYK TIFF" else tag_value(tags, ICC_TAG)  # a CMYK profile would be wrong on RGB
+    return Metadata(exif_block(descriptive) if descriptive else None, icc, tag_value(tags, XMP_TAG), converted)
+
+
+def _embed_tiff(encoded: bytes, exif: bytes | None, meta: Metadata) -> bytes:
+    extra = [t for t in first_directory(exif) if t.tag in DESCRIPTIVE_TAGS] if exif else []
+    extra += [Tag(ICC_TAG, 7, len(meta.icc), meta.icc)] if meta.icc else []
+    extra += [Tag(XMP_TAG, 1, len(meta.xmp), meta.xmp)] if meta.xmp else []
+    return add_tags_to_tiff(encoded, extra)
 
 
 def _riff_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
@@ -201,8 +233,8 @@ def _png_chunk(kind: bytes, payload: bytes) -> bytes:
 
 
 def embed_metadata(encoded: bytes, meta: Metadata) -> bytes:
-    """``encoded`` (a JPEG, PNG or WebP file's bytes, as OpenCV writes them) with ``meta``
-    added; other formats (TIFF, BMP) are returned unchanged."""
+    """``encoded`` (a JPEG, PNG, WebP or TIFF file's bytes, as OpenCV writes them) with ``meta``
+    added; other formats (BMP) are returned unchanged."""
     if not meta:
         return encoded
     exif = upright_exif(meta.exif) if meta.exif else None
@@ -231,4 +263,6 @@ def embed_metadata(encoded: bytes, meta: Metadata) -> bytes:
         return encoded[:at] + b"".join(chunks) + encoded[at:]
     if encoded[:4] == b"RIFF" and encoded[8:12] == b"WEBP" and (exif or meta.icc or meta.xmp):
         return _embed_webp(encoded, exif, meta)
+    if byte_order(encoded) and (exif or meta.icc or meta.xmp):
+        return _embed_tiff(encoded, exif, meta)
     return encoded
