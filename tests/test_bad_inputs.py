@@ -84,7 +84,6 @@ def build_battery(root: Path) -> tuple[Path, Path, dict[str, str]]:
     expected["cmyk.jpg"] = "CMYK JPEG, written as RGB"
     Image.fromarray(smooth_image(rng, H, W)).convert("P").save(inputs / "palette.png")
     write_image(masks / "palette.png", hole())
-    expected["palette.png"] = "palette PNG, written as RGB"
     write_image(inputs / "deep.tiff", smooth_image(rng, H, W).astype(np.uint16) * 257)
     write_image(masks / "deep.png", hole())
     photo("other_size.png", hole(H // 2, W // 2))
@@ -121,6 +120,8 @@ def test_every_bad_input_gets_one_line_and_the_run_goes_on(exported, tmp_path: P
     }  # fmt: skip  # every readable image with a mask; nothing partial, nothing for the failures
     assert not written & failed
     assert read_image(out / "deep.tiff").dtype == np.uint16  # bit depth kept
+    with Image.open(out / "palette.png") as indexed:
+        assert indexed.mode == "P"  # written back in its own mode (its own test: test_inpaint.py)
     assert checksums(inputs, masks) == before  # no input and no mask touched
 
 

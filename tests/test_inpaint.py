@@ -672,6 +672,25 @@ def test_tiff_orientation_is_applied_like_jpeg(exported, tmp_path: Path) -> None
     assert read_image(tmp_path / "out" / "scan.tif").shape == (30, 20)
 
 
+def test_a_palette_png_is_written_back_with_its_own_palette(exported, tmp_path: Path) -> None:
+    source = Image.fromarray(smooth_image(np.random.default_rng(21), 40, 50)).quantize(colors=16)
+    (tmp_path / "in").mkdir()
+    source.save(tmp_path / "in" / "map.png")
+    mask = rect_mask(40, 50, (10, 10, 25, 30))
+    save(tmp_path / "hole.png", mask)
+    code, output = gin_masks(exported, str(tmp_path / "in"), str(tmp_path / "hole.png"), str(tmp_path / "out"))
+    assert code == 0 and "written as RGB" not in output, output
+    with Image.open(tmp_path / "out" / "map.png") as out:
+        assert out.mode == "P" and out.getpalette() == source.getpalette()
+        before, after = np.asarray(source.convert("RGB")), np.asarray(out.convert("RGB"))
+    assert np.array_equal(before[mask == 0], after[mask == 0])  # same colours outside the hole
+    palette = {tuple(c) for c in np.asarray(source.getpalette(), np.uint8).reshape(-1, 3)}
+    assert {tuple(c) for c in after[mask > 0]} <= palette  # the fill drawn from the palette
+    code, output = gin_masks(exported, str(tmp_path / "in"), str(tmp_path / "hole.png"), str(tmp_path / "jpg"),
+                             "--format", "jpg")  # fmt: skip
+    assert code == 0 and "palette PNG, written as RGB" in output
+
+
 def test_png_text_chunks_are_kept(exported, tmp_path: Path) -> None:
     from PIL.PngImagePlugin import PngInfo
 

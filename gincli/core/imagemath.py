@@ -53,3 +53,18 @@ def dilate_mask(mask: np.ndarray, pixels: int) -> np.ndarray:
         return mask
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * pixels + 1, 2 * pixels + 1))
     return cv2.dilate(mask.astype(np.float32), kernel)
+
+
+def nearest_palette_indices(image: np.ndarray, palette: np.ndarray) -> np.ndarray:
+    """H x W uint8 indices of the closest ``palette`` entry (N x C, C = the image's channels)
+    to each pixel of a uint8 ``image``, by squared distance. A pixel decoded from that palette
+    gets an entry of exactly its colour back, so only new (filled) colours move."""
+    pixels = image.reshape(-1, image.shape[-1]).astype(np.int32)
+    colours, inverse = np.unique(pixels, axis=0, return_inverse=True)
+    entries = palette.astype(np.int32)
+    best = np.empty(len(colours), np.uint8)
+    for start in range(0, len(colours), 4096):  # bounded memory for a fill with many colours
+        part = colours[start : start + 4096]
+        distance = ((part[:, None, :] - entries[None, :, :]) ** 2).sum(axis=2)
+        best[start : start + 4096] = distance.argmin(axis=1)
+    return best[inverse.reshape(-1)].reshape(image.shape[:2])

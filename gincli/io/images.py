@@ -9,15 +9,16 @@ same folder, renamed into place, so a crash never leaves a half-written file.
 from __future__ import annotations
 
 import os
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
-from gincli.core.imagemath import from_unit_float, to_unit_float
+from gincli.core.imagemath import from_unit_float, nearest_palette_indices, to_unit_float
 from gincli.core.lazy import cv2, pixel_limit
 from gincli.io.atomic import write_atomic
-from gincli.io.metadata import Metadata, embed_metadata
+from gincli.io.metadata import Metadata, embed_metadata, png_chunk
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 _EXIF_ORIENTED = (".jpg", ".jpeg")  # OpenCV applies EXIF orientation to these when not reading "unchanged"
@@ -160,13 +161,36 @@ def encode_image(image: np.ndarray, suffix: str, quality: int | None = None) -> 
     return encoded.tobytes()
 
 
+def encode_indexed_png(image: np.ndarray, plte: bytes, trns: bytes = b"") -> bytes:
+    """An indexed-colour PNG of uint8 RGB(A) / grey ``image`` with the palette ``plte`` (and
+    its transparency ``trns``): each pixel takes its nearest entry, so pixels that came from
+    this palette keep their colour exactly and filled ones take the closest it offers."""
+    colours = np.frombuffer(plte, np.uint8).reshape(-1, 3)
+    alphas = np.full(len(colours), 255, np.uint8)
+    given = np.frombuffer(trns, np.uint8)[: len(colours)]
+    alphas[: len(given)] = given
+    pixels = image if image.ndim == 3 else np.repeat(image[..., None], 3, axis=2)
+    entries = np.hstack([colours, alphas[:, None]]) if pixels.shape[2] == 4 else colours
+    indices = nearest_palette_indices(pixels, entries)
+    height, width = indices.shape
+    scanlines = np.hstack([np.zeros((height, 1), np.uint8), indices])  # filter type 0 on each row
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 3, 0, 0, 0])
+    chunks = [png_chunk(b"IHDR", header), png_chunk(b"PLTE", plte)]
+    chunks += [png_chunk(b"tRNS", trns)] if trns else []
+    chunks += [png_chunk(b"IDAT", zlib.compress(scanlines.tobytes(), 9)), png_chunk(b"IEND", b"")]
+    return b"\x89PNG\r\n\x1a\n" + b"".join(chunks)
+
+
 def write_image(
     path: str | Path, image: np.ndarray, quality: int | None = None, metadata: Metadata | None = None
 ) -> None:
     """Encode by the path's extension and write atomically, with ``metadata`` (EXIF, ICC, XMP)
-    embedded where the format is JPEG or PNG."""
+    embedded where the format holds it; a palette PNG's palette is kept for a PNG output."""
     path = Path(path)
-    encoded = encode_image(image, path.suffix, quality)
+    if metadata and metadata.palette and path.suffix.lower() == ".png" and image.dtype == np.uint8:
+        encoded = encode_indexed_png(image, *metadata.palette)
+    else:
+        encoded = encode_image(image, path.suffix, quality)
     write_atomic(path, embed_metadata(encoded, metadata) if metadata else encoded)
 
 

@@ -45,9 +45,10 @@ class Metadata:
     xmp: bytes | None = None  # the XMP packet (XML)
     converted: str | None = None  # a stored form that is written back as RGB: "CMYK JPEG", "palette PNG"...
     png_text: tuple[tuple[bytes, bytes], ...] = ()  # a PNG's own text chunks (kind, payload), XMP aside
+    palette: tuple[bytes, bytes] | None = None  # a palette PNG's PLTE and tRNS payloads (tRNS may be empty)
 
     def __bool__(self) -> bool:
-        return any((self.exif, self.icc, self.xmp, self.png_text))
+        return any((self.exif, self.icc, self.xmp, self.png_text, self.palette))
 
 
 def _jpeg_segments(data: bytes) -> list[tuple[int, bytes]]:
@@ -111,9 +112,11 @@ def _read_jpeg(data: bytes) -> Metadata:
 
 def _read_png(data: bytes) -> Metadata:
     exif = icc = xmp = None
-    text = []
+    text, palette = [], {}
     for kind, payload in _png_chunks(data):
-        if kind in (b"tEXt", b"zTXt") or (kind == b"iTXt" and not payload.startswith(b"XML:com.adobe.xmp\x00")):
+        if kind in (b"PLTE", b"tRNS"):
+            palette[kind] = payload
+        elif kind in (b"tEXt", b"zTXt") or (kind == b"iTXt" and not payload.startswith(b"XML:com.adobe.xmp\x00")):
             text.append((kind, payload))  # title, author, description, software...
         elif kind == b"eXIf":
             exif = payload
@@ -127,8 +130,9 @@ def _read_png(data: bytes) -> Metadata:
             rest = rest[rest.index(b"\x00") + 1 :]
             rest = rest[rest.index(b"\x00") + 1 :]
             xmp = zlib.decompress(rest) if compressed else rest
-    palette = "palette PNG" if data[25:26] == b"\x03" else None  # IHDR colour type 3
-    return Metadata(exif, icc, xmp, palette, tuple(text))
+    if data[25:26] != b"\x03" or b"PLTE" not in palette:  # IHDR colour type 3: indexed colour
+        return Metadata(exif, icc, xmp, None, tuple(text))
+    return Metadata(exif, icc, xmp, "palette PNG", tuple(text), (palette[b"PLTE"], palette.get(b"tRNS", b"")))
 
 
 def _read_tiff(data: bytes) -> Metadata:
@@ -227,7 +231,7 @@ def _segment(marker: int, payload: bytes) -> bytes:
     return bytes([0xFF, marker]) + (len(payload) + 2).to_bytes(2, "big") + payload
 
 
-def _png_chunk(kind: bytes, payload: bytes) -> bytes:
+def png_chunk(kind: bytes, payload: bytes) -> bytes:
     crc = zlib.crc32(kind + payload).to_bytes(4, "big")
     return len(payload).to_bytes(4, "big") + kind + payload + crc
 
@@ -253,12 +257,12 @@ def embed_metadata(encoded: bytes, meta: Metadata) -> bytes:
     if encoded[:8] == _PNG_SIGNATURE:
         chunks = []
         if meta.icc:  # iCCP must precede the image data; it and sRGB are exclusive, OpenCV writes neither
-            chunks.append(_png_chunk(b"iCCP", b"icc\x00\x00" + zlib.compress(meta.icc)))
+            chunks.append(png_chunk(b"iCCP", b"icc\x00\x00" + zlib.compress(meta.icc)))
         if exif:
-            chunks.append(_png_chunk(b"eXIf", exif))
+            chunks.append(png_chunk(b"eXIf", exif))
         if meta.xmp:
-            chunks.append(_png_chunk(b"iTXt", b"XML:com.adobe.xmp\x00\x00\x00\x00\x00" + meta.xmp))
-        chunks += [_png_chunk(kind, payload) for kind, payload in meta.png_text]
+            chunks.append(png_chunk(b"iTXt", b"XML:com.adobe.xmp\x00\x00\x00\x00\x00" + meta.xmp))
+        chunks += [png_chunk(kind, payload) for kind, payload in meta.png_text]
         at = len(_PNG_SIGNATURE) + 12 + int.from_bytes(encoded[8:12], "big")  # after IHDR
         return encoded[:at] + b"".join(chunks) + encoded[at:]
     if encoded[:4] == b"RIFF" and encoded[8:12] == b"WEBP" and (exif or meta.icc or meta.xmp):

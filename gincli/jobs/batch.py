@@ -154,7 +154,7 @@ def process(job: Job, inpainter: Inpainter, opts: BatchOptions, warn: Callable[[
     """Decode, mask, inpaint, encode one job; returns the strategy that ran."""
     image = read_image(job.source.path)
     metadata = read_file_metadata(job.source.path)
-    if metadata.converted:
+    if metadata.converted and not (metadata.palette and job.output.suffix.lower() == ".png"):
         warn(f"gin: {job.source.path}: a {metadata.converted}, written as RGB")
     mask = load_mask(job, image, opts, warn)
     if not mask.any():
