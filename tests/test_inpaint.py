@@ -659,6 +659,28 @@ def test_a_jpeg_stored_sideways_keeps_its_blocks_and_orientation(exported, tmp_p
         assert out.getexif()[0x0112] == orientation and out.size == (96, 128)  # still stored sideways
 
 
+def test_a_cmyk_jpeg_stays_cmyk(exported, tmp_path: Path) -> None:
+    rgb = smooth_image(np.random.default_rng(22), 64, 96)
+    exif = Image.Exif()
+    exif[0x010F] = "Print Shop"
+    Image.fromarray(rgb).convert("CMYK").save(tmp_path / "print.jpg", quality=90, exif=exif.tobytes())
+    mask = rect_mask(64, 96, (21, 30, 40, 52))
+    save(tmp_path / "hole.png", mask)
+    code, output = gin_masks(exported, str(tmp_path / "print.jpg"), str(tmp_path / "hole.png"), str(tmp_path / "out"),
+                             "--fill", "network")  # fmt: skip
+    assert code == 0 and "re-encoded whole, in CMYK" in output and "written as RGB" not in output, output
+    with Image.open(tmp_path / "out" / "print.jpg") as out:
+        assert out.mode == "CMYK" and out.getexif()[0x010F] == "Print Shop"
+    before, after = read_image(tmp_path / "print.jpg"), read_image(tmp_path / "out" / "print.jpg")
+    assert np.abs(before[mask == 0].astype(int) - after[mask == 0]).mean() < 2  # one more generation only
+    # the inks read back as the fill itself: the same run written as PNG, within JPEG's loss
+    code, output = gin_masks(exported, str(tmp_path / "print.jpg"), str(tmp_path / "hole.png"), str(tmp_path / "png"),
+                             "--fill", "network", "--format", "png")  # fmt: skip
+    assert code == 0 and "CMYK JPEG, written as RGB" in output
+    fill = read_image(tmp_path / "png" / "print.png")[mask > 0].astype(int)
+    assert np.abs(after[mask > 0] - fill).mean() < 4
+
+
 def test_tiff_orientation_is_applied_like_jpeg(exported, tmp_path: Path) -> None:
     stored = np.zeros((20, 30), np.uint16)
     stored[:5, :5] = 60000  # top-left as stored; orientation 6 shows it top-right

@@ -2,8 +2,9 @@
 
 Scratches and dust are a few pixels wide; there OpenCV's Telea inpainting (diffusion from
 the hole's rim) is close to ideal and about a hundred times cheaper than the network.
-A connected hole is *thin* when its largest inscribed radius (the maximum of its distance
-transform) is at most ``max_radius`` pixels.
+A hole pixel is *wide* when it lies in a disk (a square, at corners) of radius above
+``max_radius`` that fits inside the hole, and *thin* otherwise: so a scratch stays thin where
+it crosses another scratch, and a scratch running out of a large blot is thin outside it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from gincli.core.imagemath import to_unit_float
 from gincli.core.lazy import cv2
 
 TELEA_RADIUS = 5  # neighbourhood OpenCV considers around each hole pixel
-THIN_RADIUS = 4.0  # default, measured by benchmarks/fill_threshold.py: lines up to about 8 px go to Telea
+THIN_RADIUS = (
+    8.0  # default, measured by benchmarks/fill_threshold.py and gin eval: parts up to about 16 px wide go to Telea
+)
 
 
 @dataclass(frozen=True)
@@ -33,17 +36,28 @@ FILL_METHODS = {m.name: m for m in (
 
 
 def thin_holes(hole: np.ndarray, max_radius: float = THIN_RADIUS) -> np.ndarray:
-    """The connected holes of a binary H x W mask whose inscribed radius is at most ``max_radius``."""
+    """The thin pixels of a binary H x W hole mask: those not covered by the wide parts, where
+    the distance to the nearest valid pixel exceeds ``max_radius``, grown back by that radius."""
     binary = (hole > 0).astype(np.uint8)
     if not binary.any():
         return np.zeros_like(binary, dtype=bool)
-    radius = cv2.distanceTransform(binary, cv2.DIST_L2, 3)
-    count, labels = cv2.connectedComponents(binary, connectivity=8)
-    widest = np.zeros(count, np.float32)
-    np.maximum.at(widest, labels.ravel(), radius.ravel())
-    thin_labels = widest <= max_radius
-    thin_labels[0] = False  # background
-    return thin_labels[labels]
+    core = (cv2.distanceTransform(binary, cv2.DIST_L2, 3) > max_radius).astype(np.uint8)
+    if not core.any():
+        return binary > 0
+    reach = 2 * int(np.ceil(max_radius)) + 3  # a square: the wide part keeps its corners
+    wide = cv2.dilate(core, np.ones((reach, reach), np.uint8)) & binary
+    return (binary > 0) & (wide == 0)
+
+
+def telea_context(thin: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """The hole pixels a Telea fill of ``thin`` must treat as unknown: every connected hole
+    that has thin parts, wide parts included, so a scratch running out of a blot is filled
+    from valid pixels only, never from the damage inside the blot."""
+    count, labels = cv2.connectedComponents((hole > 0).astype(np.uint8), connectivity=8)
+    with_thin = np.zeros(count, bool)
+    with_thin[labels[thin]] = True
+    with_thin[0] = False  # background
+    return with_thin[labels]
 
 
 def classical_fill(image: np.ndarray, hole: np.ndarray) -> np.ndarray:

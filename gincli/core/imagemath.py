@@ -68,3 +68,14 @@ def nearest_palette_indices(image: np.ndarray, palette: np.ndarray) -> np.ndarra
         distance = ((part[:, None, :] - entries[None, :, :]) ** 2).sum(axis=2)
         best[start : start + 4096] = distance.argmin(axis=1)
     return best[inverse.reshape(-1)].reshape(image.shape[:2])
+
+
+def rgb_to_inverted_cmyk(rgb: np.ndarray) -> np.ndarray:
+    """uint8 H x W x 4 CMYK samples as Adobe's JPEGs store them (inverted: 255 = no ink) that
+    the usual naive reading, R = K - (255 - C) * K // 256 (libjpeg's and OpenCV's), turns back
+    into ``rgb`` exactly (a zero channel under a non-black pixel reads as 1). Black ink comes
+    from the lightest channel (K = 255 - max(R, G, B)), the common grey-component rule."""
+    rgb = rgb.astype(np.int32)
+    k = rgb.max(axis=2, keepdims=True)
+    ink = ((k - rgb) * 256 + np.maximum(k, 1) - 1) // np.maximum(k, 1)  # ceil, so the reading rounds back
+    return np.concatenate([np.clip(255 - ink, 0, 255), k], axis=2).astype(np.uint8)

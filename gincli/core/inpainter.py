@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from gincli.core.batching import TileBatcher
-from gincli.core.classical import FILL_METHODS, THIN_RADIUS, classical_fill, thin_holes
+from gincli.core.classical import FILL_METHODS, THIN_RADIUS, classical_fill, telea_context, thin_holes
 from gincli.core.engine import Engine, EngineError
 from gincli.core.imagemath import LUMA_BT601, from_unit_float, to_binary_mask
 from gincli.core.strategies import TileFn, inpaint_any_size, self_ensemble
@@ -130,12 +130,17 @@ class Inpainter:
         thin = np.zeros(hole.shape, bool) if self.fill == "network" else (
             hole > 0 if self.fill == "classical" else thin_holes(hole, self.thin_radius))  # fmt: skip
         wide = np.where(thin, 0, hole).astype(np.float32)
+        source = rgb
+        if thin.any():  # thin parts first, so the network sees them filled instead of damaged
+            thin_fill = classical_fill(rgb, telea_context(thin, hole))[thin]
+            source = rgb.copy()
+            source[thin] = from_unit_float(thin_fill, rgb.dtype)
         if wide.any() or not thin.any():
-            filled, used = inpaint_any_size(rgb, wide, run, strategy or self.strategy)
+            filled, used = inpaint_any_size(source, wide, run, strategy or self.strategy)
         else:  # only thin holes: no tile reaches the network
             filled, used = np.zeros((*hole.shape, 3), np.float32), "classical"
         if thin.any():
-            filled[thin] = classical_fill(rgb, thin)[thin]
+            filled[thin] = thin_fill
         # composite in the input's own dtype: outside the hole the pixels are copied, bit for bit
         inside = np.nonzero(hole)
         values = filled[inside]

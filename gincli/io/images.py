@@ -191,7 +191,7 @@ def write_image(
         encoded = encode_indexed_png(image, *metadata.palette)
     else:
         encoded = encode_image(image, path.suffix, quality)
-    write_atomic(path, embed_metadata(encoded, metadata) if metadata else encoded)
+    write_atomic(path, embed_metadata(encoded, metadata.for_rgb_pixels()) if metadata else encoded)
 
 
 def write_rgb(path: str | Path, image: np.ndarray) -> None:

@@ -11,6 +11,10 @@ A photo stored sideways (an EXIF orientation other than 1) is handled in its sto
 orientation: the upright result and holes are turned back before the blocks are compared,
 and the orientation tag stays as it was.
 
+A CMYK JPEG stays CMYK (``write_cmyk_jpeg``), but is re-encoded whole: jpeglib 1.0 writes
+the coefficients of the first three components of a four-component file and copies the
+fourth (black) from the input, so single blocks cannot be replaced.
+
 Inputs this cannot do (CMYK, a file the DCT reader refuses, no ``jpeglib`` installed)
 return a reason; the caller re-encodes the whole image.
 """
@@ -23,9 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
+from gincli.core.imagemath import rgb_to_inverted_cmyk
 from gincli.core.lazy import cv2
-from gincli.io.atomic import atomic_path
-from gincli.io.metadata import Metadata
+from gincli.io.atomic import atomic_path, write_atomic
+from gincli.io.metadata import Metadata, embed_metadata
 from gincli.io.tiff_tags import ORIENTATION_TAG, first_directory, short_value
 
 
@@ -102,6 +107,30 @@ def write_jpeg_keeping_blocks(
             mine[changed] = theirs[changed]
         with atomic_path(out) as temp:
             original.write_dct(str(temp))
+    except Exception as exc:  # jpeglib raises plain exceptions for files libjpeg refuses
+        return f"its DCT could not be read or written ({str(exc).strip()[:120] or type(exc).__name__})"
+    return None
+
+
+def write_cmyk_jpeg(source: Path, result: np.ndarray, out: Path, meta: Metadata) -> str | None:
+    """Write ``result`` (uint8 RGB, upright) to ``out`` as a CMYK JPEG with ``source``'s
+    quantisation tables and sampling, and its EXIF, ICC (CMYK) profile and XMP. Inks are
+    inverted CMYK (Adobe's storage) with black from the lightest channel, so the file reads
+    back as ``result``. Returns None when done, else why not (nothing written then)."""
+    try:
+        import jpeglib
+    except ImportError:
+        return "jpeglib is not installed"
+    try:
+        original = jpeglib.read_dct(str(source))
+        inks = rgb_to_inverted_cmyk(result[..., :3] if result.ndim == 3 else np.dstack([result] * 3))
+        encoder = jpeglib.from_spatial(inks, in_color_space=jpeglib.Colorspace.JCS_CMYK)
+        encoder.samp_factor = original.samp_factor
+        with tempfile.TemporaryDirectory() as folder:
+            scratch = Path(folder) / "cmyk.jpg"
+            encoder.write_spatial(str(scratch), qt=original.qt, quant_tbl_no=original.quant_tbl_no)
+            encoded = scratch.read_bytes()
+        write_atomic(out, embed_metadata(encoded, meta))
     except Exception as exc:  # jpeglib raises plain exceptions for files libjpeg refuses
         return f"its DCT could not be read or written ({str(exc).strip()[:120] or type(exc).__name__})"
     return None

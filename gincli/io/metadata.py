@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import struct
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gincli.io.tiff_tags import (
@@ -46,6 +46,10 @@ class Metadata:
     converted: str | None = None  # a stored form that is written back as RGB: "CMYK JPEG", "palette PNG"...
     png_text: tuple[tuple[bytes, bytes], ...] = ()  # a PNG's own text chunks (kind, payload), XMP aside
     palette: tuple[bytes, bytes] | None = None  # a palette PNG's PLTE and tRNS payloads (tRNS may be empty)
+
+    def for_rgb_pixels(self) -> Metadata:
+        """This metadata for RGB pixels: a CMYK file's profile describes inks, so it is left out."""
+        return replace(self, icc=None) if self.converted and self.converted.startswith("CMYK") else self
 
     def __bool__(self) -> bool:
         return any((self.exif, self.icc, self.xmp, self.png_text, self.palette))
@@ -106,8 +110,7 @@ def _read_jpeg(data: bytes) -> Metadata:
         elif 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC) and payload[5:6] == b"\x04":
             converted = "CMYK JPEG"  # four components in the frame header
     icc = b"".join(icc_parts[k] for k in sorted(icc_parts)) or None
-    # a CMYK file's ICC profile describes CMYK: it would be wrong on the RGB pixels written
-    return Metadata(exif, None if converted else icc, xmp, converted)
+    return Metadata(exif, icc, xmp, converted)
 
 
 def _read_png(data: bytes) -> Metadata:
@@ -139,8 +142,8 @@ def _read_tiff(data: bytes) -> Metadata:
     tags = first_directory(data)
     converted = {3: "palette TIFF", 5: "CMYK TIFF"}.get(short_value(tags, PHOTOMETRIC_TAG) or 0)
     descriptive = [t for t in tags if t.tag in DESCRIPTIVE_TAGS]
-    icc = None if converted == "CMYK TIFF" else tag_value(tags, ICC_TAG)  # a CMYK profile would be wrong on RGB
-    return Metadata(exif_block(descriptive) if descriptive else None, icc, tag_value(tags, XMP_TAG), converted)
+    exif = exif_block(descriptive) if descriptive else None
+    return Metadata(exif, tag_value(tags, ICC_TAG), tag_value(tags, XMP_TAG), converted)
 
 
 def _embed_tiff(encoded: bytes, exif: bytes | None, meta: Metadata) -> bytes:

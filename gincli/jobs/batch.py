@@ -24,7 +24,7 @@ from gincli.io.atomic import remove_stale_partials
 from gincli.io.discovery import MaskFolder, Source, discover, in_shard, output_path, stable_hash
 from gincli.io.grid import image_grid
 from gincli.io.images import ImageReadError, looks_complete, read_image, write_image, write_rgb
-from gincli.io.jpeg_blocks import write_jpeg_keeping_blocks
+from gincli.io.jpeg_blocks import write_cmyk_jpeg, write_jpeg_keeping_blocks
 from gincli.io.metadata import read_file_metadata
 from gincli.jobs.pipeline import JobOptions, JobSummary, UsageError, bounded_map, check_writable
 from gincli.masks.families import FAMILIES, MIXED, generate_mask
@@ -154,8 +154,6 @@ def process(job: Job, inpainter: Inpainter, opts: BatchOptions, warn: Callable[[
     """Decode, mask, inpaint, encode one job; returns the strategy that ran."""
     image = read_image(job.source.path)
     metadata = read_file_metadata(job.source.path)
-    if metadata.converted and not (metadata.palette and job.output.suffix.lower() == ".png"):
-        warn(f"gin: {job.source.path}: a {metadata.converted}, written as RGB")
     mask = load_mask(job, image, opts, warn)
     if not mask.any():
         warn(f"gin: {job.source.path}: the mask has no hole: written unchanged")
@@ -172,11 +170,20 @@ def process(job: Job, inpainter: Inpainter, opts: BatchOptions, warn: Callable[[
     if opts.mask_from_alpha and not opts.keep_alpha:  # filled pixels are no longer missing: opaque
         result[..., 3][mask > 0] = np.iinfo(result.dtype).max if result.dtype.kind == "u" else 1.0
     # last: its presence means the job is complete; EXIF, colour profile and XMP come along
-    if _keeps_jpeg_blocks(job, opts):
+    if _keeps_jpeg_blocks(job, opts) and metadata.converted == "CMYK JPEG":
+        why_not = write_cmyk_jpeg(job.source.path, result, job.output, metadata)
+        if why_not is None:
+            warn(f"gin: {job.source.path}: CMYK JPEG re-encoded whole, in CMYK (its black blocks cannot be "
+                 "copied): pixels outside the holes change slightly")  # fmt: skip
+            return strategy
+        warn(f"gin: {job.source.path}: {why_not}")
+    elif _keeps_jpeg_blocks(job, opts):
         why_not = write_jpeg_keeping_blocks(job.source.path, result, mask > 0, job.output, metadata)
         if why_not is None:
             return strategy
         warn(f"gin: {job.source.path}: JPEG re-encoded whole ({why_not}): pixels outside the holes change slightly")
+    if metadata.converted and not (metadata.palette and job.output.suffix.lower() == ".png"):
+        warn(f"gin: {job.source.path}: a {metadata.converted}, written as RGB")
     write_image(job.output, result, opts.quality, metadata)
     return strategy
 
