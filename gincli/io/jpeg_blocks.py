@@ -69,11 +69,15 @@ def touched_blocks(hole: np.ndarray, block_height: int, block_width: int, blocks
 
 
 def write_jpeg_keeping_blocks(
-    source: Path, result: np.ndarray, hole: np.ndarray, out: Path, meta: Metadata
+    source: Path, result: np.ndarray, hole: np.ndarray, out: Path, meta: Metadata, quality: int | None = None
 ) -> str | None:
     """Write ``result`` (uint8, the input's size, upright) to ``out`` re-encoding only the
-    blocks of ``source`` that ``hole`` touches (both turned back to the stored orientation). Returns None when done, else why it was not
-    (nothing is written then)."""
+    blocks of ``source`` that ``hole`` touches (both turned back to the stored orientation).
+
+    With ``quality``, the re-encoded blocks are quantised at that quality and then stored in
+    the file's own tables (one per component, so the rest of the file is untouched): they
+    carry that quality's loss, and never more precision than the file's tables hold.
+    Returns None when done, else why it was not (nothing is written then)."""
     try:
         import jpeglib
     except ImportError:
@@ -92,17 +96,23 @@ def write_jpeg_keeping_blocks(
             pixels = cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)[..., None]
         encoder = jpeglib.from_spatial(np.ascontiguousarray(pixels[..., :components]))
         encoder.samp_factor = original.samp_factor
-        with tempfile.TemporaryDirectory() as folder:  # the whole image encoded with the input's tables
+        with tempfile.TemporaryDirectory() as folder:  # the whole image, with the input's tables or at quality
             scratch = str(Path(folder) / "all_blocks.jpg")
-            encoder.write_spatial(scratch, qt=original.qt, quant_tbl_no=original.quant_tbl_no)
+            if quality is None:
+                encoder.write_spatial(scratch, qt=original.qt, quant_tbl_no=original.quant_tbl_no)
+            else:
+                encoder.write_spatial(scratch, qt=int(quality))
             redone = jpeglib.read_dct(scratch)
         factors = np.asarray(original.samp_factor).reshape(-1, 2)[:components]  # (vertical, horizontal)
         v_max, h_max = factors.max(axis=0)
         names = ("Y", "Cb", "Cr")[:components]
-        for (v, h), name in zip(factors, names, strict=True):
+        for k, ((v, h), name) in enumerate(zip(factors, names, strict=True)):
             mine, theirs = getattr(original, name), getattr(redone, name)
             if mine.shape != theirs.shape:
                 return "its block layout could not be reproduced"
+            if quality is not None:  # the coefficients in the file's own quantisation steps
+                steps = redone.qt[redone.quant_tbl_no[k]] / original.qt[original.quant_tbl_no[k]]
+                theirs = np.round(theirs * steps).astype(mine.dtype)
             changed = touched_blocks(hole, 8 * v_max // v, 8 * h_max // h, mine.shape[:2])
             mine[changed] = theirs[changed]
         with atomic_path(out) as temp:
@@ -112,9 +122,11 @@ def write_jpeg_keeping_blocks(
     return None
 
 
-def write_cmyk_jpeg(source: Path, result: np.ndarray, out: Path, meta: Metadata) -> str | None:
+def write_cmyk_jpeg(
+    source: Path, result: np.ndarray, out: Path, meta: Metadata, quality: int | None = None
+) -> str | None:
     """Write ``result`` (uint8 RGB, upright) to ``out`` as a CMYK JPEG with ``source``'s
-    quantisation tables and sampling, and its EXIF, ICC (CMYK) profile and XMP. Inks are
+    quantisation tables (or at ``quality``) and sampling, and its EXIF, ICC (CMYK) profile and XMP. Inks are
     inverted CMYK (Adobe's storage) with black from the lightest channel, so the file reads
     back as ``result``. Returns None when done, else why not (nothing written then)."""
     try:
@@ -128,7 +140,10 @@ def write_cmyk_jpeg(source: Path, result: np.ndarray, out: Path, meta: Metadata)
         encoder.samp_factor = original.samp_factor
         with tempfile.TemporaryDirectory() as folder:
             scratch = Path(folder) / "cmyk.jpg"
-            encoder.write_spatial(str(scratch), qt=original.qt, quant_tbl_no=original.quant_tbl_no)
+            if quality is None:
+                encoder.write_spatial(str(scratch), qt=original.qt, quant_tbl_no=original.quant_tbl_no)
+            else:
+                encoder.write_spatial(str(scratch), qt=int(quality))
             encoded = scratch.read_bytes()
         write_atomic(out, embed_metadata(encoded, meta))
     except Exception as exc:  # jpeglib raises plain exceptions for files libjpeg refuses

@@ -146,8 +146,8 @@ def _as_rgb_float(image: np.ndarray) -> np.ndarray:
 
 
 def _keeps_jpeg_blocks(job: Job, opts: BatchOptions) -> bool:
-    """JPEG to JPEG at the input's own quality: only the blocks a hole touches are re-encoded."""
-    return job.source.path.suffix.lower() in LOSSY and job.output.suffix.lower() in LOSSY and opts.quality is None
+    """JPEG to JPEG: only the blocks a hole touches are re-encoded (at --quality, if given)."""
+    return job.source.path.suffix.lower() in LOSSY and job.output.suffix.lower() in LOSSY
 
 
 def process(job: Job, inpainter: Inpainter, opts: BatchOptions, warn: Callable[[str], None]) -> str:
@@ -171,14 +171,14 @@ def process(job: Job, inpainter: Inpainter, opts: BatchOptions, warn: Callable[[
         result[..., 3][mask > 0] = np.iinfo(result.dtype).max if result.dtype.kind == "u" else 1.0
     # last: its presence means the job is complete; EXIF, colour profile and XMP come along
     if _keeps_jpeg_blocks(job, opts) and metadata.converted == "CMYK JPEG":
-        why_not = write_cmyk_jpeg(job.source.path, result, job.output, metadata)
+        why_not = write_cmyk_jpeg(job.source.path, result, job.output, metadata, opts.quality)
         if why_not is None:
             warn(f"gin: {job.source.path}: CMYK JPEG re-encoded whole, in CMYK (its black blocks cannot be "
                  "copied): pixels outside the holes change slightly")  # fmt: skip
             return strategy
         warn(f"gin: {job.source.path}: {why_not}")
     elif _keeps_jpeg_blocks(job, opts):
-        why_not = write_jpeg_keeping_blocks(job.source.path, result, mask > 0, job.output, metadata)
+        why_not = write_jpeg_keeping_blocks(job.source.path, result, mask > 0, job.output, metadata, opts.quality)
         if why_not is None:
             return strategy
         warn(f"gin: {job.source.path}: JPEG re-encoded whole ({why_not}): pixels outside the holes change slightly")
