@@ -78,8 +78,8 @@ Examples:
     help="Output format [default: the input's].",
 )
 @click.option("--quality", type=click.IntRange(1, 100),
-              help="JPEG / WebP quality. Without it, a JPEG made from a JPEG re-encodes only the blocks "
-                   "the holes touch, with the input's own tables; with it, the whole image.")  # fmt: skip
+              help="JPEG / WebP quality. A JPEG made from a JPEG re-encodes only the blocks the holes touch: "
+                   "at this quality if given, else with the input's own tables.")  # fmt: skip
 @click.option("--overwrite", is_flag=True, help="Redo outputs that already exist.")
 @click.option("--concat", is_flag=True, help="Also write input | mask | result side by side (NAME_concat.png).")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
