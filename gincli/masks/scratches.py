@@ -87,10 +87,19 @@ def _local_motion(flow: np.ndarray, size: int = 31) -> np.ndarray:
     return cv2.blur(np.hypot(flow[..., 0], flow[..., 1]), (size, size))
 
 
-def _component_means(labels: np.ndarray, count: int, values: np.ndarray) -> np.ndarray:
-    sums = np.bincount(labels.ravel(), weights=values.ravel(), minlength=count)
-    sizes = np.bincount(labels.ravel(), minlength=count)
-    return sums / np.maximum(sizes, 1)
+class _Components:
+    """Connected candidate lines of one frame, with the means of any per-pixel map over each.
+    Candidates cover a tiny share of a frame, so means are taken over their pixels only."""
+
+    def __init__(self, candidate: np.ndarray) -> None:
+        self.count, self.labels, self.stats, _ = cv2.connectedComponentsWithStats(candidate, connectivity=8)
+        self._pixels = np.flatnonzero(self.labels)
+        self._owners = self.labels.ravel()[self._pixels]
+        self._sizes = np.maximum(np.bincount(self._owners, minlength=self.count), 1)
+
+    def means(self, values: np.ndarray) -> np.ndarray:
+        sums = np.bincount(self._owners, weights=values.ravel()[self._pixels], minlength=self.count)
+        return sums / self._sizes
 
 
 def line_scratch_mask(
@@ -123,25 +132,26 @@ def line_scratch_mask(
         candidate = (coherent > 0.6 * t.line_contrast) & (response > np.maximum(0.5 * t.line_contrast, 0.4 * coherent))
         # keep vertical runs only: slanted picture detail touching a scratch must not merge with it
         candidate = cv2.morphologyEx(candidate.astype(np.uint8), cv2.MORPH_OPEN, np.ones((VERTICAL_RUN, 1), np.uint8))
-        count, labels, stats, _ = cv2.connectedComponentsWithStats(candidate, connectivity=8)
-        height, width, area = (stats[:, k] for k in (cv2.CC_STAT_HEIGHT, cv2.CC_STAT_WIDTH, cv2.CC_STAT_AREA))
+        parts = _Components(candidate)
+        count, labels = parts.count, parts.labels
+        height, width, area = (parts.stats[:, k] for k in (cv2.CC_STAT_HEIGHT, cv2.CC_STAT_WIDTH, cv2.CC_STAT_AREA))
         keep = (
             (height >= min_rows)
             & (area <= (t.line_width + 2) * height)
             & (width <= t.line_width + 2 + t.line_max_slant * height)
         )
-        strength = _component_means(labels, count, response)
+        strength = parts.means(response)
         for responses, flow, motion in others:
             # the picture moved clearly, and the line went with it: picture
-            moved = _component_means(labels, count, motion) >= MIN_MOTION
-            on_film = _component_means(labels, count, cv2.dilate(responses[polarity], around))
-            in_scene = _component_means(labels, count, cv2.dilate(_warp(responses[polarity], flow)[0], around))
+            moved = parts.means(motion) >= MIN_MOTION
+            on_film = parts.means(cv2.dilate(responses[polarity], around))
+            in_scene = parts.means(cv2.dilate(_warp(responses[polarity], flow)[0], around))
             keep &= ~(moved & (in_scene > np.maximum(2 * on_film, 0.6 * strength)))
         if far:
             # the line is there, in the same place, in the distant frames too: the scene's
             persistent = np.ones(count, bool)
             for responses, _, _ in far:
-                there = _component_means(labels, count, cv2.dilate(responses[polarity], around))
+                there = parts.means(cv2.dilate(responses[polarity], around))
                 persistent &= there > np.maximum(0.5 * t.line_contrast, 0.5 * strength)
             keep &= ~persistent
         keep[0] = False
