@@ -56,13 +56,27 @@ def grey(image: np.ndarray) -> np.ndarray:
     return unit if unit.ndim == 2 else unit[..., :3] @ LUMA_BT601
 
 
-def _line_responses(frame_grey: np.ndarray, line_width: int) -> list[np.ndarray]:
+@dataclass(frozen=True)
+class FrameView:
+    """What the detector needs of one frame, computed once however many frames look at it:
+    its luma and its bright and dark line responses."""
+
+    grey: np.ndarray
+    responses: tuple[np.ndarray, np.ndarray]
+
+    @classmethod
+    def of(cls, image: np.ndarray, thresholds: DamageThresholds) -> FrameView:
+        luma = grey(image)
+        return cls(luma, _line_responses(luma, thresholds.line_width))
+
+
+def _line_responses(frame_grey: np.ndarray, line_width: int) -> tuple[np.ndarray, np.ndarray]:
     """Horizontal top-hats: how much each pixel stands above (bright) or below (dark) the
     picture within ``line_width`` px to its sides; only features narrower than that respond."""
     bar = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * line_width + 1, 1))
     bright = frame_grey - cv2.morphologyEx(frame_grey, cv2.MORPH_OPEN, bar)
     dark = cv2.morphologyEx(frame_grey, cv2.MORPH_CLOSE, bar) - frame_grey
-    return [bright, dark]
+    return bright, dark
 
 
 def dense_flow(reference: np.ndarray, moving: np.ndarray) -> np.ndarray:
@@ -73,18 +87,29 @@ def dense_flow(reference: np.ndarray, moving: np.ndarray) -> np.ndarray:
     return dis.calc(as_u8(reference), as_u8(moving), None)
 
 
-def _warp(image: np.ndarray, flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(``image`` carried onto the reference frame by ``flow``, where it had real pixels)."""
-    h, w = image.shape
-    xs = np.arange(w, dtype=np.float32)[None, :] + flow[..., 0]
-    ys = np.arange(h, dtype=np.float32)[:, None] + flow[..., 1]
-    warped = cv2.remap(image, xs, ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return warped, (xs >= 0) & (xs <= w - 1) & (ys >= 0) & (ys <= h - 1)
+@dataclass(frozen=True)
+class Motion:
+    """Another frame's placement relative to this one: where each pixel of this frame is found
+    there (remap coordinates), whether that lies inside it, and how far the picture around
+    each pixel moves (px; a thin scratch barely sways it)."""
 
+    xs: np.ndarray
+    ys: np.ndarray
+    covered: np.ndarray
+    local: np.ndarray
 
-def _local_motion(flow: np.ndarray, size: int = 31) -> np.ndarray:
-    """How far the picture around each pixel moves (px): a thin scratch barely sways it."""
-    return cv2.blur(np.hypot(flow[..., 0], flow[..., 1]), (size, size))
+    @classmethod
+    def of(cls, flow: np.ndarray, size: int = 31) -> Motion:
+        h, w = flow.shape[:2]
+        xs = np.arange(w, dtype=np.float32)[None, :] + flow[..., 0]
+        ys = np.arange(h, dtype=np.float32)[:, None] + flow[..., 1]
+        covered = (xs >= 0) & (xs <= w - 1) & (ys >= 0) & (ys <= h - 1)
+        local = cv2.blur(cv2.magnitude(flow[..., 0], flow[..., 1]), (size, size))
+        return cls(xs, ys, covered, local)
+
+    def warp(self, image: np.ndarray) -> np.ndarray:
+        """``image`` (of the other frame) carried onto this frame."""
+        return cv2.remap(image, self.xs, self.ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 class _Components:
@@ -103,64 +128,77 @@ class _Components:
 
 
 def line_scratch_mask(
-    frame_grey: np.ndarray,
+    frame: FrameView,
     thresholds: DamageThresholds = DamageThresholds(),
-    neighbours: list[tuple[np.ndarray, np.ndarray]] = (),  # type: ignore[assignment]
-    distant: list[tuple[np.ndarray, np.ndarray]] = (),  # type: ignore[assignment]
+    neighbours: list[tuple[FrameView, Motion]] = (),  # type: ignore[assignment]
+    distant: list[FrameView] = (),  # type: ignore[assignment]
 ) -> np.ndarray:
     """Thin, long, near-vertical bright or dark lines in one frame (H x W bool).
 
-    ``neighbours`` and ``distant``: the adjacent frames and frames about ``PERSISTENCE`` away,
-    each with its :func:`dense_flow` from this one. A line that the picture's motion carries
-    (found where the flow puts it in another frame, not where it sits on the film) is picture,
-    a tree trunk or a mast. A line at the same place in every distant frame too is a
-    persistent edge of the scene: scratches seldom last ``2 * PERSISTENCE`` frames. Scratches stay put on the film while the picture
-    moves, or come and go while it stays."""
-    h, _ = frame_grey.shape
-    min_rows = max(COHERENCE_ROWS, thresholds.line_min_length * h)
+    ``neighbours``: the adjacent frames, with their :class:`Motion` from this one; ``distant``:
+    frames about ``PERSISTENCE`` away (their motion is computed only if a candidate line needs
+    it). A line that the picture's motion carries (found where the flow puts it in another
+    frame, not where it sits on the film) is picture, a tree trunk or a mast. A line at the
+    same place in every distant frame too is a persistent edge of the scene: scratches seldom
+    last ``2 * PERSISTENCE`` frames. Scratches stay put on the film while the picture moves,
+    or come and go while it stays."""
     t = thresholds
+    candidates = [_line_candidates(response, t) for response in frame.responses]
+    found = np.zeros(frame.grey.shape, bool)
+    if not any(keep[1:].any() for _, _, keep in candidates):
+        return found  # the usual case on clean footage: no other frame needs looking at
     around = np.ones((1, 2 * MAX_DRIFT + 1), np.uint8)
-    # every other frame given, with the picture's motion from this one: adjacent frames see fast
+    # every other frame, with the picture's motion from this one: adjacent frames see fast
     # motion, distant ones slow motion too (over PERSISTENCE frames a slow pan adds up)
-    others = [(_line_responses(f, t.line_width), flow, _local_motion(flow)) for f, flow in [*neighbours, *distant]]
-    far = others[len(neighbours) :]
-    found = np.zeros(frame_grey.shape, bool)
-    for polarity, response in enumerate(_line_responses(frame_grey, t.line_width)):
-        # tolerate a slight slant: widen by a pixel each side before averaging down the rows
-        coherent = cv2.blur(cv2.dilate(response, np.ones((1, 3), np.uint8)), (1, COHERENCE_ROWS))
-        # a scratch pixel carries a good share of the line's strength; grain beside it does not
-        candidate = (coherent > 0.6 * t.line_contrast) & (response > np.maximum(0.5 * t.line_contrast, 0.4 * coherent))
-        # keep vertical runs only: slanted picture detail touching a scratch must not merge with it
-        candidate = cv2.morphologyEx(candidate.astype(np.uint8), cv2.MORPH_OPEN, np.ones((VERTICAL_RUN, 1), np.uint8))
-        parts = _Components(candidate)
-        count, labels = parts.count, parts.labels
-        height, width, area = (parts.stats[:, k] for k in (cv2.CC_STAT_HEIGHT, cv2.CC_STAT_WIDTH, cv2.CC_STAT_AREA))
-        keep = (
-            (height >= min_rows)
-            & (area <= (t.line_width + 2) * height)
-            & (width <= t.line_width + 2 + t.line_max_slant * height)
-        )
+    far = [(view, Motion.of(dense_flow(frame.grey, view.grey))) for view in distant]
+    for polarity, (response, parts, keep) in enumerate(candidates):
         strength = parts.means(response)
-        for responses, flow, motion in others:
+        for view, motion in [*neighbours, *far]:
             # the picture moved clearly, and the line went with it: picture
-            moved = parts.means(motion) >= MIN_MOTION
-            on_film = parts.means(cv2.dilate(responses[polarity], around))
-            in_scene = parts.means(cv2.dilate(_warp(responses[polarity], flow)[0], around))
+            moved = parts.means(motion.local) >= MIN_MOTION
+            on_film = parts.means(cv2.dilate(view.responses[polarity], around))
+            in_scene = parts.means(cv2.dilate(motion.warp(view.responses[polarity]), around))
             keep &= ~(moved & (in_scene > np.maximum(2 * on_film, 0.6 * strength)))
         if far:
             # the line is there, in the same place, in the distant frames too: the scene's
-            persistent = np.ones(count, bool)
-            for responses, _, _ in far:
-                there = parts.means(cv2.dilate(responses[polarity], around))
+            persistent = np.ones(parts.count, bool)
+            for view, _ in far:
+                there = parts.means(cv2.dilate(view.responses[polarity], around))
                 persistent &= there > np.maximum(0.5 * t.line_contrast, 0.5 * strength)
             keep &= ~persistent
         keep[0] = False
-        lines = keep[labels]
         # hysteresis along each line: scratches are straight, so fainter stretches of a line
         # (over busy picture) are taken back where they lie on the line's own course
+        coherent = _coherent(response)
         faint = (response > 0.4 * t.line_contrast) & (coherent > 0.4 * t.line_contrast)
-        found |= lines | (faint & _along_lines(labels, np.flatnonzero(keep), t.line_width))
+        found |= keep[parts.labels] | (faint & _along_lines(parts.labels, np.flatnonzero(keep), t.line_width))
     return found
+
+
+def _coherent(response: np.ndarray) -> np.ndarray:
+    """The response averaged down ``COHERENCE_ROWS`` rows, widened by a pixel each side first
+    to tolerate a slight slant: lines keep their strength, grain averages away."""
+    return cv2.blur(cv2.dilate(response, np.ones((1, 3), np.uint8)), (1, COHERENCE_ROWS))
+
+
+def _line_candidates(response: np.ndarray, t: DamageThresholds) -> tuple[np.ndarray, _Components, np.ndarray]:
+    """(response, its candidate lines, which of them have a scratch's shape) for one polarity."""
+    h = response.shape[0]
+    min_rows = max(COHERENCE_ROWS, t.line_min_length * h)
+    coherent = _coherent(response)
+    # a scratch pixel carries a good share of the line's strength; grain beside it does not
+    candidate = (coherent > 0.6 * t.line_contrast) & (response > np.maximum(0.5 * t.line_contrast, 0.4 * coherent))
+    # keep vertical runs only: slanted picture detail touching a scratch must not merge with it
+    candidate = cv2.morphologyEx(candidate.astype(np.uint8), cv2.MORPH_OPEN, np.ones((VERTICAL_RUN, 1), np.uint8))
+    parts = _Components(candidate)
+    height, width, area = (parts.stats[:, k] for k in (cv2.CC_STAT_HEIGHT, cv2.CC_STAT_WIDTH, cv2.CC_STAT_AREA))
+    keep = (
+        (height >= min_rows)
+        & (area <= (t.line_width + 2) * height)
+        & (width <= t.line_width + 2 + t.line_max_slant * height)
+    )
+    keep[0] = False
+    return response, parts, keep
 
 
 def _along_lines(labels: np.ndarray, kept: np.ndarray, line_width: int) -> np.ndarray:
@@ -196,17 +234,18 @@ def dust_mask(
     current: np.ndarray,
     following: np.ndarray,
     thresholds: DamageThresholds = DamageThresholds(),
-    flows: tuple[np.ndarray, np.ndarray] | None = None,
+    motions: tuple[Motion, Motion] | None = None,
 ) -> np.ndarray:
     """One-frame specks and blotches: temporal outliers against both neighbours warped onto
-    ``current`` (H x W bool). ``flows``: each neighbour's :func:`dense_flow` from ``current``."""
-    flows = flows or (dense_flow(current, previous), dense_flow(current, following))
-    (before, covered_before), (after, covered_after) = _warp(previous, flows[0]), _warp(following, flows[1])
+    ``current`` (grey frames; H x W bool). ``motions``: each neighbour's :class:`Motion` from
+    ``current``, computed here if not given."""
+    motions = motions or (Motion.of(dense_flow(current, previous)), Motion.of(dense_flow(current, following)))
+    before, after = motions[0].warp(previous), motions[1].warp(following)
     t = thresholds.dust_contrast
     to_before, to_after = current - before, current - after
     neighbours_agree = np.abs(before - after) < t
     outlier = (np.minimum(to_before, to_after) > t) | (np.maximum(to_before, to_after) < -t)
-    candidate = outlier & neighbours_agree & covered_before & covered_after
+    candidate = outlier & neighbours_agree & motions[0].covered & motions[1].covered
     _, labels, stats, _ = cv2.connectedComponentsWithStats(candidate.astype(np.uint8), connectivity=8)
     keep = stats[:, cv2.CC_STAT_AREA] <= thresholds.dust_max_area * current.size
     keep[0] = False
@@ -224,14 +263,22 @@ def film_damage_mask(
     None at the ends of a clip (the one that exists stands in for both; none: lines only).
     ``distant``: frames about ``PERSISTENCE`` away, to tell persistent scene lines (see
     :func:`line_scratch_mask`); :func:`damage_masks` supplies them."""
-    frame = grey(current)
-    neighbours = [grey(f) for f in (previous, following) if f is not None]
-    flows = [dense_flow(frame, n) for n in neighbours]
-    far = [grey(d) for d in distant]
-    found = line_scratch_mask(frame, thresholds, list(zip(neighbours, flows, strict=True)),
-                              [(d, dense_flow(frame, d)) for d in far])  # fmt: skip
+    view = lambda image: FrameView.of(image, thresholds) if image is not None else None  # noqa: E731
+    return _damage(view(previous), view(current), view(following), [view(d) for d in distant], thresholds)
+
+
+def _damage(
+    previous: FrameView | None,
+    current: FrameView,
+    following: FrameView | None,
+    distant: list[FrameView],
+    thresholds: DamageThresholds,
+) -> np.ndarray:
+    neighbours = [(v, Motion.of(dense_flow(current.grey, v.grey))) for v in (previous, following) if v is not None]
+    found = line_scratch_mask(current, thresholds, neighbours, distant)
     if neighbours:
-        found |= dust_mask(neighbours[0], frame, neighbours[-1], thresholds, (flows[0], flows[-1]))
+        (first, first_motion), (last, last_motion) = neighbours[0], neighbours[-1]
+        found |= dust_mask(first.grey, current.grey, last.grey, thresholds, (first_motion, last_motion))
     return dilate_mask(found.astype(np.float32), thresholds.grow)
 
 
@@ -240,18 +287,18 @@ def damage_masks(
 ) -> Iterator[np.ndarray]:
     """The damage mask of every frame of a clip, in order, each found with its neighbours and
     the frames ``PERSISTENCE`` before and after (those that exist at the clip's ends). Streams:
-    holds ``2 * PERSISTENCE + 1`` frames."""
-    buffer: deque[np.ndarray] = deque()
+    holds ``2 * PERSISTENCE + 1`` frames, each prepared once (:class:`FrameView`)."""
+    buffer: deque[FrameView] = deque()
     first = 0  # the clip index of buffer[0]
     upcoming = 0  # the next frame to detect
 
     def detect(i: int) -> np.ndarray:
         at = lambda j: buffer[j - first] if first <= j < first + len(buffer) else None  # noqa: E731
-        distant = [f for f in (at(i - PERSISTENCE), at(i + PERSISTENCE)) if f is not None]
-        return film_damage_mask(at(i - 1), buffer[i - first], at(i + 1), thresholds, distant)
+        distant = [v for v in (at(i - PERSISTENCE), at(i + PERSISTENCE)) if v is not None]
+        return _damage(at(i - 1), buffer[i - first], at(i + 1), distant, thresholds)
 
     for newest, image in enumerate(images):
-        buffer.append(image)
+        buffer.append(FrameView.of(image, thresholds))
         while upcoming + PERSISTENCE <= newest:
             yield detect(upcoming)
             upcoming += 1
