@@ -93,7 +93,7 @@ def frames_with_masks(
     finish = opts.finish_mask
     if opts.auto_mask == "scratches":
         frames, images = itertools.tee(source.frames())  # the detector reads ahead of the frames it yields
-        found = damage_masks((frame.image for frame in images), opts.thresholds)
+        found = damage_masks((frame.image for frame in images), opts.thresholds, workers=max(1, opts.workers))
         for frame, mask in zip(frames, found, strict=True):
             yield frame, finish(mask)
         return

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -283,28 +284,46 @@ def _damage(
 
 
 def damage_masks(
-    images: Iterable[np.ndarray], thresholds: DamageThresholds = DamageThresholds()
+    images: Iterable[np.ndarray], thresholds: DamageThresholds = DamageThresholds(), workers: int = 1
 ) -> Iterator[np.ndarray]:
     """The damage mask of every frame of a clip, in order, each found with its neighbours and
     the frames ``PERSISTENCE`` before and after (those that exist at the clip's ends). Streams:
-    holds ``2 * PERSISTENCE + 1`` frames, each prepared once (:class:`FrameView`)."""
+    holds ``2 * PERSISTENCE + 1`` frames, each prepared once (:class:`FrameView`), and up to
+    ``2 * workers`` detections in flight on ``workers`` threads (OpenCV releases the GIL)."""
+    if workers <= 1:
+        yield from (_damage(*frames, thresholds) for frames in _detection_windows(images, thresholds))
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: deque[Future[np.ndarray]] = deque()
+        for frames in _detection_windows(images, thresholds):
+            pending.append(pool.submit(_damage, *frames, thresholds))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _detection_windows(
+    images: Iterable[np.ndarray], thresholds: DamageThresholds
+) -> Iterator[tuple[FrameView | None, FrameView, FrameView | None, list[FrameView]]]:
+    """(previous, current, following, distant) for every frame in order: what detecting it needs."""
     buffer: deque[FrameView] = deque()
     first = 0  # the clip index of buffer[0]
     upcoming = 0  # the next frame to detect
 
-    def detect(i: int) -> np.ndarray:
+    def window(i: int) -> tuple[FrameView | None, FrameView, FrameView | None, list[FrameView]]:
         at = lambda j: buffer[j - first] if first <= j < first + len(buffer) else None  # noqa: E731
         distant = [v for v in (at(i - PERSISTENCE), at(i + PERSISTENCE)) if v is not None]
-        return _damage(at(i - 1), buffer[i - first], at(i + 1), distant, thresholds)
+        return at(i - 1), buffer[i - first], at(i + 1), distant
 
     for newest, image in enumerate(images):
         buffer.append(FrameView.of(image, thresholds))
         while upcoming + PERSISTENCE <= newest:
-            yield detect(upcoming)
+            yield window(upcoming)
             upcoming += 1
             while first < upcoming - PERSISTENCE:
                 buffer.popleft()
                 first += 1
     while upcoming < first + len(buffer):
-        yield detect(upcoming)
+        yield window(upcoming)
         upcoming += 1
