@@ -7,7 +7,9 @@
 A clip (a pan over a generated photo, 24 fps, H.264) and one scratch mask per frame (3-8 thin
 near-vertical lines, `gincli.masks.families.thin_line_mask`) are made first; then each run is a separate
 `gin video ... --masks DIR` process, timed end to end (decode, inpaint, encode, join) with its
-peak RSS. `crop` runs on every clip length (memory must not grow with the length) once per
+peak RSS. With `--detect`, each run is repeated on the clip with film damage planted in its
+frames (`gincli.testing.film_damage.damage_clip`: scratches and dust) and `--auto-mask
+scratches` instead of mask files: decode, detect, fill, encode. `crop` runs on every clip length (memory must not grow with the length) once per
 fill route (`--fill classical`: Telea on every hole; `--fill network`);
 whole-frame tiling (`polyphase`, the paper's) on a shorter clip, as it is far slower.
 Then flicker: a static 640 x 360 shot with heavy grain (sigma 8 of 255) with a fixed hole (a 64 x 64 square and a scratch),
@@ -34,7 +36,7 @@ from gincli.io.video import Frame, VideoInfo, encode_chunk
 from gincli.jobs.temporal import hole_flicker
 from gincli.jobs.video import VideoOptions, inpaint_video
 from gincli.masks.families import thin_line_mask
-from gincli.testing.film_damage import pan_clip
+from gincli.testing.film_damage import damage_clip, pan_clip
 
 WIDTH, HEIGHT, FPS = 1280, 720, 24
 # `gin` in a child process that writes its own peak RSS (KB) to the file named by its last argument
@@ -47,14 +49,19 @@ main()
 """
 
 
-def make_clip(folder: Path, frames: int, seed: int) -> tuple[Path, Path]:
-    """(clip.mp4, masks folder) for ``frames`` frames."""
+def make_clip(folder: Path, frames: int, seed: int, damaged: bool = False) -> tuple[Path, Path]:
+    """(clip.mp4, masks folder) for ``frames`` frames; ``damaged``: scratches and dust in the
+    frames, and no masks folder (the run detects the damage)."""
     rng = np.random.default_rng(seed)
     still = photo(rng, 900, 1600)
     info = VideoInfo(WIDTH, HEIGHT, Fraction(FPS), Fraction(1, FPS), frames, has_audio=False)
-    clip = folder / f"clip_{frames}.mp4"
-    encode_chunk(clip, (Frame(i, f, i, i + 1) for i, f in enumerate(pan_clip(still, frames, WIDTH, HEIGHT, rng))),
-                 info, "h264", 18, 0)  # fmt: skip
+    clip = folder / f"clip_{frames}{'_damaged' if damaged else ''}.mp4"
+    pictures = pan_clip(still, frames, WIDTH, HEIGHT, rng)
+    if damaged:
+        pictures = (frame for frame, _ in damage_clip(pictures, rng))
+    encode_chunk(clip, (Frame(i, f, i, i + 1) for i, f in enumerate(pictures)), info, "h264", 18, 0)
+    if damaged:
+        return clip, folder / "no_masks"  # none: the run detects them
     masks = folder / f"masks_{frames}"
     for i in range(frames):
         write_image(masks / f"{i + 1:06d}.png", from_unit_float(thin_line_mask(HEIGHT, WIDTH, rng), np.uint8))
@@ -66,7 +73,8 @@ def run(
 ) -> tuple[float, float]:
     """(seconds, peak RSS in MB) of one `gin video` process."""
     rss_file = out.with_suffix(".rss")
-    command = [sys.executable, "-c", REPORTING_GIN, "video", str(clip), "--masks", str(masks), "-o", str(out),
+    source = ["--masks", str(masks)] if masks.exists() else ["--auto-mask", "scratches"]
+    command = [sys.executable, "-c", REPORTING_GIN, "video", str(clip), *source, "-o", str(out),
                "--strategy", strategy, "--fill", fill, "--provider", provider, "--overwrite"]  # fmt: skip
     command += ["--model", model] if model else []
     start = time.perf_counter()
@@ -104,6 +112,7 @@ def main() -> None:
     parser.add_argument("--fills", default="classical,network", help="fill routes for the crop runs")
     parser.add_argument("--no-flicker", action="store_true", help="skip the --temporal flicker measurement")
     parser.add_argument("--providers", default="auto", help="engines for the network route, comma-separated")
+    parser.add_argument("--detect", action="store_true", help="also on damaged clips with --auto-mask scratches")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -112,11 +121,12 @@ def main() -> None:
         plans = [("crop", fill, float(s), p) for fill in args.fills.split(",") for s in args.seconds.split(",")
                  for p in (providers if fill != "classical" else ["auto"])]  # fmt: skip
         plans += [("polyphase", "network", args.whole_seconds, p) for p in providers] if args.whole_seconds else []
-        for strategy, fill, seconds, provider in plans:
+        plans += [(*plan, True) for plan in plans if plan[0] == "crop"] if args.detect else []
+        for strategy, fill, seconds, provider, *detect in plans:
             frames = round(seconds * FPS)
-            clip, masks = make_clip(folder, frames, seed=frames)
+            clip, masks = make_clip(folder, frames, seed=frames, damaged=bool(detect))
             elapsed, peak = run(clip, masks, strategy, fill, args.model, folder / "out.mp4", provider)
-            fill_name = fill if fill == "classical" else f"{fill} ({provider})"
+            fill_name = (fill if fill == "classical" else f"{fill} ({provider})") + (" + detect" if detect else "")
             rows.append((strategy, fill_name, seconds, frames, frames / elapsed, peak))
             print(f"{strategy:<10} {fill_name:<20} {seconds:>5.0f} s  {frames:>5} frames  {frames / elapsed:>6.2f} "
                   f"frames/s  peak RSS {peak:>6.0f} MB", flush=True)  # fmt: skip
