@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import platform
 from pathlib import Path
@@ -28,3 +29,14 @@ def cpu_has_bf16() -> bool:
     if platform.machine().lower() not in ("x86_64", "amd64"):
         return False
     return any(flag in cpu_flags() for flag in BF16_FLAGS)
+
+
+def return_free_memory() -> None:
+    """Hand the C heap's free pages back to the system (glibc's ``malloc_trim``; nothing
+    elsewhere). A long video allocates and frees frame-sized buffers from several threads;
+    glibc keeps the freed pages, scattered between live ones, and without this the peak
+    memory of a run grows slowly with its length."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass

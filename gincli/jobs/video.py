@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from gincli.core.hardware import return_free_memory
 from gincli.core.imagemath import from_unit_float, to_binary_mask, to_unit_float
 from gincli.core.inpainter import Inpainter
 from gincli.core.lazy import cv2
@@ -47,6 +48,7 @@ from gincli.jobs.temporal import FillSmoother
 from gincli.masks.scratches import DamageThresholds, damage_masks
 
 AUTO_MASKS = ("scratches",)
+TRIM_EVERY = 24  # frames between returns of freed memory to the system (a few ms each)
 FRAME_NAME = "{:06d}.png"  # frames folders out, and detected masks: 1-based, as FFmpeg's image2
 
 
@@ -298,6 +300,8 @@ def _write_chunks(frames: Iterator[Frame], store: _ChunkStore, opts: VideoOption
         nonlocal upcoming
         while upcoming is not None and upcoming.index // opts.chunk_frames == chunk:
             yield upcoming
+            if upcoming.index % TRIM_EVERY == TRIM_EVERY - 1:
+                return_free_memory()  # keeps the peak flat in the video's length
             upcoming = next(frames, None)
 
     while upcoming is not None:
