@@ -243,7 +243,7 @@ def test_a_dropped_inpainter_frees_its_engine_and_thread(exported) -> None:
 
     from gincli.core import batching
 
-    inpainter = Inpainter(exported[1], provider="cpu")
+    inpainter = Inpainter(exported[1], provider="cpu", fill="network")  # a tile must reach the engine
     image = np.zeros((40, 40, 3), np.uint8)
     mask = np.zeros((40, 40), np.uint8)
     mask[10:20, 10:20] = 255
