@@ -43,7 +43,7 @@ def fill_options(default: str) -> Decorator:
         click.option("--fill", type=click.Choice(list(FILL_METHODS)), default=default, show_default=True,
                      help=f"Fill method. {summary}."),
         click.option("--thin-radius", type=float, default=THIN_RADIUS, show_default=True,
-                     help="--fill auto: a connected hole is thin (classical fill) up to this inscribed radius in px."),
+                     help="--fill auto: the parts of a hole where no disc of this radius (px) fits are thin (classical fill); the rest goes to the network."),
     ])  # fmt: skip
 
 
