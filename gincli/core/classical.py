@@ -29,7 +29,7 @@ class FillMethod:
 
 
 FILL_METHODS = {m.name: m for m in (
-    FillMethod("auto", "per connected hole: classical for thin ones (scratches, dust), the network for the rest"),
+    FillMethod("auto", "classical for the thin parts of holes (scratches, dust, lines), the network for the rest"),
     FillMethod("network", "the network everywhere"),
     FillMethod("classical", "OpenCV Telea everywhere (fast; smooth on large holes)"),
 )}  # fmt: skip
