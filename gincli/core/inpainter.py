@@ -54,8 +54,8 @@ class Inpainter:
 
     ``strategy`` is ``auto``, ``polyphase``, ``sliding``, ``crop`` or ``resize`` (see ``gin
     inpaint --help``); ``fill`` is ``network``, ``classical`` (OpenCV Telea) or ``auto`` (Telea
-    for connected holes whose inscribed radius is at most ``thin_radius`` px, the network for
-    the rest); ``ensemble`` adds the paper's 5-way self-ensemble; ``batch_size`` is
+    for the parts of holes where no disc of radius ``thin_radius`` px fits, the network for
+    the rest; see :func:`gincli.core.classical.thin_holes`); ``ensemble`` adds the paper's 5-way self-ensemble; ``batch_size`` is
     the number of tiles per engine call (default: 1 on the CPU, 8 on a GPU). Calls from several threads are safe and share engine
     batches: inference runs on one thread, decoding and encoding around it on the callers'.
     """
