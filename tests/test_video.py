@@ -113,6 +113,42 @@ def test_video_keeps_frame_count_timestamps_rate_and_audio(exported, source_vide
     assert not (tmp_path / "out.mp4.gin-chunks").exists()
 
 
+def test_an_audio_packet_that_does_not_decode_is_copied_and_the_run_goes_on(
+    exported, source_video: Path, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken_audio.mp4"
+    with av.open(str(source_video)) as source, av.open(str(broken), "w") as out:
+        streams = {s.index: out.add_stream_from_template(s) for s in source.streams}
+        audio_seen = 0
+        for packet in source.demux():
+            if packet.dts is None:
+                continue
+            target = streams[packet.stream.index]
+            if packet.stream.type == "audio":
+                audio_seen += 1
+                if audio_seen == 3:  # same size and timing, garbage inside
+                    garbage = av.Packet(b"\xff" * packet.size)
+                    garbage.pts, garbage.dts, garbage.time_base = packet.pts, packet.dts, packet.time_base
+                    packet = garbage
+            packet.stream = target
+            out.mux(packet)
+    with av.open(str(broken)) as check:  # the packet really does not decode
+        decoder = check.streams.audio[0].codec_context
+        failures = 0
+        for packet in check.demux(check.streams.audio[0]):
+            try:
+                decoder.decode(packet)
+            except av.error.FFmpegError:
+                failures += 1
+        assert failures == 1
+    write_image(tmp_path / "m.png", hole())
+    out = tmp_path / "out.mp4"
+    code, output = gin_video(exported, str(broken), "--mask", str(tmp_path / "m.png"), "-o", str(out))
+    assert code == 0 and "Traceback" not in output, output
+    assert len(decoded(out)[0]) == N
+    assert audio_packets(out) == audio_packets(broken)  # copied as it was, never decoded
+
+
 def test_variable_frame_rate_timestamps_are_kept(exported, tmp_path: Path) -> None:
     steps = [1001, 2002, 1001, 3003, 1001, 1001, 2002, 1001, 1001, 1001, 4004, 1001]
     pts = [sum(steps[:i]) for i in range(len(steps))]
