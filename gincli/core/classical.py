@@ -53,7 +53,10 @@ def telea_context(thin: np.ndarray, hole: np.ndarray) -> np.ndarray:
     """The hole pixels a Telea fill of ``thin`` must treat as unknown: every connected hole
     that has thin parts, wide parts included, so a scratch running out of a blot is filled
     from valid pixels only, never from the damage inside the blot."""
-    count, labels = cv2.connectedComponents((hole > 0).astype(np.uint8), connectivity=8)
+    binary = (hole > 0).astype(np.uint8)
+    if not (binary.astype(bool) & ~thin).any():
+        return thin  # no wide part anywhere (scratches and dust only, or --fill classical)
+    count, labels = cv2.connectedComponents(binary, connectivity=8)
     with_thin = np.zeros(count, bool)
     with_thin[labels[thin]] = True
     with_thin[0] = False  # background

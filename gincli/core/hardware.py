@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import platform
+from collections.abc import Callable
 from pathlib import Path
 
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # Linux /proc/cpuinfo names
@@ -36,7 +37,15 @@ def return_free_memory() -> None:
     elsewhere). A long video allocates and frees frame-sized buffers from several threads;
     glibc keeps the freed pages, scattered between live ones, and without this the peak
     memory of a run grows slowly with its length."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, looked up once; None where there is no glibc."""
     try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        return ctypes.CDLL("libc.so.6").malloc_trim
     except (OSError, AttributeError):
-        pass
+        return None

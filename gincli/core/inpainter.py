@@ -130,16 +130,16 @@ class Inpainter:
         thin = np.zeros(hole.shape, bool) if self.fill == "network" else (
             hole > 0 if self.fill == "classical" else thin_holes(hole, self.thin_radius))  # fmt: skip
         wide = np.where(thin, 0, hole).astype(np.float32)
-        source = rgb
-        if thin.any():  # thin parts first, so the network sees them filled instead of damaged
+        source, has_thin = rgb, thin.any()
+        if has_thin:  # thin parts first, so the network sees them filled instead of damaged
             thin_fill = classical_fill(rgb, telea_context(thin, hole))[thin]
             source = rgb.copy()
             source[thin] = from_unit_float(thin_fill, rgb.dtype)
-        if wide.any() or not thin.any():
+        if wide.any() or not has_thin:
             filled, used = inpaint_any_size(source, wide, run, strategy or self.strategy)
         else:  # only thin holes: no tile reaches the network
             filled, used = np.zeros((*hole.shape, 3), np.float32), "classical"
-        if thin.any():
+        if has_thin:
             filled[thin] = thin_fill
         # composite in the input's own dtype: outside the hole the pixels are copied, bit for bit
         inside = np.nonzero(hole)
