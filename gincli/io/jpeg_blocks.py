@@ -37,7 +37,7 @@ from gincli.io.tiff_tags import ORIENTATION_TAG, first_directory, short_value
 def exif_orientation(exif: bytes | None) -> int:
     """The EXIF orientation tag (1 = upright, also when absent or unreadable)."""
     try:
-        return short_value(first_directory(exif), ORIENTATION_TAG) or 1 if exif else 1
+        return (short_value(first_directory(exif), ORIENTATION_TAG) or 1) if exif else 1
     except struct.error:
         return 1
 
@@ -68,6 +68,16 @@ def touched_blocks(hole: np.ndarray, block_height: int, block_width: int, blocks
     return padded.reshape(rows, block_height, cols, block_width).any(axis=(1, 3))
 
 
+def _encode_like(encoder, original, quality: int | None, path: str) -> None:
+    """Write ``encoder``'s pixels to ``path`` with ``original``'s sampling and quantisation
+    tables, or at ``quality``."""
+    encoder.samp_factor = original.samp_factor
+    if quality is None:
+        encoder.write_spatial(path, qt=original.qt, quant_tbl_no=original.quant_tbl_no)
+    else:
+        encoder.write_spatial(path, qt=int(quality))
+
+
 def write_jpeg_keeping_blocks(
     source: Path, result: np.ndarray, hole: np.ndarray, out: Path, meta: Metadata, quality: int | None = None
 ) -> str | None:
@@ -95,13 +105,9 @@ def write_jpeg_keeping_blocks(
         if components == 1 and pixels.shape[2] == 3:
             pixels = cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)[..., None]
         encoder = jpeglib.from_spatial(np.ascontiguousarray(pixels[..., :components]))
-        encoder.samp_factor = original.samp_factor
         with tempfile.TemporaryDirectory() as folder:  # the whole image, with the input's tables or at quality
             scratch = str(Path(folder) / "all_blocks.jpg")
-            if quality is None:
-                encoder.write_spatial(scratch, qt=original.qt, quant_tbl_no=original.quant_tbl_no)
-            else:
-                encoder.write_spatial(scratch, qt=int(quality))
+            _encode_like(encoder, original, quality, scratch)
             redone = jpeglib.read_dct(scratch)
         factors = np.asarray(original.samp_factor).reshape(-1, 2)[:components]  # (vertical, horizontal)
         v_max, h_max = factors.max(axis=0)
@@ -137,13 +143,9 @@ def write_cmyk_jpeg(
         original = jpeglib.read_dct(str(source))
         inks = rgb_to_inverted_cmyk(result[..., :3] if result.ndim == 3 else np.dstack([result] * 3))
         encoder = jpeglib.from_spatial(inks, in_color_space=jpeglib.Colorspace.JCS_CMYK)
-        encoder.samp_factor = original.samp_factor
         with tempfile.TemporaryDirectory() as folder:
             scratch = Path(folder) / "cmyk.jpg"
-            if quality is None:
-                encoder.write_spatial(str(scratch), qt=original.qt, quant_tbl_no=original.quant_tbl_no)
-            else:
-                encoder.write_spatial(str(scratch), qt=int(quality))
+            _encode_like(encoder, original, quality, str(scratch))
             encoded = scratch.read_bytes()
         write_atomic(out, embed_metadata(encoded, meta))
     except Exception as exc:  # jpeglib raises plain exceptions for files libjpeg refuses

@@ -170,16 +170,16 @@ def process(job: Job, inpainter: Inpainter, opts: BatchOptions, warn: Callable[[
     if opts.mask_from_alpha and not opts.keep_alpha:  # filled pixels are no longer missing: opaque
         result[..., 3][mask > 0] = np.iinfo(result.dtype).max if result.dtype.kind == "u" else 1.0
     # last: its presence means the job is complete; EXIF, colour profile and XMP come along
-    if _keeps_jpeg_blocks(job, opts) and metadata.converted == "CMYK JPEG":
-        why_not = write_cmyk_jpeg(job.source.path, result, job.output, metadata, opts.quality)
+    if _keeps_jpeg_blocks(job, opts):
+        if metadata.converted == "CMYK JPEG":
+            why_not = write_cmyk_jpeg(job.source.path, result, job.output, metadata, opts.quality)
+            done = "CMYK JPEG re-encoded whole, in CMYK (its black blocks cannot be copied)"
+        else:
+            why_not = write_jpeg_keeping_blocks(job.source.path, result, mask > 0, job.output, metadata, opts.quality)
+            done = None
         if why_not is None:
-            warn(f"gin: {job.source.path}: CMYK JPEG re-encoded whole, in CMYK (its black blocks cannot be "
-                 "copied): pixels outside the holes change slightly")  # fmt: skip
-            return strategy
-        warn(f"gin: {job.source.path}: {why_not}")
-    elif _keeps_jpeg_blocks(job, opts):
-        why_not = write_jpeg_keeping_blocks(job.source.path, result, mask > 0, job.output, metadata, opts.quality)
-        if why_not is None:
+            if done:
+                warn(f"gin: {job.source.path}: {done}: pixels outside the holes change slightly")
             return strategy
         warn(f"gin: {job.source.path}: JPEG re-encoded whole ({why_not}): pixels outside the holes change slightly")
     if metadata.converted and not (metadata.palette and job.output.suffix.lower() == ".png"):
