@@ -21,6 +21,7 @@ Two kinds of damage look different and are found differently:
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -94,19 +95,22 @@ class Motion:
     there (remap coordinates), whether that lies inside it, and how far the picture around
     each pixel moves (px; a thin scratch barely sways it)."""
 
+    flow: np.ndarray
     xs: np.ndarray
     ys: np.ndarray
     covered: np.ndarray
-    local: np.ndarray
 
     @classmethod
-    def of(cls, flow: np.ndarray, size: int = 31) -> Motion:
+    def of(cls, flow: np.ndarray) -> Motion:
         h, w = flow.shape[:2]
         xs = np.arange(w, dtype=np.float32)[None, :] + flow[..., 0]
         ys = np.arange(h, dtype=np.float32)[:, None] + flow[..., 1]
-        covered = (xs >= 0) & (xs <= w - 1) & (ys >= 0) & (ys <= h - 1)
-        local = cv2.blur(cv2.magnitude(flow[..., 0], flow[..., 1]), (size, size))
-        return cls(xs, ys, covered, local)
+        return cls(flow, xs, ys, (xs >= 0) & (xs <= w - 1) & (ys >= 0) & (ys <= h - 1))
+
+    @functools.cached_property
+    def local(self) -> np.ndarray:
+        """Motion of the picture around each pixel, over 31 x 31 px (only line tests need it)."""
+        return cv2.blur(cv2.magnitude(self.flow[..., 0], self.flow[..., 1]), (31, 31))
 
     def warp(self, image: np.ndarray) -> np.ndarray:
         """``image`` (of the other frame) carried onto this frame."""
@@ -152,25 +156,24 @@ def line_scratch_mask(
     # every other frame, with the picture's motion from this one: adjacent frames see fast
     # motion, distant ones slow motion too (over PERSISTENCE frames a slow pan adds up)
     far = [(view, Motion.of(dense_flow(frame.grey, view.grey))) for view in distant]
-    for polarity, (response, parts, keep) in enumerate(candidates):
+    for polarity, (response, (coherent, parts, keep)) in enumerate(zip(frame.responses, candidates, strict=True)):
         strength = parts.means(response)
+        on_film = []  # each other frame's response where the line sits on the film
         for view, motion in [*neighbours, *far]:
             # the picture moved clearly, and the line went with it: picture
             moved = parts.means(motion.local) >= MIN_MOTION
-            on_film = parts.means(cv2.dilate(view.responses[polarity], around))
+            on_film.append(parts.means(cv2.dilate(view.responses[polarity], around)))
             in_scene = parts.means(cv2.dilate(motion.warp(view.responses[polarity]), around))
-            keep &= ~(moved & (in_scene > np.maximum(2 * on_film, 0.6 * strength)))
+            keep &= ~(moved & (in_scene > np.maximum(2 * on_film[-1], 0.6 * strength)))
         if far:
             # the line is there, in the same place, in the distant frames too: the scene's
             persistent = np.ones(parts.count, bool)
-            for view, _ in far:
-                there = parts.means(cv2.dilate(view.responses[polarity], around))
+            for there in on_film[len(neighbours) :]:
                 persistent &= there > np.maximum(0.5 * t.line_contrast, 0.5 * strength)
             keep &= ~persistent
         keep[0] = False
         # hysteresis along each line: scratches are straight, so fainter stretches of a line
         # (over busy picture) are taken back where they lie on the line's own course
-        coherent = _coherent(response)
         faint = (response > 0.4 * t.line_contrast) & (coherent > 0.4 * t.line_contrast)
         found |= keep[parts.labels] | (faint & _along_lines(parts.labels, np.flatnonzero(keep), t.line_width))
     return found
@@ -183,7 +186,8 @@ def _coherent(response: np.ndarray) -> np.ndarray:
 
 
 def _line_candidates(response: np.ndarray, t: DamageThresholds) -> tuple[np.ndarray, _Components, np.ndarray]:
-    """(response, its candidate lines, which of them have a scratch's shape) for one polarity."""
+    """(the response's :func:`_coherent` map, its candidate lines, which of them have a
+    scratch's shape) for one polarity."""
     h = response.shape[0]
     min_rows = max(COHERENCE_ROWS, t.line_min_length * h)
     coherent = _coherent(response)
@@ -199,7 +203,7 @@ def _line_candidates(response: np.ndarray, t: DamageThresholds) -> tuple[np.ndar
         & (width <= t.line_width + 2 + t.line_max_slant * height)
     )
     keep[0] = False
-    return response, parts, keep
+    return coherent, parts, keep
 
 
 def _along_lines(labels: np.ndarray, kept: np.ndarray, line_width: int) -> np.ndarray:
