@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if os.environ.get("PYTEST_XDIST_WORKER"):  # one thread per worker: two workers share two cores
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import cv2
 import numpy as np
 import pytest
+
+from gincli.core.hardware import return_free_memory
+
+if TYPE_CHECKING:
+    from train.config import TrainConfig
 
 DATA = Path(__file__).parent / "data"
 
@@ -31,6 +43,27 @@ def image_folder(tmp_path: Path) -> Path:
         rgb = smooth_image(rng, 48 + 8 * len(name), 64)
         assert cv2.imwrite(str(root / name), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
     return root
+
+
+@pytest.fixture(autouse=True)
+def _give_memory_back() -> Iterator[None]:
+    """After each test, hand freed heap pages back to the system: two workers share the
+    suite's 3 GB, and without this a worker keeps the high-water mark of every test it ran."""
+    yield
+    return_free_memory()
+
+
+def tiny_config(data: Path, out: Path, **overrides: object) -> TrainConfig:
+    """A training run of seconds. The ST-LPIPS network costs seconds to load and most of each
+    step: it is off unless a test is about it (``perceptual_net="auto"``)."""
+    from train.config import TrainConfig
+
+    base = TrainConfig(
+        data=str(data), out=str(out), ngf=8, ndf=8, load_size=48, crop_size=32, batch_size=2,
+        warmup_steps=3, main_steps=5, num_workers=0, log_every=1, sample_every=4, checkpoint_every=4,
+        perceptual_net="none",
+    )  # fmt: skip
+    return replace(base, **overrides)
 
 
 def lively_generator(ngf: int, seed: int = 0):
@@ -64,3 +97,11 @@ def exported(tmp_path_factory: pytest.TempPathFactory):
     result = export_checkpoint(checkpoint, root / "model.onnx")
     assert result.verified and result.ngf == 8
     return checkpoint, result.path, generator
+
+
+@pytest.fixture(scope="session")
+def contract_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A stand-in with the exported model's contract, for tests of everything around the network."""
+    from tests.contract_model import write_contract_model
+
+    return write_contract_model(tmp_path_factory.mktemp("model") / "model.onnx")

@@ -99,12 +99,12 @@ def build_battery(root: Path) -> tuple[Path, Path, dict[str, str]]:
     return inputs, masks, expected
 
 
-def test_every_bad_input_gets_one_line_and_the_run_goes_on(exported, tmp_path: Path) -> None:
+def test_every_bad_input_gets_one_line_and_the_run_goes_on(contract_model, tmp_path: Path) -> None:
     inputs, masks, expected = build_battery(tmp_path)
     before = checksums(inputs, masks)
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["inpaint", str(inputs), "--masks", str(masks), "-o", str(out),
-                                       "--model", str(exported[1])])  # fmt: skip
+                                       "--model", str(contract_model)])  # fmt: skip
     output = result.output
     assert result.exit_code == 1, output  # some files failed
     assert "Traceback" not in output
@@ -125,14 +125,16 @@ def test_every_bad_input_gets_one_line_and_the_run_goes_on(exported, tmp_path: P
     assert checksums(inputs, masks) == before  # no input and no mask touched
 
 
-def test_a_run_killed_mid_way_and_started_again_equals_an_uninterrupted_one(exported, tmp_path: Path) -> None:
+def test_a_run_killed_mid_way_and_started_again_equals_an_uninterrupted_one(contract_model, tmp_path: Path) -> None:
     rng = np.random.default_rng(22)
     inputs = tmp_path / "in"
     for i in range(24):
-        write_image(inputs / f"{i:02d}.png", smooth_image(rng, 300, 340))  # a few tiles each: slow enough
+        write_image(
+            inputs / f"{i:02d}.png", smooth_image(rng, 300, 340)
+        )  # a few tiles each: the kill lands after 3 or 4 of 24
     write_image(tmp_path / "hole.png", hole(300, 340))
     command = [sys.executable, "-c", "from gincli.cli.main import main; main()", "inpaint", str(inputs), "--masks", str(tmp_path / "hole.png"),
-               "--model", str(exported[1]), "--strategy", "sliding", "--fill", "network", "--workers", "2"]  # fmt: skip
+               "--model", str(contract_model), "--strategy", "sliding", "--fill", "network", "--workers", "2"]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
     subprocess.run([*command, "-o", str(tmp_path / "whole")], check=True, capture_output=True, env=env)
     victim = subprocess.Popen([*command, "-o", str(tmp_path / "killed")], env=env,

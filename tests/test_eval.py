@@ -55,9 +55,9 @@ def test_eval_masks_are_seeded_and_scratches_are_thin() -> None:
     assert mask.sum(axis=1).max() <= 8 * 6  # at most 8 lines of at most 5 (+1 antialias) px per row
 
 
-def test_gin_eval_end_to_end(exported, image_folder: Path, tmp_path: Path) -> None:
+def test_gin_eval_end_to_end(contract_model, image_folder: Path, tmp_path: Path) -> None:
     out = tmp_path / "report"
-    result = CliRunner().invoke(main, ["eval", str(image_folder), "--model", str(exported[1]), "--size", "64",
+    result = CliRunner().invoke(main, ["eval", str(image_folder), "--model", str(contract_model), "--size", "32",
                                        "--mask-families", "rect,lines", "--masks-per-image", "2", "-o", str(out)])  # fmt: skip
     assert result.exit_code == 0, result.output
     scores = json.loads((out / "results.json").read_text())["scores"]
@@ -70,9 +70,9 @@ def test_gin_eval_end_to_end(exported, image_folder: Path, tmp_path: Path) -> No
     assert scores["lines"]["telea"]["stlpips"] < scores["rect"]["telea"]["stlpips"]
 
 
-def test_gin_eval_old_option_names_still_work_with_a_note(exported, image_folder: Path, tmp_path: Path) -> None:
+def test_gin_eval_old_option_names_still_work_with_a_note(contract_model, image_folder: Path, tmp_path: Path) -> None:
     out = tmp_path / "old"
-    result = CliRunner().invoke(main, ["eval", str(image_folder), "--model", str(exported[1]), "--size", "32",
+    result = CliRunner().invoke(main, ["eval", str(image_folder), "--model", str(contract_model), "--size", "32",
                                        "--masks", "scratches", "--out", str(out), "--no-perceptual", "--baseline", "telea",
                                        "--full"])  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -83,9 +83,11 @@ def test_gin_eval_old_option_names_still_work_with_a_note(exported, image_folder
     assert set(report["scores"]["lines"]) == {"model", "telea"} and report["size"] is None  # --baseline, --full
 
 
-def test_gin_eval_measures_the_thin_hole_route_beside_the_network(exported, image_folder: Path, tmp_path: Path) -> None:
+def test_gin_eval_measures_the_thin_hole_route_beside_the_network(
+    contract_model, image_folder: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "routes"
-    result = CliRunner().invoke(main, ["eval", str(image_folder), "--model", str(exported[1]), "--size", "64",
+    result = CliRunner().invoke(main, ["eval", str(image_folder), "--model", str(contract_model), "--size", "64",
                                        "--mask-families", "lines", "--fill", "network,auto", "--baseline", "telea",
                                        "--no-perceptual", "-o", str(out)])  # fmt: skip
     assert result.exit_code == 0, result.output

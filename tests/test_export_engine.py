@@ -17,6 +17,7 @@ from export.onnx_export import InpaintingGraph
 from gincli.cli.main import main
 from gincli.core.engine import Engine, EngineError, ProviderUnavailable
 from gincli.core.inpainter import Inpainter
+from tests.conftest import tiny_config
 
 
 def random_tiles(batch: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -218,6 +219,16 @@ def test_exported_graph_gives_back_its_weights_and_re_exports_as_fp16(exported, 
     assert np.abs(engine.run(images, masks) - expected).max() <= 1e-2
 
 
+def test_init_from_an_exported_onnx_model(exported, image_folder: Path, tmp_path: Path) -> None:
+    from train.trainer import Trainer
+
+    _, model, generator = exported
+    trainer = Trainer(tiny_config(image_folder, tmp_path / "run", init_from=str(model)), progress=False)
+    assert trainer.step == 0
+    for key, value in generator.state_dict().items():
+        assert torch.equal(trainer.generator.state_dict()[key], value), key
+
+
 def test_weights_cannot_be_read_back_from_an_int8_or_foreign_graph(tmp_path: Path) -> None:
     from gincli.core.model_contract import metadata_keys
     from train.checkpoint import CheckpointError, load_generator
@@ -237,7 +248,7 @@ def test_weights_cannot_be_read_back_from_an_int8_or_foreign_graph(tmp_path: Pat
         load_generator(tmp_path / "q.onnx")
 
 
-def test_a_dropped_inpainter_frees_its_engine_and_thread(exported) -> None:
+def test_a_dropped_inpainter_frees_its_engine_and_thread_at_once(exported) -> None:
     import gc
     import weakref
 
@@ -251,11 +262,14 @@ def test_a_dropped_inpainter_frees_its_engine_and_thread(exported) -> None:
     engine = weakref.ref(inpainter.engine)
     thread = inpainter.batcher._thread
     assert thread is not None and thread.is_alive()
-    del inpainter
-    gc.collect()
-    thread.join(timeout=10 * batching.IDLE_CHECK_S)
-    assert not thread.is_alive()
-    assert engine() is None  # the session and its memory arena are gone
+    gc.disable()  # no reference cycle may hold the session until the next collection
+    try:
+        del inpainter
+        thread.join(timeout=10 * batching.IDLE_CHECK_S)
+        assert not thread.is_alive()
+        assert engine() is None  # the session and its memory arena are gone
+    finally:
+        gc.enable()
 
 
 def test_a_zero_one_mask_means_one_is_a_hole_and_no_hole_is_reported(exported) -> None:

@@ -23,8 +23,10 @@ from tests.conftest import smooth_image
 
 
 @pytest.fixture(scope="module")
-def inpainter(exported) -> Inpainter:
-    return Inpainter(exported[1], provider="cpu", fill="network")  # these tests are about the network's tiling
+def inpainter(contract_model) -> Inpainter:
+    return Inpainter(
+        contract_model, provider="cpu", fill="network"
+    )  # tiling and strategies: any model with the contract
 
 
 def rect_mask(h: int, w: int, box: tuple[int, int, int, int]) -> np.ndarray:
@@ -45,9 +47,9 @@ def gin(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def gin_masks(exported, inputs: str, masks: str, out: str, *extra: str) -> tuple[int, str]:
-    """`gin inpaint INPUTS --masks MASKS -o OUT --model <tiny model> EXTRA...`."""
-    return gin(inputs, "--masks", masks, "-o", out, "--model", str(exported[1]), *extra)
+def gin_masks(model: Path, inputs: str, masks: str, out: str, *extra: str) -> tuple[int, str]:
+    """`gin inpaint INPUTS --masks MASKS -o OUT --model <stand-in model> EXTRA...`."""
+    return gin(inputs, "--masks", masks, "-o", out, "--model", str(model), *extra)
 
 
 # ---------------------------------------------------------------------------- tiling math
@@ -94,7 +96,7 @@ def test_every_strategy_keeps_valid_pixels_and_fills_holes(
     assert strategy == "auto" or used == strategy
 
 
-def test_ensemble_runs_five_views_and_undoes_each(exported) -> None:
+def test_ensemble_runs_five_views_and_undoes_each(contract_model) -> None:
     # an engine stand-in that commutes with rotations and flips but not with their omission:
     # the ensemble of it must equal it exactly, which fails if any view is not transformed back
     rng = np.random.default_rng(0)
@@ -110,7 +112,7 @@ def test_ensemble_runs_five_views_and_undoes_each(exported) -> None:
     assert seen[0] == 10  # 5 views of 2 tiles in one engine call
     # and through the Inpainter: five views per tile reach the engine
     calls: list[int] = []
-    ensembled = Inpainter(exported[1], provider="cpu", ensemble=True)
+    ensembled = Inpainter(contract_model, provider="cpu", ensemble=True)
     original = ensembled.batcher._run
     ensembled.batcher._run = lambda images, holes: calls.append(len(images)) or original(images, holes)
     image = smooth_image(np.random.default_rng(0), 256, 256)
@@ -119,7 +121,7 @@ def test_ensemble_runs_five_views_and_undoes_each(exported) -> None:
 
 
 # ------------------------------------------------------------------------------ the CLI
-def test_mask_matching_for_each_naming_layout(exported, tmp_path: Path) -> None:
+def test_mask_matching_for_each_naming_layout(contract_model, tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     for name in ("plain", "suffixed", "lama"):
         save(tmp_path / "in" / f"{name}.png", smooth_image(rng, 64, 80))
@@ -127,7 +129,7 @@ def test_mask_matching_for_each_naming_layout(exported, tmp_path: Path) -> None:
     save(tmp_path / "m" / "suffixed_mask.png", rect_mask(64, 80, (5, 5, 20, 20)))
     save(tmp_path / "m" / "lama_mask001.png", rect_mask(64, 80, (5, 5, 20, 20)))
     save(tmp_path / "m" / "lama_mask002.png", rect_mask(64, 80, (30, 30, 50, 60)))
-    code, output = gin_masks(exported, str(tmp_path / "in"), str(tmp_path / "m"), str(tmp_path / "out"))
+    code, output = gin_masks(contract_model, str(tmp_path / "in"), str(tmp_path / "m"), str(tmp_path / "out"))
     assert code == 0, output
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "lama_mask001.png",
@@ -139,23 +141,27 @@ def test_mask_matching_for_each_naming_layout(exported, tmp_path: Path) -> None:
     assert not np.array_equal(first, second)  # each output used its own mask
 
 
-def test_single_mask_file_recursive_tree_mirrored_and_missing_masks(exported, tmp_path: Path) -> None:
+def test_single_mask_file_recursive_tree_mirrored_and_missing_masks(contract_model, tmp_path: Path) -> None:
     rng = np.random.default_rng(1)
     save(tmp_path / "in" / "a.jpg", smooth_image(rng, 40, 50))
     save(tmp_path / "in" / "deep" / "b.png", smooth_image(rng, 40, 50))
     save(tmp_path / "hole.png", rect_mask(40, 50, (10, 10, 20, 30)))
-    code, output = gin_masks(exported, str(tmp_path / "in"), str(tmp_path / "hole.png"), str(tmp_path / "out"), "-r")
+    code, output = gin_masks(
+        contract_model, str(tmp_path / "in"), str(tmp_path / "hole.png"), str(tmp_path / "out"), "-r"
+    )
     assert code == 0, output
     assert (tmp_path / "out" / "a.jpg").is_file() and (tmp_path / "out" / "deep" / "b.png").is_file()
     # a mask folder without a match: skipped with a warning, or a failure with --strict
     (tmp_path / "empty").mkdir()
-    code, output = gin_masks(exported, str(tmp_path / "in"), str(tmp_path / "empty"), str(tmp_path / "o2"))
+    code, output = gin_masks(contract_model, str(tmp_path / "in"), str(tmp_path / "empty"), str(tmp_path / "o2"))
     assert code == 0 and "skipping" in output and "a.jpg" in output
-    code, output = gin_masks(exported, str(tmp_path / "in"), str(tmp_path / "empty"), str(tmp_path / "o3"), "--strict")
+    code, output = gin_masks(
+        contract_model, str(tmp_path / "in"), str(tmp_path / "empty"), str(tmp_path / "o3"), "--strict"
+    )
     assert code == 1 and "failed" in output
 
 
-def test_formats_bit_depth_alpha_grey_and_exif_round_trip(exported, tmp_path: Path) -> None:
+def test_formats_bit_depth_alpha_grey_and_exif_round_trip(contract_model, tmp_path: Path) -> None:
     rng = np.random.default_rng(2)
     base = smooth_image(rng, 60, 90)
     inputs = tmp_path / "in"
@@ -168,7 +174,7 @@ def test_formats_bit_depth_alpha_grey_and_exif_round_trip(exported, tmp_path: Pa
     )
     mask = rect_mask(60, 90, (20, 30, 40, 60))
     save(tmp_path / "hole.png", mask)
-    code, output = gin_masks(exported, str(inputs), str(tmp_path / "hole.png"), str(tmp_path / "out"))
+    code, output = gin_masks(contract_model, str(inputs), str(tmp_path / "hole.png"), str(tmp_path / "out"))
     assert code == 0, output
     out = {p.name: read_image(p) for p in (tmp_path / "out").iterdir()}
     assert out["deep16.png"].dtype == np.uint16 and out["deep16.png"].shape == (60, 90, 3)
@@ -185,12 +191,12 @@ def _exif_orientation(value: int) -> bytes:
     return exif.tobytes()
 
 
-def test_skip_existing_resume_and_overwrite(exported, tmp_path: Path) -> None:
+def test_skip_existing_resume_and_overwrite(contract_model, tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
     for name in ("a", "b"):
         save(tmp_path / "in" / f"{name}.png", smooth_image(rng, 50, 50))
     save(tmp_path / "hole.png", rect_mask(50, 50, (10, 10, 30, 30)))
-    args = (exported, str(tmp_path / "in"), str(tmp_path / "hole.png"), str(tmp_path / "out"))
+    args = (contract_model, str(tmp_path / "in"), str(tmp_path / "hole.png"), str(tmp_path / "out"))
     assert gin_masks(*args)[0] == 0
     save(tmp_path / "out" / "a.png", np.zeros((5, 5), np.uint8))  # a complete image: counts as done
     sentinel = (tmp_path / "out" / "a.png").read_bytes()
@@ -209,11 +215,11 @@ def test_skip_existing_resume_and_overwrite(exported, tmp_path: Path) -> None:
     assert (tmp_path / "out" / "b.png").read_bytes() == complete
 
 
-def test_output_equal_to_input_is_refused(exported, tmp_path: Path) -> None:
+def test_output_equal_to_input_is_refused(contract_model, tmp_path: Path) -> None:
     save(tmp_path / "a.png", smooth_image(np.random.default_rng(0), 40, 40))
     save(tmp_path / "m" / "a.png", rect_mask(40, 40, (5, 5, 10, 10)))
     before = (tmp_path / "a.png").read_bytes()
-    code, output = gin_masks(exported, str(tmp_path / "a.png"), str(tmp_path / "m"), str(tmp_path))
+    code, output = gin_masks(contract_model, str(tmp_path / "a.png"), str(tmp_path / "m"), str(tmp_path))
     assert code == 2 and "would overwrite its input" in output
     assert (tmp_path / "a.png").read_bytes() == before
 
@@ -240,7 +246,7 @@ def _png_header_only(width: int, height: int) -> bytes:
     )
 
 
-def test_bad_inputs_are_named_and_the_run_goes_on(exported, tmp_path: Path) -> None:
+def test_bad_inputs_are_named_and_the_run_goes_on(contract_model, tmp_path: Path) -> None:
     inputs = tmp_path / "in"
     save(inputs / "good.png", smooth_image(np.random.default_rng(4), 40, 40))
     ok_png = (inputs / "good.png").read_bytes()
@@ -254,7 +260,7 @@ def test_bad_inputs_are_named_and_the_run_goes_on(exported, tmp_path: Path) -> N
     (masks / "good.png").write_bytes(b"garbage")  # the good image's mask is unreadable
     save(inputs / "fine.png", smooth_image(np.random.default_rng(5), 40, 40))
     save(masks / "fine.png", rect_mask(40, 40, (5, 5, 15, 15)))
-    code, output = gin_masks(exported, str(inputs), str(masks), str(tmp_path / "out"))
+    code, output = gin_masks(contract_model, str(inputs), str(masks), str(tmp_path / "out"))
     assert code == 1 and "Traceback" not in output
     assert "done 1" in output and "failed 5" in output
     for name, reason in [("zero.png", "empty file"), ("truncated.png", ""), ("text.jpg", "not a decodable image"),
@@ -262,7 +268,7 @@ def test_bad_inputs_are_named_and_the_run_goes_on(exported, tmp_path: Path) -> N
         line = next((x for x in output.splitlines() if x.startswith("  failed") and name in x), None)
         assert line is not None and reason in line, output
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["fine.png"]
-    assert gin_masks(exported, str(inputs), str(masks), str(tmp_path / "o2"), "--fail-fast")[0] == 1
+    assert gin_masks(contract_model, str(inputs), str(masks), str(tmp_path / "o2"), "--fail-fast")[0] == 1
 
 
 @pytest.mark.parametrize(
@@ -275,11 +281,11 @@ def test_bad_inputs_are_named_and_the_run_goes_on(exported, tmp_path: Path) -> N
         (["IN", "--provider", "cuda"], "provider cuda cannot run here"),
     ],
 )
-def test_usage_errors_exit_2_with_a_message(exported, tmp_path: Path, args: list[str], message: str) -> None:
+def test_usage_errors_exit_2_with_a_message(contract_model, tmp_path: Path, args: list[str], message: str) -> None:
     save(tmp_path / "IN" / "a.png", smooth_image(np.random.default_rng(0), 30, 30))
     (tmp_path / "M").mkdir()
     args = [str(tmp_path / a) if a in ("IN", "M", "nowhere/", "missing.onnx") else a for a in args]
-    extra = [] if "--model" in args else ["--model", str(exported[1])]
+    extra = [] if "--model" in args else ["--model", str(contract_model)]
     extra += [] if any(a in args for a in ("--auto-mask", "--masks")) else ["--auto-mask", "rect"]
     code, output = gin(*args, *extra, "-o", str(tmp_path / "out"))
     assert code == 2 and message in output and "Traceback" not in output
@@ -296,7 +302,7 @@ def test_usage_errors_come_before_the_model_loads(tmp_path: Path) -> None:
     assert "Traceback" not in output
 
 
-def test_auto_masks_are_reproducible_and_written_beside_outputs(exported, tmp_path: Path) -> None:
+def test_auto_masks_are_reproducible_and_written_beside_outputs(contract_model, tmp_path: Path) -> None:
     save(tmp_path / "in" / "a.png", smooth_image(np.random.default_rng(6), 100, 120))
     for run in ("r1", "r2"):
         code, output = gin(
@@ -308,7 +314,7 @@ def test_auto_masks_are_reproducible_and_written_beside_outputs(exported, tmp_pa
             "-o",
             str(tmp_path / run),
             "--model",
-            str(exported[1]),
+            str(contract_model),
             "--concat",
         )
         assert code == 0, output
@@ -318,10 +324,10 @@ def test_auto_masks_are_reproducible_and_written_beside_outputs(exported, tmp_pa
         assert (tmp_path / "r1" / name).read_bytes() == (tmp_path / "r2" / name).read_bytes()
 
 
-def test_mask_of_another_size_is_resized_with_a_warning(exported, tmp_path: Path) -> None:
+def test_mask_of_another_size_is_resized_with_a_warning(contract_model, tmp_path: Path) -> None:
     save(tmp_path / "a.png", smooth_image(np.random.default_rng(0), 64, 64))
     save(tmp_path / "m.png", rect_mask(32, 32, (4, 4, 12, 12)))
-    code, output = gin_masks(exported, str(tmp_path / "a.png"), str(tmp_path / "m.png"), str(tmp_path / "out"))
+    code, output = gin_masks(contract_model, str(tmp_path / "a.png"), str(tmp_path / "m.png"), str(tmp_path / "out"))
     assert code == 0 and "resized (nearest neighbour)" in output
 
 
@@ -342,13 +348,13 @@ def test_glob_patterns_select_files(tmp_path: Path) -> None:
     assert [s.rel.name for s in discover([str(tmp_path / "*.png")], recursive=False)] == ["a.png", "b.png"]
 
 
-def test_inpaint_paths_is_the_pipeline_for_scripts(exported, tmp_path: Path) -> None:
+def test_inpaint_paths_is_the_pipeline_for_scripts(contract_model, tmp_path: Path) -> None:
     from gincli.jobs.batch import inpaint_paths
 
     save(tmp_path / "in" / "a.png", smooth_image(np.random.default_rng(0), 48, 64))
     (tmp_path / "in" / "bad.png").write_bytes(b"nope")
     summary = inpaint_paths(
-        [tmp_path / "in"], tmp_path / "out", model=exported[1], provider="cpu", auto_mask="rect", dilate=2
+        [tmp_path / "in"], tmp_path / "out", model=contract_model, provider="cpu", auto_mask="rect", dilate=2
     )
     assert summary.done == 1 and [Path(p).name for p, _ in summary.failed] == ["bad.png"]
     assert (tmp_path / "out" / "a.png").is_file() and summary.exit_code == 1
@@ -383,13 +389,13 @@ def test_tiles_from_concurrent_images_share_engine_batches() -> None:
     assert all(np.all(results[i] == i + 1) for i in range(5))  # each caller got its own tiles back
 
 
-def test_mask_from_alpha_fills_transparent_pixels_and_makes_them_opaque(exported, tmp_path: Path) -> None:
+def test_mask_from_alpha_fills_transparent_pixels_and_makes_them_opaque(contract_model, tmp_path: Path) -> None:
     rgb = smooth_image(np.random.default_rng(8), 48, 48)
     alpha = np.full((48, 48), 255, np.uint8)
     alpha[10:30, 12:20] = 0  # the transparent part is the hole
     save(tmp_path / "in" / "a.png", np.dstack([rgb, alpha]))
     code, output = gin(
-        str(tmp_path / "in"), "--mask-from-alpha", "-o", str(tmp_path / "out"), "--model", str(exported[1])
+        str(tmp_path / "in"), "--mask-from-alpha", "-o", str(tmp_path / "out"), "--model", str(contract_model)
     )
     assert code == 0, output
     out = read_image(tmp_path / "out" / "a.png")
@@ -397,7 +403,7 @@ def test_mask_from_alpha_fills_transparent_pixels_and_makes_them_opaque(exported
     assert np.array_equal(out[alpha > 0], np.dstack([rgb, alpha])[alpha > 0])
     assert not np.array_equal(out[alpha == 0][:, :3], rgb[alpha == 0])
     code, output = gin(str(tmp_path / "in"), "--mask-from-alpha", "--keep-alpha", "-o", str(tmp_path / "kept"),
-                       "--model", str(exported[1]))  # fmt: skip
+                       "--model", str(contract_model))  # fmt: skip
     assert code == 0 and np.array_equal(read_image(tmp_path / "kept" / "a.png")[..., 3], alpha)
 
 
@@ -408,7 +414,7 @@ def _srgb_profile() -> bytes:
 
 
 @pytest.mark.parametrize("out_format", ["jpg", "png", "webp", "tiff"])
-def test_exif_colour_profile_and_xmp_are_kept(exported, tmp_path: Path, out_format: str) -> None:
+def test_exif_colour_profile_and_xmp_are_kept(contract_model, tmp_path: Path, out_format: str) -> None:
     base = smooth_image(np.random.default_rng(12), 60, 90)
     exif = Image.Exif()
     exif[0x0112] = 6  # stored sideways: rotate 90 clockwise to view
@@ -420,7 +426,7 @@ def test_exif_colour_profile_and_xmp_are_kept(exported, tmp_path: Path, out_form
         tmp_path / "photo.jpg", exif=exif.tobytes(), icc_profile=icc, xmp=xmp, quality=95
     )
     save(tmp_path / "hole.png", rect_mask(60, 90, (20, 30, 40, 60)))
-    code, output = gin_masks(exported, str(tmp_path / "photo.jpg"), str(tmp_path / "hole.png"), str(tmp_path / "out"),
+    code, output = gin_masks(contract_model, str(tmp_path / "photo.jpg"), str(tmp_path / "hole.png"), str(tmp_path / "out"),
                              "--format", out_format)  # fmt: skip
     assert code == 0 and "re-encoded" not in output, output
     with Image.open(tmp_path / "out" / f"photo.{out_format}") as out:
@@ -436,7 +442,7 @@ def test_exif_colour_profile_and_xmp_are_kept(exported, tmp_path: Path, out_form
 
 
 @pytest.mark.parametrize("out_format", ["tiff", "jpg"])
-def test_a_tiff_keeps_its_camera_data_profile_and_xmp(exported, tmp_path: Path, out_format: str) -> None:
+def test_a_tiff_keeps_its_camera_data_profile_and_xmp(contract_model, tmp_path: Path, out_format: str) -> None:
     from PIL.TiffImagePlugin import ImageFileDirectory_v2
 
     tags = ImageFileDirectory_v2()
@@ -450,7 +456,7 @@ def test_a_tiff_keeps_its_camera_data_profile_and_xmp(exported, tmp_path: Path, 
         tmp_path / "in" / "scan.tiff", tiffinfo=tags, icc_profile=icc
     )
     save(tmp_path / "hole.png", rect_mask(40, 60, (10, 10, 20, 30)))
-    code, output = gin_masks(exported, str(tmp_path / "in"), str(tmp_path / "hole.png"), str(tmp_path / "out"),
+    code, output = gin_masks(contract_model, str(tmp_path / "in"), str(tmp_path / "hole.png"), str(tmp_path / "out"),
                              "--format", out_format)  # fmt: skip
     assert code == 0, output
     with Image.open(tmp_path / "out" / f"scan.{out_format}") as out:
@@ -461,7 +467,7 @@ def test_a_tiff_keeps_its_camera_data_profile_and_xmp(exported, tmp_path: Path, 
         assert b"adobe:ns:meta" in (out.info.get("xmp") or kept.get(700, b""))
 
 
-def test_invert_and_dilate_shape_the_hole(exported, tmp_path: Path) -> None:
+def test_invert_and_dilate_shape_the_hole(contract_model, tmp_path: Path) -> None:
     from gincli.io.discovery import Source
     from gincli.jobs.batch import BatchOptions, Job, load_mask
 
@@ -475,10 +481,10 @@ def test_invert_and_dilate_shape_the_hole(exported, tmp_path: Path) -> None:
     assert grown[8:22, 10:20].all() and grown.sum() > plain.sum() and grown[0, 0] == 0
 
 
-def test_auto_picks_the_strategy_with_fewest_tiles(exported) -> None:
+def test_auto_picks_the_strategy_with_fewest_tiles(contract_model) -> None:
     from gincli.core.strategies import STRATEGIES
 
-    inpainter = Inpainter(exported[1], provider="cpu", fill="network")
+    inpainter = Inpainter(contract_model, provider="cpu", fill="network")
     small = smooth_image(np.random.default_rng(1), 200, 240)
     assert inpainter.inpaint_with_info(small, rect_mask(200, 240, (20, 20, 60, 60)))[1] == "resize"
     big = smooth_image(np.random.default_rng(2), 600, 800)
@@ -491,12 +497,12 @@ def test_auto_picks_the_strategy_with_fewest_tiles(exported) -> None:
 
 
 @pytest.mark.parametrize("overwrite", [False, True])
-def test_output_into_the_masks_folder_never_touches_a_mask(exported, tmp_path: Path, overwrite: bool) -> None:
+def test_output_into_the_masks_folder_never_touches_a_mask(contract_model, tmp_path: Path, overwrite: bool) -> None:
     save(tmp_path / "in" / "good.png", smooth_image(np.random.default_rng(0), 40, 40))
     save(tmp_path / "m" / "good.png", rect_mask(40, 40, (5, 5, 10, 10)))
     before = (tmp_path / "m" / "good.png").read_bytes()
     args = [str(tmp_path / "in"), str(tmp_path / "m"), str(tmp_path / "m")]
-    code, output = gin_masks(exported, *args, *(["--overwrite"] if overwrite else []))
+    code, output = gin_masks(contract_model, *args, *(["--overwrite"] if overwrite else []))
     assert code == 2 and "would overwrite an input image or mask" in output
     assert (tmp_path / "m" / "good.png").read_bytes() == before
 
@@ -543,7 +549,7 @@ def test_decompression_bombs_are_refused_before_decoding(tmp_path: Path, monkeyp
         read_image(small)
 
 
-def test_symlinked_folders_are_followed_once_and_loops_end(exported, tmp_path: Path) -> None:
+def test_symlinked_folders_are_followed_once_and_loops_end(contract_model, tmp_path: Path) -> None:
     album = tmp_path / "album"
     save(album / "a.png", smooth_image(np.random.default_rng(13), 40, 40))
     root = tmp_path / "library"
@@ -551,29 +557,29 @@ def test_symlinked_folders_are_followed_once_and_loops_end(exported, tmp_path: P
     (root / "linked").symlink_to(album, target_is_directory=True)
     (root / "sub" / "loop").symlink_to(root, target_is_directory=True)  # a loop back to the top
     save(tmp_path / "hole.png", rect_mask(40, 40, (10, 10, 20, 20)))
-    code, output = gin_masks(exported, str(root), str(tmp_path / "hole.png"), str(tmp_path / "out"), "-r")
+    code, output = gin_masks(contract_model, str(root), str(tmp_path / "hole.png"), str(tmp_path / "out"), "-r")
     assert code == 0 and "done 1" in output, output
     assert (tmp_path / "out" / "linked" / "a.png").is_file()
 
 
-def test_empty_folders_and_masks_without_or_with_only_hole_are_reported(exported, tmp_path: Path) -> None:
+def test_empty_folders_and_masks_without_or_with_only_hole_are_reported(contract_model, tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
-    code, output = gin_masks(exported, str(tmp_path / "empty"), str(tmp_path / "empty"), str(tmp_path / "o"))
+    code, output = gin_masks(contract_model, str(tmp_path / "empty"), str(tmp_path / "empty"), str(tmp_path / "o"))
     assert code == 2 and "no images" in output and "-r" in output
     save(tmp_path / "in" / "a.png", smooth_image(np.random.default_rng(14), 30, 30))
     for name, value in (("black.png", 0), ("white.png", 255)):
         save(tmp_path / name, np.full((30, 30), value, np.uint8))
-        code, output = gin_masks(exported, str(tmp_path / "in"), str(tmp_path / name), str(tmp_path / name[:-4]))
+        code, output = gin_masks(contract_model, str(tmp_path / "in"), str(tmp_path / name), str(tmp_path / name[:-4]))
         assert code == 0, output
         assert ("has no hole" in output) == (value == 0) and ("covers the whole picture" in output) == (value == 255)
 
 
-def test_format_quality_workers_and_threads_options(exported, tmp_path: Path) -> None:
+def test_format_quality_workers_and_threads_options(contract_model, tmp_path: Path) -> None:
     rng = np.random.default_rng(15)
     for i in range(3):
         save(tmp_path / "in" / f"p{i}.png", smooth_image(rng, 80, 96))
     save(tmp_path / "hole.png", rect_mask(80, 96, (20, 20, 50, 60)))
-    run = lambda out, *extra: gin_masks(exported, str(tmp_path / "in"), str(tmp_path / "hole.png"),  # noqa: E731
+    run = lambda out, *extra: gin_masks(contract_model, str(tmp_path / "in"), str(tmp_path / "hole.png"),  # noqa: E731
                                         str(tmp_path / out), *extra)  # fmt: skip
     assert run("q90", "--format", "jpg", "--quality", "90")[0] == 0
     assert run("q20", "--format", "jpg", "--quality", "20")[0] == 0
@@ -590,7 +596,9 @@ def test_format_quality_workers_and_threads_options(exported, tmp_path: Path) ->
         assert np.abs(one.astype(int) - four.astype(int)).max() <= 1
 
 
-def test_ensemble_option_runs_five_views_per_tile(exported, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ensemble_option_runs_five_views_per_tile(
+    contract_model, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from gincli.core.engine import Engine
 
     tiles_run: list[int] = []
@@ -606,7 +614,7 @@ def test_ensemble_option_runs_five_views_per_tile(exported, tmp_path: Path, monk
     counts = {}
     for name, extra in (("plain", []), ("ens", ["--ensemble"])):
         tiles_run.clear()
-        code, output = gin_masks(exported, str(tmp_path / "in"), str(mask), str(tmp_path / name), "--fill", "network",
+        code, output = gin_masks(contract_model, str(tmp_path / "in"), str(mask), str(tmp_path / name), "--fill", "network",
                                  *extra)  # fmt: skip
         assert code == 0, output
         counts[name] = sum(tiles_run)
@@ -614,7 +622,9 @@ def test_ensemble_option_runs_five_views_per_tile(exported, tmp_path: Path, monk
 
 
 @pytest.mark.parametrize("subsampling", [0, 1, 2])  # PIL: 4:4:4, 4:2:2, 4:2:0
-def test_jpeg_to_jpeg_reencodes_only_the_blocks_a_hole_touches(exported, tmp_path: Path, subsampling: int) -> None:
+def test_jpeg_to_jpeg_reencodes_only_the_blocks_a_hole_touches(
+    contract_model, tmp_path: Path, subsampling: int
+) -> None:
     from gincli.io.jpeg_blocks import touched_blocks
 
     rgb = smooth_image(np.random.default_rng(17), 96, 128)
@@ -623,7 +633,7 @@ def test_jpeg_to_jpeg_reencodes_only_the_blocks_a_hole_touches(exported, tmp_pat
     Image.fromarray(rgb).save(tmp_path / "p.jpg", quality=80, subsampling=subsampling, exif=exif.tobytes())
     mask = rect_mask(96, 128, (37, 45, 58, 70))
     save(tmp_path / "hole.png", mask)
-    code, output = gin_masks(exported, str(tmp_path / "p.jpg"), str(tmp_path / "hole.png"), str(tmp_path / "out"),
+    code, output = gin_masks(contract_model, str(tmp_path / "p.jpg"), str(tmp_path / "hole.png"), str(tmp_path / "out"),
                              "--fill", "network")  # fmt: skip
     assert code == 0 and "re-encoded" not in output, output
     before, after = read_image(tmp_path / "p.jpg"), read_image(tmp_path / "out" / "p.jpg")
@@ -638,7 +648,7 @@ def test_jpeg_to_jpeg_reencodes_only_the_blocks_a_hole_touches(exported, tmp_pat
     with Image.open(tmp_path / "out" / "p.jpg") as out:
         assert out.getexif()[0x0132] == "2024:05:01 10:20:30"
     # --quality applies to the re-encoded blocks only: coarser there, the rest still bit for bit
-    code, output = gin_masks(exported, str(tmp_path / "p.jpg"), str(tmp_path / "hole.png"), str(tmp_path / "q"),
+    code, output = gin_masks(contract_model, str(tmp_path / "p.jpg"), str(tmp_path / "hole.png"), str(tmp_path / "q"),
                              "--fill", "network", "--quality", "20")  # fmt: skip
     assert code == 0 and "re-encoded" not in output, output
     coarse = read_image(tmp_path / "q" / "p.jpg")
@@ -648,7 +658,9 @@ def test_jpeg_to_jpeg_reencodes_only_the_blocks_a_hole_touches(exported, tmp_pat
 
 
 @pytest.mark.parametrize("orientation", [6, 8])  # the camera turned right or left
-def test_a_jpeg_stored_sideways_keeps_its_blocks_and_orientation(exported, tmp_path: Path, orientation: int) -> None:
+def test_a_jpeg_stored_sideways_keeps_its_blocks_and_orientation(
+    contract_model, tmp_path: Path, orientation: int
+) -> None:
     from gincli.io.jpeg_blocks import touched_blocks
 
     upright = smooth_image(np.random.default_rng(19), 96, 128)
@@ -660,7 +672,7 @@ def test_a_jpeg_stored_sideways_keeps_its_blocks_and_orientation(exported, tmp_p
     assert before.shape == (96, 128, 3)
     mask = rect_mask(96, 128, (37, 45, 58, 70))  # drawn on the upright picture, off-centre
     save(tmp_path / "hole.png", mask)
-    code, output = gin_masks(exported, str(tmp_path / "p.jpg"), str(tmp_path / "hole.png"), str(tmp_path / "out"),
+    code, output = gin_masks(contract_model, str(tmp_path / "p.jpg"), str(tmp_path / "hole.png"), str(tmp_path / "out"),
                              "--fill", "network")  # fmt: skip
     assert code == 0 and "re-encoded" not in output, output
     after = read_image(tmp_path / "out" / "p.jpg")
@@ -672,14 +684,14 @@ def test_a_jpeg_stored_sideways_keeps_its_blocks_and_orientation(exported, tmp_p
         assert out.getexif()[0x0112] == orientation and out.size == (96, 128)  # still stored sideways
 
 
-def test_a_cmyk_jpeg_stays_cmyk(exported, tmp_path: Path) -> None:
+def test_a_cmyk_jpeg_stays_cmyk(contract_model, tmp_path: Path) -> None:
     rgb = smooth_image(np.random.default_rng(22), 64, 96)
     exif = Image.Exif()
     exif[0x010F] = "Print Shop"
     Image.fromarray(rgb).convert("CMYK").save(tmp_path / "print.jpg", quality=90, exif=exif.tobytes())
     mask = rect_mask(64, 96, (21, 30, 40, 52))
     save(tmp_path / "hole.png", mask)
-    code, output = gin_masks(exported, str(tmp_path / "print.jpg"), str(tmp_path / "hole.png"), str(tmp_path / "out"),
+    code, output = gin_masks(contract_model, str(tmp_path / "print.jpg"), str(tmp_path / "hole.png"), str(tmp_path / "out"),
                              "--fill", "network")  # fmt: skip
     assert code == 0 and "re-encoded whole, in CMYK" in output and "written as RGB" not in output, output
     with Image.open(tmp_path / "out" / "print.jpg") as out:
@@ -687,14 +699,14 @@ def test_a_cmyk_jpeg_stays_cmyk(exported, tmp_path: Path) -> None:
     before, after = read_image(tmp_path / "print.jpg"), read_image(tmp_path / "out" / "print.jpg")
     assert np.abs(before[mask == 0].astype(int) - after[mask == 0]).mean() < 2  # one more generation only
     # the inks read back as the fill itself: the same run written as PNG, within JPEG's loss
-    code, output = gin_masks(exported, str(tmp_path / "print.jpg"), str(tmp_path / "hole.png"), str(tmp_path / "png"),
+    code, output = gin_masks(contract_model, str(tmp_path / "print.jpg"), str(tmp_path / "hole.png"), str(tmp_path / "png"),
                              "--fill", "network", "--format", "png")  # fmt: skip
     assert code == 0 and "CMYK JPEG, written as RGB" in output
     fill = read_image(tmp_path / "png" / "print.png")[mask > 0].astype(int)
     assert np.abs(after[mask > 0] - fill).mean() < 4
 
 
-def test_tiff_orientation_is_applied_like_jpeg(exported, tmp_path: Path) -> None:
+def test_tiff_orientation_is_applied_like_jpeg(contract_model, tmp_path: Path) -> None:
     stored = np.zeros((20, 30), np.uint16)
     stored[:5, :5] = 60000  # top-left as stored; orientation 6 shows it top-right
     (tmp_path / "in").mkdir()
@@ -702,18 +714,18 @@ def test_tiff_orientation_is_applied_like_jpeg(exported, tmp_path: Path) -> None
     upright = read_image(tmp_path / "in" / "scan.tif")
     assert upright.shape == (30, 20) and (upright[:5, 15:] == 60000).all()
     save(tmp_path / "hole.png", rect_mask(30, 20, (10, 5, 20, 15)))  # drawn on the upright picture
-    code, output = gin_masks(exported, str(tmp_path / "in"), str(tmp_path / "hole.png"), str(tmp_path / "out"))
+    code, output = gin_masks(contract_model, str(tmp_path / "in"), str(tmp_path / "hole.png"), str(tmp_path / "out"))
     assert code == 0 and "resized" not in output, output
     assert read_image(tmp_path / "out" / "scan.tif").shape == (30, 20)
 
 
-def test_a_palette_png_is_written_back_with_its_own_palette(exported, tmp_path: Path) -> None:
+def test_a_palette_png_is_written_back_with_its_own_palette(contract_model, tmp_path: Path) -> None:
     source = Image.fromarray(smooth_image(np.random.default_rng(21), 40, 50)).quantize(colors=16)
     (tmp_path / "in").mkdir()
     source.save(tmp_path / "in" / "map.png")
     mask = rect_mask(40, 50, (10, 10, 25, 30))
     save(tmp_path / "hole.png", mask)
-    code, output = gin_masks(exported, str(tmp_path / "in"), str(tmp_path / "hole.png"), str(tmp_path / "out"))
+    code, output = gin_masks(contract_model, str(tmp_path / "in"), str(tmp_path / "hole.png"), str(tmp_path / "out"))
     assert code == 0 and "written as RGB" not in output, output
     with Image.open(tmp_path / "out" / "map.png") as out:
         assert out.mode == "P" and out.getpalette() == source.getpalette()
@@ -721,12 +733,12 @@ def test_a_palette_png_is_written_back_with_its_own_palette(exported, tmp_path: 
     assert np.array_equal(before[mask == 0], after[mask == 0])  # same colours outside the hole
     palette = {tuple(c) for c in np.asarray(source.getpalette(), np.uint8).reshape(-1, 3)}
     assert {tuple(c) for c in after[mask > 0]} <= palette  # the fill drawn from the palette
-    code, output = gin_masks(exported, str(tmp_path / "in"), str(tmp_path / "hole.png"), str(tmp_path / "jpg"),
+    code, output = gin_masks(contract_model, str(tmp_path / "in"), str(tmp_path / "hole.png"), str(tmp_path / "jpg"),
                              "--format", "jpg")  # fmt: skip
     assert code == 0 and "palette PNG, written as RGB" in output
 
 
-def test_png_text_chunks_are_kept(exported, tmp_path: Path) -> None:
+def test_png_text_chunks_are_kept(contract_model, tmp_path: Path) -> None:
     from PIL.PngImagePlugin import PngInfo
 
     info = PngInfo()
@@ -736,7 +748,7 @@ def test_png_text_chunks_are_kept(exported, tmp_path: Path) -> None:
     (tmp_path / "in").mkdir()
     Image.fromarray(smooth_image(np.random.default_rng(18), 40, 50)).save(tmp_path / "in" / "a.png", pnginfo=info)
     save(tmp_path / "hole.png", rect_mask(40, 50, (10, 10, 20, 30)))
-    code, output = gin_masks(exported, str(tmp_path / "in"), str(tmp_path / "hole.png"), str(tmp_path / "out"))
+    code, output = gin_masks(contract_model, str(tmp_path / "in"), str(tmp_path / "hole.png"), str(tmp_path / "out"))
     assert code == 0, output
     with Image.open(tmp_path / "out" / "a.png") as out:
         out.load()

@@ -76,8 +76,9 @@ def test_generator_losses_are_weighted_and_summed() -> None:
 def test_torchvision_layout_vgg19_weights_load_by_path(tmp_path: Path) -> None:
     reference = VGG19Features()
     # a torchvision vgg19 file also carries the classifier and the layers past relu5_1
+    # (the classifier's 4096 x 25088 shrunk here: the loader must skip it whatever its size)
     state = {f"features.{k}": torch.randn_like(v) for k, v in reference.features.state_dict().items()}
-    state |= {"features.34.weight": torch.zeros(512, 512, 3, 3), "classifier.0.weight": torch.zeros(4096, 25088)}
+    state |= {"features.34.weight": torch.zeros(512, 512, 3, 3), "classifier.0.weight": torch.zeros(4096, 8)}
     torch.save(state, tmp_path / "vgg19.pth")
     vgg = load_vgg19(tmp_path / "vgg19.pth")
     assert torch.equal(vgg.features[28].weight, state["features.28.weight"])

@@ -83,8 +83,8 @@ def hole(box: tuple[int, int, int, int] = (20, 30, 40, 60)) -> np.ndarray:
     return mask
 
 
-def gin_video(exported, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, ["video", *args, "--model", str(exported[1])])
+def gin_video(model: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["video", *args, "--model", str(model)])
     return result.exit_code, result.output
 
 
@@ -93,10 +93,10 @@ def source_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_video(tmp_path_factory.mktemp("video") / "in.mp4", clip_frames())
 
 
-def test_video_keeps_frame_count_timestamps_rate_and_audio(exported, source_video: Path, tmp_path: Path) -> None:
+def test_video_keeps_frame_count_timestamps_rate_and_audio(contract_model, source_video: Path, tmp_path: Path) -> None:
     write_image(tmp_path / "m.png", hole())
     out = tmp_path / "out.mp4"
-    code, output = gin_video(exported, str(source_video), "--mask", str(tmp_path / "m.png"), "-o", str(out),
+    code, output = gin_video(contract_model, str(source_video), "--mask", str(tmp_path / "m.png"), "-o", str(out),
                              "--chunk-frames", "12")  # fmt: skip
     assert code == 0, output
     (before, pts_in), (after, pts_out) = decoded(source_video), decoded(out)
@@ -114,7 +114,7 @@ def test_video_keeps_frame_count_timestamps_rate_and_audio(exported, source_vide
 
 
 def test_an_audio_packet_that_does_not_decode_is_copied_and_the_run_goes_on(
-    exported, source_video: Path, tmp_path: Path
+    contract_model, source_video: Path, tmp_path: Path
 ) -> None:
     broken = tmp_path / "broken_audio.mp4"
     with av.open(str(source_video)) as source, av.open(str(broken), "w") as out:
@@ -143,33 +143,33 @@ def test_an_audio_packet_that_does_not_decode_is_copied_and_the_run_goes_on(
         assert failures == 1
     write_image(tmp_path / "m.png", hole())
     out = tmp_path / "out.mp4"
-    code, output = gin_video(exported, str(broken), "--mask", str(tmp_path / "m.png"), "-o", str(out))
+    code, output = gin_video(contract_model, str(broken), "--mask", str(tmp_path / "m.png"), "-o", str(out))
     assert code == 0 and "Traceback" not in output, output
     assert len(decoded(out)[0]) == N
     assert audio_packets(out) == audio_packets(broken)  # copied as it was, never decoded
 
 
-def test_variable_frame_rate_timestamps_are_kept(exported, tmp_path: Path) -> None:
+def test_variable_frame_rate_timestamps_are_kept(contract_model, tmp_path: Path) -> None:
     steps = [1001, 2002, 1001, 3003, 1001, 1001, 2002, 1001, 1001, 1001, 4004, 1001]
     pts = [sum(steps[:i]) for i in range(len(steps))]
     source = make_video(tmp_path / "vfr.mp4", clip_frames(len(pts)), audio=False, pts=pts)
     assert decoded(source)[1] == pts
     write_image(tmp_path / "m.png", hole())
     out = tmp_path / "out.mkv"
-    code, output = gin_video(exported, str(source), "--mask", str(tmp_path / "m.png"), "-o", str(out),
+    code, output = gin_video(contract_model, str(source), "--mask", str(tmp_path / "m.png"), "-o", str(out),
                              "--chunk-frames", "5")  # fmt: skip
     assert code == 0, output
     seconds = lambda path: [float(p * VideoFileReader(path).info.time_base) for p in decoded(path)[1]]  # noqa: E731
     assert np.allclose(seconds(out), seconds(source), atol=1e-3)
 
 
-def test_frames_folder_in_and_out_with_masks_by_number(exported, tmp_path: Path) -> None:
+def test_frames_folder_in_and_out_with_masks_by_number(contract_model, tmp_path: Path) -> None:
     frames = clip_frames(8)
     src = frame_folder(tmp_path / "scans", frames, first=101)
     masks = tmp_path / "masks"
     write_image(masks / "mask_0103.png", hole())
     write_image(masks / "mask_0106.png", hole((5, 5, 15, 90)))
-    code, output = gin_video(exported, str(src), "--masks", str(masks), "-o", str(tmp_path / "out"))
+    code, output = gin_video(contract_model, str(src), "--masks", str(masks), "-o", str(tmp_path / "out"))
     assert code == 0, output
     written = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert written == [f"{n:06d}.png" for n in range(101, 109)]
@@ -183,12 +183,12 @@ def test_frames_folder_in_and_out_with_masks_by_number(exported, tmp_path: Path)
             assert not np.array_equal(result[mask > 0], image[mask > 0])
 
 
-def test_mask_video_masks_the_matching_frames(exported, tmp_path: Path) -> None:
+def test_mask_video_masks_the_matching_frames(contract_model, tmp_path: Path) -> None:
     frames = clip_frames(6)
     src = frame_folder(tmp_path / "scans", frames)
     mask_frames = [np.repeat(hole()[..., None], 3, 2) * (i % 2) for i in range(6)]  # holes in odd frames
     mask_video = make_video(tmp_path / "masks.mkv", mask_frames, audio=False, codec="ffv1")
-    code, output = gin_video(exported, str(src), "--mask-video", str(mask_video), "-o", str(tmp_path / "out"))
+    code, output = gin_video(contract_model, str(src), "--mask-video", str(mask_video), "-o", str(tmp_path / "out"))
     assert code == 0, output
     for i, image in enumerate(frames):
         result = read_image(tmp_path / "out" / f"{i + 1:06d}.png")
@@ -209,18 +209,18 @@ class Interrupting(Inpainter):
         return super().inpaint_with_info(image, mask, strategy)
 
 
-def test_interrupted_video_resumes_from_finished_chunks(exported, source_video: Path, tmp_path: Path) -> None:
+def test_interrupted_video_resumes_from_finished_chunks(contract_model, source_video: Path, tmp_path: Path) -> None:
     write_image(tmp_path / "m.png", hole())
     out = tmp_path / "out.mkv"  # lossless ffv1: the frames themselves can be compared exactly
     opts = dict(mask=tmp_path / "m.png", chunk_frames=10, workers=1, codec="ffv1")
     with pytest.raises(KeyboardInterrupt):
-        inpaint_video(source_video, Interrupting(exported[1], 25), VideoOptions(output=out, **opts), progress=False)
+        inpaint_video(source_video, Interrupting(contract_model, 25), VideoOptions(output=out, **opts), progress=False)
     assert not out.exists()  # nothing that looks complete
-    resumed = Interrupting(exported[1], 10**6)
+    resumed = Interrupting(contract_model, 10**6)
     summary = inpaint_video(source_video, resumed, VideoOptions(output=out, **opts), progress=False)
     assert summary.frames == N and summary.resumed == 20 and resumed.calls == 10  # only the last chunk redone
     fresh = tmp_path / "fresh.mkv"
-    inpaint_video(source_video, Inpainter(exported[1], provider="cpu", strategy="crop"),
+    inpaint_video(source_video, Inpainter(contract_model, provider="cpu", strategy="crop"),
                   VideoOptions(output=fresh, **opts), progress=False)  # fmt: skip
     (a, pts_a), (b, pts_b) = decoded(out), decoded(fresh)
     assert pts_a == pts_b
@@ -228,7 +228,9 @@ def test_interrupted_video_resumes_from_finished_chunks(exported, source_video: 
     assert audio_packets(out) == audio_packets(source_video)
 
 
-def test_corrupt_and_truncated_videos_fail_clearly_without_output(exported, source_video: Path, tmp_path: Path) -> None:
+def test_corrupt_and_truncated_videos_fail_clearly_without_output(
+    contract_model, source_video: Path, tmp_path: Path
+) -> None:
     write_image(tmp_path / "m.png", hole())
     garbage = tmp_path / "garbage.mp4"
     garbage.write_bytes(b"\x00\x01not a video" * 100)
@@ -236,26 +238,28 @@ def test_corrupt_and_truncated_videos_fail_clearly_without_output(exported, sour
     truncated.write_bytes(source_video.read_bytes()[: source_video.stat().st_size // 2])
     for bad in (garbage, truncated):
         out = tmp_path / f"out_{bad.stem}.mp4"
-        code, output = gin_video(exported, str(bad), "--mask", str(tmp_path / "m.png"), "-o", str(out))
+        code, output = gin_video(contract_model, str(bad), "--mask", str(tmp_path / "m.png"), "-o", str(out))
         assert code == 1 and str(bad) in output and "Traceback" not in output
         assert not out.exists()
 
 
-def test_usage_errors_exit_2_before_any_work(exported, source_video: Path, tmp_path: Path) -> None:
+def test_usage_errors_exit_2_before_any_work(contract_model, source_video: Path, tmp_path: Path) -> None:
     write_image(tmp_path / "m.png", hole())
     existing = tmp_path / "done.mp4"
     existing.write_bytes(b"keep me")
-    code, output = gin_video(exported, str(source_video), "--mask", str(tmp_path / "m.png"), "-o", str(existing))
+    code, output = gin_video(contract_model, str(source_video), "--mask", str(tmp_path / "m.png"), "-o", str(existing))
     assert code == 2 and "--overwrite" in output and existing.read_bytes() == b"keep me"
-    code, output = gin_video(exported, str(source_video), "-o", str(tmp_path / "x.mp4"))
+    code, output = gin_video(contract_model, str(source_video), "-o", str(tmp_path / "x.mp4"))
     assert code == 2 and "--auto-mask" in output
-    code, output = gin_video(exported, str(source_video), "--mask", str(tmp_path / "m.png"), "-o", str(source_video))
+    code, output = gin_video(
+        contract_model, str(source_video), "--mask", str(tmp_path / "m.png"), "-o", str(source_video)
+    )
     assert code == 2 and "is the input" in output
-    code, output = gin_video(exported, str(source_video), "--mask", str(tmp_path / "m.png"), "-o", str(tmp_path / "a.mp4"),
+    code, output = gin_video(contract_model, str(source_video), "--mask", str(tmp_path / "m.png"), "-o", str(tmp_path / "a.mp4"),
                              "--codec", "ffv1")  # fmt: skip
     assert code == 2 and ".mkv" in output
     (tmp_path / "file.txt").write_text("not a folder")
-    code, output = gin_video(exported, str(source_video), "--mask", str(tmp_path / "m.png"),
+    code, output = gin_video(contract_model, str(source_video), "--mask", str(tmp_path / "m.png"),
                              "-o", str(tmp_path / "file.txt" / "a.mp4"))  # fmt: skip
     assert code == 2 and "cannot write into" in output
     result = CliRunner().invoke(main, ["video", str(source_video), "-o", str(tmp_path / "b.mp4"),
@@ -309,7 +313,9 @@ def test_temporal_smoothing_steadies_a_static_hole_and_resets_on_change() -> Non
     assert np.array_equal(smoother(cut, fills[0], mask), fills[0])
 
 
-def test_video_temporal_option_changes_only_holes(exported, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_video_temporal_option_changes_only_holes(
+    contract_model, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rng = np.random.default_rng(6)
     still = smooth_image(rng, H, W).astype(np.float32)
     grainy = [np.clip(still + rng.normal(0, 4, still.shape), 0, 255).astype(np.uint8) for _ in range(6)]
@@ -324,7 +330,7 @@ def test_video_temporal_option_changes_only_holes(exported, tmp_path: Path, monk
         smoothers.append(self)
 
     monkeypatch.setattr(FillSmoother, "__init__", keep)
-    code, output = gin_video(exported, str(src), "--mask", str(tmp_path / "m.png"), "-o", str(tmp_path / "out"),
+    code, output = gin_video(contract_model, str(src), "--mask", str(tmp_path / "m.png"), "-o", str(tmp_path / "out"),
                              "--temporal", "0.5")  # fmt: skip
     assert code == 0, output
     assert [s.strength for s in smoothers] == [0.5]
@@ -334,12 +340,12 @@ def test_video_temporal_option_changes_only_holes(exported, tmp_path: Path, monk
         assert np.array_equal(result[hole() == 0], image[hole() == 0])
 
 
-def test_example_script_restores_a_film_keeping_audio(exported, tmp_path: Path) -> None:
+def test_example_script_restores_a_film_keeping_audio(contract_model, tmp_path: Path) -> None:
     _, damaged, _ = damaged_clip(7)
     reel = make_video(tmp_path / "reel.mp4", damaged)
     out = tmp_path / "restored.mp4"
     script = Path(__file__).parents[1] / "examples" / "remove_scratches.py"
-    done = subprocess.run([sys.executable, str(script), str(reel), str(out), "--model", str(exported[1])],
+    done = subprocess.run([sys.executable, str(script), str(reel), str(out), "--model", str(contract_model)],
                           capture_output=True, text=True)  # fmt: skip
     assert done.returncode == 0, done.stderr
     (before, pts_in), (after, pts_out) = decoded(reel), decoded(out)
@@ -357,7 +363,7 @@ def test_out_of_order_timestamps_are_put_right_without_reordering_frames() -> No
     assert [pts for _, pts in monotonic_timestamps(enumerate([0, 5, 5, 5, 9]))] == [0, 5, 6, 7, 9]
 
 
-def test_mpeg4_with_b_frames_in_avi_inpaints_to_mp4(exported, tmp_path: Path) -> None:
+def test_mpeg4_with_b_frames_in_avi_inpaints_to_mp4(contract_model, tmp_path: Path) -> None:
     frames = clip_frames(24)
     src = tmp_path / "film.avi"
     with av.open(str(src), "w") as container:
@@ -368,20 +374,22 @@ def test_mpeg4_with_b_frames_in_avi_inpaints_to_mp4(exported, tmp_path: Path) ->
             container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
         container.mux(stream.encode(None))
     write_image(tmp_path / "m.png", hole())
-    code, output = gin_video(exported, str(src), "--mask", str(tmp_path / "m.png"), "-o", str(tmp_path / "out.mp4"))
+    code, output = gin_video(
+        contract_model, str(src), "--mask", str(tmp_path / "m.png"), "-o", str(tmp_path / "out.mp4")
+    )
     assert code == 0, output
     _, pts = decoded(tmp_path / "out.mp4")
     assert len(pts) == len(frames) and pts == sorted(pts)
 
 
 @pytest.mark.parametrize("change", ["model re-exported to the same path", "fill method"])
-def test_a_changed_model_file_or_fill_starts_the_video_over(exported, source_video: Path, tmp_path: Path,
+def test_a_changed_model_file_or_fill_starts_the_video_over(contract_model, source_video: Path, tmp_path: Path,
                                                             change: str) -> None:  # fmt: skip
     import os
     import shutil
 
     model = tmp_path / "model.onnx"
-    shutil.copy(exported[1], model)
+    shutil.copy(contract_model, model)
     write_image(tmp_path / "m.png", hole())
     out = tmp_path / "out.mkv"
     opts = dict(mask=tmp_path / "m.png", chunk_frames=10, workers=1, codec="ffv1")
@@ -399,7 +407,7 @@ def test_a_changed_model_file_or_fill_starts_the_video_over(exported, source_vid
     assert any("starting over" in w for w in warnings)
 
 
-def test_fill_methods_route_thin_holes_to_the_classical_fill(exported) -> None:
+def test_fill_methods_route_thin_holes_to_the_classical_fill(contract_model) -> None:
     import cv2
 
     image = smooth_image(np.random.default_rng(3), 128, 160)
@@ -411,7 +419,7 @@ def test_fill_methods_route_thin_holes_to_the_classical_fill(exported) -> None:
     scratch[10:100, 40:42], square[60:100, 90:130] = True, True
     calls: list[int] = []
     for fill in ("auto", "classical", "network"):
-        inpainter = Inpainter(exported[1], provider="cpu", fill=fill)
+        inpainter = Inpainter(contract_model, provider="cpu", fill=fill)
         original = inpainter.batcher._run
         inpainter.batcher._run = lambda i, m, o=original: calls.append(len(i)) or o(i, m)
         out = inpainter.inpaint(image, mask)
@@ -457,11 +465,11 @@ def test_detector_on_real_clean_footage_flags_little() -> None:
 
 
 @pytest.mark.parametrize(("codec", "decoder"), [("hevc", "hevc"), ("mpeg4", "mpeg4")])
-def test_other_encoders_write_that_codec(exported, source_video: Path, tmp_path: Path, codec: str,
+def test_other_encoders_write_that_codec(contract_model, source_video: Path, tmp_path: Path, codec: str,
                                          decoder: str) -> None:  # fmt: skip
     write_image(tmp_path / "m.png", hole())
     out = tmp_path / "o.mp4"
-    code, output = gin_video(exported, str(source_video), "--mask", str(tmp_path / "m.png"), "-o", str(out),
+    code, output = gin_video(contract_model, str(source_video), "--mask", str(tmp_path / "m.png"), "-o", str(out),
                              "--codec", codec)  # fmt: skip
     assert code == 0, output
     with av.open(str(out)) as container:
@@ -469,13 +477,13 @@ def test_other_encoders_write_that_codec(exported, source_video: Path, tmp_path:
     assert len(decoded(out)[0]) == N
 
 
-def test_crf_sets_quality_and_fps_sets_a_frames_folder_rate(exported, tmp_path: Path) -> None:
+def test_crf_sets_quality_and_fps_sets_a_frames_folder_rate(contract_model, tmp_path: Path) -> None:
     frames = frame_folder(tmp_path / "scans", clip_frames(12, seed=4))
     write_image(tmp_path / "m.png", hole())
     sizes = {}
     for crf in ("4", "40"):
         out = tmp_path / f"crf{crf}.mp4"
-        code, output = gin_video(exported, str(frames), "--mask", str(tmp_path / "m.png"), "-o", str(out),
+        code, output = gin_video(contract_model, str(frames), "--mask", str(tmp_path / "m.png"), "-o", str(out),
                                  "--crf", crf, "--fps", "12")  # fmt: skip
         assert code == 0, output
         sizes[crf] = out.stat().st_size
@@ -497,7 +505,7 @@ def test_detector_thresholds_are_obeyed(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("size", "pix_fmt"), [((97, 65), "yuv444p"), ((96, 64), "yuv422p10le")])
-def test_awkward_clips_odd_sizes_and_10_bit_4_2_2(exported, tmp_path: Path, size: tuple[int, int],
+def test_awkward_clips_odd_sizes_and_10_bit_4_2_2(contract_model, tmp_path: Path, size: tuple[int, int],
                                                    pix_fmt: str) -> None:  # fmt: skip
     width, height = size
     clip = tmp_path / "in.mp4"
@@ -511,12 +519,14 @@ def test_awkward_clips_odd_sizes_and_10_bit_4_2_2(exported, tmp_path: Path, size
     mask = np.zeros((height, width), np.uint8)
     mask[10:30, 20:50] = 255
     write_image(tmp_path / "m.png", mask)
-    code, output = gin_video(exported, str(clip), "--mask", str(tmp_path / "m.png"), "-o", str(tmp_path / "o.mp4"))
+    code, output = gin_video(
+        contract_model, str(clip), "--mask", str(tmp_path / "m.png"), "-o", str(tmp_path / "o.mp4")
+    )
     assert code == 0 and "Traceback" not in output, output
     frames, _ = decoded(tmp_path / "o.mp4")
     assert len(frames) == 6 and frames[0].shape == (height, width, 3)
     assert ("odd size" in output) == (width % 2 == 1)
-    code, output = gin_video(exported, str(clip), "--mask", str(tmp_path / "m.png"), "-o", str(tmp_path / "m4.mp4"),
+    code, output = gin_video(contract_model, str(clip), "--mask", str(tmp_path / "m.png"), "-o", str(tmp_path / "m4.mp4"),
                              "--codec", "mpeg4")  # fmt: skip
     assert (code, "cannot encode an odd size" in output) == ((1, True) if width % 2 else (0, False)), output
     assert not list(tmp_path.glob("*.gin-chunks")) and "Traceback" not in output

@@ -146,13 +146,17 @@ def perceptual_and_style(
     return perceptual, style
 
 
-def numpy_distance(path: str | Path | None = None) -> Callable[[np.ndarray, np.ndarray], float]:
-    """ST-LPIPS between two H x W x 3 float images in [0, 1] (for ``gin eval``), on the CPU."""
+def numpy_distances(path: str | Path | None = None) -> Callable[[list[np.ndarray], np.ndarray], list[float]]:
+    """ST-LPIPS from each of several H x W x 3 float images in [0, 1] to one reference
+    (for ``gin eval``: every method's fill of one masked image), on the CPU. The reference's
+    features are computed once and the images go through the trunk as one batch."""
     net = load_stlpips(path)
 
-    def distance(a: np.ndarray, b: np.ndarray) -> float:
-        as_tensor = lambda x: torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1), np.float32))[None]  # noqa: E731
+    def distances(images: list[np.ndarray], reference: np.ndarray) -> list[float]:
+        batch = torch.from_numpy(np.ascontiguousarray(np.stack(images).transpose(0, 3, 1, 2), np.float32))
+        ref = torch.from_numpy(np.ascontiguousarray(reference.transpose(2, 0, 1), np.float32))[None]
         with torch.no_grad():
-            return float(net(as_tensor(a), as_tensor(b))[0])
+            ref_feats = [f.expand(len(images), -1, -1, -1) for f in net.features(ref)]
+            return net.distance(net.features(batch), ref_feats).tolist()
 
-    return distance
+    return distances

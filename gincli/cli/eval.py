@@ -23,15 +23,15 @@ def _names(value: str, allowed: list[str], option: str) -> list[str]:
     return names
 
 
-def _perceptual_metric() -> Callable[[np.ndarray, np.ndarray], float] | None:
+def _perceptual_metric() -> Callable[[list[np.ndarray], np.ndarray], list[float]] | None:
     """ST-LPIPS through torch, or None with a notice where the train extra is missing."""
     try:
-        from train.perceptual import numpy_distance
+        from train.perceptual import numpy_distances
     except ImportError as exc:
         click.echo(f"ST-LPIPS: skipped ({exc.name} is not installed: pip install 'deepgin[train]')", err=True)
         return None
     try:
-        return numpy_distance()
+        return numpy_distances()
     except FileNotFoundError as exc:
         click.echo(f"ST-LPIPS: skipped ({exc})", err=True)
         return None

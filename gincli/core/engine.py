@@ -11,6 +11,7 @@ one that actually runs. Asking for one explicitly where it can't run raises
 from __future__ import annotations
 
 import ctypes
+import functools
 import logging
 import os
 import sys
@@ -102,6 +103,10 @@ def session_options(threads: int | None) -> ort.SessionOptions:
     return options
 
 
+def _run_session(session: ort.InferenceSession, images: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    return session.run([OUTPUT], {IMAGE_INPUT: images, MASK_INPUT: masks})[0]
+
+
 class Engine:
     """One inference session (ONNX Runtime or OpenVINO), created once and reused for every batch.
 
@@ -145,7 +150,9 @@ class Engine:
                 session = self._open(name, threads)
                 if PROVIDERS[name] in session.get_providers():
                     self.session = session
-                    self._run_batch = self._run_ort
+                    # the session alone, not a method of self: no reference cycle, so a dropped
+                    # Engine frees its session and memory arena at once, not at the next collection
+                    self._run_batch = functools.partial(_run_session, session)
                     break
                 problem = "failed to initialise (ONNX Runtime fell back to the CPU)"
             if provider != "auto":
@@ -154,9 +161,6 @@ class Engine:
         self.provider = name
         threads_used = threads or "default"
         report(f"gin: running {self.model_path.name} on {name} ({self.precision}, threads: {threads_used})")
-
-    def _run_ort(self, images: np.ndarray, masks: np.ndarray) -> np.ndarray:
-        return self.session.run([OUTPUT], {IMAGE_INPUT: images, MASK_INPUT: masks})[0]
 
     def _open(self, name: str, threads: int | None) -> ort.InferenceSession:
         chain = [(PROVIDERS[name], _provider_options(name))]

@@ -80,11 +80,11 @@ def evaluate(
     seed: int,
     masks_per_image: int = 1,
     grid_rows: int = 4,
-    perceptual: Callable[[np.ndarray, np.ndarray], float] | None = None,
+    perceptual: Callable[[list[np.ndarray], np.ndarray], list[float]] | None = None,
 ) -> EvalResult:
     """Every method on every image with ``masks_per_image`` seeded masks of each family.
-    ``perceptual(completed, truth)`` (both H x W x 3 float in [0, 1]), when given, is reported
-    as ``stlpips``: a learned perceptual distance, lower is better."""
+    ``perceptual(completions, truth)`` (H x W x 3 floats in [0, 1]; one distance per completion),
+    when given, is reported as ``stlpips``: a learned perceptual distance, lower is better."""
     result = EvalResult()
     rows = []
     for family in families:
@@ -92,13 +92,14 @@ def evaluate(
         for (index, (_, image)), repeat in itertools.product(enumerate(images), range(masks_per_image)):
             mask = eval_mask(family, index, image.shape[:2], seed, repeat)
             truth = to_unit_float(image)
-            outputs = {}
-            for name, method in methods.items():
-                completed = to_unit_float(method(image, mask))
-                completed = np.where(mask[..., None] > 0, completed, truth)  # valid pixels from the original
-                outputs[name] = completed
+            outputs = {  # valid pixels from the original
+                name: np.where(mask[..., None] > 0, to_unit_float(method(image, mask)), truth)
+                for name, method in methods.items()
+            }
+            distances = perceptual(list(outputs.values()), truth) if perceptual else None
+            for i, (name, completed) in enumerate(outputs.items()):
                 scores = (psnr(completed, truth), ssim(completed, truth), mean_l1_percent(completed, truth))
-                per_method[name].append(scores + ((perceptual(completed, truth),) if perceptual else ()))
+                per_method[name].append(scores + ((distances[i],) if distances else ()))
             if repeat == 0 and len(rows) < grid_rows and image.shape[0] <= 1024:  # one row per image
                 rows.append([holes_white(truth, mask), *outputs.values(), truth])
         result.scores[family] = {
