@@ -288,6 +288,19 @@ def test_detector_finds_planted_scratches_and_dust_and_is_quiet_on_clean_footage
     assert false_positive < 0.005
 
 
+def test_a_scene_line_that_starts_at_a_cut_is_picture() -> None:
+    """A pole standing in the second shot of a cut, from the cut on: in the frames just after the
+    cut the frame 12 before lies in the other shot, where the pole is not; only frames of the
+    same shot may judge whether a line persists (and a neighbour across the cut is no help)."""
+    rng = np.random.default_rng(8)
+    first, second = smooth_image(rng, 180, 320), smooth_image(rng, 180, 320)
+    second[20:160, 150:153] = (second[20:160, 150:153] * 0.5).astype(np.uint8)  # a dark pole
+    shots = [first] * 16 + [second] * 30
+    frames = [np.clip(f + rng.normal(0, 2, f.shape), 0, 255).astype(np.uint8) for f in shots]  # grain
+    flagged = [int(mask.sum()) for mask in detect_all(frames)]
+    assert sum(flagged) == 0, flagged
+
+
 def test_gin_scratches_writes_a_numbered_mask_per_frame(tmp_path: Path) -> None:
     _, damaged, _ = damaged_clip(4)
     video = make_video(tmp_path / "film.mkv", damaged, audio=False, codec="ffv1")  # lossless: same pixels back
