@@ -18,7 +18,7 @@ from gincli.io.images import read_image, write_image
 from gincli.io.video import VideoFileReader, open_frames
 from gincli.jobs.temporal import FillSmoother, hole_flicker
 from gincli.jobs.video import VideoOptions, inpaint_video
-from gincli.masks.scratches import damage_masks
+from gincli.masks.scratches import DamageThresholds, damage_masks
 from gincli.testing.film_damage import damage_clip, detection_scores, pan_clip
 from tests.conftest import smooth_image
 
@@ -299,6 +299,24 @@ def test_a_scene_line_that_starts_at_a_cut_is_picture() -> None:
     frames = [np.clip(f + rng.normal(0, 2, f.shape), 0, 255).astype(np.uint8) for f in shots]  # grain
     flagged = [int(mask.sum()) for mask in detect_all(frames)]
     assert sum(flagged) == 0, flagged
+
+
+def test_warping_errors_at_the_edges_of_moving_things_are_not_dust() -> None:
+    """A box crossing a textured picture at 14 px a frame: around its edges the flow jumps and
+    the warped neighbours miss, which looked like specks of dust (measured once: 554 pixels
+    over the inner frames without the rule, 263 with it)."""
+    from dataclasses import replace
+
+    rng = np.random.default_rng(5)
+    picture = smooth_image(rng, 180, 320).astype(int) + rng.integers(-20, 20, (180, 320, 1))
+    frames = []
+    for i in range(16):
+        frame = picture.copy()
+        frame[60:110, 20 + 14 * i : 60 + 14 * i] = [230, 220, 60]
+        frames.append(np.clip(frame + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8))
+    inner = lambda masks: sum(int(m.sum()) for m in list(masks)[1:-1])  # noqa: E731
+    trusted_everywhere = replace(DamageThresholds(), dust_flow_roughness=float("inf"))
+    assert inner(damage_masks(frames)) <= 0.7 * inner(damage_masks(frames, trusted_everywhere))
 
 
 def test_gin_scratches_writes_a_numbered_mask_per_frame(tmp_path: Path) -> None:

@@ -14,7 +14,8 @@ Two kinds of damage look different and are found differently:
 - Dust and blotches sit in one frame only: after warping both neighbours onto the frame by
   dense optical flow (DIS; weave, pans and moving objects alike), a pixel much brighter (or
   darker) than the same place in the previous *and* the next frame, while those two agree, is a
-  temporal outlier.
+  temporal outlier. Not where the flow jumps (the edges of moving things): there warping
+  misplaces the picture, and the outliers it leaves are not dust.
 
 :func:`damage_masks` runs the detector over a stream of frames with the window it needs.
 """
@@ -52,6 +53,9 @@ class DamageThresholds:
     line_max_slant: float = 0.06  # columns a scratch may move sideways per row (about 3.5 degrees)
     dust_contrast: float = 0.12  # how far a speck differs from both neighbour frames
     dust_max_area: float = 0.002  # largest speck, as a fraction of the frame area
+    # px: how far the picture's motion at a speck may depart from its mean over 9 x 9 px; more
+    # (the edges of moving things, where warping misplaces the picture) is not trusted as dust
+    dust_flow_roughness: float = 0.25
     grow: int = 1  # pixels added around everything found (scratch edges are soft)
 
 
@@ -121,6 +125,13 @@ class Motion:
     def local(self) -> np.ndarray:
         """Motion of the picture around each pixel, over 31 x 31 px (only line tests need it)."""
         return cv2.blur(cv2.magnitude(self.flow[..., 0], self.flow[..., 1]), (31, 31))
+
+    @functools.cached_property
+    def roughness(self) -> np.ndarray:
+        """How far the flow at each pixel departs from its mean over 9 x 9 px (px): high on the
+        edges of moving things, where the flow jumps and warping cannot be trusted."""
+        deviation = self.flow - cv2.blur(self.flow, (9, 9))
+        return cv2.magnitude(deviation[..., 0], deviation[..., 1])
 
     def warp(self, image: np.ndarray) -> np.ndarray:
         """``image`` (of the other frame) carried onto this frame."""
@@ -261,6 +272,8 @@ def dust_mask(
     neighbours_agree = np.abs(before - after) < t
     outlier = (np.minimum(to_before, to_after) > t) | (np.maximum(to_before, to_after) < -t)
     candidate = outlier & neighbours_agree & motions[0].covered & motions[1].covered
+    for motion in motions:  # a speck's neighbours warped from where the flow is steady
+        candidate &= motion.roughness < thresholds.dust_flow_roughness
     _, labels, stats, _ = cv2.connectedComponentsWithStats(candidate.astype(np.uint8), connectivity=8)
     keep = stats[:, cv2.CC_STAT_AREA] <= thresholds.dust_max_area * current.size
     keep[0] = False
