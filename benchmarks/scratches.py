@@ -27,14 +27,16 @@ import numpy as np
 
 from gincli.io.images import iter_image_files, read_image
 from gincli.io.video import open_frames
-from gincli.masks.scratches import damage_masks, global_shift, grey
+from gincli.masks.scratches import SENSITIVITY, DamageThresholds, damage_masks, global_shift, grey
 from gincli.testing.film_damage import damage_clip, detection_scores, pan_clip
+
+THRESHOLDS = DamageThresholds()  # --sensitivity sets it
 
 
 def detect(frames: list[np.ndarray]) -> tuple[list[np.ndarray], list[float]]:
     masks, seconds = [], []
     start = time.perf_counter()
-    for mask in damage_masks(frames):
+    for mask in damage_masks(frames, THRESHOLDS):
         masks.append(mask > 0)
         seconds.append(time.perf_counter() - start)
         start = time.perf_counter()
@@ -48,7 +50,10 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=36)
     parser.add_argument("--size", default="1280x720")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--sensitivity", choices=list(SENSITIVITY), default="normal")
     args = parser.parse_args()
+    global THRESHOLDS
+    THRESHOLDS = DamageThresholds().at_sensitivity(args.sensitivity)
     if args.clips:
         real_clips(args.clips, args.frames, np.random.default_rng(args.seed))
         return

@@ -12,7 +12,7 @@ from gincli.core.engine import EngineError
 from gincli.io.video import ENCODERS, VideoError
 from gincli.jobs.pipeline import UsageError
 from gincli.jobs.video import VideoOptions, check_options, detect_scratches, inpaint_video
-from gincli.masks.scratches import DamageThresholds
+from gincli.masks.scratches import SENSITIVITY, DamageThresholds
 
 DEFAULTS = DamageThresholds()
 
@@ -50,7 +50,9 @@ What is detected (intensities are fractions of full scale, 0-1):
                   previous and the next frame (after aligning them for weave
                   and pans) by --dust-contrast, in specks up to --dust-max-area
                   of the frame.
-Everything found is grown by --grow px (soft scratch edges).
+Everything found is grown by --grow px (soft scratch edges). --sensitivity
+scales both contrasts at once: start with low on busy footage (crowds, leaves,
+fast cameras), high for faint damage on quiet shots.
 \b
 Examples:
   gin scratches film.mp4 -o masks/              # review or paint over masks/, then
@@ -70,6 +72,9 @@ def threshold_options(command: click.Command) -> click.Command:
         click.option("--dust-max-area", default=DEFAULTS.dust_max_area, show_default=True,
                      help="Largest speck, fraction of the frame area."),
         click.option("--grow", default=DEFAULTS.grow, show_default=True, help="Grow detected damage by N px."),
+        click.option("--sensitivity", type=click.Choice(list(SENSITIVITY)), default="normal", show_default=True,
+                     help="low: only clear damage, fewest false alarms on busy footage; high: fainter damage too. "
+                          f"Multiplies both contrasts ({', '.join(f'{k} x{v:g}' for k, v in SENSITIVITY.items())})."),
     ]  # fmt: skip
     for option in reversed(options):
         command = option(command)
@@ -78,7 +83,7 @@ def threshold_options(command: click.Command) -> click.Command:
 
 def _thresholds(options: dict) -> DamageThresholds:
     names = ("line_contrast", "line_width", "line_min_length", "dust_contrast", "dust_max_area", "grow")
-    return DamageThresholds(**{name: options.pop(name) for name in names})
+    return DamageThresholds(**{name: options.pop(name) for name in names}).at_sensitivity(options.pop("sensitivity"))
 
 
 def _fps(text: str) -> Fraction:

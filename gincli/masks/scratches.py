@@ -26,7 +26,7 @@ import functools
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -57,6 +57,18 @@ class DamageThresholds:
     # (the edges of moving things, where warping misplaces the picture) is not trusted as dust
     dust_flow_roughness: float = 0.25
     grow: int = 1  # pixels added around everything found (scratch edges are soft)
+
+    def at_sensitivity(self, level: str) -> DamageThresholds:
+        """These thresholds with both contrasts scaled for ``level`` (see :data:`SENSITIVITY`)."""
+        if level not in SENSITIVITY:
+            raise ValueError(f"unknown sensitivity {level!r}; choose {', '.join(SENSITIVITY)}")
+        scale = SENSITIVITY[level]
+        return replace(self, line_contrast=self.line_contrast * scale, dust_contrast=self.dust_contrast * scale)
+
+
+# how faint damage may be and still be found, as a factor on both contrast thresholds; the
+# levels' false alarms and recall on real footage are in the README
+SENSITIVITY = {"low": 1.5, "normal": 1.0, "high": 0.7}
 
 
 def grey(image: np.ndarray) -> np.ndarray:
