@@ -64,3 +64,21 @@ def test_distance_grows_with_damage() -> None:
     with torch.no_grad():
         assert float(net(image, image)) == pytest.approx(0.0, abs=1e-6)
         assert float(net(image, blurred)) > 0.05
+
+
+def test_eval_distances_are_the_pairwise_ones_in_batches_of_any_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    from train import perceptual
+
+    net = load_stlpips()
+    rng = np.random.default_rng(2)
+    reference = rng.random((48, 48, 3), dtype=np.float32)
+    images = [np.clip(reference + rng.normal(0, s, reference.shape), 0, 1).astype(np.float32) for s in (0.05, 0.1, 0.2)]
+    as_tensor = lambda x: torch.from_numpy(x.transpose(2, 0, 1).copy())[None]  # noqa: E731
+    with torch.no_grad():
+        pairwise = [float(net(as_tensor(image), as_tensor(reference))) for image in images]
+    for pixels in (1 << 20, 48 * 48 * 2):  # all in one batch; two, then one
+        monkeypatch.setattr(perceptual, "BATCH_PIXELS", pixels)
+        assert perceptual.numpy_distances()(images, reference) == pytest.approx(pairwise, rel=1e-5)
+    assert pairwise[0] < pairwise[1] < pairwise[2]

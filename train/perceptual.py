@@ -60,6 +60,9 @@ def shift_tolerant_vgg16() -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+BATCH_PIXELS = 1 << 20  # numpy_distances' batch size, in pixels
+
+
 class ShiftTolerantLPIPS(nn.Module):
     """Frozen ST-LPIPS (VGG16 variant). ``features(x)`` gives the five trunk activations,
     ``forward(a, b)`` the per-sample distance (N,)."""
@@ -149,14 +152,22 @@ def perceptual_and_style(
 def numpy_distances(path: str | Path | None = None) -> Callable[[list[np.ndarray], np.ndarray], list[float]]:
     """ST-LPIPS from each of several H x W x 3 float images in [0, 1] to one reference
     (for ``gin eval``: every method's fill of one masked image), on the CPU. The reference's
-    features are computed once and the images go through the trunk as one batch."""
+    features are computed once; the images go through the trunk in batches of about a
+    megapixel (VGG's first layers hold 128 floats a pixel: ``--full`` photos go one by one)."""
     net = load_stlpips(path)
+    as_batch = lambda arrays: torch.from_numpy(  # noqa: E731
+        np.ascontiguousarray(np.stack(arrays).transpose(0, 3, 1, 2), np.float32)
+    )
 
     def distances(images: list[np.ndarray], reference: np.ndarray) -> list[float]:
-        batch = torch.from_numpy(np.ascontiguousarray(np.stack(images).transpose(0, 3, 1, 2), np.float32))
-        ref = torch.from_numpy(np.ascontiguousarray(reference.transpose(2, 0, 1), np.float32))[None]
+        step = max(1, BATCH_PIXELS // (reference.shape[0] * reference.shape[1]))
+        found: list[float] = []
         with torch.no_grad():
-            ref_feats = [f.expand(len(images), -1, -1, -1) for f in net.features(ref)]
-            return net.distance(net.features(batch), ref_feats).tolist()
+            ref_feats = net.features(as_batch([reference]))
+            for start in range(0, len(images), step):
+                batch = as_batch(images[start : start + step])
+                expanded = [f.expand(len(batch), -1, -1, -1) for f in ref_feats]
+                found += net.distance(net.features(batch), expanded).tolist()
+        return found
 
     return distances
