@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -51,9 +52,19 @@ def main() -> None:
     parser.add_argument("--size", default="1280x720")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--sensitivity", choices=list(SENSITIVITY), default="normal")
+    parser.add_argument(
+        "--threshold",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override one DamageThresholds field, e.g. dust_trail_radius=0 (repeatable)",
+    )
     args = parser.parse_args()
     global THRESHOLDS
     THRESHOLDS = DamageThresholds().at_sensitivity(args.sensitivity)
+    for setting in args.threshold:
+        name, value = setting.split("=", 1)
+        THRESHOLDS = replace(THRESHOLDS, **{name: type(getattr(THRESHOLDS, name))(value)})
     if args.clips:
         real_clips(args.clips, args.frames, np.random.default_rng(args.seed))
         return

@@ -8,6 +8,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -319,6 +320,32 @@ def test_warping_errors_at_the_edges_of_moving_things_are_not_dust() -> None:
     assert inner(damage_masks(frames)) <= 0.7 * inner(damage_masks(frames, trusted_everywhere))
 
 
+def test_a_small_thing_moving_faster_than_the_flow_is_not_dust_but_a_speck_is() -> None:
+    """A 6 px ball crossing a still picture at 10 px a frame: the flow does not follow it, so the
+    warped neighbours show the picture where it is, as for dust; but a frame before or after,
+    a few pixels off, it is there (its trail). A speck of dust in one frame has no trail."""
+    from dataclasses import replace
+
+    rng = np.random.default_rng(9)
+    picture = smooth_image(rng, 144, 256)
+    frames = []
+    for i in range(9):
+        frame = picture.copy()
+        cv2.circle(frame, (40 + 10 * i, 50), 3, (250, 250, 250), -1)  # the ball
+        if i == 4:
+            cv2.circle(frame, (200, 110), 3, (10, 10, 10), -1)  # the speck
+        frames.append(np.clip(frame + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8))
+    ball, speck = np.zeros((144, 256), bool), np.zeros((144, 256), bool)
+    ball[40:60, :170] = True
+    speck[100:120, 190:210] = True
+    no_trail_test = replace(DamageThresholds(), dust_trail_radius=0)
+    without = list(damage_masks(frames, no_trail_test))[1:-1]
+    assert sum(int((m > 0)[ball].sum()) for m in without) > 0  # the case the rule is for
+    found = [m > 0 for m in damage_masks(frames)][1:-1]
+    assert sum(int(m[ball].sum()) for m in found) == 0
+    assert found[3][speck].sum() >= 30 and sum(int(m[speck].sum()) for m in found) == found[3][speck].sum()
+
+
 def test_gin_scratches_writes_a_numbered_mask_per_frame(tmp_path: Path) -> None:
     _, damaged, _ = damaged_clip(4)
     video = make_video(tmp_path / "film.mkv", damaged, audio=False, codec="ffv1")  # lossless: same pixels back
@@ -439,8 +466,6 @@ def test_a_changed_model_file_or_fill_starts_the_video_over(contract_model, sour
 
 
 def test_fill_methods_route_thin_holes_to_the_classical_fill(contract_model) -> None:
-    import cv2
-
     image = smooth_image(np.random.default_rng(3), 128, 160)
     mask = np.zeros((128, 160), np.uint8)
     mask[10:100, 40:42] = 255  # a 2 px scratch: thin

@@ -15,7 +15,9 @@ Two kinds of damage look different and are found differently:
   dense optical flow (DIS; weave, pans and moving objects alike), a pixel much brighter (or
   darker) than the same place in the previous *and* the next frame, while those two agree, is a
   temporal outlier. Not where the flow jumps (the edges of moving things): there warping
-  misplaces the picture, and the outliers it leaves are not dust.
+  misplaces the picture, and the outliers it leaves are not dust. Nor where a like difference
+  lies a few pixels off in a neighbour frame: that is a small thing moving faster than the flow
+  follows (a ball, teeth as a mouth opens), which leaves a trail; dust leaves none.
 
 :func:`damage_masks` runs the detector over a stream of frames with the window it needs.
 """
@@ -41,6 +43,7 @@ MIN_MOTION = 3.0  # px of local motion above which a line that went along with i
 # a shot cut: the mean difference of two frames' contrast-normalised 32 x 18 thumbnails (cuts on
 # the real clips measure 0.86-1.14; pans, moving people and flicker at most 0.5)
 CUT_DIFFERENCE = 0.6
+TRAIL_LIKENESS = 0.5  # a trail differs from this frame by at least half the speck's own contrast
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,8 @@ class DamageThresholds:
     # px: how far the picture's motion at a speck may depart from its mean over 9 x 9 px; more
     # (the edges of moving things, where warping misplaces the picture) is not trusted as dust
     dust_flow_roughness: float = 0.25
+    # px: how far a speck's trail may lie in a neighbour frame (0: no trail test; see _without_trails)
+    dust_trail_radius: int = 12
     grow: int = 1  # pixels added around everything found (scratch edges are soft)
 
     def at_sensitivity(self, level: str) -> DamageThresholds:
@@ -282,14 +287,39 @@ def dust_mask(
     t = thresholds.dust_contrast
     to_before, to_after = current - before, current - after
     neighbours_agree = np.abs(before - after) < t
-    outlier = (np.minimum(to_before, to_after) > t) | (np.maximum(to_before, to_after) < -t)
+    bright = np.minimum(to_before, to_after) > t
+    outlier = bright | (np.maximum(to_before, to_after) < -t)
     candidate = outlier & neighbours_agree & motions[0].covered & motions[1].covered
     for motion in motions:  # a speck's neighbours warped from where the flow is steady
         candidate &= motion.roughness < thresholds.dust_flow_roughness
+    contrast = np.minimum(np.abs(to_before), np.abs(to_after))
+    candidate = _without_trails(candidate, bright, contrast, current, (before, after), thresholds.dust_trail_radius)
     _, labels, stats, _ = cv2.connectedComponentsWithStats(candidate.astype(np.uint8), connectivity=8)
     keep = stats[:, cv2.CC_STAT_AREA] <= thresholds.dust_max_area * current.size
     keep[0] = False
     return keep[labels]
+
+
+def _without_trails(
+    candidate: np.ndarray,
+    bright: np.ndarray,
+    contrast: np.ndarray,
+    current: np.ndarray,
+    warped: tuple[np.ndarray, np.ndarray],
+    radius: int,
+) -> np.ndarray:
+    """``candidate`` less the specks with a trail. Dust is in one frame only; a small thing that
+    moves faster than the flow follows (a ball, teeth as a mouth opens, a hand) was a little way
+    off in a neighbour frame, so there, within ``radius`` px, that neighbour differs from this
+    frame with the speck's own sign and at least ``TRAIL_LIKENESS`` of its contrast."""
+    near = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
+    kept = candidate.copy()
+    for sign, polarity in ((1.0, bright), (-1.0, ~bright)):
+        mine = candidate & polarity
+        if mine.any():
+            trail = np.maximum(*(cv2.dilate(sign * (neighbour - current), near) for neighbour in warped))
+            kept &= ~(mine & (trail >= TRAIL_LIKENESS * contrast))
+    return kept
 
 
 def film_damage_mask(
