@@ -43,6 +43,7 @@ MIN_MOTION = 3.0  # px of local motion above which a line that went along with i
 # a shot cut: the mean difference of two frames' contrast-normalised 32 x 18 thumbnails (cuts on
 # the real clips measure 0.86-1.14; pans, moving people and flicker at most 0.5)
 CUT_DIFFERENCE = 0.6
+MIN_LARGEST_SPECK = 150  # px: a blotch 14 px across is dust however small the frame (dust_max_area)
 TRAIL_LIKENESS = 0.5  # a trail differs from this frame by at least half the speck's own contrast
 
 
@@ -55,9 +56,10 @@ class DamageThresholds:
     line_min_length: float = 0.2  # shortest scratch, as a fraction of the frame height
     line_max_slant: float = 0.06  # columns a scratch may move sideways per row (about 3.5 degrees)
     dust_contrast: float = 0.12  # how far a speck differs from both neighbour frames
-    dust_max_area: float = 0.002  # largest speck, as a fraction of the frame area
-    # px: how far the picture's motion at a speck may depart from its mean over 9 x 9 px; more
-    # (the edges of moving things, where warping misplaces the picture) is not trusted as dust
+    dust_max_area: float = 0.002  # largest speck, as a fraction of the frame area (at least 150 px)
+    # px: how far the picture's motion at a speck (from one neighbour frame to the other) may
+    # depart from its mean over 9 x 9 px; more (the edges of moving things, where warping
+    # misplaces the picture) is not trusted as dust
     dust_flow_roughness: float = 0.25
     # px: how far a speck's trail may lie in a neighbour frame (0: no trail test; see _without_trails)
     dust_trail_radius: int = 12
@@ -290,12 +292,13 @@ def dust_mask(
     bright = np.minimum(to_before, to_after) > t
     outlier = bright | (np.maximum(to_before, to_after) < -t)
     candidate = outlier & neighbours_agree & motions[0].covered & motions[1].covered
-    for motion in motions:  # a speck's neighbours warped from where the flow is steady
-        candidate &= motion.roughness < thresholds.dust_flow_roughness
+    if candidate.any():  # a speck's neighbours warped from where the picture's motion is steady
+        across = Motion.of(dense_flow(previous, following))  # the neighbours' own: no speck sways it
+        candidate &= across.roughness < thresholds.dust_flow_roughness
     contrast = np.minimum(np.abs(to_before), np.abs(to_after))
     candidate = _without_trails(candidate, bright, contrast, current, (before, after), thresholds.dust_trail_radius)
     _, labels, stats, _ = cv2.connectedComponentsWithStats(candidate.astype(np.uint8), connectivity=8)
-    keep = stats[:, cv2.CC_STAT_AREA] <= thresholds.dust_max_area * current.size
+    keep = stats[:, cv2.CC_STAT_AREA] <= max(thresholds.dust_max_area * current.size, MIN_LARGEST_SPECK)
     keep[0] = False
     return keep[labels]
 
