@@ -49,7 +49,9 @@ What is detected (intensities are fractions of full scale, 0-1):
   dust, blotches  pixels brighter or darker than the same place in both the
                   previous and the next frame (after aligning them for weave
                   and pans) by --dust-contrast, in specks up to --dust-max-area
-                  of the frame.
+                  of the frame. A small thing moving faster than the alignment
+                  follows (a ball, a mouth opening) is near where it was in a
+                  neighbour frame: picture, left alone.
 Everything found is grown by --grow px (soft scratch edges). --sensitivity
 scales both contrasts at once: start with low on busy footage (crowds, leaves,
 fast cameras), high for faint damage on quiet shots.
