@@ -366,6 +366,26 @@ def test_a_speck_on_a_flat_sky_is_found_whole() -> None:
     assert sum(int(m.sum()) for m in found) == found[3].sum() <= 1.5 * speck.sum()
 
 
+def test_a_thin_line_along_an_edge_of_the_picture_is_no_scratch() -> None:
+    """A bright rim between a light wall and a dark doorway, in a shot too short (8 frames) for
+    the persistence test: only its sides tell it from a scratch. The picture either side of a
+    scratch agrees on average; either side of the rim it differs, all along it. A real scratch
+    in the same frames is still found."""
+    rng = np.random.default_rng(4)
+    picture = np.zeros((144, 256, 3), np.uint8)
+    picture[:, :128], picture[:, 128:] = 190, 70  # wall | doorway
+    picture[:, 127:130] = 240  # the rim
+    picture = np.clip(picture + smooth_image(rng, 144, 256) // 4 - 32, 0, 255).astype(np.uint8)
+    frames = []
+    for _ in range(8):
+        frame = picture.astype(np.float64) + rng.normal(0, 2, picture.shape)
+        frame[10:130, 60:62] *= 0.4  # a dark scratch on the wall
+        frames.append(np.clip(frame, 0, 255).astype(np.uint8))
+    found = [m > 0 for m in damage_masks(frames)]
+    assert all(m[:, 120:137].sum() == 0 for m in found), [int(m[:, 120:137].sum()) for m in found]
+    assert all(m[20:120, 60:62].all() for m in found)
+
+
 def test_gin_scratches_writes_a_numbered_mask_per_frame(tmp_path: Path) -> None:
     _, damaged, _ = damaged_clip(4)
     video = make_video(tmp_path / "film.mkv", damaged, audio=False, codec="ffv1")  # lossless: same pixels back

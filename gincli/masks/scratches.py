@@ -10,6 +10,8 @@ Two kinds of damage look different and are found differently:
   A line that moves with the picture (dense optical flow carries it to where it lies in the
   neighbour frames) is picture: a tree trunk, a mast. A line still at the same place
   ``PERSISTENCE`` frames before and after is a persistent edge of the scene: picture as well.
+  So is a line whose two sides differ the same way all along it (a rim between a wall and a
+  doorway): a scratch crosses whatever lies under it, and its sides agree on average.
   A scratch holds its place on the film while the picture moves, and comes and goes.
 - Dust and blotches sit in one frame only: after warping both neighbours onto the frame by
   dense optical flow (DIS; weave, pans and moving objects alike), a pixel much brighter (or
@@ -44,6 +46,7 @@ MIN_MOTION = 3.0  # px of local motion above which a line that went along with i
 # the real clips measure 0.86-1.14; pans, moving people and flicker at most 0.5)
 CUT_DIFFERENCE = 0.6
 MIN_LARGEST_SPECK = 150  # px: a blotch 14 px across is dust however small the frame (dust_max_area)
+SIDEDNESS = 1.0  # a line whose sides differ by its own strength, on average along it, is an edge
 TRAIL_LIKENESS = 0.5  # a trail differs from this frame by at least half the speck's own contrast
 
 
@@ -196,8 +199,13 @@ def line_scratch_mask(
     # every other frame, with the picture's motion from this one: adjacent frames see fast
     # motion, distant ones slow motion too (over PERSISTENCE frames a slow pan adds up)
     far = [(view, Motion.of(dense_flow(frame.grey, view.grey))) for view in distant]
+    sides = _side_difference(frame.grey, t.line_width)
     for polarity, (response, (coherent, parts, keep)) in enumerate(zip(frame.responses, candidates, strict=True)):
         strength = parts.means(response)
+        # the picture differs from one side of the line to the other, the same way all along
+        # it: an edge of the scene (a cheek against a window, a door frame); a scratch crosses
+        # whatever lies under it, so what lies either side of it agrees on average
+        keep &= np.abs(parts.means(sides)) < SIDEDNESS * strength
         on_film = []  # each other frame's response where the line sits on the film
         for view, motion in [*neighbours, *far]:
             # the picture moved clearly, and the line went with it: picture
@@ -217,6 +225,12 @@ def line_scratch_mask(
         faint = (response > 0.4 * t.line_contrast) & (coherent > 0.4 * t.line_contrast)
         found |= keep[parts.labels] | (faint & _along_lines(parts.labels, np.flatnonzero(keep), t.line_width))
     return found
+
+
+def _side_difference(frame_grey: np.ndarray, distance: int) -> np.ndarray:
+    """The picture ``distance`` px left of each pixel minus the picture as far right of it."""
+    padded = cv2.copyMakeBorder(frame_grey, 0, 0, distance, distance, cv2.BORDER_REPLICATE)
+    return padded[:, : -2 * distance] - padded[:, 2 * distance :]
 
 
 def _coherent(response: np.ndarray) -> np.ndarray:
