@@ -386,6 +386,27 @@ def test_a_thin_line_along_an_edge_of_the_picture_is_no_scratch() -> None:
     assert all(m[20:120, 60:62].all() for m in found)
 
 
+@pytest.mark.parametrize("seed", [1, 3])
+def test_a_scratch_drifting_against_a_pan_is_found_in_every_frame(seed: int) -> None:
+    """The picture pans 3 px a frame to the left, a scratch drifts 1.5 px a frame to the right
+    on the film. The flow on and near the scratch follows the scratch, so warping by it carried
+    the scratch along like picture (measured once: 60 % and 56 % of the scratch found with these
+    seeds); the motion of the picture beside the line does not."""
+    rng = np.random.default_rng(seed)
+    wide = smooth_image(rng, 144, 333).astype(np.float64)
+    wide += cv2.GaussianBlur(rng.normal(0, 12, wide.shape[:2]), (0, 0), 1.5)[..., None]  # texture
+    frames, truth = [], []
+    for i in range(25):
+        frame = wide[:, 3 * i : 3 * i + 256] + rng.normal(0, 2, (144, 256, 3))
+        scratch = np.zeros((144, 256), np.float32)
+        x = round((100 - 1.5 * i) * 16)
+        cv2.line(scratch, (x, 10 * 16), (x, 134 * 16), 1.0, 2, cv2.LINE_AA, shift=4)
+        frames.append(np.clip(frame * (1 - 0.5 * scratch[..., None]), 0, 255).astype(np.uint8))
+        truth.append(scratch > 0.3)
+    found = [m > 0 for m in damage_masks(frames)]
+    assert all(f[t].all() for f, t in zip(found, truth, strict=True))
+
+
 def test_gin_scratches_writes_a_numbered_mask_per_frame(tmp_path: Path) -> None:
     _, damaged, _ = damaged_clip(4)
     video = make_video(tmp_path / "film.mkv", damaged, audio=False, codec="ffv1")  # lossless: same pixels back

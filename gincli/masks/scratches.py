@@ -41,6 +41,7 @@ COHERENCE_ROWS = 31  # rows a scratch response is averaged over; grain averages 
 VERTICAL_RUN = 15  # rows a scratch pixel's column run must span (1 / line_max_slant, roughly)
 MAX_DRIFT = 2  # px a scratch may wander sideways from one frame to the next
 PERSISTENCE = 12  # frames: a static line present this far before and after is part of the scene
+SURROUNDINGS = 61  # px: the square over which the picture's motion beside a line is averaged
 MIN_MOTION = 3.0  # px of local motion above which a line that went along with it is told apart
 # a shot cut: the mean difference of two frames' contrast-normalised 32 x 18 thumbnails (cuts on
 # the real clips measure 0.86-1.14; pans, moving people and flicker at most 0.5)
@@ -160,6 +161,24 @@ class Motion:
         return cv2.remap(image, self.xs, self.ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
+class _PictureMotion:
+    """The picture's motion around each pixel rather than at it: the flow averaged over
+    ``SURROUNDINGS`` px, leaving out the ``excluded`` pixels. The average is smooth, so it is
+    taken at a quarter of the size: a few ms a frame beside the flow itself."""
+
+    def __init__(self, excluded: np.ndarray) -> None:
+        height, width = excluded.shape
+        self.size, self.small = (width, height), (max(1, width // 4), max(1, height // 4))
+        self.weights = cv2.resize(1.0 - excluded.astype(np.float32), self.small, interpolation=cv2.INTER_AREA)
+        self.box = (SURROUNDINGS // 4 | 1,) * 2
+        self.total = np.maximum(cv2.blur(self.weights, self.box), 1e-3)
+
+    def of(self, motion: Motion) -> Motion:
+        flow = cv2.resize(motion.flow, self.small, interpolation=cv2.INTER_AREA) * self.weights[..., None]
+        averaged = cv2.blur(flow, self.box) / self.total[..., None]
+        return Motion.of(cv2.resize(averaged, self.size, interpolation=cv2.INTER_LINEAR))
+
+
 class _Components:
     """Connected candidate lines of one frame, with the means of any per-pixel map over each.
     Candidates cover a tiny share of a frame, so means are taken over their pixels only."""
@@ -185,8 +204,9 @@ def line_scratch_mask(
 
     ``neighbours``: the adjacent frames, with their :class:`Motion` from this one; ``distant``:
     frames about ``PERSISTENCE`` away (their motion is computed only if a candidate line needs
-    it). A line that the picture's motion carries (found where the flow puts it in another
-    frame, not where it sits on the film) is picture, a tree trunk or a mast. A line at the
+    it). A line that the picture's motion carries (found where the motion of the picture
+    beside it puts it in another frame, not where it sits on the film) is picture, a tree
+    trunk or a mast. A line at the
     same place in every distant frame too is a persistent edge of the scene: scratches seldom
     last ``2 * PERSISTENCE`` frames. Scratches stay put on the film while the picture moves,
     or come and go while it stays."""
@@ -199,6 +219,13 @@ def line_scratch_mask(
     # every other frame, with the picture's motion from this one: adjacent frames see fast
     # motion, distant ones slow motion too (over PERSISTENCE frames a slow pan adds up)
     far = [(view, Motion.of(dense_flow(frame.grey, view.grey))) for view in distant]
+    # the picture's motion beside the candidate lines, not on them: the flow follows a clear
+    # scratch as it drifts over the film, and would carry it along like picture
+    on_lines = np.zeros(frame.grey.shape, np.uint8)
+    for _, parts, _ in candidates:
+        on_lines |= (parts.labels > 0).astype(np.uint8)
+    beside = _PictureMotion(cv2.dilate(on_lines, np.ones((1, 2 * t.line_width + 1), np.uint8)))
+    others = [(view, motion, beside.of(motion)) for view, motion in [*neighbours, *far]]
     sides = _side_difference(frame.grey, t.line_width)
     for polarity, (response, (coherent, parts, keep)) in enumerate(zip(frame.responses, candidates, strict=True)):
         strength = parts.means(response)
@@ -207,11 +234,11 @@ def line_scratch_mask(
         # whatever lies under it, so what lies either side of it agrees on average
         keep &= np.abs(parts.means(sides)) < SIDEDNESS * strength
         on_film = []  # each other frame's response where the line sits on the film
-        for view, motion in [*neighbours, *far]:
+        for view, motion, picture in others:
             # the picture moved clearly, and the line went with it: picture
             moved = parts.means(motion.local) >= MIN_MOTION
             on_film.append(parts.means(cv2.dilate(view.responses[polarity], around)))
-            in_scene = parts.means(cv2.dilate(motion.warp(view.responses[polarity]), around))
+            in_scene = parts.means(cv2.dilate(picture.warp(view.responses[polarity]), around))
             keep &= ~(moved & (in_scene > np.maximum(2 * on_film[-1], 0.6 * strength)))
         if far:
             # the line is there, in the same place, in the distant frames too: the scene's
