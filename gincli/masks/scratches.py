@@ -423,8 +423,10 @@ def _detection_windows(
 
     Only frames of the same shot count. Across a cut the picture is another one: a neighbour
     there says nothing about dust, and a scene line that starts with its shot would pass for a
-    scratch that comes and goes. The distant frames are ``PERSISTENCE`` away, or the shot's
-    first or last frame where the shot (or the clip) ends sooner."""
+    scratch that comes and goes. The distant frames are the ones ``PERSISTENCE`` away that lie
+    in the same shot: one of them, or none, near the ends of a shot (using the shot's first or
+    last frame instead, when at least 4 or 8 frames away, measured no better: fewer false
+    alarms on bikes, more on movie.avi, recall within 0.02 over 120 frames)."""
     buffer: deque[tuple[FrameView, int]] = deque()  # each frame with its shot's number
     first = 0  # the clip index of buffer[0]
     upcoming = 0  # the next frame to detect
