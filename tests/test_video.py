@@ -19,7 +19,7 @@ from gincli.io.images import read_image, write_image
 from gincli.io.video import VideoFileReader, open_frames
 from gincli.jobs.temporal import FillSmoother, hole_flicker
 from gincli.jobs.video import VideoOptions, inpaint_video
-from gincli.masks.scratches import DamageThresholds, damage_masks
+from gincli.masks.scratches import DamageThresholds, damage_masks, dense_flow, grey
 from gincli.testing.film_damage import damage_clip, detection_scores, pan_clip
 from tests.conftest import smooth_image
 
@@ -405,6 +405,18 @@ def test_a_scratch_drifting_against_a_pan_is_found_in_every_frame(seed: int) -> 
         truth.append(scratch > 0.3)
     found = [m > 0 for m in damage_masks(frames)]
     assert all(f[t].all() for f, t in zip(found, truth, strict=True))
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.5])
+def test_dense_flow_measures_motion_in_full_size_pixels_at_any_scale(scale: float) -> None:
+    rng = np.random.default_rng(2)
+    picture = smooth_image(rng, 180, 640).astype(np.float32) / 255
+    picture += cv2.GaussianBlur(rng.normal(0, 0.05, picture.shape[:2]), (0, 0), 1.5)[..., None].astype(np.float32)
+    moved = np.roll(picture, (2, 6), axis=(0, 1))  # the picture 6 px right, 2 px down
+    flow = dense_flow(grey(picture), grey(moved), scale)
+    assert flow.shape == (180, 640, 2)
+    inner = flow[20:-20, 40:-40].reshape(-1, 2)
+    assert np.allclose(np.median(inner, axis=0), [6, 2], atol=0.3), np.median(inner, axis=0)
 
 
 def test_gin_scratches_writes_a_numbered_mask_per_frame(tmp_path: Path) -> None:

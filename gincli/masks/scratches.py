@@ -41,8 +41,9 @@ COHERENCE_ROWS = 31  # rows a scratch response is averaged over; grain averages 
 VERTICAL_RUN = 15  # rows a scratch pixel's column run must span (1 / line_max_slant, roughly)
 MAX_DRIFT = 2  # px a scratch may wander sideways from one frame to the next
 PERSISTENCE = 12  # frames: a static line present this far before and after is part of the scene
+DISTANT_FLOW_SCALE = 0.5  # the line tests use the distant frames' motion averaged over 31-61 px
 SURROUNDINGS = 61  # px: the square over which the picture's motion beside a line is averaged
-MIN_MOTION = 3.0  # px of local motion above which a line that went along with it is told apart
+MIN_MOTION = 3.0  # px of the picture's motion beside a line above which a line that went along with it is told apart
 # a shot cut: the mean difference of two frames' contrast-normalised 32 x 18 thumbnails (cuts on
 # the real clips measure 0.86-1.14; pans, moving people and flicker at most 0.5)
 CUT_DIFFERENCE = 0.6
@@ -118,36 +119,45 @@ def _line_responses(frame_grey: np.ndarray, line_width: int) -> tuple[np.ndarray
     return bright, dark
 
 
-def dense_flow(reference: np.ndarray, moving: np.ndarray) -> np.ndarray:
+def dense_flow(reference: np.ndarray, moving: np.ndarray, scale: float = 1.0) -> np.ndarray:
     """H x W x 2 flow such that ``reference[p]`` shows what ``moving[p + flow[p]]`` shows (DIS
-    optical flow on grey frames in [0, 1]): camera motion and moving objects alike."""
+    optical flow on grey frames in [0, 1]): camera motion and moving objects alike. ``scale``
+    below 1 computes it on the frames shrunk by that factor (a quarter of the work at 0.5),
+    for tests that only use the motion averaged over tens of pixels; never under 320 px wide,
+    where the picture's detail would be lost to the flow."""
+    height, width = reference.shape
+    scale = max(scale, min(1.0, 320 / width))
+    small = (round(width * scale), round(height * scale))
+    if small != (width, height):
+        reference, moving = (cv2.resize(g, small, interpolation=cv2.INTER_AREA) for g in (reference, moving))
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
-    as_u8 = lambda g: np.clip(g * 255 + 0.5, 0, 255).astype(np.uint8)  # noqa: E731
-    return dis.calc(as_u8(reference), as_u8(moving), None)
+    flow = dis.calc(cv2.convertScaleAbs(reference, alpha=255), cv2.convertScaleAbs(moving, alpha=255), None)
+    if small == (width, height):
+        return flow
+    return cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR) * np.float32(
+        [width / small[0], height / small[1]]
+    )
 
 
 @dataclass(frozen=True)
 class Motion:
-    """Another frame's placement relative to this one: where each pixel of this frame is found
-    there (remap coordinates), whether that lies inside it, and how far the picture around
-    each pixel moves (px; a thin scratch barely sways it)."""
+    """Another frame's placement relative to this one, from the flow: where each pixel of this
+    frame is found there (remap coordinates), whether that lies inside it, and how far the
+    picture around each pixel moves (px). Each is computed when first asked for."""
 
     flow: np.ndarray
-    xs: np.ndarray
-    ys: np.ndarray
-    covered: np.ndarray
-
-    @classmethod
-    def of(cls, flow: np.ndarray) -> Motion:
-        h, w = flow.shape[:2]
-        xs = np.arange(w, dtype=np.float32)[None, :] + flow[..., 0]
-        ys = np.arange(h, dtype=np.float32)[:, None] + flow[..., 1]
-        return cls(flow, xs, ys, (xs >= 0) & (xs <= w - 1) & (ys >= 0) & (ys <= h - 1))
 
     @functools.cached_property
-    def local(self) -> np.ndarray:
-        """Motion of the picture around each pixel, over 31 x 31 px (only line tests need it)."""
-        return cv2.blur(cv2.magnitude(self.flow[..., 0], self.flow[..., 1]), (31, 31))
+    def _maps(self) -> tuple[np.ndarray, np.ndarray]:
+        height, width = self.flow.shape[:2]
+        xs = np.arange(width, dtype=np.float32)[None, :] + self.flow[..., 0]
+        return xs, np.arange(height, dtype=np.float32)[:, None] + self.flow[..., 1]
+
+    @functools.cached_property
+    def covered(self) -> np.ndarray:
+        """Whether each pixel's place in the other frame lies inside it."""
+        (xs, ys), (height, width) = self._maps, self.flow.shape[:2]
+        return (xs >= 0) & (xs <= width - 1) & (ys >= 0) & (ys <= height - 1)
 
     @functools.cached_property
     def roughness(self) -> np.ndarray:
@@ -158,7 +168,7 @@ class Motion:
 
     def warp(self, image: np.ndarray) -> np.ndarray:
         """``image`` (of the other frame) carried onto this frame."""
-        return cv2.remap(image, self.xs, self.ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return cv2.remap(image, *self._maps, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 class _PictureMotion:
@@ -173,10 +183,16 @@ class _PictureMotion:
         self.box = (SURROUNDINGS // 4 | 1,) * 2
         self.total = np.maximum(cv2.blur(self.weights, self.box), 1e-3)
 
-    def of(self, motion: Motion) -> Motion:
+    def of(self, motion: Motion) -> tuple[Motion, np.ndarray]:
+        """The picture's motion around each pixel, and its speed (px a frame, or per the
+        frames between)."""
         flow = cv2.resize(motion.flow, self.small, interpolation=cv2.INTER_AREA) * self.weights[..., None]
         averaged = cv2.blur(flow, self.box) / self.total[..., None]
-        return Motion.of(cv2.resize(averaged, self.size, interpolation=cv2.INTER_LINEAR))
+        speed = cv2.magnitude(averaged[..., 0], averaged[..., 1])
+        return Motion(self._full_size(averaged)), self._full_size(speed)
+
+    def _full_size(self, image: np.ndarray) -> np.ndarray:
+        return cv2.resize(image, self.size, interpolation=cv2.INTER_LINEAR)
 
 
 class _Components:
@@ -218,25 +234,27 @@ def line_scratch_mask(
     around = np.ones((1, 2 * MAX_DRIFT + 1), np.uint8)
     # every other frame, with the picture's motion from this one: adjacent frames see fast
     # motion, distant ones slow motion too (over PERSISTENCE frames a slow pan adds up)
-    far = [(view, Motion.of(dense_flow(frame.grey, view.grey))) for view in distant]
+    far = [(view, Motion(dense_flow(frame.grey, view.grey, DISTANT_FLOW_SCALE))) for view in distant]
     # the picture's motion beside the candidate lines, not on them: the flow follows a clear
     # scratch as it drifts over the film, and would carry it along like picture
     on_lines = np.zeros(frame.grey.shape, np.uint8)
     for _, parts, _ in candidates:
         on_lines |= (parts.labels > 0).astype(np.uint8)
     beside = _PictureMotion(cv2.dilate(on_lines, np.ones((1, 2 * t.line_width + 1), np.uint8)))
-    others = [(view, motion, beside.of(motion)) for view, motion in [*neighbours, *far]]
+    others = [(view, *beside.of(motion)) for view, motion in [*neighbours, *far]]
     sides = _side_difference(frame.grey, t.line_width)
     for polarity, (response, (coherent, parts, keep)) in enumerate(zip(frame.responses, candidates, strict=True)):
+        if not keep[1:].any():
+            continue
         strength = parts.means(response)
         # the picture differs from one side of the line to the other, the same way all along
         # it: an edge of the scene (a cheek against a window, a door frame); a scratch crosses
         # whatever lies under it, so what lies either side of it agrees on average
         keep &= np.abs(parts.means(sides)) < SIDEDNESS * strength
         on_film = []  # each other frame's response where the line sits on the film
-        for view, motion, picture in others:
+        for view, picture, speed in others:
             # the picture moved clearly, and the line went with it: picture
-            moved = parts.means(motion.local) >= MIN_MOTION
+            moved = parts.means(speed) >= MIN_MOTION
             on_film.append(parts.means(cv2.dilate(view.responses[polarity], around)))
             in_scene = parts.means(cv2.dilate(picture.warp(view.responses[polarity]), around))
             keep &= ~(moved & (in_scene > np.maximum(2 * on_film[-1], 0.6 * strength)))
@@ -325,7 +343,7 @@ def dust_mask(
     """One-frame specks and blotches: temporal outliers against both neighbours warped onto
     ``current`` (grey frames; H x W bool). ``motions``: each neighbour's :class:`Motion` from
     ``current``, computed here if not given."""
-    motions = motions or (Motion.of(dense_flow(current, previous)), Motion.of(dense_flow(current, following)))
+    motions = motions or (Motion(dense_flow(current, previous)), Motion(dense_flow(current, following)))
     before, after = motions[0].warp(previous), motions[1].warp(following)
     t = thresholds.dust_contrast
     to_before, to_after = current - before, current - after
@@ -334,7 +352,7 @@ def dust_mask(
     outlier = bright | (np.maximum(to_before, to_after) < -t)
     candidate = outlier & neighbours_agree & motions[0].covered & motions[1].covered
     if candidate.any():  # a speck's neighbours warped from where the picture's motion is steady
-        across = Motion.of(dense_flow(previous, following))  # the neighbours' own: no speck sways it
+        across = Motion(dense_flow(previous, following, 0.5))  # the neighbours' own: no speck sways it
         candidate &= across.roughness < thresholds.dust_flow_roughness
     contrast = np.minimum(np.abs(to_before), np.abs(to_after))
     candidate = _without_trails(candidate, bright, contrast, current, (before, after), thresholds.dust_trail_radius)
@@ -388,7 +406,7 @@ def _damage(
     distant: list[FrameView],
     thresholds: DamageThresholds,
 ) -> np.ndarray:
-    neighbours = [(v, Motion.of(dense_flow(current.grey, v.grey))) for v in (previous, following) if v is not None]
+    neighbours = [(v, Motion(dense_flow(current.grey, v.grey))) for v in (previous, following) if v is not None]
     found = line_scratch_mask(current, thresholds, neighbours, distant)
     if neighbours:
         (first, first_motion), (last, last_motion) = neighbours[0], neighbours[-1]
