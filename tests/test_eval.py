@@ -72,9 +72,10 @@ def test_gin_eval_end_to_end(contract_model, image_folder: Path, tmp_path: Path)
 
 def test_gin_eval_old_option_names_still_work_with_a_note(contract_model, image_folder: Path, tmp_path: Path) -> None:
     out = tmp_path / "old"
-    result = CliRunner().invoke(main, ["eval", str(image_folder), "--model", str(contract_model), "--size", "32",
-                                       "--masks", "scratches", "--out", str(out), "--no-perceptual", "--baseline", "telea",
-                                       "--full"])  # fmt: skip
+    with pytest.warns(FutureWarning, match="'scratches' is now called 'lines'"):
+        result = CliRunner().invoke(main, ["eval", str(image_folder), "--model", str(contract_model), "--size", "32",
+                                           "--masks", "scratches", "--out", str(out), "--no-perceptual",
+                                           "--baseline", "telea", "--full"])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "--masks is deprecated: use --mask-families" in result.output
     assert "--out is deprecated: use -o/--output" in result.output
