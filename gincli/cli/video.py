@@ -43,9 +43,12 @@ What is detected (intensities are fractions of full scale, 0-1):
   line scratches  thin, long, near-vertical lines brighter or darker than the
                   picture beside them (--line-contrast) by at least that much,
                   at most --line-width px wide, at least --line-min-length of
-                  the frame height long. Lines the camera carries sideways
-                  between frames (tree trunks, masts) are picture, not damage;
-                  on a static shot they can't be told apart: review the masks.
+                  the frame height long. Picture, not damage: lines that move
+                  with the picture beside them (tree trunks, masts), lines at
+                  the same place 12 frames before and after (a door frame on a
+                  still shot; a scratch that stays that long on one is missed),
+                  lines whose two sides differ (edges). Near cuts and in busy
+                  shots some picture is still taken: review the masks.
   dust, blotches  pixels brighter or darker than the same place in both the
                   previous and the next frame (after aligning them for weave
                   and pans) by --dust-contrast, in specks up to --dust-max-area
