@@ -419,6 +419,26 @@ def test_dense_flow_measures_motion_in_full_size_pixels_at_any_scale(scale: floa
     assert np.allclose(np.median(inner, axis=0), [6, 2], atol=0.3), np.median(inner, axis=0)
 
 
+def test_a_thin_line_between_two_colours_of_one_brightness_is_no_scratch() -> None:
+    """Grey fur against green grass of the same luma, a light rim between them, in a shot too
+    short for persistence: in brightness the rim's sides agree, as a scratch's do; in colour
+    they differ all along it. A scratch on the grey still found."""
+    rng = np.random.default_rng(6)
+    picture = np.zeros((144, 256, 3), np.float64)
+    picture[:, :128] = 120  # grey
+    picture[:, 128:] = 30, 180, 47  # green of the same luma (BT.601)
+    picture[:, 127:130] = 200  # the rim
+    picture += smooth_image(rng, 144, 256) / 8 - 16
+    frames = []
+    for _ in range(8):
+        frame = picture + rng.normal(0, 2, picture.shape)
+        frame[10:130, 60:62] *= 0.4  # a dark scratch on the grey
+        frames.append(np.clip(frame, 0, 255).astype(np.uint8))
+    found = [m > 0 for m in damage_masks(frames)]
+    assert all(m[:, 120:137].sum() == 0 for m in found), [int(m[:, 120:137].sum()) for m in found]
+    assert all(m[20:120, 60:62].all() for m in found)
+
+
 def test_gin_scratches_writes_a_numbered_mask_per_frame(tmp_path: Path) -> None:
     _, damaged, _ = damaged_clip(4)
     video = make_video(tmp_path / "film.mkv", damaged, audio=False, codec="ffv1")  # lossless: same pixels back

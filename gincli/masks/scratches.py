@@ -10,8 +10,9 @@ Two kinds of damage look different and are found differently:
   A line that moves with the picture (dense optical flow carries it to where it lies in the
   neighbour frames) is picture: a tree trunk, a mast. A line still at the same place
   ``PERSISTENCE`` frames before and after is a persistent edge of the scene: picture as well.
-  So is a line whose two sides differ the same way all along it (a rim between a wall and a
-  doorway): a scratch crosses whatever lies under it, and its sides agree on average.
+  So is a line whose two sides differ the same way all along it, in brightness or colour (a
+  rim between a wall and a doorway): a scratch crosses whatever lies under it, and its sides
+  agree on average.
   A scratch holds its place on the film while the picture moves, and comes and goes.
 - Dust and blotches sit in one frame only: after warping both neighbours onto the frame by
   dense optical flow (DIS; weave, pans and moving objects alike), a pixel much brighter (or
@@ -92,18 +93,20 @@ def grey(image: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class FrameView:
     """What the detector needs of one frame, computed once however many frames look at it:
-    its luma, its bright and dark line responses, and a thumbnail that tells shot cuts."""
+    its luma, its bright and dark line responses, a thumbnail that tells shot cuts, and the
+    frame itself (its colours tell an edge from a scratch, see :func:`line_scratch_mask`)."""
 
     grey: np.ndarray
     responses: tuple[np.ndarray, np.ndarray]
     thumbnail: np.ndarray
+    image: np.ndarray
 
     @classmethod
     def of(cls, image: np.ndarray, thresholds: DamageThresholds) -> FrameView:
         luma = grey(image)
         small = cv2.resize(luma, (32, 18), interpolation=cv2.INTER_AREA)
         normalised = (small - small.mean()) / (small.std() + 0.02)  # flicker is no cut
-        return cls(luma, _line_responses(luma, thresholds.line_width), normalised)
+        return cls(luma, _line_responses(luma, thresholds.line_width), normalised, image)
 
     def starts_shot_after(self, previous: FrameView) -> bool:
         """Whether a cut lies between ``previous`` and this frame."""
@@ -242,15 +245,19 @@ def line_scratch_mask(
         on_lines |= (parts.labels > 0).astype(np.uint8)
     beside = _PictureMotion(cv2.dilate(on_lines, np.ones((1, 2 * t.line_width + 1), np.uint8)))
     others = [(view, *beside.of(motion)) for view, motion in [*neighbours, *far]]
-    sides = _side_difference(frame.grey, t.line_width)
+    colours = to_unit_float(frame.image)
+    channels = colours[..., :3].transpose(2, 0, 1) if colours.ndim == 3 else [colours]
+    sides = [_side_difference(channel, t.line_width) for channel in channels]
     for polarity, (response, (coherent, parts, keep)) in enumerate(zip(frame.responses, candidates, strict=True)):
         if not keep[1:].any():
             continue
         strength = parts.means(response)
         # the picture differs from one side of the line to the other, the same way all along
-        # it: an edge of the scene (a cheek against a window, a door frame); a scratch crosses
-        # whatever lies under it, so what lies either side of it agrees on average
-        keep &= np.abs(parts.means(sides)) < SIDEDNESS * strength
+        # it, in brightness or in colour: an edge of the scene (a cheek against a window, grey
+        # fur against green grass); a scratch crosses whatever lies under it, so what lies
+        # either side of it agrees on average, in every channel
+        for side in sides:
+            keep &= np.abs(parts.means(side)) < SIDEDNESS * strength
         on_film = []  # each other frame's response where the line sits on the film
         for view, picture, speed in others:
             # the picture moved clearly, and the line went with it: picture
