@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import functools
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
@@ -148,8 +148,8 @@ def dense_flow(reference: np.ndarray, moving: np.ndarray, scale: float = 1.0) ->
 @dataclass(frozen=True)
 class Motion:
     """Another frame's placement relative to this one, from the flow: where each pixel of this
-    frame is found there (remap coordinates), whether that lies inside it, and how rough the
-    flow is around each pixel. Each is computed when first asked for."""
+    frame is found there (remap coordinates, computed when first asked for), whether that lies
+    inside it, and how rough the flow is around a pixel."""
 
     flow: np.ndarray
 
@@ -159,61 +159,96 @@ class Motion:
         xs = np.arange(width, dtype=np.float32)[None, :] + self.flow[..., 0]
         return xs, np.arange(height, dtype=np.float32)[:, None] + self.flow[..., 1]
 
-    @functools.cached_property
-    def covered(self) -> np.ndarray:
-        """Whether each pixel's place in the other frame lies inside it."""
-        (xs, ys), (height, width) = self._maps, self.flow.shape[:2]
-        return (xs >= 0) & (xs <= width - 1) & (ys >= 0) & (ys <= height - 1)
+    def covers(self, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+        """Whether the places of pixels (``ys``, ``xs``) in the other frame lie inside it."""
+        (height, width), (dx, dy) = self.flow.shape[:2], self.flow[ys, xs].T
+        there_x, there_y = xs.astype(np.float32) + dx, ys.astype(np.float32) + dy
+        return (there_x >= 0) & (there_x <= width - 1) & (there_y >= 0) & (there_y <= height - 1)
 
-    @functools.cached_property
-    def roughness(self) -> np.ndarray:
-        """How far the flow at each pixel departs from its mean over 9 x 9 px (px): high on the
-        edges of moving things, where the flow jumps and warping cannot be trusted."""
-        deviation = self.flow - cv2.blur(self.flow, (9, 9))
-        return cv2.magnitude(deviation[..., 0], deviation[..., 1])
+    def roughness(self, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+        """How far the flow at pixels (``ys``, ``xs``) departs from its mean over 9 x 9 px
+        (px): high on the edges of moving things, where the flow jumps and warping cannot be
+        trusted."""
+        return _around(ys, xs, 4, self.flow, _roughness)
 
     def warp(self, image: np.ndarray) -> np.ndarray:
         """``image`` (of the other frame) carried onto this frame."""
         return cv2.remap(image, *self._maps, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
+def _roughness(flow: np.ndarray) -> np.ndarray:
+    deviation = flow - cv2.blur(flow, (9, 9))
+    return cv2.magnitude(deviation[..., 0], deviation[..., 1])
+
+
+def _around(
+    ys: np.ndarray, xs: np.ndarray, reach: int, image: np.ndarray, local: Callable[..., np.ndarray]
+) -> np.ndarray:
+    """``local(image)`` at pixels (``ys``, ``xs``), for an operation that looks at most
+    ``reach`` px away: computed on the box around those pixels only (a few per cent of a frame
+    for the dust candidates), with the same values as on the whole frame, since every pixel
+    looked at lies ``reach`` px inside the box or at the frame's own edge."""
+    if not ys.size:
+        return np.zeros(0, image.dtype)
+    top, left = max(0, ys.min() - reach), max(0, xs.min() - reach)
+    box = local(image[top : ys.max() + reach + 1, left : xs.max() + reach + 1])
+    return box[ys - top, xs - left]
+
+
 class _PictureMotion:
     """The picture's motion around each pixel rather than at it: the flow averaged over
     ``SURROUNDINGS`` px, leaving out the ``excluded`` pixels. The average is smooth, so it is
-    taken at a quarter of the size: a few ms a frame beside the flow itself."""
+    taken at a quarter of the size and read off at the pixels asked for, as a full-size
+    (bilinear) enlargement of it would show them."""
 
     def __init__(self, excluded: np.ndarray) -> None:
         height, width = excluded.shape
-        self.size, self.small = (width, height), (max(1, width // 4), max(1, height // 4))
+        self.small = (max(1, width // 4), max(1, height // 4))
         self.weights = cv2.resize(1.0 - excluded.astype(np.float32), self.small, interpolation=cv2.INTER_AREA)
         self.box = (SURROUNDINGS // 4 | 1,) * 2
         self.total = np.maximum(cv2.blur(self.weights, self.box), 1e-3)
+        self.ratio = np.float32([self.small[0] / width, self.small[1] / height])
 
-    def of(self, motion: Motion) -> tuple[Motion, np.ndarray]:
-        """The picture's motion around each pixel, and its speed (px a frame, or per the
-        frames between)."""
-        flow = cv2.resize(motion.flow, self.small, interpolation=cv2.INTER_AREA) * self.weights[..., None]
-        averaged = cv2.blur(flow, self.box) / self.total[..., None]
-        speed = cv2.magnitude(averaged[..., 0], averaged[..., 1])
-        return Motion(self._full_size(averaged)), self._full_size(speed)
+    def around(self, flow: np.ndarray) -> np.ndarray:
+        """The averaged flow (quarter size) and its speed (px a frame, or per the frames
+        between) as a third channel."""
+        small = cv2.resize(flow, self.small, interpolation=cv2.INTER_AREA) * self.weights[..., None]
+        averaged = cv2.blur(small, self.box) / self.total[..., None]
+        return np.dstack([averaged, cv2.magnitude(averaged[..., 0], averaged[..., 1])])
 
-    def _full_size(self, image: np.ndarray) -> np.ndarray:
-        return cv2.resize(image, self.size, interpolation=cv2.INTER_LINEAR)
+    def at(self, averaged: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+        """N x 3: :meth:`around`'s channels at the full-size pixels (``ys``, ``xs``)."""
+        # cv2.resize's bilinear mapping: pixel centres line up
+        map_x = ((xs + 0.5) * self.ratio[0] - 0.5).astype(np.float32)[None]
+        map_y = ((ys + 0.5) * self.ratio[1] - 0.5).astype(np.float32)[None]
+        return cv2.remap(averaged, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[0]
 
 
-class _Components:
-    """Connected candidate lines of one frame, with the means of any per-pixel map over each.
-    Candidates cover a tiny share of a frame, so means are taken over their pixels only."""
+class _Lines:
+    """The candidate lines of one polarity that have a scratch's shape, held as their pixels:
+    the tests look at those only, a tiny share of the frame, never at whole images."""
 
-    def __init__(self, candidate: np.ndarray) -> None:
-        self.count, self.labels, self.stats, _ = cv2.connectedComponentsWithStats(candidate, connectivity=8)
-        self._pixels = np.flatnonzero(self.labels)
-        self._owners = self.labels.ravel()[self._pixels]
-        self._sizes = np.maximum(np.bincount(self._owners, minlength=self.count), 1)
+    def __init__(self, labels: np.ndarray, stats: np.ndarray, shaped: np.ndarray) -> None:
+        self.labels = labels  # every candidate's label, shaped or not
+        self.ids = np.flatnonzero(shaped)
+        rows, cols, owners = [], [], []
+        for index, label in enumerate(self.ids):
+            x, y, w, h = stats[label, :4]
+            ys, xs = np.nonzero(labels[y : y + h, x : x + w] == label)
+            rows.append(ys + y)
+            cols.append(xs + x)
+            owners.append(np.full(ys.size, index))
+        self.ys, self.xs, self.owner = (np.concatenate(a) if a else np.zeros(0, int) for a in (rows, cols, owners))
+        self.sizes = np.maximum(np.bincount(self.owner, minlength=self.ids.size), 1)
 
-    def means(self, values: np.ndarray) -> np.ndarray:
-        sums = np.bincount(self._owners, weights=values.ravel()[self._pixels], minlength=self.count)
-        return sums / self._sizes
+    def mean(self, values: np.ndarray) -> np.ndarray:
+        """Per line, the mean of ``values`` (one per pixel of :attr:`ys`, :attr:`xs`)."""
+        return np.bincount(self.owner, weights=values, minlength=self.ids.size) / self.sizes
+
+    def columns(self, shift: int, width: int) -> np.ndarray:
+        """The lines' columns moved ``shift`` px right, held inside a frame ``width`` px wide
+        (what a morphological max or a replicated border sees there)."""
+        return np.clip(self.xs + shift, 0, width - 1)
 
 
 def line_scratch_mask(
@@ -226,65 +261,82 @@ def line_scratch_mask(
 
     ``neighbours``: the adjacent frames, with their :class:`Motion` from this one; ``distant``:
     frames about ``PERSISTENCE`` away (their motion is computed only if a candidate line needs
-    it). A line that the picture's motion carries (found where the motion of the picture
-    beside it puts it in another frame, not where it sits on the film) is picture, a tree
-    trunk or a mast. A line at the same place in every distant frame too is a persistent edge
-    of the scene: scratches seldom last ``2 * PERSISTENCE`` frames. Scratches stay put on the film while the picture moves,
-    or come and go while it stays."""
+    it). A line whose two sides differ the same way all along it is an edge of the scene. A
+    line that the picture's motion carries (found where the motion of the picture beside it
+    puts it in another frame, not where it sits on the film) is picture, a tree trunk or a
+    mast. A line at the same place in every distant frame too is a persistent edge of the
+    scene: scratches seldom last ``2 * PERSISTENCE`` frames. Scratches stay put on the film
+    while the picture moves, or come and go while it stays."""
     t = thresholds
+    width = frame.grey.shape[1]
     candidates = [_line_candidates(response, t) for response in frame.responses]
     found = np.zeros(frame.grey.shape, bool)
-    if not any(keep[1:].any() for _, _, keep in candidates):
+    kept = [
+        _one_sided(frame.image, lines, response, t.line_width)
+        for response, (_, lines) in zip(frame.responses, candidates, strict=True)
+    ]
+    if not any(keep.any() for keep in kept):
         return found  # the usual case on clean footage: no other frame needs looking at
-    around = np.ones((1, 2 * MAX_DRIFT + 1), np.uint8)
     # every other frame, with the picture's motion from this one: adjacent frames see fast
     # motion, distant ones slow motion too (over PERSISTENCE frames a slow pan adds up)
     far = [(view, Motion(dense_flow(frame.grey, view.grey, DISTANT_FLOW_SCALE))) for view in distant]
     # the picture's motion beside the candidate lines, not on them: the flow follows a clear
     # scratch as it drifts over the film, and would carry it along like picture
     on_lines = np.zeros(frame.grey.shape, np.uint8)
-    for _, parts, _ in candidates:
-        on_lines |= (parts.labels > 0).astype(np.uint8)
+    for _, lines in candidates:
+        on_lines |= (lines.labels > 0).astype(np.uint8)
     beside = _PictureMotion(cv2.dilate(on_lines, np.ones((1, 2 * t.line_width + 1), np.uint8)))
-    others = [(view, *beside.of(motion)) for view, motion in [*neighbours, *far]]
-    colours = to_unit_float(frame.image)
-    channels = colours[..., :3].transpose(2, 0, 1) if colours.ndim == 3 else [colours]
-    sides = [_side_difference(channel, t.line_width) for channel in channels]
-    for polarity, (response, (coherent, parts, keep)) in enumerate(zip(frame.responses, candidates, strict=True)):
-        if not keep[1:].any():
+    others = [(view, beside.around(motion.flow)) for view, motion in [*neighbours, *far]]
+    drifts = range(-MAX_DRIFT, MAX_DRIFT + 1)
+    for polarity, (response, (coherent, lines), keep) in enumerate(zip(frame.responses, candidates, kept, strict=True)):
+        if not keep.any():
             continue
-        strength = parts.means(response)
-        # the picture differs from one side of the line to the other, the same way all along
-        # it, in brightness or in colour: an edge of the scene (a cheek against a window, grey
-        # fur against green grass); a scratch crosses whatever lies under it, so what lies
-        # either side of it agrees on average, in every channel
-        for side in sides:
-            keep &= np.abs(parts.means(side)) < SIDEDNESS * strength
+        strength = lines.mean(response[lines.ys, lines.xs])
         on_film = []  # each other frame's response where the line sits on the film
-        for view, picture, speed in others:
+        for view, picture in others:
+            theirs = view.responses[polarity]
+            on_film.append(lines.mean(np.max([theirs[lines.ys, lines.columns(d, width)] for d in drifts], axis=0)))
+            in_scene = np.zeros(lines.ys.size, np.float32)
+            for d in drifts:
+                columns = lines.columns(d, width)
+                flow_x, flow_y, _ = beside.at(picture, lines.ys, columns).T
+                map_x, map_y = (columns + flow_x)[None].astype(np.float32), (lines.ys + flow_y)[None].astype(np.float32)
+                warped = cv2.remap(theirs, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[0]
+                in_scene = np.maximum(in_scene, warped)
             # the picture moved clearly, and the line went with it: picture
-            moved = parts.means(speed) >= MIN_MOTION
-            on_film.append(parts.means(cv2.dilate(view.responses[polarity], around)))
-            in_scene = parts.means(cv2.dilate(picture.warp(view.responses[polarity]), around))
-            keep &= ~(moved & (in_scene > np.maximum(2 * on_film[-1], 0.6 * strength)))
+            moved = lines.mean(beside.at(picture, lines.ys, lines.xs)[:, 2]) >= MIN_MOTION
+            keep &= ~(moved & (lines.mean(in_scene) > np.maximum(2 * on_film[-1], 0.6 * strength)))
         if far:
             # the line is there, in the same place, in the distant frames too: the scene's
-            persistent = np.ones(parts.count, bool)
+            persistent = np.ones(lines.ids.size, bool)
             for there in on_film[len(neighbours) :]:
                 persistent &= there > np.maximum(0.5 * t.line_contrast, 0.5 * strength)
             keep &= ~persistent
-        keep[0] = False
-        # hysteresis along each line: scratches are straight, so fainter stretches of a line
-        # (over busy picture) are taken back where they lie on the line's own course
-        faint = (response > 0.4 * t.line_contrast) & (coherent > 0.4 * t.line_contrast)
-        found |= keep[parts.labels] | (faint & _along_lines(parts.labels, np.flatnonzero(keep), t.line_width))
+        if keep.any():
+            found[lines.ys[keep[lines.owner]], lines.xs[keep[lines.owner]]] = True
+            # hysteresis along each line: scratches are straight, so fainter stretches of a
+            # line (over busy picture) are taken back where they lie on the line's own course
+            ys, xs = _along_lines(lines, keep, t.line_width)
+            faint = (response[ys, xs] > 0.4 * t.line_contrast) & (coherent[ys, xs] > 0.4 * t.line_contrast)
+            found[ys[faint], xs[faint]] = True
     return found
 
 
-def _side_difference(frame_grey: np.ndarray, distance: int) -> np.ndarray:
-    """The picture ``distance`` px left of each pixel minus the picture as far right of it."""
-    padded = cv2.copyMakeBorder(frame_grey, 0, 0, distance, distance, cv2.BORDER_REPLICATE)
-    return padded[:, : -2 * distance] - padded[:, 2 * distance :]
+def _one_sided(image: np.ndarray, lines: _Lines, response: np.ndarray, distance: int) -> np.ndarray:
+    """Which ``lines`` are not edges of the scene: the picture ``distance`` px left of a line
+    minus the picture as far right of it, averaged along the line, stays under the line's own
+    strength (``SIDEDNESS``) in every colour channel. An edge (a cheek against a window, grey
+    fur against green grass) differs the same way all along it; a scratch crosses whatever
+    lies under it, so what lies either side of it agrees on average."""
+    strength = lines.mean(response[lines.ys, lines.xs])
+    width = image.shape[1]
+    left = to_unit_float(image[lines.ys, lines.columns(-distance, width)])
+    right = to_unit_float(image[lines.ys, lines.columns(distance, width)])
+    difference = left - right
+    keep = np.ones(lines.ids.size, bool)
+    for channel in difference.T[:3] if difference.ndim == 2 else [difference]:
+        keep &= np.abs(lines.mean(channel)) < SIDEDNESS * strength
+    return keep
 
 
 def _coherent(response: np.ndarray) -> np.ndarray:
@@ -293,9 +345,9 @@ def _coherent(response: np.ndarray) -> np.ndarray:
     return cv2.blur(cv2.dilate(response, np.ones((1, 3), np.uint8)), (1, COHERENCE_ROWS))
 
 
-def _line_candidates(response: np.ndarray, t: DamageThresholds) -> tuple[np.ndarray, _Components, np.ndarray]:
-    """(the response's :func:`_coherent` map, its candidate lines, which of them have a
-    scratch's shape) for one polarity."""
+def _line_candidates(response: np.ndarray, t: DamageThresholds) -> tuple[np.ndarray, _Lines]:
+    """(the response's :func:`_coherent` map, its candidate lines with a scratch's shape)
+    for one polarity."""
     h = response.shape[0]
     min_rows = max(COHERENCE_ROWS, t.line_min_length * h)
     coherent = _coherent(response)
@@ -303,36 +355,34 @@ def _line_candidates(response: np.ndarray, t: DamageThresholds) -> tuple[np.ndar
     candidate = (coherent > 0.6 * t.line_contrast) & (response > np.maximum(0.5 * t.line_contrast, 0.4 * coherent))
     # keep vertical runs only: slanted picture detail touching a scratch must not merge with it
     candidate = cv2.morphologyEx(candidate.astype(np.uint8), cv2.MORPH_OPEN, np.ones((VERTICAL_RUN, 1), np.uint8))
-    parts = _Components(candidate)
-    height, width, area = (parts.stats[:, k] for k in (cv2.CC_STAT_HEIGHT, cv2.CC_STAT_WIDTH, cv2.CC_STAT_AREA))
-    keep = (
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(candidate, connectivity=8)
+    height, width, area = (stats[:, k] for k in (cv2.CC_STAT_HEIGHT, cv2.CC_STAT_WIDTH, cv2.CC_STAT_AREA))
+    shaped = (
         (height >= min_rows)
         & (area <= (t.line_width + 2) * height)
         & (width <= t.line_width + 2 + t.line_max_slant * height)
     )
-    keep[0] = False
-    return coherent, parts, keep
+    shaped[0] = False
+    return coherent, _Lines(labels, stats, shaped)
 
 
-def _along_lines(labels: np.ndarray, kept: np.ndarray, line_width: int) -> np.ndarray:
-    """Pixels within the half-width (plus one) of each kept component's fitted straight course x = a y + b."""
-    band = np.zeros(labels.shape, bool)
-    if not kept.size:
-        return band
-    rows = np.arange(labels.shape[0])
-    ys, xs = np.nonzero(np.isin(labels, kept))
-    owners = labels[ys, xs]
-    for label in kept:
-        mine = owners == label
-        y, x = ys[mine], xs[mine]
+def _along_lines(lines: _Lines, keep: np.ndarray, line_width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, columns) within the half-width (plus one) of each kept line's fitted straight
+    course x = a y + b, over the frame's height."""
+    height, width = lines.labels.shape
+    rows = np.arange(height)
+    band = np.zeros(lines.labels.shape, bool)
+    for index in np.flatnonzero(keep):
+        mine = lines.owner == index
+        y, x = lines.ys[mine], lines.xs[mine]
         slope, offset = np.polyfit(y, x, 1)
         half = min(line_width, y.size / (np.ptp(y) + 1)) / 2 + 1
         centre = slope * rows + offset
         for left in range(-int(half), int(half) + 1):
             cols = np.round(centre + left).astype(int)
-            inside = (cols >= 0) & (cols < labels.shape[1])
+            inside = (cols >= 0) & (cols < width)
             band[rows[inside], cols[inside]] = True
-    return band
+    return np.nonzero(band)
 
 
 def global_shift(reference: np.ndarray, moving: np.ndarray) -> tuple[float, float]:
@@ -356,41 +406,62 @@ def dust_mask(
     before, after = motions[0].warp(previous), motions[1].warp(following)
     t = thresholds.dust_contrast
     to_before, to_after = current - before, current - after
-    neighbours_agree = np.abs(before - after) < t
-    bright = np.minimum(to_before, to_after) > t
-    outlier = bright | (np.maximum(to_before, to_after) < -t)
-    candidate = outlier & neighbours_agree & motions[0].covered & motions[1].covered
-    if candidate.any():  # a speck's neighbours warped from where the picture's motion is steady
+    nearer = np.minimum(to_before, to_after)
+    outlier = (nearer > t) | (np.maximum(to_before, to_after) < -t)
+    ys, xs = np.nonzero(outlier & (np.abs(before - after) < t))  # the neighbours agree
+    # the few candidates are judged one by one from here on
+    found = np.zeros(current.shape, bool)
+    ys, xs = _where(motions[0].covers(ys, xs) & motions[1].covers(ys, xs), ys, xs)
+    if ys.size:  # a speck's neighbours warped from where the picture's motion is steady
         across = Motion(dense_flow(previous, following, ACROSS_FLOW_SCALE))  # no speck sways it
-        candidate &= across.roughness < thresholds.dust_flow_roughness
-    contrast = np.minimum(np.abs(to_before), np.abs(to_after))
-    candidate = _without_trails(candidate, bright, contrast, current, (before, after), thresholds.dust_trail_radius)
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(candidate.astype(np.uint8), connectivity=8)
-    keep = stats[:, cv2.CC_STAT_AREA] <= max(thresholds.dust_max_area * current.size, MIN_LARGEST_SPECK)
+        ys, xs = _where(across.roughness(ys, xs) < thresholds.dust_flow_roughness, ys, xs)
+    bright = nearer[ys, xs] > t
+    contrast = np.minimum(np.abs(to_before[ys, xs]), np.abs(to_after[ys, xs]))
+    trailed = _has_trail(ys, xs, bright, contrast, current, (before, after), thresholds.dust_trail_radius)
+    ys, xs = _where(~trailed, ys, xs)
+    largest = max(thresholds.dust_max_area * current.size, MIN_LARGEST_SPECK)
+    specks = np.zeros(current.shape, np.uint8)
+    specks[ys, xs] = 1
+    found[ys, xs] = _around(ys, xs, 1, specks, lambda box: _small_parts(box, largest))
+    return found
+
+
+def _where(chosen: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return ys[chosen], xs[chosen]
+
+
+def _small_parts(mask: np.ndarray, largest: float) -> np.ndarray:
+    """Which pixels of a uint8 mask belong to 8-connected parts of at most ``largest`` px."""
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    keep = stats[:, cv2.CC_STAT_AREA] <= largest
     keep[0] = False
     return keep[labels]
 
 
-def _without_trails(
-    candidate: np.ndarray,
+def _has_trail(
+    ys: np.ndarray,
+    xs: np.ndarray,
     bright: np.ndarray,
     contrast: np.ndarray,
     current: np.ndarray,
     warped: tuple[np.ndarray, np.ndarray],
     radius: int,
 ) -> np.ndarray:
-    """``candidate`` less the specks with a trail. Dust is in one frame only; a small thing that
-    moves faster than the flow follows (a ball, teeth as a mouth opens, a hand) was a little way
-    off in a neighbour frame, so there, within ``radius`` px, that neighbour differs from this
-    frame with the speck's own sign and at least ``TRAIL_LIKENESS`` of its contrast."""
+    """Which specks' pixels (``ys``, ``xs``) have a trail. Dust is in one frame only; a small
+    thing that moves faster than the flow follows (a ball, teeth as a mouth opens, a hand) was
+    a little way off in a neighbour frame, so there, within ``radius`` px, that neighbour
+    differs from this frame with the speck's own sign and at least ``TRAIL_LIKENESS`` of its
+    contrast."""
     near = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
-    kept = candidate.copy()
+    trailed = np.zeros(ys.size, bool)
     for sign, polarity in ((1.0, bright), (-1.0, ~bright)):
-        mine = candidate & polarity
-        if mine.any():
-            trail = np.maximum(*(cv2.dilate(sign * (neighbour - current), near) for neighbour in warped))
-            kept &= ~(mine & (trail >= TRAIL_LIKENESS * contrast))
-    return kept
+        if polarity.any():
+            mine = (ys[polarity], xs[polarity])
+            trail = np.maximum(
+                *(_around(*mine, radius, sign * (n - current), lambda box: cv2.dilate(box, near)) for n in warped)
+            )
+            trailed[polarity] = trail >= TRAIL_LIKENESS * contrast[polarity]
+    return trailed
 
 
 def film_damage_mask(
