@@ -88,9 +88,14 @@ SENSITIVITY = {"low": 1.5, "normal": 1.0, "high": 0.7}
 
 
 def grey(image: np.ndarray) -> np.ndarray:
-    """H x W (x 3) image of any dtype -> float32 luma in [0, 1]."""
-    unit = to_unit_float(image)
-    return unit if unit.ndim == 2 else unit[..., :3] @ LUMA_BT601
+    """H x W (x 3) image of any dtype -> float32 luma in [0, 1] (``cv2.transform`` with the
+    BT.601 weights: a fifth of the time of a matrix product on a 720p frame)."""
+    if image.ndim == 2:
+        return to_unit_float(image)
+    weights = LUMA_BT601[None].astype(np.float64)
+    if np.issubdtype(image.dtype, np.integer):  # scaled to [0, 1] in the same pass
+        return cv2.transform(image[..., :3].astype(np.float32), weights / np.iinfo(image.dtype).max)
+    return cv2.transform(np.ascontiguousarray(to_unit_float(image)[..., :3]), weights)
 
 
 @dataclass(frozen=True)
@@ -140,9 +145,8 @@ def dense_flow(reference: np.ndarray, moving: np.ndarray, scale: float = 1.0) ->
     flow = dis.calc(cv2.convertScaleAbs(reference, alpha=255), cv2.convertScaleAbs(moving, alpha=255), None)
     if small == (width, height):
         return flow
-    return cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR) * np.float32(
-        [width / small[0], height / small[1]]
-    )
+    flow *= np.float32([width / small[0], height / small[1]])  # to full-size px (before enlarging: 4 x less work)
+    return cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
 @dataclass(frozen=True)
@@ -169,7 +173,7 @@ class Motion:
         """How far the flow at pixels (``ys``, ``xs``) departs from its mean over 9 x 9 px
         (px): high on the edges of moving things, where the flow jumps and warping cannot be
         trusted."""
-        return _around(ys, xs, 4, self.flow, _roughness)
+        return _around(ys, xs, 4, _roughness, self.flow)
 
     def warp(self, image: np.ndarray) -> np.ndarray:
         """``image`` (of the other frame) carried onto this frame."""
@@ -182,16 +186,16 @@ def _roughness(flow: np.ndarray) -> np.ndarray:
 
 
 def _around(
-    ys: np.ndarray, xs: np.ndarray, reach: int, image: np.ndarray, local: Callable[..., np.ndarray]
+    ys: np.ndarray, xs: np.ndarray, reach: int, local: Callable[..., np.ndarray], *images: np.ndarray
 ) -> np.ndarray:
-    """``local(image)`` at pixels (``ys``, ``xs``), for an operation that looks at most
+    """``local(*images)`` at pixels (``ys``, ``xs``), for an operation that looks at most
     ``reach`` px away: computed on the box around those pixels only (a few per cent of a frame
     for the dust candidates), with the same values as on the whole frame, since every pixel
     looked at lies ``reach`` px inside the box or at the frame's own edge."""
     if not ys.size:
-        return np.zeros(0, image.dtype)
+        return np.zeros(0, images[0].dtype)
     top, left = max(0, ys.min() - reach), max(0, xs.min() - reach)
-    box = local(image[top : ys.max() + reach + 1, left : xs.max() + reach + 1])
+    box = local(*(image[top : ys.max() + reach + 1, left : xs.max() + reach + 1] for image in images))
     return box[ys - top, xs - left]
 
 
@@ -422,7 +426,7 @@ def dust_mask(
     largest = max(thresholds.dust_max_area * current.size, MIN_LARGEST_SPECK)
     specks = np.zeros(current.shape, np.uint8)
     specks[ys, xs] = 1
-    found[ys, xs] = _around(ys, xs, 1, specks, lambda box: _small_parts(box, largest))
+    found[ys, xs] = _around(ys, xs, 1, lambda box: _small_parts(box, largest), specks)
     return found
 
 
@@ -458,7 +462,10 @@ def _has_trail(
         if polarity.any():
             mine = (ys[polarity], xs[polarity])
             trail = np.maximum(
-                *(_around(*mine, radius, sign * (n - current), lambda box: cv2.dilate(box, near)) for n in warped)
+                *(
+                    _around(*mine, radius, lambda n, c, sign=sign: cv2.dilate(sign * (n - c), near), n, current)
+                    for n in warped
+                )
             )
             trailed[polarity] = trail >= TRAIL_LIKENESS * contrast[polarity]
     return trailed
