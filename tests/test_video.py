@@ -366,6 +366,22 @@ def test_a_speck_on_a_flat_sky_is_found_whole() -> None:
     assert sum(int(m.sum()) for m in found) == found[3].sum() <= 1.5 * speck.sum()
 
 
+def test_a_lamp_brightening_at_a_shots_first_and_last_frames_is_not_dust() -> None:
+    """A small lamp turned up steadily: each frame lies between its neighbours, never against two
+    that agree, so it is never dust. At a shot's first and last frames, where one neighbour is
+    missing, the two frames on the other side judge it (measured once: with the one neighbour
+    standing in for both, the lamp was flagged there, 96 pixels each)."""
+    rng = np.random.default_rng(4)
+    picture = smooth_image(rng, 144, 256)
+    frames = []
+    for level in (30, 70, 110, 150, 190, 230):
+        frame = picture.copy()
+        frame[60:68, 120:128] = level
+        frames.append(np.clip(frame + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8))
+    flagged = [int((m > 0).sum()) for m in damage_masks(frames)]
+    assert sum(flagged) == 0, flagged
+
+
 def test_a_thin_line_along_an_edge_of_the_picture_is_no_scratch() -> None:
     """A bright rim between a light wall and a dark doorway, in a shot too short (8 frames) for
     the persistence test: only its sides tell it from a scratch. The picture either side of a

@@ -550,7 +550,14 @@ def _detection_windows(
             return buffer[j - first][0] if held and buffer[j - first][1] == shot else None
 
         distant = [view for view in (at(i - PERSISTENCE), at(i + PERSISTENCE)) if view is not None]
-        return at(i - 1), current, at(i + 1), distant
+        previous, following = at(i - 1), at(i + 1)
+        # a shot's first or last frame: the two frames on its one side judge it, so that dust
+        # must still differ from two frames that agree, not from one alone
+        if previous is None:
+            previous = at(i + 2)
+        elif following is None:
+            following = at(i - 2)
+        return previous, current, following, distant
 
     for newest, image in enumerate(images):
         view = FrameView.of(image, thresholds)
