@@ -72,7 +72,7 @@ class DamageThresholds:
     # depart from its mean over 9 x 9 px; more (the edges of moving things, where warping
     # misplaces the picture) is not trusted as dust
     dust_flow_roughness: float = 0.25
-    # px: how far a speck's trail may lie in a neighbour frame (0: no trail test; see _without_trails)
+    # px: how far a speck's trail may lie in a neighbour frame (0: no trail test; see _has_trail)
     dust_trail_radius: int = 12
     grow: int = 1  # pixels added around everything found (scratch edges are soft)
 
@@ -157,8 +157,8 @@ def dense_flow(reference: np.ndarray, moving: np.ndarray, scale: float = 1.0, en
 @dataclass(frozen=True)
 class Motion:
     """Another frame's placement relative to this one, from the flow: where each pixel of this
-    frame is found there (remap coordinates, computed when first asked for), whether that lies
-    inside it, and how rough the flow is around a pixel."""
+    frame is found there (remap coordinates, computed when first asked for), and whether that
+    lies inside it."""
 
     flow: np.ndarray
 
@@ -174,20 +174,22 @@ class Motion:
         there_x, there_y = xs.astype(np.float32) + dx, ys.astype(np.float32) + dy
         return (there_x >= 0) & (there_x <= width - 1) & (there_y >= 0) & (there_y <= height - 1)
 
-    def roughness(self, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
-        """How far the flow at pixels (``ys``, ``xs``) departs from its mean over 9 x 9 px
-        (px): high on the edges of moving things, where the flow jumps and warping cannot be
-        trusted."""
-        return _around(ys, xs, 4, _roughness, self.flow)
-
     def warp(self, image: np.ndarray) -> np.ndarray:
         """``image`` (of the other frame) carried onto this frame."""
         return cv2.remap(image, *self._maps, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
-def _roughness(flow: np.ndarray) -> np.ndarray:
-    deviation = flow - cv2.blur(flow, (9, 9))
-    return cv2.magnitude(deviation[..., 0], deviation[..., 1])
+def _roughness(flow: np.ndarray, frame_shape: tuple[int, int], ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """How far the flow at pixels (``ys``, ``xs``) of a frame of ``frame_shape`` departs from
+    its mean over about 9 x 9 px of the frame (px): high on the edges of moving things, where
+    the flow jumps and warping cannot be trusted. ``flow`` may be at a reduced size (in
+    full-size px, see :func:`dense_flow`): it is judged at that size, over as many of its
+    pixels as cover 9 of the frame's, and read off at the nearest one."""
+    (height, width), (frame_height, frame_width) = flow.shape[:2], frame_shape
+    box = max(1, round(9 * width / frame_width)) | 1
+    deviation = flow - cv2.blur(flow, (box, box))
+    rough = cv2.magnitude(deviation[..., 0], deviation[..., 1])
+    return rough[ys * height // frame_height, xs * width // frame_width]
 
 
 def _around(
@@ -423,8 +425,8 @@ def dust_mask(
     found = np.zeros(current.shape, bool)
     ys, xs = _where(motions[0].covers(ys, xs) & motions[1].covers(ys, xs), ys, xs)
     if ys.size:  # a speck's neighbours warped from where the picture's motion is steady
-        across = Motion(dense_flow(previous, following, ACROSS_FLOW_SCALE))  # no speck sways it
-        ys, xs = _where(across.roughness(ys, xs) < thresholds.dust_flow_roughness, ys, xs)
+        across = dense_flow(previous, following, ACROSS_FLOW_SCALE, enlarge=False)  # no speck sways it
+        ys, xs = _where(_roughness(across, current.shape, ys, xs) < thresholds.dust_flow_roughness, ys, xs)
     bright = nearer[ys, xs] > t
     contrast = np.minimum(np.abs(to_before[ys, xs]), np.abs(to_after[ys, xs]))
     trailed = _has_trail(ys, xs, bright, contrast, current, (before, after), thresholds.dust_trail_radius)
@@ -464,15 +466,16 @@ def _has_trail(
     contrast."""
     near = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
     trailed = np.zeros(ys.size, bool)
-    for sign, polarity in ((1.0, bright), (-1.0, ~bright)):
+    for sign, polarity, extreme in ((1.0, bright, np.maximum), (-1.0, ~bright, np.minimum)):
         if polarity.any():
-            mine = (ys[polarity], xs[polarity])
-            trail = np.maximum(
-                *(
-                    _around(*mine, radius, lambda n, c, sign=sign: cv2.dilate(sign * (n - c), near), n, current)
-                    for n in warped
-                )
-            )
+            # the larger of the two neighbours' differences within ``radius``: one dilation of
+            # their extreme, the same as the larger of two dilations
+            def spread(
+                before: np.ndarray, after: np.ndarray, now: np.ndarray, sign: float = sign, extreme=extreme
+            ) -> np.ndarray:
+                return cv2.dilate(sign * (extreme(before, after) - now), near)
+
+            trail = _around(ys[polarity], xs[polarity], radius, spread, *warped, current)
             trailed[polarity] = trail >= TRAIL_LIKENESS * contrast[polarity]
     return trailed
 
