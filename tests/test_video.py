@@ -615,7 +615,7 @@ def test_thin_parts_go_to_telea_where_lines_cross_or_run_out_of_a_blot() -> None
     # the scratch is filled from valid pixels, never from the damage inside the blot
     image = np.full((160, 160, 3), 120, np.uint8)
     image[mask > 0] = (255, 0, 255)
-    filled = classical_fill(image, telea_context(thin, mask))[thin]
+    filled = classical_fill(image, telea_context(thin, mask), thin)
     assert np.abs(filled * 255 - 120).max() <= 4  # Telea rounds by a few levels; magenta leaking in: 21
 
 

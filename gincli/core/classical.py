@@ -63,13 +63,14 @@ def telea_context(thin: np.ndarray, hole: np.ndarray) -> np.ndarray:
     return with_thin[labels]
 
 
-def classical_fill(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
-    """Telea fill of ``hole`` (H x W, nonzero = hole) in an H x W x 3 image of any dtype;
-    returns H x W x 3 float32 in [0, 1] (the caller composites)."""
+def classical_fill(image: np.ndarray, hole: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Telea fill of ``hole`` (H x W, nonzero = hole) in an H x W x 3 image of any dtype: its
+    values at the ``at`` pixels (H x W bool), N x 3 float32 in [0, 1] (the caller composites;
+    only those few pixels are converted, not the whole frame)."""
     binary = (hole > 0).astype(np.uint8)
     if image.dtype == np.uint8:
-        return to_unit_float(cv2.inpaint(np.ascontiguousarray(image), binary, TELEA_RADIUS, cv2.INPAINT_TELEA))
+        return to_unit_float(cv2.inpaint(np.ascontiguousarray(image), binary, TELEA_RADIUS, cv2.INPAINT_TELEA)[at])
     unit = to_unit_float(image)  # 16-bit and float: per channel in float32, no loss of depth
-    channels = [cv2.inpaint(np.ascontiguousarray(unit[..., c]), binary, TELEA_RADIUS, cv2.INPAINT_TELEA)
+    channels = [cv2.inpaint(np.ascontiguousarray(unit[..., c]), binary, TELEA_RADIUS, cv2.INPAINT_TELEA)[at]
                 for c in range(unit.shape[2])]  # fmt: skip
-    return np.clip(np.dstack(channels), 0, 1)
+    return np.clip(np.stack(channels, axis=-1), 0, 1)

@@ -130,20 +130,22 @@ class Inpainter:
         thin = np.zeros(hole.shape, bool) if self.fill == "network" else (
             hole > 0 if self.fill == "classical" else thin_holes(hole, self.thin_radius))  # fmt: skip
         wide = np.where(thin, 0, hole).astype(np.float32)
-        source, has_thin = rgb, thin.any()
-        if has_thin:  # thin parts first, so the network sees them filled instead of damaged
-            thin_fill = classical_fill(rgb, telea_context(thin, hole))[thin]
-            source = rgb.copy()
-            source[thin] = from_unit_float(thin_fill, rgb.dtype)
-        if wide.any() or not has_thin:
-            filled, used = inpaint_any_size(source, wide, run, strategy or self.strategy)
-        else:  # only thin holes: no tile reaches the network
-            filled, used = np.zeros((*hole.shape, 3), np.float32), "classical"
+        has_thin = thin.any()
         if has_thin:
-            filled[thin] = thin_fill
-        # composite in the input's own dtype: outside the hole the pixels are copied, bit for bit
+            thin_fill = classical_fill(rgb, telea_context(thin, hole), thin)
         inside = np.nonzero(hole)
-        values = filled[inside]
+        if wide.any() or not has_thin:
+            source = rgb
+            if has_thin:  # thin parts first, so the network sees them filled instead of damaged
+                source = rgb.copy()
+                source[thin] = from_unit_float(thin_fill, rgb.dtype)
+            filled, used = inpaint_any_size(source, wide, run, strategy or self.strategy)
+            if has_thin:
+                filled[thin] = thin_fill
+            values = filled[inside]
+        else:  # only thin holes (every hole pixel is thin, in the same order): no tile reaches the network
+            values, used = thin_fill, "classical"
+        # composite in the input's own dtype: outside the hole the pixels are copied, bit for bit
         result = image[..., :3].copy() if image.ndim == 3 else image.copy()
         result[inside] = from_unit_float(
             values @ LUMA_BT601 if image.ndim == 2 else values, image.dtype
