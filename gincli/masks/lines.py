@@ -1,0 +1,211 @@
+"""Line scratches: thin, long, near-vertical lines that hold their place on the film. No I/O.
+
+Scratches are thin (a few pixels), long, near-vertical lines, brighter or darker than the
+picture beside them, often lasting several frames. A horizontal top-hat (the frame minus its
+opening / closing by a short horizontal bar) keeps only structures narrower than the bar; a
+tall running mean of that response keeps only what is coherent over many rows, which grain
+is not; connected lines shorter than ``line_min_length`` of the frame height are dropped.
+A line whose two sides differ the same way all along it, in brightness or colour (a rim
+between a wall and a doorway), is an edge of the scene: a scratch crosses whatever lies under
+it, and its sides agree on average. A line that moves with the picture (the motion of the
+picture beside it carries it to where it lies in another frame) is picture: a tree trunk, a
+mast. A line still at the same place ``PERSISTENCE`` frames before and after is a persistent
+edge of the scene: picture as well. A scratch holds its place on the film while the picture
+moves, and comes and goes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from gincli.core.imagemath import to_unit_float
+from gincli.core.lazy import cv2
+from gincli.masks.motion import Motion, PictureMotion, dense_flow
+from gincli.masks.thresholds import DamageThresholds
+
+if TYPE_CHECKING:
+    from gincli.masks.scratches import FrameView
+
+COHERENCE_ROWS = 31  # rows a scratch response is averaged over; grain averages away, lines do not
+VERTICAL_RUN = 15  # rows a scratch pixel's column run must span (1 / line_max_slant, roughly)
+MAX_DRIFT = 2  # px a scratch may wander sideways from one frame to the next
+PERSISTENCE = 12  # frames: a static line present this far before and after is part of the scene
+# the line tests use the distant frames' motion only averaged over 61 px at a quarter of the size:
+# their flow at that size gave the same masks on the four real clips as at full size
+DISTANT_FLOW_SCALE = 0.25
+SURROUNDINGS = 61  # px: the square over which the picture's motion beside a line is averaged
+MIN_MOTION = 3.0  # px the picture beside a line must move for a line that went along to be told apart
+SIDEDNESS = 1.0  # a line whose sides differ by its own strength, on average along it, is an edge
+
+
+def line_responses(frame_grey: np.ndarray, line_width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Horizontal top-hats: how much each pixel stands above (bright) or below (dark) the
+    picture within ``line_width`` px to its sides; only features narrower than that respond."""
+    bar = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * line_width + 1, 1))
+    bright = frame_grey - cv2.morphologyEx(frame_grey, cv2.MORPH_OPEN, bar)
+    dark = cv2.morphologyEx(frame_grey, cv2.MORPH_CLOSE, bar) - frame_grey
+    return bright, dark
+
+
+class _Lines:
+    """The candidate lines of one polarity that have a scratch's shape, held as their pixels:
+    the tests look at those only, a tiny share of the frame, never at whole images."""
+
+    def __init__(self, labels: np.ndarray, stats: np.ndarray, shaped: np.ndarray) -> None:
+        self.labels = labels  # every candidate's label, shaped or not
+        self.ids = np.flatnonzero(shaped)
+        rows, cols, owners = [], [], []
+        for index, label in enumerate(self.ids):
+            x, y, w, h = stats[label, :4]
+            ys, xs = np.nonzero(labels[y : y + h, x : x + w] == label)
+            rows.append(ys + y)
+            cols.append(xs + x)
+            owners.append(np.full(ys.size, index))
+        self.ys, self.xs, self.owner = (np.concatenate(a) if a else np.zeros(0, int) for a in (rows, cols, owners))
+        self.sizes = np.maximum(np.bincount(self.owner, minlength=self.ids.size), 1)
+
+    def mean(self, values: np.ndarray) -> np.ndarray:
+        """Per line, the mean of ``values`` (one per pixel of :attr:`ys`, :attr:`xs`)."""
+        return np.bincount(self.owner, weights=values, minlength=self.ids.size) / self.sizes
+
+    def columns(self, shift: int, width: int) -> np.ndarray:
+        """The lines' columns moved ``shift`` px right, held inside a frame ``width`` px wide
+        (what a morphological max or a replicated border sees there)."""
+        return np.clip(self.xs + shift, 0, width - 1)
+
+
+def line_scratch_mask(
+    frame: FrameView,
+    thresholds: DamageThresholds = DamageThresholds(),
+    neighbours: list[tuple[FrameView, Motion]] = (),  # type: ignore[assignment]
+    distant: list[FrameView] = (),  # type: ignore[assignment]
+) -> np.ndarray:
+    """Thin, long, near-vertical bright or dark lines in one frame (H x W bool).
+
+    ``neighbours``: the adjacent frames, with their :class:`Motion` from this one; ``distant``:
+    frames about ``PERSISTENCE`` away (their motion is computed only if a candidate line needs
+    it). A line whose two sides differ the same way all along it is an edge of the scene. A
+    line that the picture's motion carries (found where the motion of the picture beside it
+    puts it in another frame, not where it sits on the film) is picture, a tree trunk or a
+    mast. A line at the same place in every distant frame too is a persistent edge of the
+    scene: scratches seldom last ``2 * PERSISTENCE`` frames. Scratches stay put on the film
+    while the picture moves, or come and go while it stays."""
+    t = thresholds
+    width = frame.grey.shape[1]
+    candidates = [_line_candidates(response, t) for response in frame.responses]
+    found = np.zeros(frame.grey.shape, bool)
+    kept = [
+        _one_sided(frame.image, lines, response, t.line_width)
+        for response, (_, lines) in zip(frame.responses, candidates, strict=True)
+    ]
+    if not any(keep.any() for keep in kept):
+        return found  # the usual case on clean footage: no other frame needs looking at
+    # every other frame, with the picture's motion from this one: adjacent frames see fast
+    # motion, distant ones slow motion too (over PERSISTENCE frames a slow pan adds up)
+    # (only their motion averaged at a quarter of the size is used: their flow is not enlarged)
+    far = [(view, dense_flow(frame.grey, view.grey, DISTANT_FLOW_SCALE, enlarge=False)) for view in distant]
+    # the picture's motion beside the candidate lines, not on them: the flow follows a clear
+    # scratch as it drifts over the film, and would carry it along like picture
+    on_lines = np.zeros(frame.grey.shape, np.uint8)
+    for _, lines in candidates:
+        on_lines |= (lines.labels > 0).astype(np.uint8)
+    beside = PictureMotion(cv2.dilate(on_lines, np.ones((1, 2 * t.line_width + 1), np.uint8)), SURROUNDINGS)
+    others = [(view, beside.around(flow)) for view, flow in [*((v, m.flow) for v, m in neighbours), *far]]
+    drifts = range(-MAX_DRIFT, MAX_DRIFT + 1)
+    for polarity, (response, (coherent, lines), keep) in enumerate(zip(frame.responses, candidates, kept, strict=True)):
+        if not keep.any():
+            continue
+        strength = lines.mean(response[lines.ys, lines.xs])
+        on_film = []  # each other frame's response where the line sits on the film
+        for view, picture in others:
+            theirs = view.responses[polarity]
+            on_film.append(lines.mean(np.max([theirs[lines.ys, lines.columns(d, width)] for d in drifts], axis=0)))
+            in_scene = np.zeros(lines.ys.size, np.float32)
+            for d in drifts:
+                columns = lines.columns(d, width)
+                flow_x, flow_y, _ = beside.at(picture, lines.ys, columns).T
+                map_x, map_y = (columns + flow_x)[None].astype(np.float32), (lines.ys + flow_y)[None].astype(np.float32)
+                warped = cv2.remap(theirs, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[0]
+                in_scene = np.maximum(in_scene, warped)
+            # the picture moved clearly, and the line went with it: picture
+            moved = lines.mean(beside.at(picture, lines.ys, lines.xs)[:, 2]) >= MIN_MOTION
+            keep &= ~(moved & (lines.mean(in_scene) > np.maximum(2 * on_film[-1], 0.6 * strength)))
+        if far:
+            # the line is there, in the same place, in the distant frames too: the scene's
+            persistent = np.ones(lines.ids.size, bool)
+            for there in on_film[len(neighbours) :]:
+                persistent &= there > np.maximum(0.5 * t.line_contrast, 0.5 * strength)
+            keep &= ~persistent
+        if keep.any():
+            found[lines.ys[keep[lines.owner]], lines.xs[keep[lines.owner]]] = True
+            # hysteresis along each line: scratches are straight, so fainter stretches of a
+            # line (over busy picture) are taken back where they lie on the line's own course
+            ys, xs = _along_lines(lines, keep, t.line_width)
+            faint = (response[ys, xs] > 0.4 * t.line_contrast) & (coherent[ys, xs] > 0.4 * t.line_contrast)
+            found[ys[faint], xs[faint]] = True
+    return found
+
+
+def _one_sided(image: np.ndarray, lines: _Lines, response: np.ndarray, distance: int) -> np.ndarray:
+    """Which ``lines`` are not edges of the scene: the picture ``distance`` px left of a line
+    minus the picture as far right of it, averaged along the line, stays under the line's own
+    strength (``SIDEDNESS``) in every colour channel. An edge (a cheek against a window, grey
+    fur against green grass) differs the same way all along it; a scratch crosses whatever
+    lies under it, so what lies either side of it agrees on average."""
+    strength = lines.mean(response[lines.ys, lines.xs])
+    width = image.shape[1]
+    left = to_unit_float(image[lines.ys, lines.columns(-distance, width)])
+    right = to_unit_float(image[lines.ys, lines.columns(distance, width)])
+    difference = left - right
+    keep = np.ones(lines.ids.size, bool)
+    for channel in difference.T[:3] if difference.ndim == 2 else [difference]:
+        keep &= np.abs(lines.mean(channel)) < SIDEDNESS * strength
+    return keep
+
+
+def _coherent(response: np.ndarray) -> np.ndarray:
+    """The response averaged down ``COHERENCE_ROWS`` rows, widened by a pixel each side first
+    to tolerate a slight slant: lines keep their strength, grain averages away."""
+    return cv2.blur(cv2.dilate(response, np.ones((1, 3), np.uint8)), (1, COHERENCE_ROWS))
+
+
+def _line_candidates(response: np.ndarray, t: DamageThresholds) -> tuple[np.ndarray, _Lines]:
+    """(the response's :func:`_coherent` map, its candidate lines with a scratch's shape)
+    for one polarity."""
+    h = response.shape[0]
+    min_rows = max(COHERENCE_ROWS, t.line_min_length * h)
+    coherent = _coherent(response)
+    # a scratch pixel carries a good share of the line's strength; grain beside it does not
+    candidate = (coherent > 0.6 * t.line_contrast) & (response > np.maximum(0.5 * t.line_contrast, 0.4 * coherent))
+    # keep vertical runs only: slanted picture detail touching a scratch must not merge with it
+    candidate = cv2.morphologyEx(candidate.astype(np.uint8), cv2.MORPH_OPEN, np.ones((VERTICAL_RUN, 1), np.uint8))
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(candidate, connectivity=8)
+    height, width, area = (stats[:, k] for k in (cv2.CC_STAT_HEIGHT, cv2.CC_STAT_WIDTH, cv2.CC_STAT_AREA))
+    shaped = (
+        (height >= min_rows)
+        & (area <= (t.line_width + 2) * height)
+        & (width <= t.line_width + 2 + t.line_max_slant * height)
+    )
+    shaped[0] = False
+    return coherent, _Lines(labels, stats, shaped)
+
+
+def _along_lines(lines: _Lines, keep: np.ndarray, line_width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, columns) within the half-width (plus one) of each kept line's fitted straight
+    course x = a y + b, over the frame's height."""
+    height, width = lines.labels.shape
+    rows = np.arange(height)
+    band = np.zeros(lines.labels.shape, bool)
+    for index in np.flatnonzero(keep):
+        mine = lines.owner == index
+        y, x = lines.ys[mine], lines.xs[mine]
+        slope, offset = np.polyfit(y, x, 1)
+        half = min(line_width, y.size / (np.ptp(y) + 1)) / 2 + 1
+        centre = slope * rows + offset
+        for left in range(-int(half), int(half) + 1):
+            cols = np.round(centre + left).astype(int)
+            inside = (cols >= 0) & (cols < width)
+            band[rows[inside], cols[inside]] = True
+    return np.nonzero(band)

@@ -1,0 +1,122 @@
+"""Motion between frames for the film-damage detector: dense optical flow, warping, the
+picture's motion around a pixel, and reading an operation's result at a few pixels only. No I/O."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from gincli.core.lazy import cv2
+
+
+def dense_flow(reference: np.ndarray, moving: np.ndarray, scale: float = 1.0, enlarge: bool = True) -> np.ndarray:
+    """H x W x 2 flow such that ``reference[p]`` shows what ``moving[p + flow[p]]`` shows (DIS
+    optical flow on grey frames in [0, 1]): camera motion and moving objects alike. ``scale``
+    below 1 computes it on the frames shrunk by that factor (a quarter of the work at 0.5),
+    for tests that use the motion only coarsely; never under 320 px wide, where the
+    picture's detail would be lost to the flow. ``enlarge=False`` leaves it at that size
+    (still in full-size px), for a caller that shrinks it further."""
+    height, width = reference.shape
+    scale = max(scale, min(1.0, 320 / width))
+    small = (round(width * scale), round(height * scale))
+    if small != (width, height):
+        reference, moving = (cv2.resize(g, small, interpolation=cv2.INTER_AREA) for g in (reference, moving))
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
+    flow = dis.calc(cv2.convertScaleAbs(reference, alpha=255), cv2.convertScaleAbs(moving, alpha=255), None)
+    if small == (width, height):
+        return flow
+    flow *= np.float32([width / small[0], height / small[1]])  # to full-size px (before enlarging: 4 x less work)
+    if not enlarge:
+        return flow
+    return cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+@dataclass(frozen=True)
+class Motion:
+    """Another frame's placement relative to this one, from the flow: where each pixel of this
+    frame is found there (remap coordinates, computed when first asked for), and whether that
+    lies inside it."""
+
+    flow: np.ndarray
+
+    @functools.cached_property
+    def _maps(self) -> tuple[np.ndarray, np.ndarray]:
+        height, width = self.flow.shape[:2]
+        xs = np.arange(width, dtype=np.float32)[None, :] + self.flow[..., 0]
+        return xs, np.arange(height, dtype=np.float32)[:, None] + self.flow[..., 1]
+
+    def covers(self, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+        """Whether the places of pixels (``ys``, ``xs``) in the other frame lie inside it."""
+        (height, width), (dx, dy) = self.flow.shape[:2], self.flow[ys, xs].T
+        there_x, there_y = xs.astype(np.float32) + dx, ys.astype(np.float32) + dy
+        return (there_x >= 0) & (there_x <= width - 1) & (there_y >= 0) & (there_y <= height - 1)
+
+    def warp(self, image: np.ndarray) -> np.ndarray:
+        """``image`` (of the other frame) carried onto this frame."""
+        return cv2.remap(image, *self._maps, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def flow_roughness(flow: np.ndarray, frame_shape: tuple[int, int], ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """How far the flow at pixels (``ys``, ``xs``) of a frame of ``frame_shape`` departs from
+    its mean over about 9 x 9 px of the frame (px): high on the edges of moving things, where
+    the flow jumps and warping cannot be trusted. ``flow`` may be at a reduced size (in
+    full-size px, see :func:`dense_flow`): it is judged at that size, over as many of its
+    pixels as cover 9 of the frame's, and read off at the nearest one."""
+    (height, width), (frame_height, frame_width) = flow.shape[:2], frame_shape
+    box = max(1, round(9 * width / frame_width)) | 1
+    deviation = flow - cv2.blur(flow, (box, box))
+    rough = cv2.magnitude(deviation[..., 0], deviation[..., 1])
+    return rough[ys * height // frame_height, xs * width // frame_width]
+
+
+def at_pixels(
+    ys: np.ndarray, xs: np.ndarray, reach: int, local: Callable[..., np.ndarray], *images: np.ndarray
+) -> np.ndarray:
+    """``local(*images)`` at pixels (``ys``, ``xs``), for an operation that looks at most
+    ``reach`` px away: computed on the box around those pixels only (a few per cent of a frame
+    for the dust candidates), with the same values as on the whole frame, since every pixel
+    looked at lies ``reach`` px inside the box or at the frame's own edge."""
+    if not ys.size:
+        return np.zeros(0, images[0].dtype)
+    top, left = max(0, ys.min() - reach), max(0, xs.min() - reach)
+    box = local(*(image[top : ys.max() + reach + 1, left : xs.max() + reach + 1] for image in images))
+    return box[ys - top, xs - left]
+
+
+class PictureMotion:
+    """The picture's motion around each pixel rather than at it: the flow averaged over a
+    square of ``surroundings`` px, leaving out the ``excluded`` pixels. The average is smooth, so it is
+    taken at a quarter of the size and read off at the pixels asked for, as a full-size
+    (bilinear) enlargement of it would show them."""
+
+    def __init__(self, excluded: np.ndarray, surroundings: int) -> None:
+        height, width = excluded.shape
+        self.small = (max(1, width // 4), max(1, height // 4))
+        self.weights = cv2.resize(1.0 - excluded.astype(np.float32), self.small, interpolation=cv2.INTER_AREA)
+        self.box = (surroundings // 4 | 1,) * 2
+        self.total = np.maximum(cv2.blur(self.weights, self.box), 1e-3)
+        self.ratio = np.float32([self.small[0] / width, self.small[1] / height])
+
+    def around(self, flow: np.ndarray) -> np.ndarray:
+        """The averaged flow (quarter size) and its speed (px a frame, or per the frames
+        between) as a third channel."""
+        small = cv2.resize(flow, self.small, interpolation=cv2.INTER_AREA) * self.weights[..., None]
+        averaged = cv2.blur(small, self.box) / self.total[..., None]
+        return np.dstack([averaged, cv2.magnitude(averaged[..., 0], averaged[..., 1])])
+
+    def at(self, averaged: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+        """N x 3: :meth:`around`'s channels at the full-size pixels (``ys``, ``xs``)."""
+        # cv2.resize's bilinear mapping: pixel centres line up
+        map_x = ((xs + 0.5) * self.ratio[0] - 0.5).astype(np.float32)[None]
+        map_y = ((ys + 0.5) * self.ratio[1] - 0.5).astype(np.float32)[None]
+        return cv2.remap(averaged, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[0]
+
+
+def global_shift(reference: np.ndarray, moving: np.ndarray) -> tuple[float, float]:
+    """(dx, dy) that moves ``moving`` onto ``reference`` (phase correlation: weave and pans)."""
+    window = cv2.createHanningWindow(reference.shape[::-1], cv2.CV_32F)
+    (dx, dy), _ = cv2.phaseCorrelate(moving.astype(np.float32), reference.astype(np.float32), window)
+    return dx, dy

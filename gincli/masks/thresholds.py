@@ -1,0 +1,36 @@
+"""The film-damage detector's settings (:class:`DamageThresholds`) and its sensitivity levels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True)
+class DamageThresholds:
+    """Detector settings; intensities are fractions of full scale (0-1)."""
+
+    line_contrast: float = 0.07  # how much brighter or darker than its sides a scratch must be
+    line_width: int = 7  # widest scratch (px); wider vertical features are picture, not damage
+    line_min_length: float = 0.2  # shortest scratch, as a fraction of the frame height
+    line_max_slant: float = 0.06  # columns a scratch may move sideways per row (about 3.5 degrees)
+    dust_contrast: float = 0.12  # how far a speck differs from both neighbour frames
+    dust_max_area: float = 0.002  # largest speck, as a fraction of the frame area (at least 150 px)
+    # px: how far the picture's motion at a speck (from one neighbour frame to the other) may
+    # depart from its mean over 9 x 9 px; more (the edges of moving things, where warping
+    # misplaces the picture) is not trusted as dust
+    dust_flow_roughness: float = 0.25
+    # px: how far a speck's trail may lie in a neighbour frame (0: no trail test; see gincli.masks.dust)
+    dust_trail_radius: int = 12
+    grow: int = 1  # pixels added around everything found (scratch edges are soft)
+
+    def at_sensitivity(self, level: str) -> DamageThresholds:
+        """These thresholds with both contrasts scaled for ``level`` (see :data:`SENSITIVITY`)."""
+        if level not in SENSITIVITY:
+            raise ValueError(f"unknown sensitivity {level!r}; choose {', '.join(SENSITIVITY)}")
+        scale = SENSITIVITY[level]
+        return replace(self, line_contrast=self.line_contrast * scale, dust_contrast=self.dust_contrast * scale)
+
+
+# how faint damage may be and still be found, as a factor on both contrast thresholds; the
+# levels' false alarms and recall on real footage are in the README
+SENSITIVITY = {"low": 1.5, "normal": 1.0, "high": 0.7}
