@@ -10,7 +10,8 @@ between a wall and a doorway), is an edge of the scene: a scratch crosses whatev
 it, and its sides agree on average. A line that moves with the picture (the motion of the
 picture beside it carries it to where it lies in another frame) is picture: a tree trunk, a
 mast. A line still at the same place ``PERSISTENCE`` frames before and after is a persistent
-edge of the scene: picture as well. A scratch holds its place on the film while the picture
+edge of the scene: picture as well, unless the picture beside it moved on by then and left it
+behind (a long scratch under a pan). A scratch holds its place on the film while the picture
 moves, and comes and goes.
 """
 
@@ -37,6 +38,10 @@ PERSISTENCE = 12  # frames: a static line present this far before and after is p
 DISTANT_FLOW_SCALE = 0.25
 SURROUNDINGS = 61  # px: the square over which the picture's motion beside a line is averaged
 MIN_MOTION = 3.0  # px the picture beside a line must move for a line that went along to be told apart
+WENT_ALONG = 0.6  # share of its strength a line shows where the picture's motion puts it, if it went along
+# px the picture beside a line must have moved by a distant frame for a line still at its place on the
+# film there to count as left behind by the scene (a scratch), not as a persistent edge of it
+SCENE_MOVED_ON = 12.0
 SIDEDNESS = 1.0  # a line whose sides differ by its own strength, on average along it, is an edge
 
 
@@ -90,7 +95,8 @@ def line_scratch_mask(
     line that the picture's motion carries (found where the motion of the picture beside it
     puts it in another frame, not where it sits on the film) is picture, a tree trunk or a
     mast. A line at the same place in every distant frame too is a persistent edge of the
-    scene: scratches seldom last ``2 * PERSISTENCE`` frames. Scratches stay put on the film
+    scene (scratches seldom last ``2 * PERSISTENCE`` frames), unless the picture beside it moved
+    on by ``SCENE_MOVED_ON`` px and the line did not go with it. Scratches stay put on the film
     while the picture moves, or come and go while it stays."""
     t = thresholds
     width = frame.grey.shape[1]
@@ -119,6 +125,7 @@ def line_scratch_mask(
             continue
         strength = lines.mean(response[lines.ys, lines.xs])
         on_film = []  # each other frame's response where the line sits on the film
+        left_behind = []  # and whether the picture there moved on without it
         for view, picture in others:
             theirs = view.responses[polarity]
             on_film.append(lines.mean(np.max([theirs[lines.ys, lines.columns(d, width)] for d in drifts], axis=0)))
@@ -129,14 +136,20 @@ def line_scratch_mask(
                 map_x, map_y = (columns + flow_x)[None].astype(np.float32), (lines.ys + flow_y)[None].astype(np.float32)
                 warped = cv2.remap(theirs, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[0]
                 in_scene = np.maximum(in_scene, warped)
+            speed, carried = lines.mean(beside.at(picture, lines.ys, lines.xs)[:, 2]), lines.mean(in_scene)
             # the picture moved clearly, and the line went with it: picture
-            moved = lines.mean(beside.at(picture, lines.ys, lines.xs)[:, 2]) >= MIN_MOTION
-            keep &= ~(moved & (lines.mean(in_scene) > np.maximum(2 * on_film[-1], 0.6 * strength)))
+            went_along = carried > np.maximum(2 * on_film[-1], WENT_ALONG * strength)
+            keep &= ~((speed >= MIN_MOTION) & went_along)
+            # the picture moved far, and the line is not where it went: whatever is still at the
+            # line's place on the film there was left behind by the scene
+            left_behind.append((speed >= SCENE_MOVED_ON) & (carried < WENT_ALONG * strength))
         if far:
-            # the line is there, in the same place, in the distant frames too: the scene's
+            # the line is there, in the same place, in the distant frames too, and the scene has
+            # not moved on from it: the scene's (a scratch lasting that long stays on the film
+            # while a pan carries the picture away)
             persistent = np.ones(lines.ids.size, bool)
-            for there in on_film[len(neighbours) :]:
-                persistent &= there > np.maximum(0.5 * t.line_contrast, 0.5 * strength)
+            for there, behind in zip(on_film[len(neighbours) :], left_behind[len(neighbours) :], strict=True):
+                persistent &= (there > np.maximum(0.5 * t.line_contrast, 0.5 * strength)) & ~behind
             keep &= ~persistent
         if keep.any():
             found[lines.ys[keep[lines.owner]], lines.xs[keep[lines.owner]]] = True
