@@ -46,9 +46,10 @@ What is detected (intensities are fractions of full scale, 0-1):
                   the frame height long. Picture, not damage: lines that move
                   with the picture beside them (tree trunks, masts), lines at
                   the same place 12 frames before and after (a door frame on a
-                  still shot; a scratch that stays that long on one is missed),
-                  lines whose two sides differ (edges). Near cuts and in busy
-                  shots some picture is still taken: review the masks.
+                  still shot; a scratch that stays that long on one is missed,
+                  under a pan it is found), lines whose two sides differ
+                  (edges). Near cuts and in busy shots some picture is still
+                  taken: review the masks.
   dust, blotches  pixels brighter or darker than the same place in both the
                   previous and the next frame (after aligning them for weave
                   and pans) by --dust-contrast, in specks up to --dust-max-area
