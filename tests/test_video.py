@@ -33,29 +33,36 @@ def clip_frames(n: int = N, seed: int = 0) -> list[np.ndarray]:
 
 
 def make_video(
-    path: Path, frames: list[np.ndarray], audio: bool = True, codec: str = "libx264", pts: list[int] | None = None
+    path: Path,
+    frames: list[np.ndarray],
+    audio: bool = True,
+    codec: str = "libx264",
+    pts: list[int] | None = None,
+    audio_codec: str = "aac",
+    audio_rate: int = 48000,
 ) -> Path:
-    """An H.264 (or other) video at 24000/1001 fps with a 440 Hz AAC tone as long as the picture;
-    ``pts`` (in 1/24000 s) makes the frame rate variable."""
+    """An H.264 (or other) video at 24000/1001 fps with a 440 Hz AAC (or other) tone as long as
+    the picture; ``pts`` (in 1/24000 s) makes the frame rate variable."""
     with av.open(str(path), "w") as container:
         video = container.add_stream(codec, rate=RATE)
         video.width, video.height = frames[0].shape[1], frames[0].shape[0]
         video.pix_fmt = "yuv420p" if codec == "libx264" else "bgr0"
         video.time_base = Fraction(1, 24000)
-        sound = container.add_stream("aac", rate=48000) if audio else None
+        sound = container.add_stream(audio_codec, rate=audio_rate, layout="mono") if audio else None
         for i, image in enumerate(frames):
             frame = av.VideoFrame.from_ndarray(image, format="rgb24")
             frame.pts, frame.time_base = (pts[i] if pts else i * 1001), Fraction(1, 24000)
             container.mux(video.encode(frame))
         container.mux(video.encode(None))
         if sound is not None:
-            t = np.arange(int(48000 * len(frames) / RATE)) / 48000
+            t = np.arange(int(audio_rate * len(frames) / RATE)) / audio_rate
             samples = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[None]
+            form = sound.codec_context.format.name  # fltp for AAC, u8 for 8-bit PCM
+            if form == "u8":
+                samples = (128 + samples * 127).astype(np.uint8)
             for start in range(0, samples.shape[1], 1024):
-                chunk = av.AudioFrame.from_ndarray(
-                    samples[:, start : start + 1024].copy(), format="fltp", layout="mono"
-                )
-                chunk.sample_rate = 48000
+                chunk = av.AudioFrame.from_ndarray(samples[:, start : start + 1024].copy(), format=form, layout="mono")
+                chunk.sample_rate = audio_rate
                 container.mux(sound.encode(chunk))
             container.mux(sound.encode(None))
     return path
@@ -112,6 +119,23 @@ def test_video_keeps_frame_count_timestamps_rate_and_audio(contract_model, sourc
     changed = [np.abs(x.astype(int) - y.astype(int))[inside].mean() for x, y in zip(before, after, strict=True)]
     assert min(changed) > 2  # every frame's hole was filled
     assert not (tmp_path / "out.mp4.gin-chunks").exists()
+
+
+def test_audio_the_output_container_cannot_hold_is_encoded_again(contract_model, tmp_path: Path) -> None:
+    """8-bit PCM at 11,024 Hz (what an old AVI holds, Debian kphotoalbum's demo movie.avi) cannot
+    go into .mp4 by copy; it was a traceback from the muxer. It is encoded again as AAC, at the nearest rate AAC takes, and
+    lasts as long as before."""
+    source = make_video(tmp_path / "old.mkv", clip_frames(), audio_codec="pcm_u8", audio_rate=11024)
+    write_image(tmp_path / "m.png", hole())
+    out = tmp_path / "out.mp4"
+    code, output = gin_video(contract_model, str(source), "--mask", str(tmp_path / "m.png"), "-o", str(out))
+    assert code == 0, output
+    with av.open(str(source)) as a, av.open(str(out)) as b:
+        (before,), (after,) = a.streams.audio, b.streams.audio
+        assert (before.codec_context.name, after.codec_context.name, after.rate) == ("pcm_u8", "aac", 11025)
+        seconds = [sum(f.samples for f in c.decode(audio=0)) / s.rate for c, s in ((a, before), (b, after))]
+    assert abs(seconds[0] - seconds[1]) < 0.1, seconds
+    assert len(decoded(out)[0]) == N
 
 
 def test_an_audio_packet_that_does_not_decode_is_copied_and_the_run_goes_on(

@@ -248,9 +248,12 @@ def encode_chunk(path: Path, frames: Iterable[Frame], info: VideoInfo, codec: st
     return count
 
 
-def _packets(path: Path, kind: str, offset_seconds: Fraction = Fraction(0)) -> Iterator[tuple[Fraction, object]]:
+def _packets(
+    path: Path, kind: str, offset_seconds: Fraction = Fraction(0), to: object = None
+) -> Iterator[tuple[Fraction, object]]:
     """(decode time in seconds, packet) of every ``kind`` stream in ``path``, shifted by
-    ``offset_seconds``; the file is open only while its packets are read."""
+    ``offset_seconds`` and bound for the output stream ``to`` if given; the file is open only
+    while its packets are read."""
     import av
 
     with av.open(str(path)) as container:
@@ -261,13 +264,61 @@ def _packets(path: Path, kind: str, offset_seconds: Fraction = Fraction(0)) -> I
             base = Fraction(packet.time_base)
             shift = round(offset_seconds / base)
             packet.pts, packet.dts = packet.pts + shift, packet.dts + shift
+            if to is not None:
+                packet.stream = to
             yield packet.dts * base, packet
+
+
+def _audio_packets(path: Path, copied: dict, encoded: dict) -> Iterator[tuple[Fraction, object]]:
+    """(decode time in seconds, packet for the output) of the audio of ``path``: packets of the
+    streams in ``copied`` as they are (never decoded), those in ``encoded`` (source stream
+    index -> output stream) decoded and encoded again; a packet that does not decode is left
+    out of those, as a player would skip it."""
+    import av
+
+    for time, packet in _packets(path, "audio"):
+        target = encoded.get(packet.stream.index)
+        if target is None:
+            packet.stream = copied[packet.stream.index]
+            yield time, packet
+            continue
+        try:
+            frames = packet.decode()
+        except av.error.FFmpegError:
+            continue
+        for frame in frames:
+            yield from _timed(target.encode(frame))
+    for target in encoded.values():
+        yield from _timed(target.encode(None))
+
+
+def _nearest_rate(codec: str, rate: int) -> int:
+    """``rate`` if the ``codec`` encoder takes it, else the nearest rate it takes (AAC has a
+    fixed list: an 11,024 Hz track becomes 11,025 Hz)."""
+    import av
+
+    rates = av.Codec(codec, "w").audio_rates
+    return min(rates, key=lambda r: abs(r - rate)) if rates and rate not in rates else rate
+
+
+def _standard_layout(layout: object) -> str:
+    """A channel layout an encoder takes, for a source's: files that name no channel order
+    ("1 channels") get the standard one with as many channels."""
+    standard = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
+    return standard.get(layout.nb_channels, layout.name)
+
+
+def _timed(packets: list) -> Iterator[tuple[Fraction, object]]:
+    for packet in packets:
+        yield packet.dts * Fraction(packet.time_base), packet
 
 
 def join_chunks(chunks: list[tuple[Path, int]], time_base: Fraction, audio_source: Path | None, output: Path) -> None:
     """Concatenate encoded chunks (path, start pts in ``time_base``) by packet copy, restoring
     each chunk's time offset, with the audio packets of ``audio_source`` interleaved by time
-    (so the muxer never has to hold one stream back while it waits for the other)."""
+    (so the muxer never has to hold one stream back while it waits for the other). Audio is
+    copied; an audio codec that the output's container cannot hold (8-bit PCM in .mp4, say)
+    is encoded again in the container's own (AAC for .mp4)."""
     import av
 
     if not chunks:
@@ -276,14 +327,22 @@ def join_chunks(chunks: list[tuple[Path, int]], time_base: Fraction, audio_sourc
         with av.open(str(output), "w") as container:
             with av.open(str(chunks[0][0])) as first:
                 video_out = container.add_stream_from_template(first.streams.video[0])
-            audio_out = {}
+            copied, encoded = {}, {}
             if audio_source is not None:
                 with av.open(str(audio_source)) as source:
-                    audio_out = {s.index: container.add_stream_from_template(s) for s in source.streams.audio}
-            video = itertools.chain.from_iterable(_packets(path, "video", start * time_base) for path, start in chunks)
-            audio = _packets(audio_source, "audio") if audio_out else iter(())
+                    for stream in source.streams.audio:
+                        try:
+                            copied[stream.index] = container.add_stream_from_template(stream)
+                        except ValueError:  # the container cannot hold this codec
+                            codec = container.default_audio_codec
+                            encoded[stream.index] = container.add_stream(
+                                codec, rate=_nearest_rate(codec, stream.rate), layout=_standard_layout(stream.layout)
+                            )
+            video = itertools.chain.from_iterable(
+                _packets(path, "video", start * time_base, video_out) for path, start in chunks
+            )
+            audio = _audio_packets(audio_source, copied, encoded) if audio_source and (copied or encoded) else iter(())
             for _, packet in heapq.merge(video, audio, key=lambda item: item[0]):
-                packet.stream = audio_out[packet.stream.index] if packet.stream.type == "audio" else video_out
                 container.mux(packet)
     except av.error.FFmpegError as exc:
         raise VideoError(f"{output}: cannot write ({exc}); try another container, e.g. .mkv") from exc
