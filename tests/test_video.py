@@ -123,8 +123,8 @@ def test_video_keeps_frame_count_timestamps_rate_and_audio(contract_model, sourc
 
 def test_audio_the_output_container_cannot_hold_is_encoded_again(contract_model, tmp_path: Path) -> None:
     """8-bit PCM at 11,024 Hz (what an old AVI holds, Debian kphotoalbum's demo movie.avi) cannot
-    go into .mp4 by copy; it was a traceback from the muxer. It is encoded again as AAC, at the nearest rate AAC takes, and
-    lasts as long as before."""
+    go into .mp4 by copy; it was a traceback from the muxer. It is encoded again as AAC, at the
+    nearest rate AAC takes, and lasts as long as before."""
     source = make_video(tmp_path / "old.mkv", clip_frames(), audio_codec="pcm_u8", audio_rate=11024)
     write_image(tmp_path / "m.png", hole())
     out = tmp_path / "out.mp4"

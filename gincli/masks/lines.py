@@ -101,10 +101,14 @@ def line_scratch_mask(
     t = thresholds
     width = frame.grey.shape[1]
     candidates = [_line_candidates(response, t) for response in frame.responses]
+    strengths = [
+        lines.mean(response[lines.ys, lines.xs])
+        for response, (_, lines) in zip(frame.responses, candidates, strict=True)
+    ]
     found = np.zeros(frame.grey.shape, bool)
     kept = [
-        _one_sided(frame.image, lines, response, t.line_width)
-        for response, (_, lines) in zip(frame.responses, candidates, strict=True)
+        _one_sided(frame.image, lines, strength, t.line_width)
+        for strength, (_, lines) in zip(strengths, candidates, strict=True)
     ]
     if not any(keep.any() for keep in kept):
         return found  # the usual case on clean footage: no other frame needs looking at
@@ -119,37 +123,36 @@ def line_scratch_mask(
         on_lines |= (lines.labels > 0).astype(np.uint8)
     beside = PictureMotion(cv2.dilate(on_lines, np.ones((1, 2 * t.line_width + 1), np.uint8)), SURROUNDINGS)
     others = [(view, beside.around(flow)) for view, flow in [*((v, m.flow) for v, m in neighbours), *far]]
-    drifts = range(-MAX_DRIFT, MAX_DRIFT + 1)
-    for polarity, (response, (coherent, lines), keep) in enumerate(zip(frame.responses, candidates, kept, strict=True)):
+    for polarity, (response, (coherent, lines), strength, keep) in enumerate(
+        zip(frame.responses, candidates, strengths, kept, strict=True)
+    ):
         if not keep.any():
             continue
-        strength = lines.mean(response[lines.ys, lines.xs])
-        on_film = []  # each other frame's response where the line sits on the film
-        left_behind = []  # and whether the picture there moved on without it
-        for view, picture in others:
+        # the line's columns moved by each drift, the same for every other frame
+        shifted = {drift: lines.columns(drift, width) for drift in range(-MAX_DRIFT, MAX_DRIFT + 1)}
+        persistent = np.ones(lines.ids.size, bool)  # at its place in every distant frame
+        for index, (view, picture) in enumerate(others):
             theirs = view.responses[polarity]
-            on_film.append(lines.mean(np.max([theirs[lines.ys, lines.columns(d, width)] for d in drifts], axis=0)))
+            on_film = lines.mean(np.max([theirs[lines.ys, columns] for columns in shifted.values()], axis=0))
             in_scene = np.zeros(lines.ys.size, np.float32)
-            for d in drifts:
-                columns = lines.columns(d, width)
-                flow_x, flow_y, _ = beside.at(picture, lines.ys, columns).T
-                map_x, map_y = (columns + flow_x)[None].astype(np.float32), (lines.ys + flow_y)[None].astype(np.float32)
+            for drift, columns in shifted.items():
+                motion = beside.at(picture, lines.ys, columns)  # flow x, flow y, speed
+                map_x = (columns + motion[:, 0])[None].astype(np.float32)
+                map_y = (lines.ys + motion[:, 1])[None].astype(np.float32)
                 warped = cv2.remap(theirs, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[0]
                 in_scene = np.maximum(in_scene, warped)
-            speed, carried = lines.mean(beside.at(picture, lines.ys, lines.xs)[:, 2]), lines.mean(in_scene)
+                if drift == 0:
+                    speed = lines.mean(motion[:, 2])  # the picture's speed beside the line itself
+            carried = lines.mean(in_scene)
             # the picture moved clearly, and the line went with it: picture
-            went_along = carried > np.maximum(2 * on_film[-1], WENT_ALONG * strength)
-            keep &= ~((speed >= MIN_MOTION) & went_along)
-            # the picture moved far, and the line is not where it went: whatever is still at the
-            # line's place on the film there was left behind by the scene
-            left_behind.append((speed >= SCENE_MOVED_ON) & (carried < WENT_ALONG * strength))
-        if far:
-            # the line is there, in the same place, in the distant frames too, and the scene has
-            # not moved on from it: the scene's (a scratch lasting that long stays on the film
-            # while a pan carries the picture away)
-            persistent = np.ones(lines.ids.size, bool)
-            for there, behind in zip(on_film[len(neighbours) :], left_behind[len(neighbours) :], strict=True):
-                persistent &= (there > np.maximum(0.5 * t.line_contrast, 0.5 * strength)) & ~behind
+            keep &= ~((speed >= MIN_MOTION) & (carried > np.maximum(2 * on_film, WENT_ALONG * strength)))
+            if index >= len(neighbours):
+                # a distant frame. The picture moved far, and the line is not where it went:
+                # whatever is still at the line's place was left behind by the scene (a long
+                # scratch under a pan), so it says nothing of a persistent scene edge
+                left_behind = (speed >= SCENE_MOVED_ON) & (carried < WENT_ALONG * strength)
+                persistent &= (on_film > np.maximum(0.5 * t.line_contrast, 0.5 * strength)) & ~left_behind
+        if far:  # at its place in every distant frame, and not left behind: the scene's
             keep &= ~persistent
         if keep.any():
             found[lines.ys[keep[lines.owner]], lines.xs[keep[lines.owner]]] = True
@@ -161,13 +164,12 @@ def line_scratch_mask(
     return found
 
 
-def _one_sided(image: np.ndarray, lines: _Lines, response: np.ndarray, distance: int) -> np.ndarray:
+def _one_sided(image: np.ndarray, lines: _Lines, strength: np.ndarray, distance: int) -> np.ndarray:
     """Which ``lines`` are not edges of the scene: the picture ``distance`` px left of a line
     minus the picture as far right of it, averaged along the line, stays under the line's own
     strength (``SIDEDNESS``) in every colour channel. An edge (a cheek against a window, grey
     fur against green grass) differs the same way all along it; a scratch crosses whatever
     lies under it, so what lies either side of it agrees on average."""
-    strength = lines.mean(response[lines.ys, lines.xs])
     width = image.shape[1]
     left = to_unit_float(image[lines.ys, lines.columns(-distance, width)])
     right = to_unit_float(image[lines.ys, lines.columns(distance, width)])
