@@ -196,7 +196,7 @@ def _line_candidates(response: np.ndarray, t: DamageThresholds) -> tuple[np.ndar
     candidate = (coherent > 0.6 * t.line_contrast) & (response > np.maximum(0.5 * t.line_contrast, 0.4 * coherent))
     # keep vertical runs only: slanted picture detail touching a scratch must not merge with it
     candidate = cv2.morphologyEx(candidate.astype(np.uint8), cv2.MORPH_OPEN, np.ones((VERTICAL_RUN, 1), np.uint8))
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(candidate, connectivity=8)
+    labels, stats = _components_in_columns(candidate)
     height, width, area = (stats[:, k] for k in (cv2.CC_STAT_HEIGHT, cv2.CC_STAT_WIDTH, cv2.CC_STAT_AREA))
     shaped = (
         (height >= min_rows)
@@ -205,6 +205,23 @@ def _line_candidates(response: np.ndarray, t: DamageThresholds) -> tuple[np.ndar
     )
     shaped[0] = False
     return coherent, _Lines(labels, stats, shaped)
+
+
+def _components_in_columns(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``cv2.connectedComponentsWithStats`` (8-connected) of a uint8 mask whose pixels lie in
+    few columns: labelled on those columns and the ones beside them only, a few dozen of a
+    720p frame's 1280 (labelling the whole frame took 7 ms). The same labels and statistics
+    (the background's, row 0, excepted): a component's columns are contiguous, so it keeps its
+    shape, and parts that are apart stay apart, an empty column between them."""
+    used = cv2.reduce(mask, 0, cv2.REDUCE_MAX)
+    columns = np.flatnonzero(cv2.dilate(used, np.ones((1, 3), np.uint8))[0])
+    if not columns.size:
+        return np.zeros(mask.shape, np.int32), np.array([[0, 0, *mask.shape[::-1], mask.size]], np.int32)
+    _, narrow, stats, _ = cv2.connectedComponentsWithStats(np.ascontiguousarray(mask[:, columns]), connectivity=8)
+    labels = np.zeros(mask.shape, np.int32)
+    labels[:, columns] = narrow
+    stats[1:, cv2.CC_STAT_LEFT] = columns[stats[1:, cv2.CC_STAT_LEFT]]
+    return labels, stats
 
 
 def _along_lines(lines: _Lines, keep: np.ndarray, line_width: int) -> tuple[np.ndarray, np.ndarray]:

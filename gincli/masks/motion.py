@@ -3,7 +3,6 @@ picture's motion around a pixel, and reading an operation's result at a few pixe
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -37,16 +36,9 @@ def dense_flow(reference: np.ndarray, moving: np.ndarray, scale: float = 1.0, en
 @dataclass(frozen=True)
 class Motion:
     """Another frame's placement relative to this one, from the flow: where each pixel of this
-    frame is found there (remap coordinates, computed when first asked for), and whether that
-    lies inside it."""
+    frame is found there, and whether that lies inside it."""
 
     flow: np.ndarray
-
-    @functools.cached_property
-    def _maps(self) -> tuple[np.ndarray, np.ndarray]:
-        height, width = self.flow.shape[:2]
-        xs = np.arange(width, dtype=np.float32)[None, :] + self.flow[..., 0]
-        return xs, np.arange(height, dtype=np.float32)[:, None] + self.flow[..., 1]
 
     def covers(self, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
         """Whether the places of pixels (``ys``, ``xs``) in the other frame lie inside it."""
@@ -56,7 +48,8 @@ class Motion:
 
     def warp(self, image: np.ndarray) -> np.ndarray:
         """``image`` (of the other frame) carried onto this frame."""
-        return cv2.remap(image, *self._maps, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        # the flow itself as a relative map: no absolute coordinates to build
+        return cv2.remap(image, self.flow, None, cv2.INTER_LINEAR | cv2.WARP_RELATIVE_MAP, borderMode=cv2.BORDER_REPLICATE)
 
 
 def flow_roughness(flow: np.ndarray, frame_shape: tuple[int, int], ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
