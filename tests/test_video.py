@@ -432,6 +432,30 @@ def assert_rim_is_picture_and_scratch_is_found(picture: np.ndarray, rng: np.rand
     assert all(m[20:120, 60:62].all() for m in found)
 
 
+def test_a_soft_line_is_picture_and_a_sharp_scratch_is_found() -> None:
+    """An out-of-focus pole (a bright line with soft sides, about 5 px across) in a still shot
+    too short for persistence, beside a sharp dark scratch. Neither has sides that differ, nor
+    moves: only its edges tell the pole from a scratch. A scratch steps by its whole contrast
+    from one pixel to the next; the pole rises over several (the out-of-focus poles and the
+    soft contours of a turning head made most of the false alarms on two real clips)."""
+    from dataclasses import replace
+
+    rng = np.random.default_rng(7)
+    picture = smooth_image(rng, 144, 256).astype(np.float64) * 0.7
+    columns = np.arange(256)
+    picture += 70 * np.exp(-((columns - 180) ** 2) / (2 * 2.0**2))[None, :, None]  # the pole
+    frames = []
+    for _ in range(8):
+        frame = picture + rng.normal(0, 2, picture.shape)
+        frame[10:130, 60:62] *= 0.4  # the scratch
+        frames.append(np.clip(frame, 0, 255).astype(np.uint8))
+    no_sharpness_test = replace(DamageThresholds(), line_sharpness=0.0)
+    assert all(m[:, 172:189].sum() > 0 for m in damage_masks(frames, no_sharpness_test))  # the case the test is for
+    found = [m > 0 for m in damage_masks(frames)]
+    assert all(m[:, 172:189].sum() == 0 for m in found), [int(m[:, 172:189].sum()) for m in found]
+    assert all(m[20:120, 60:62].all() for m in found)
+
+
 @pytest.mark.parametrize("seed", [1, 3])
 def test_a_scratch_drifting_against_a_pan_is_found_in_every_frame(seed: int) -> None:
     """The picture pans 3 px a frame to the left, a scratch drifts 1.5 px a frame to the right

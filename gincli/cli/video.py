@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from fractions import Fraction
 from pathlib import Path
 
@@ -73,6 +74,9 @@ def threshold_options(command: click.Command) -> click.Command:
         click.option("--line-width", default=DEFAULTS.line_width, show_default=True, help="Widest scratch, px."),
         click.option("--line-min-length", default=DEFAULTS.line_min_length, show_default=True,
                      help="Shortest scratch, fraction of the frame height."),
+        click.option("--line-sharpness", default=DEFAULTS.line_sharpness, show_default=True,
+                     help="How sharp a scratch's edges are: its steepest step between two pixels, as a share "
+                          "of its contrast (0: any; lower it for soft or upscaled footage)."),
         click.option("--dust-contrast", default=DEFAULTS.dust_contrast, show_default=True,
                      help="Dust difference from both neighbour frames (0-1)."),
         click.option("--dust-max-area", default=DEFAULTS.dust_max_area, show_default=True,
@@ -88,7 +92,7 @@ def threshold_options(command: click.Command) -> click.Command:
 
 
 def _thresholds(options: dict) -> DamageThresholds:
-    names = ("line_contrast", "line_width", "line_min_length", "dust_contrast", "dust_max_area", "grow")
+    names = [field.name for field in fields(DamageThresholds) if field.name in options]  # those given as options
     return DamageThresholds(**{name: options.pop(name) for name in names}).at_sensitivity(options.pop("sensitivity"))
 
 

@@ -75,6 +75,18 @@ class _Lines:
         """Per line, the mean of ``values`` (one per pixel of :attr:`ys`, :attr:`xs`)."""
         return np.bincount(self.owner, weights=values, minlength=self.ids.size) / self.sizes
 
+    def mean_of_row_maxima(self, values: np.ndarray) -> np.ndarray:
+        """Per line, the mean over the rows it spans of the largest of ``values`` (one per
+        pixel) in each row."""
+        rows = self.owner * (int(self.ys.max(initial=0)) + 1) + self.ys  # one key per line and row
+        order = np.argsort(rows, kind="stable")
+        starts = np.flatnonzero(np.diff(rows[order], prepend=-1))
+        if not starts.size:
+            return np.zeros(self.ids.size)
+        row_maxima, row_owners = np.maximum.reduceat(values[order], starts), self.owner[order][starts]
+        counts = np.maximum(np.bincount(row_owners, minlength=self.ids.size), 1)
+        return np.bincount(row_owners, weights=row_maxima, minlength=self.ids.size) / counts
+
     def columns(self, shift: int, width: int) -> np.ndarray:
         """The lines' columns moved ``shift`` px right, held inside a frame ``width`` px wide
         (what a morphological max or a replicated border sees there)."""
@@ -107,7 +119,8 @@ def line_scratch_mask(
     ]
     found = np.zeros(frame.grey.shape, bool)
     kept = [
-        _one_sided(frame.image, lines, strength, t.line_width)
+        _sharp_edged(frame.grey, lines, strength, t.line_sharpness)
+        & _one_sided(frame.image, lines, strength, t.line_width)
         for strength, (_, lines) in zip(strengths, candidates, strict=True)
     ]
     if not any(keep.any() for keep in kept):
@@ -162,6 +175,20 @@ def line_scratch_mask(
             faint = (response[ys, xs] > 0.4 * t.line_contrast) & (coherent[ys, xs] > 0.4 * t.line_contrast)
             found[ys[faint], xs[faint]] = True
     return found
+
+
+def _sharp_edged(grey: np.ndarray, lines: _Lines, strength: np.ndarray, sharpness: float) -> np.ndarray:
+    """Which ``lines`` have a scratch's sharp edges: in each row, somewhere on the line, the
+    picture steps between two adjacent pixels by ``sharpness`` of the line's strength or more,
+    on average along the line. A scratch is cut into the film and its edges are sharp (a
+    1 px scratch steps by its whole contrast); an out-of-focus pole, a soft contour or a lit
+    cheek rises over several pixels."""
+    width = grey.shape[1]
+    here = grey[lines.ys, lines.xs]
+    steps = np.maximum(
+        np.abs(grey[lines.ys, lines.columns(1, width)] - here), np.abs(here - grey[lines.ys, lines.columns(-1, width)])
+    )
+    return lines.mean_of_row_maxima(steps) >= sharpness * strength
 
 
 def _one_sided(image: np.ndarray, lines: _Lines, strength: np.ndarray, distance: int) -> np.ndarray:

@@ -50,8 +50,7 @@ def grey(image: np.ndarray) -> np.ndarray:
     others by ``cv2.transform`` (a fifth of the time of a matrix product)."""
     if image.ndim == 2:
         return to_unit_float(image)
-    import os
-    if os.environ.get('CVT') and image.dtype in (np.uint8, np.uint16) and image.shape[2] in (3, 4):
+    if image.dtype in (np.uint8, np.uint16) and image.shape[2] in (3, 4):
         luma = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY if image.shape[2] == 3 else cv2.COLOR_RGBA2GRAY)
         return np.multiply(luma, np.float32(1 / np.iinfo(image.dtype).max), dtype=np.float32)
     weights = LUMA_BT601[None].astype(np.float64)

@@ -13,6 +13,9 @@ class DamageThresholds:
     line_width: int = 7  # widest scratch (px); wider vertical features are picture, not damage
     line_min_length: float = 0.2  # shortest scratch, as a fraction of the frame height
     line_max_slant: float = 0.06  # columns a scratch may move sideways per row (about 3.5 degrees)
+    # how steep a scratch's edges are: the largest step between two adjacent pixels of each of
+    # its rows, as a share of its strength, on average (0: no test; see gincli.masks.lines)
+    line_sharpness: float = 0.85
     dust_contrast: float = 0.12  # how far a speck differs from both neighbour frames
     dust_max_area: float = 0.002  # largest speck, as a fraction of the frame area (at least 150 px)
     # px: how far the picture's motion at a speck (from one neighbour frame to the other) may
