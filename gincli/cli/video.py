@@ -81,6 +81,9 @@ def threshold_options(command: click.Command) -> click.Command:
                      help="Dust difference from both neighbour frames (0-1)."),
         click.option("--dust-max-area", default=DEFAULTS.dust_max_area, show_default=True,
                      help="Largest speck, fraction of the frame area (never under 150 px)."),
+        click.option("--dust-standout", default=DEFAULTS.dust_standout, show_default=True,
+                     help="How much a speck stands out from the picture around it, as a share of its difference "
+                          "from the neighbour frames (0: any; moving reflections and wheels blend in)."),
         click.option("--grow", default=DEFAULTS.grow, show_default=True, help="Grow detected damage by N px."),
         click.option("--sensitivity", type=click.Choice(list(SENSITIVITY)), default="normal", show_default=True,
                      help="low: only clear damage, fewest false alarms on busy footage; high: fainter damage too. "

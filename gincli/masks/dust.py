@@ -22,6 +22,7 @@ from gincli.masks.thresholds import DamageThresholds
 ACROSS_FLOW_SCALE = 0.5
 MIN_LARGEST_SPECK = 150  # px: a blotch 14 px across is dust however small the frame (dust_max_area)
 TRAIL_LIKENESS = 0.5  # a trail differs from this frame by at least half the speck's own contrast
+RING = 2  # px: the ring of picture around a speck that it must stand out from (thresholds.dust_standout)
 
 
 def dust_mask(
@@ -50,11 +51,15 @@ def dust_mask(
     bright = nearer[ys, xs] > t
     contrast = np.minimum(np.abs(to_before[ys, xs]), np.abs(to_after[ys, xs]))
     trailed = _has_trail(ys, xs, bright, contrast, current, (before, after), thresholds.dust_trail_radius)
-    ys, xs = _where(~trailed, ys, xs)
+    ys, xs, contrast = ys[~trailed], xs[~trailed], contrast[~trailed]
     largest = max(thresholds.dust_max_area * current.size, MIN_LARGEST_SPECK)
-    specks = np.zeros(current.shape, np.uint8)
-    specks[ys, xs] = 1
-    found[ys, xs] = at_pixels(ys, xs, 1, lambda box: _small_parts(box, largest), specks)
+    specks = np.zeros(current.shape, np.float32)  # each candidate's contrast against the neighbours
+    specks[ys, xs] = contrast
+
+    def judged(specks: np.ndarray, picture: np.ndarray) -> np.ndarray:
+        return _dust_specks(specks, picture, largest, thresholds.dust_standout)
+
+    found[ys, xs] = at_pixels(ys, xs, RING + 1, judged, specks, current)
     return found
 
 
@@ -72,10 +77,30 @@ def _where(chosen: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> tuple[np.ndarr
     return ys[chosen], xs[chosen]
 
 
-def _small_parts(mask: np.ndarray, largest: float) -> np.ndarray:
-    """Which pixels of a uint8 mask belong to 8-connected parts of at most ``largest`` px."""
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    keep = stats[:, cv2.CC_STAT_AREA] <= largest
+def _dust_specks(contrasts: np.ndarray, picture: np.ndarray, largest: float, standout: float) -> np.ndarray:
+    """Which candidate pixels (``contrasts`` > 0: each one's contrast against the neighbour
+    frames) form specks of dust: 8-connected parts of at most ``largest`` px that stand out
+    from the ``picture`` in a ring ``RING`` px wide around them by at least ``standout`` of
+    their contrast against the neighbours. Dust covers the picture, and the picture around it
+    is what the neighbours show at its place, so it stands out as much in its own frame; a
+    moving reflection, a spinning wheel or a miss of the warping differs from the neighbours
+    but blends into its own frame."""
+    specks = (contrasts > 0).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(specks, connectivity=8)
+    ring = cv2.dilate(specks, np.ones((2 * RING + 1, 2 * RING + 1), np.uint8)) > specks
+    # each ring pixel goes to the (largest-numbered) speck within RING px of it
+    ring_labels = cv2.dilate(labels.astype(np.float32), np.ones((2 * RING + 1, 2 * RING + 1), np.uint8))
+    ring_labels = ring_labels[ring].astype(np.int64)
+
+    def mean(labels: np.ndarray, values: np.ndarray) -> np.ndarray:
+        return np.bincount(labels, weights=values, minlength=count) / np.maximum(
+            np.bincount(labels, minlength=count), 1
+        )
+
+    inside, around = mean(labels.ravel(), picture.ravel()), mean(ring_labels, picture[ring])
+    keep = (stats[:, cv2.CC_STAT_AREA] <= largest) & (
+        np.abs(inside - around) >= standout * mean(labels.ravel(), contrasts.ravel())
+    )
     keep[0] = False
     return keep[labels]
 

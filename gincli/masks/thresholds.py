@@ -24,6 +24,9 @@ class DamageThresholds:
     dust_flow_roughness: float = 0.25
     # px: how far a speck's trail may lie in a neighbour frame (0: no trail test; see gincli.masks.dust)
     dust_trail_radius: int = 12
+    # how much a speck must stand out from the picture around it in its own frame, as a share of
+    # how much it differs from the neighbour frames (0: no test; see gincli.masks.dust)
+    dust_standout: float = 0.7
     grow: int = 1  # pixels added around everything found (scratch edges are soft)
 
     def at_sensitivity(self, level: str) -> DamageThresholds:
