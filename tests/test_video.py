@@ -466,6 +466,25 @@ def test_a_soft_line_is_picture_and_a_sharp_scratch_is_found() -> None:
     assert all(m[20:120, 60:62].all() for m in found)
 
 
+def test_a_scratch_that_ends_is_not_continued_into_picture_detail_along_its_course() -> None:
+    """A dark scratch down the top of a still shot; far below its end, short dark blades (grass)
+    stand on its course. Fainter stretches of a scratch are taken back along its course, but
+    only as far as they run on: across a gap longer than the coherence window the blades are
+    picture (measured once: 181 of their pixels taken as the scratch's continuation)."""
+    rng = np.random.default_rng(3)
+    picture = smooth_image(rng, 144, 256).astype(np.float64) * 0.6 + 60
+    for top in range(100, 140, 12):  # blades, 8 rows each, on the scratch's course
+        picture[top : top + 8, 99:102] -= 50
+    frames = []
+    for _ in range(8):
+        frame = picture + rng.normal(0, 2, picture.shape)
+        frame[10:60, 99:101] *= 0.3  # the scratch
+        frames.append(np.clip(frame, 0, 255).astype(np.uint8))
+    found = [m > 0 for m in damage_masks(frames)]
+    assert all(m[15:55, 99:101].all() for m in found)
+    assert all(m[95:, 90:110].sum() == 0 for m in found), [int(m[95:, 90:110].sum()) for m in found]
+
+
 @pytest.mark.parametrize("seed", [1, 3])
 def test_a_scratch_drifting_against_a_pan_is_found_in_every_frame(seed: int) -> None:
     """The picture pans 3 px a frame to the left, a scratch drifts 1.5 px a frame to the right

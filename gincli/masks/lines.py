@@ -171,9 +171,8 @@ def line_scratch_mask(
             found[lines.ys[keep[lines.owner]], lines.xs[keep[lines.owner]]] = True
             # hysteresis along each line: scratches are straight, so fainter stretches of a
             # line (over busy picture) are taken back where they lie on the line's own course
-            ys, xs = _along_lines(lines, keep, t.line_width)
-            faint = (response[ys, xs] > 0.4 * t.line_contrast) & (coherent[ys, xs] > 0.4 * t.line_contrast)
-            found[ys[faint], xs[faint]] = True
+            faint = (response > 0.4 * t.line_contrast) & (coherent > 0.4 * t.line_contrast)
+            found[_along_lines(lines, keep, t.line_width, faint)] = True
     return found
 
 
@@ -251,20 +250,42 @@ def _components_in_columns(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return labels, stats
 
 
-def _along_lines(lines: _Lines, keep: np.ndarray, line_width: int) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, columns) within the half-width (plus one) of each kept line's fitted straight
-    course x = a y + b, over the frame's height."""
-    height, width = lines.labels.shape
+def _along_lines(lines: _Lines, keep: np.ndarray, line_width: int, faint: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, columns) of the ``faint`` pixels within the half-width (plus one) of each kept
+    line's fitted straight course x = a y + b, from the line on up and down as long as no more
+    than ``COHERENCE_ROWS`` rows in a row lack one: the line's fainter stretches over busy
+    picture, not the picture's own detail further along its course (grass blades below a
+    scratch that ends were taken as its continuation down to the frame's edge)."""
+    height, width = faint.shape
     rows = np.arange(height)
-    band = np.zeros(lines.labels.shape, bool)
+    found_rows, found_columns = [], []
     for index in np.flatnonzero(keep):
         mine = lines.owner == index
         y, x = lines.ys[mine], lines.xs[mine]
         slope, offset = np.polyfit(y, x, 1)
-        half = min(line_width, y.size / (np.ptp(y) + 1)) / 2 + 1
-        centre = slope * rows + offset
-        for left in range(-int(half), int(half) + 1):
-            cols = np.round(centre + left).astype(int)
-            inside = (cols >= 0) & (cols < width)
-            band[rows[inside], cols[inside]] = True
-    return np.nonzero(band)
+        half = int(min(line_width, y.size / (np.ptp(y) + 1)) / 2 + 1)
+        band_rows = np.repeat(rows, 2 * half + 1)
+        band_columns = np.round(slope * band_rows + offset + np.tile(np.arange(-half, half + 1), height)).astype(int)
+        inside = (band_columns >= 0) & (band_columns < width)
+        band_rows, band_columns = band_rows[inside], band_columns[inside]
+        chosen = faint[band_rows, band_columns]
+        band_rows, band_columns = band_rows[chosen], band_columns[chosen]
+        with_faint = np.zeros(height, bool)
+        with_faint[band_rows] = True
+        top = y.min() - 1 - _reach(with_faint[: y.min()][::-1])
+        bottom = y.max() + 1 + _reach(with_faint[y.max() + 1 :])
+        within = (band_rows >= top) & (band_rows <= bottom)
+        found_rows.append(band_rows[within])
+        found_columns.append(band_columns[within])
+    if not found_rows:
+        return np.zeros(0, int), np.zeros(0, int)
+    return np.concatenate(found_rows), np.concatenate(found_columns)
+
+
+def _reach(present: np.ndarray) -> int:
+    """How far a run of rows goes on along ``present`` (rows in order away from a line's end):
+    the index of the last present row before more than ``COHERENCE_ROWS`` absent ones in a
+    row, -1 if none."""
+    positions = np.concatenate([[-1], np.flatnonzero(present)])
+    too_far = np.diff(positions) - 1 > COHERENCE_ROWS
+    return int(positions[np.argmax(too_far)] if too_far.any() else positions[-1])
