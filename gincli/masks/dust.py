@@ -90,16 +90,17 @@ def _dust_specks(contrasts: np.ndarray, picture: np.ndarray, largest: float, sta
     ring = cv2.dilate(specks, np.ones((2 * RING + 1, 2 * RING + 1), np.uint8)) > specks
     # each ring pixel goes to the (largest-numbered) speck within RING px of it
     ring_labels = cv2.dilate(labels.astype(np.float32), np.ones((2 * RING + 1, 2 * RING + 1), np.uint8))
-    ring_labels = ring_labels[ring].astype(np.int64)
+    inner = specks > 0  # the means are taken over a few pixels of the box, not all of it
 
-    def mean(labels: np.ndarray, values: np.ndarray) -> np.ndarray:
-        return np.bincount(labels, weights=values, minlength=count) / np.maximum(
-            np.bincount(labels, minlength=count), 1
+    def mean(owners: np.ndarray, values: np.ndarray) -> np.ndarray:
+        owners = owners.astype(np.int64)
+        return np.bincount(owners, weights=values, minlength=count) / np.maximum(
+            np.bincount(owners, minlength=count), 1
         )
 
-    inside, around = mean(labels.ravel(), picture.ravel()), mean(ring_labels, picture[ring])
+    inside, around = mean(labels[inner], picture[inner]), mean(ring_labels[ring], picture[ring])
     keep = (stats[:, cv2.CC_STAT_AREA] <= largest) & (
-        np.abs(inside - around) >= standout * mean(labels.ravel(), contrasts.ravel())
+        np.abs(inside - around) >= standout * mean(labels[inner], contrasts[inner])
     )
     keep[0] = False
     return keep[labels]
