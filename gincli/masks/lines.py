@@ -42,6 +42,9 @@ WENT_ALONG = 0.6  # share of its strength a line shows where the picture's motio
 # px the picture beside a line must have moved by a distant frame for a line still at its place on the
 # film there to count as left behind by the scene (a scratch), not as a persistent edge of it
 SCENE_MOVED_ON = 12.0
+# a distant frame shows the same picture beside a line when it differs from this frame there (the
+# mean over both sides, line_width + 2 px away) by under this share of the line's strength
+SAME_PICTURE = 0.5
 SIDEDNESS = 1.0  # a line whose sides differ by its own strength, on average along it, is an edge
 
 
@@ -143,7 +146,9 @@ def line_scratch_mask(
             continue
         # the line's columns moved by each drift, the same for every other frame
         shifted = {drift: lines.columns(drift, width) for drift in range(-MAX_DRIFT, MAX_DRIFT + 1)}
-        persistent = np.ones(lines.ids.size, bool)  # at its place in every distant frame
+        persistent = np.ones(lines.ids.size, bool)  # at its place in every distant frame that can tell
+        judged = np.zeros(lines.ids.size, bool)  # by at least one
+        beside_line = [lines.columns(side * (t.line_width + 2), width) for side in (-1, 1)]
         for index, (view, picture) in enumerate(others):
             theirs = view.responses[polarity]
             on_film = lines.mean(np.max([theirs[lines.ys, columns] for columns in shifted.values()], axis=0))
@@ -164,9 +169,18 @@ def line_scratch_mask(
                 # whatever is still at the line's place was left behind by the scene (a long
                 # scratch under a pan), so it says nothing of a persistent scene edge
                 left_behind = (speed >= SCENE_MOVED_ON) & (carried < WENT_ALONG * strength)
-                persistent &= (on_film > np.maximum(0.5 * t.line_contrast, 0.5 * strength)) & ~left_behind
-        if far:  # at its place in every distant frame, and not left behind: the scene's
-            keep &= ~persistent
+                there = (on_film > np.maximum(0.5 * t.line_contrast, 0.5 * strength)) & ~left_behind
+                # a frame where the line is missing tells only if it shows the same picture
+                # beside the line: else something passed in front of it there (a walker before
+                # a door frame, a truck before a pole), or the scene moved on
+                different = [
+                    np.abs(view.grey[lines.ys, columns] - frame.grey[lines.ys, columns]) for columns in beside_line
+                ]
+                same_picture = lines.mean((different[0] + different[1]) / 2) < SAME_PICTURE * strength
+                persistent &= there | ~same_picture
+                judged |= there | same_picture
+        # at its place in every distant frame that can tell, and not left behind: the scene's
+        keep &= ~(persistent & judged)
         if keep.any():
             found[lines.ys[keep[lines.owner]], lines.xs[keep[lines.owner]]] = True
             # hysteresis along each line: scratches are straight, so fainter stretches of a
