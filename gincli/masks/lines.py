@@ -109,15 +109,15 @@ def line_scratch_mask(
 
     ``neighbours``: the adjacent frames, with their :class:`Motion` from this one; ``distant``:
     frames about ``PERSISTENCE`` away (their motion is computed only if a candidate line needs
-    it). A line with soft edges is picture. A line whose two sides differ the same way all
-    along it is an edge of the scene. A
-    line that the picture's motion carries (found where the motion of the picture beside it
-    puts it in another frame, not where it sits on the film) is picture, a tree trunk or a
-    mast. A line at the same place in every distant frame too is a persistent edge of the
-    scene (scratches seldom last ``2 * PERSISTENCE`` frames), unless the picture beside it moved
-    on by ``SCENE_MOVED_ON`` px and the line did not go with it; a distant frame where the line
-    is missing counts only if it shows the same picture beside the line (``SAME_PICTURE``). Scratches stay put on the film
-    while the picture moves, or come and go while it stays."""
+    it). A line with soft edges is picture. A line whose two sides differ the same way all along
+    it is an edge of the scene. A line that the picture's motion carries (found where the motion
+    of the picture beside it puts it in another frame, not where it sits on the film) is
+    picture, a tree trunk or a mast. A line at the same place in every distant frame too is a
+    persistent edge of the scene (scratches seldom last ``2 * PERSISTENCE`` frames), unless the
+    picture beside it moved on by ``SCENE_MOVED_ON`` px and the line did not go with it; a
+    distant frame where the line is missing counts only if it shows the same picture beside the
+    line (``SAME_PICTURE``). Scratches stay put on the film while the picture moves, or come and
+    go while it stays."""
     t = thresholds
     width = frame.grey.shape[1]
     candidates = [_line_candidates(response, t) for response in frame.responses]
