@@ -36,8 +36,8 @@ def dense_flow(reference: np.ndarray, moving: np.ndarray, scale: float = 1.0, en
 
 def _finest_scale(width: int) -> int:
     """The pyramid level DIS stops at for frames ``width`` px wide: the preset's 2 (a quarter
-    of the size) up to 1279 px, coarser above, so that the finest level is never under 160 px
-    wide. At 1280 x 720 that is an eighth of the size: a quarter less time for the whole
+    of the size) up to 1279 px; above, the coarsest level that is still at least 160 px wide.
+    At 1280 x 720 that is an eighth of the size: a quarter less time for the whole
     detector, with the same precision and recall on Big Buck Bunny and the photo pans (the
     dust tests' roughness, trail and stand-out rules keep the coarser flow's misses out)."""
     return max(2, int(np.log2(width / 160)))
