@@ -48,9 +48,9 @@ def holes_white(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def dilate_mask(mask: np.ndarray, pixels: int) -> np.ndarray:
-    """Grow holes by ``pixels`` (a disc), e.g. to cover the soft edge of a scratch."""
+    """Grow holes by ``pixels`` (a disc), e.g. to cover the soft edge of a scratch; float32."""
     if pixels <= 0:
-        return mask
+        return mask.astype(np.float32, copy=False)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * pixels + 1, 2 * pixels + 1))
     if mask.dtype == bool:  # a quarter of the bytes to dilate
         return cv2.dilate(mask.view(np.uint8), kernel).astype(np.float32)

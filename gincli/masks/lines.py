@@ -154,6 +154,7 @@ def line_scratch_mask(
         persistent = np.ones(lines.ids.size, bool)  # at its place in every distant frame that can tell
         judged = np.zeros(lines.ids.size, bool)  # by at least one
         beside_line = [lines.columns(side * (t.line_width + 2), width) for side in (-1, 1)]
+        mine_beside = [frame.grey[lines.ys, columns] for columns in beside_line]  # the same for every frame
         for index, (view, picture) in enumerate(others):
             theirs = view.responses[polarity]
             on_film = lines.mean(np.max([theirs[lines.ys, columns] for columns in shifted.values()], axis=0))
@@ -179,7 +180,8 @@ def line_scratch_mask(
                 # beside the line: else something passed in front of it there (a walker before
                 # a door frame, a truck before a pole), or the scene moved on
                 different = [
-                    np.abs(view.grey[lines.ys, columns] - frame.grey[lines.ys, columns]) for columns in beside_line
+                    np.abs(view.grey[lines.ys, columns] - mine)
+                    for columns, mine in zip(beside_line, mine_beside, strict=True)
                 ]
                 same_picture = lines.mean((different[0] + different[1]) / 2) < SAME_PICTURE * strength
                 persistent &= there | ~same_picture
@@ -190,8 +192,7 @@ def line_scratch_mask(
             found[lines.ys[keep[lines.owner]], lines.xs[keep[lines.owner]]] = True
             # hysteresis along each line: scratches are straight, so fainter stretches of a
             # line (over busy picture) are taken back where they lie on the line's own course
-            faint = (response > 0.4 * t.line_contrast) & (coherent > 0.4 * t.line_contrast)
-            found[_along_lines(lines, keep, t.line_width, faint)] = True
+            found[_along_lines(lines, keep, t.line_width, (response, coherent), 0.4 * t.line_contrast)] = True
     return found
 
 
@@ -269,13 +270,16 @@ def _components_in_columns(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return labels, stats
 
 
-def _along_lines(lines: _Lines, keep: np.ndarray, line_width: int, faint: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, columns) of the ``faint`` pixels within the half-width (plus one) of each kept
-    line's fitted straight course x = a y + b, from the line on up and down as long as no more
-    than ``COHERENCE_ROWS`` rows in a row lack one: the line's fainter stretches over busy
-    picture, not the picture's own detail further along its course (grass blades below a
-    scratch that ends were taken as its continuation down to the frame's edge)."""
-    height, width = faint.shape
+def _along_lines(
+    lines: _Lines, keep: np.ndarray, line_width: int, maps: tuple[np.ndarray, np.ndarray], floor: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, columns) of the faint pixels (both ``maps``, the response and its row mean, above
+    ``floor``) within the half-width (plus one) of each kept line's fitted straight course
+    x = a y + b, from the line on up and down as long as no more than ``COHERENCE_ROWS`` rows
+    in a row lack one: the line's fainter stretches over busy picture, not the picture's own
+    detail further along its course (grass blades below a scratch that ends were taken as its
+    continuation down to the frame's edge). The maps are read at the band's pixels only."""
+    height, width = maps[0].shape
     rows = np.arange(height)
     found_rows, found_columns = [], []
     for index in np.flatnonzero(keep):
@@ -287,7 +291,7 @@ def _along_lines(lines: _Lines, keep: np.ndarray, line_width: int, faint: np.nda
         band_columns = np.round(slope * band_rows + offset + np.tile(np.arange(-half, half + 1), height)).astype(int)
         inside = (band_columns >= 0) & (band_columns < width)
         band_rows, band_columns = band_rows[inside], band_columns[inside]
-        chosen = faint[band_rows, band_columns]
+        chosen = np.logical_and.reduce([values[band_rows, band_columns] > floor for values in maps])
         band_rows, band_columns = band_rows[chosen], band_columns[chosen]
         with_faint = np.zeros(height, bool)
         with_faint[band_rows] = True

@@ -109,7 +109,7 @@ def _damage(
     if neighbours:
         (first, first_motion), (last, last_motion) = neighbours[0], neighbours[-1]
         found |= dust_mask(first.grey, current.grey, last.grey, thresholds, (first_motion, last_motion))
-    return dilate_mask(found, thresholds.grow).astype(np.float32, copy=False)  # grow 0 leaves it bool
+    return dilate_mask(found, thresholds.grow)
 
 
 def damage_masks(
