@@ -15,7 +15,10 @@ lies in another frame) is picture: a tree trunk, a mast. A line still at the sam
 unless the picture beside it moved on by then and left it behind (a long scratch under a
 pan); a distant frame where the line is missing tells only if it shows the same picture
 beside the line (not where something passed in front of it). A scratch holds its place on
-the film while the picture moves, and comes and goes.
+the film while the picture moves, and comes and goes. The trough between a bright scratch and
+bright picture beside it is no dark scratch (nor the ridge beside a dark one a bright one): it
+is gone once the scratch is taken out. Only a line's own course is damage, not picture that
+touches it.
 """
 
 from __future__ import annotations
@@ -144,9 +147,7 @@ def line_scratch_mask(
         on_lines |= (lines.labels > 0).astype(np.uint8)
     beside = PictureMotion(cv2.dilate(on_lines, np.ones((1, 2 * t.line_width + 1), np.uint8)), SURROUNDINGS)
     others = [(view, beside.around(flow)) for view, flow in [*((v, m.flow) for v, m in neighbours), *far]]
-    for polarity, (response, (coherent, lines), strength, keep) in enumerate(
-        zip(frame.responses, candidates, strengths, kept, strict=True)
-    ):
+    for polarity, ((_, lines), strength, keep) in enumerate(zip(candidates, strengths, kept, strict=True)):
         if not keep.any():
             continue
         # the line's columns moved by each drift, the same for every other frame
@@ -188,12 +189,58 @@ def line_scratch_mask(
                 judged |= there | same_picture
         # at its place in every distant frame that can tell, and not left behind: the scene's
         keep &= ~(persistent & judged)
+    line_sets = [lines for _, lines in candidates]
+    shadows = _shadows(frame.grey, frame.responses, line_sets, strengths, kept, t.line_width)
+    for response, (coherent, lines), keep, shadow in zip(frame.responses, candidates, kept, shadows, strict=True):
+        keep &= ~shadow
         if keep.any():
-            found[lines.ys[keep[lines.owner]], lines.xs[keep[lines.owner]]] = True
-            # hysteresis along each line: scratches are straight, so fainter stretches of a
-            # line (over busy picture) are taken back where they lie on the line's own course
+            # each line's own pixels on its course, then (hysteresis: scratches are straight)
+            # its fainter stretches over busy picture where they lie on that course
             found[_along_lines(lines, keep, t.line_width, (response, coherent), 0.4 * t.line_contrast)] = True
     return found
+
+
+def _shadows(
+    grey: np.ndarray,
+    responses: tuple[np.ndarray, np.ndarray],
+    lines: list[_Lines],
+    strengths: list[np.ndarray],
+    kept: list[np.ndarray],
+    line_width: int,
+) -> list[np.ndarray]:
+    """Per polarity, which kept lines are only the shadow of a kept line of the other one: the
+    trough between a bright scratch and bright picture beside it answers the dark top-hat like
+    a line of its own (and moves with the scratch), as the ridge beside a dark scratch answers
+    the bright one. A line is a shadow when, with the other polarity's kept lines taken out of
+    the picture (set to the level the top-hat measured them against), its response falls under
+    half its strength, and those lines do not fall with it taken out (a scratch beside a
+    scene line that are each other's sides: both stay)."""
+    if not (kept[0].any() and kept[1].any()):
+        return [np.zeros(k.size, bool) for k in kept]
+    bar = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * line_width + 1, 1))
+    sign = (1, -1)  # bright lines stand above the picture, dark ones below
+    falls = []  # per polarity: which of its kept lines fall with the other's taken out
+    for polarity, (mine, strength, keep) in enumerate(zip(lines, strengths, kept, strict=True)):
+        other, other_keep, other_response = lines[1 - polarity], kept[1 - polarity], responses[1 - polarity]
+        on = other_keep[other.owner]
+        ys, xs = other.ys[on], other.xs[on]
+        picture = grey.copy()
+        picture[ys, xs] -= sign[1 - polarity] * other_response[ys, xs]
+        operation = cv2.MORPH_OPEN if polarity == 0 else cv2.MORPH_CLOSE
+        level = cv2.morphologyEx(picture, operation, bar)[mine.ys, mine.xs]
+        remaining = sign[polarity] * (picture[mine.ys, mine.xs] - level)
+        falls.append(keep & (mine.mean(remaining) < 0.5 * strength))
+    shadows = []
+    for polarity, (mine, fall) in enumerate(zip(lines, falls, strict=True)):
+        # the other polarity's falling lines, widened by line_width: a pair that each fall
+        other = lines[1 - polarity]
+        on = falls[1 - polarity][other.owner]
+        near = np.zeros(grey.shape, np.uint8)
+        near[other.ys[on], other.xs[on]] = 1
+        near = cv2.dilate(near, np.ones((1, 2 * line_width + 1), np.uint8))
+        mutual = mine.mean(near[mine.ys, mine.xs].astype(np.float64)) >= 0.5
+        shadows.append(fall & ~mutual)
+    return shadows
 
 
 def _sharp_edged(grey: np.ndarray, lines: _Lines, strength: np.ndarray, sharpness: float) -> np.ndarray:
@@ -273,20 +320,28 @@ def _components_in_columns(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _along_lines(
     lines: _Lines, keep: np.ndarray, line_width: int, maps: tuple[np.ndarray, np.ndarray], floor: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, columns) of the faint pixels (both ``maps``, the response and its row mean, above
-    ``floor``) within the half-width (plus one) of each kept line's fitted straight course
-    x = a y + b, from the line on up and down as long as no more than ``COHERENCE_ROWS`` rows
-    in a row lack one: the line's fainter stretches over busy picture, not the picture's own
-    detail further along its course (grass blades below a scratch that ends were taken as its
-    continuation down to the frame's edge). The maps are read at the band's pixels only."""
+    """(rows, columns) of each kept line's pixels within its half-width (plus one) of its
+    fitted straight course x = a y + b, and of the faint pixels there (both ``maps``, the
+    response and its row mean, above ``floor``) from the line on up and down as long as no
+    more than ``COHERENCE_ROWS`` rows in a row lack one: the line's fainter stretches over
+    busy picture, not the picture's own detail further along its course (grass blades below a
+    scratch that ends were taken as its continuation down to the frame's edge), nor picture
+    that touches it (grass blades beside a scratch joined its candidate line). The course and
+    width are those of most of its rows, so that a few such blades move neither. The maps are
+    read at the band's pixels only."""
     height, width = maps[0].shape
     rows = np.arange(height)
     found_rows, found_columns = [], []
     for index in np.flatnonzero(keep):
         mine = lines.owner == index
         y, x = lines.ys[mine], lines.xs[mine]
+        half = int(min(line_width, np.median(np.bincount(y - y.min())[np.unique(y - y.min())])) / 2 + 1)
         slope, offset = np.polyfit(y, x, 1)
-        half = int(min(line_width, y.size / (np.ptp(y) + 1)) / 2 + 1)
+        on_course = np.abs(x - (slope * y + offset)) <= half
+        slope, offset = np.polyfit(y[on_course], x[on_course], 1)  # again without what joined it
+        on_course = np.abs(x - (slope * y + offset)) <= half
+        found_rows.append(y[on_course])
+        found_columns.append(x[on_course])
         band_rows = np.repeat(rows, 2 * half + 1)
         band_columns = np.round(slope * band_rows + offset + np.tile(np.arange(-half, half + 1), height)).astype(int)
         inside = (band_columns >= 0) & (band_columns < width)
