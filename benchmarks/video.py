@@ -3,6 +3,7 @@
     python benchmarks/video.py                              # the bundled model
     python benchmarks/video.py --model model.onnx --seconds 10,60 --whole-seconds 2
     python benchmarks/video.py --seconds 5 --whole-seconds 0 --no-flicker   # the two fill routes, quickly
+    python benchmarks/video.py --seconds 10 --whole-seconds 0 --no-flicker --fills classical --detect --presets medium,faster
 
 A clip (a pan over a generated photo, 24 fps, H.264) and one scratch mask per frame (3-8 thin
 near-vertical lines, `gincli.masks.families.thin_line_mask`) are made first; then each run is a separate
@@ -19,6 +20,7 @@ inpainted with `--temporal` 0 and 0.5; the mean absolute frame-to-frame change i
 from __future__ import annotations
 
 import argparse
+import itertools
 import subprocess
 import sys
 import tempfile
@@ -69,13 +71,14 @@ def make_clip(folder: Path, frames: int, seed: int, damaged: bool = False) -> tu
 
 
 def run(
-    clip: Path, masks: Path, strategy: str, fill: str, model: str | None, out: Path, provider: str
+    clip: Path, masks: Path, strategy: str, fill: str, model: str | None, out: Path, provider: str, preset: str
 ) -> tuple[float, float]:
     """(seconds, peak RSS in MB) of one `gin video` process."""
     rss_file = out.with_suffix(".rss")
     source = ["--masks", str(masks)] if masks.exists() else ["--auto-mask", "scratches"]
     command = [sys.executable, "-c", REPORTING_GIN, "video", str(clip), *source, "-o", str(out),
-               "--strategy", strategy, "--fill", fill, "--provider", provider, "--overwrite"]  # fmt: skip
+               "--strategy", strategy, "--fill", fill, "--provider", provider, "--preset", preset,
+               "--overwrite"]  # fmt: skip
     command += ["--model", model] if model else []
     start = time.perf_counter()
     subprocess.run([*command, str(rss_file)], check=True, stderr=subprocess.DEVNULL)
@@ -113,6 +116,7 @@ def main() -> None:
     parser.add_argument("--no-flicker", action="store_true", help="skip the --temporal flicker measurement")
     parser.add_argument("--providers", default="auto", help="engines for the network route, comma-separated")
     parser.add_argument("--detect", action="store_true", help="also on damaged clips with --auto-mask scratches")
+    parser.add_argument("--presets", default="medium", help="x264 presets to run each plan with, comma-separated")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -122,18 +126,18 @@ def main() -> None:
                  for p in (providers if fill != "classical" else ["auto"])]  # fmt: skip
         plans += [("polyphase", "network", args.whole_seconds, p) for p in providers] if args.whole_seconds else []
         plans += [(*plan, True) for plan in plans if plan[0] == "crop"] if args.detect else []
-        for strategy, fill, seconds, provider, *detect in plans:
+        for (strategy, fill, seconds, provider, *detect), preset in itertools.product(plans, args.presets.split(",")):
             frames = round(seconds * FPS)
             clip, masks = make_clip(folder, frames, seed=frames, damaged=bool(detect))
-            elapsed, peak = run(clip, masks, strategy, fill, args.model, folder / "out.mp4", provider)
+            elapsed, peak = run(clip, masks, strategy, fill, args.model, folder / "out.mp4", provider, preset)
             fill_name = (fill if fill == "classical" else f"{fill} ({provider})") + (" + detect" if detect else "")
-            rows.append((strategy, fill_name, seconds, frames, frames / elapsed, peak))
-            print(f"{strategy:<10} {fill_name:<20} {seconds:>5.0f} s  {frames:>5} frames  {frames / elapsed:>6.2f} "
-                  f"frames/s  peak RSS {peak:>6.0f} MB", flush=True)  # fmt: skip
+            rows.append((strategy, fill_name, preset, seconds, frames, frames / elapsed, peak))
+            print(f"{strategy:<10} {fill_name:<20} {preset:<9} {seconds:>5.0f} s  {frames:>5} frames  "
+                  f"{frames / elapsed:>6.2f} frames/s  peak RSS {peak:>6.0f} MB", flush=True)  # fmt: skip
         steadiness = {} if args.no_flicker else flicker(folder, args.model)
-    print("\n| strategy | fill | clip | frames | frames/s | peak RSS |\n|---|---|---|---|---|---|")
-    for strategy, fill, seconds, frames, fps, peak in rows:
-        print(f"| {strategy} | {fill} | {seconds:.0f} s | {frames} | {fps:.2f} | {peak:.0f} MB |")
+    print("\n| strategy | fill | preset | clip | frames | frames/s | peak RSS |\n|---|---|---|---|---|---|---|")
+    for strategy, fill, preset, seconds, frames, fps, peak in rows:
+        print(f"| {strategy} | {fill} | {preset} | {seconds:.0f} s | {frames} | {fps:.2f} | {peak:.0f} MB |")
     if not steadiness:
         return
     print("\n| --temporal | hole flicker (mean abs change per frame, of 255) |\n|---|---|")

@@ -28,6 +28,10 @@ VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".avi", ".m4v", ".webm")
 # --codec name -> FFmpeg encoder; every one writes key frames at chunk starts and no B-frames,
 # so chunks join by packet copy (see join_chunks)
 ENCODERS = {"h264": "libx264", "hevc": "libx265", "mpeg4": "mpeg4", "ffv1": "ffv1"}
+# x264's and x265's speed presets, fastest first: a faster one is a little below a slower one's
+# quality or above its size at the same --crf (see `gin video --help`); the other encoders have none
+PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+_WITH_PRESETS = ("h264", "hevc")
 _LOSSLESS = ("ffv1",)
 _CONTAINERS_FOR = {"ffv1": (".mkv", ".avi")}
 _FRAME_NUMBER = re.compile(r"(\d+)(?!.*\d)")  # the last run of digits in a file stem
@@ -194,12 +198,17 @@ def open_frames(path: str | Path, fps: Fraction = Fraction(24)) -> VideoFileRead
     return FrameFolderReader(path, fps) if path.is_dir() else VideoFileReader(path)
 
 
-def check_codec(codec: str, suffix: str) -> None:
-    """Fail early (before any work) when the codec is unknown, missing here or wrong for the container."""
+def check_codec(codec: str, suffix: str, preset: str = "medium") -> None:
+    """Fail early (before any work) when the codec is unknown, missing here or wrong for the
+    container, or the preset unknown or given to a codec that has none."""
     import av
 
     if codec not in ENCODERS:
         raise VideoError(f"--codec {codec}: choose one of {', '.join(ENCODERS)}")
+    if preset not in PRESETS:
+        raise VideoError(f"--preset {preset}: choose one of {', '.join(PRESETS)}")
+    if preset != "medium" and codec not in _WITH_PRESETS:
+        raise VideoError(f"--preset {preset}: only {' and '.join(_WITH_PRESETS)} have speed presets, not {codec}")
     if ENCODERS[codec] not in av.codecs_available:
         raise VideoError(f"--codec {codec}: this FFmpeg build has no {ENCODERS[codec]} encoder")
     allowed = _CONTAINERS_FOR.get(codec)
@@ -219,9 +228,12 @@ def pixel_format(codec: str, width: int, height: int) -> str:
     raise VideoError(f"--codec {codec} cannot encode an odd size ({width} x {height}): use h264, hevc or ffv1")
 
 
-def encode_chunk(path: Path, frames: Iterable[Frame], info: VideoInfo, codec: str, crf: int, start_pts: int) -> int:
+def encode_chunk(
+    path: Path, frames: Iterable[Frame], info: VideoInfo, codec: str, crf: int, start_pts: int, preset: str = "medium"
+) -> int:
     """Encode frames (pts shifted by ``-start_pts``) into ``path``; returns the frame count.
-    The chunk begins with a key frame and has no B-frames, so chunks concatenate by copy."""
+    The chunk begins with a key frame and has no B-frames, so chunks concatenate by copy.
+    ``preset``: x264's / x265's speed preset (h264 and hevc)."""
     import av
 
     count = 0
@@ -232,9 +244,9 @@ def encode_chunk(path: Path, frames: Iterable[Frame], info: VideoInfo, codec: st
         stream.time_base = stream.codec_context.time_base = info.time_base
         stream.pix_fmt = pixel_format(codec, info.width, info.height)
         if codec == "h264":
-            stream.options = {"crf": str(crf), "bf": "0", "preset": "medium"}
+            stream.options = {"crf": str(crf), "bf": "0", "preset": preset}
         elif codec == "hevc":
-            stream.options = {"crf": str(crf), "x265-params": "bframes=0:log-level=error"}
+            stream.options = {"crf": str(crf), "preset": preset, "x265-params": "bframes=0:log-level=error"}
         elif codec == "mpeg4":
             stream.options = {"qscale": str(max(1, min(31, crf // 2))), "bf": "0"}
             stream.codec_context.flags |= av.codec.context.Flags.qscale
@@ -355,18 +367,19 @@ def write_video(
     codec: str = "h264",
     crf: int = 18,
     audio_from: str | Path | None = None,
+    preset: str = "medium",
 ) -> int:
     """Encode frames (with their pts in ``info.time_base``) into ``path``, copying the audio of
     ``audio_from``; ``path`` appears only when complete. Returns the frame count."""
     path = Path(path)
-    check_codec(codec, path.suffix)
+    check_codec(codec, path.suffix, preset)
     frames = iter(frames)
     first = next(frames, None)
     if first is None:
         raise VideoError(f"{path}: no frames to write")
     video_only = path.with_name(f".{path.stem}.video{path.suffix}")
     try:
-        count = encode_chunk(video_only, itertools.chain([first], frames), info, codec, crf, first.pts)
+        count = encode_chunk(video_only, itertools.chain([first], frames), info, codec, crf, first.pts, preset)
         with atomic_path(path) as joined:
             join_chunks([(video_only, first.pts)], info.time_base, Path(audio_from) if audio_from else None, joined)
     finally:

@@ -61,6 +61,7 @@ class VideoOptions(JobOptions):
     thresholds: DamageThresholds = field(default_factory=DamageThresholds)
     codec: str = "h264"
     crf: int = 18
+    preset: str = "medium"  # x264 / x265 speed preset
     fps: Fraction = Fraction(24)  # frame rate of a frames-folder input
     temporal: float = 0.0  # FillSmoother strength; 0 = off
     chunk_frames: int = 240
@@ -161,7 +162,7 @@ def check_options(input_path: Path, opts: VideoOptions) -> None:
         raise UsageError(f"output {opts.output} is the input: choose another -o/--output")
     if _is_video_path(opts.output):
         try:
-            check_codec(opts.codec, opts.output.suffix)
+            check_codec(opts.codec, opts.output.suffix, opts.preset)
         except VideoError as exc:
             raise UsageError(str(exc)) from exc
         if opts.output.exists() and not opts.overwrite:
@@ -307,7 +308,7 @@ def _write_chunks(frames: Iterator[Frame], store: _ChunkStore, opts: VideoOption
     while upcoming is not None:
         chunk, start = upcoming.index // opts.chunk_frames, upcoming.pts
         with atomic_path(store.path(chunk)) as temp:
-            encode_chunk(temp, rest_of_chunk(chunk), info, opts.codec, opts.crf, start)
+            encode_chunk(temp, rest_of_chunk(chunk), info, opts.codec, opts.crf, start, opts.preset)
         store.record_start(chunk, start)
 
 
