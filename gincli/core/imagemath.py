@@ -57,6 +57,16 @@ def dilate_mask(mask: np.ndarray, pixels: int) -> np.ndarray:
     return cv2.dilate(mask.astype(np.float32), kernel)
 
 
+def nonzero_pixels(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.nonzero`` of a 2-D bool or uint8 mask, in the same (row-major) order, by
+    ``cv2.findNonZero``: a third of the time on a 720p frame."""
+    points = cv2.findNonZero(mask.view(np.uint8) if mask.dtype == bool else mask)  # N x 1 x 2 (x, y)
+    if points is None:
+        return np.zeros(0, np.intp), np.zeros(0, np.intp)
+    points = points.reshape(-1, 2)
+    return points[:, 1].astype(np.intp), points[:, 0].astype(np.intp)
+
+
 def nearest_palette_indices(image: np.ndarray, palette: np.ndarray) -> np.ndarray:
     """H x W uint8 indices of the closest ``palette`` entry (N x C, C = the image's channels)
     to each pixel of a uint8 ``image``, by squared distance. A pixel decoded from that palette

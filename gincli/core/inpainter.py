@@ -16,7 +16,7 @@ import numpy as np
 from gincli.core.batching import TileBatcher
 from gincli.core.classical import FILL_METHODS, THIN_RADIUS, classical_fill, telea_context, thin_holes
 from gincli.core.engine import Engine, EngineError
-from gincli.core.imagemath import LUMA_BT601, from_unit_float, to_binary_mask
+from gincli.core.imagemath import LUMA_BT601, from_unit_float, nonzero_pixels, to_binary_mask
 from gincli.core.strategies import TileFn, inpaint_any_size, self_ensemble
 
 DEFAULT_MODEL = Path(__file__).parent.parent / "models" / "deepgin_default.onnx"
@@ -133,7 +133,7 @@ class Inpainter:
         has_thin = thin.any()
         if has_thin:
             thin_fill = classical_fill(rgb, telea_context(thin, hole), thin)
-        inside = np.nonzero(hole)
+        inside = nonzero_pixels(hole > 0)
         if wide.any() or not has_thin:
             source = rgb
             if has_thin:  # thin parts first, so the network sees them filled instead of damaged

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gincli.core.imagemath import nonzero_pixels
 from gincli.core.lazy import cv2
 from gincli.masks.motion import Motion, at_pixels, dense_flow, flow_roughness
 from gincli.masks.thresholds import DamageThresholds
@@ -43,7 +44,7 @@ def dust_mask(
     to_before, to_after = current - before, current - after
     nearer = np.minimum(to_before, to_after)
     outlier = (nearer > t) | (np.maximum(to_before, to_after) < -t)
-    ys, xs = _nonzero(outlier & (np.abs(before - after) < t))  # the neighbours agree
+    ys, xs = nonzero_pixels(outlier & (np.abs(before - after) < t))  # the neighbours agree
     # the few candidates are judged one by one from here on
     found = np.zeros(current.shape, bool)
     ys, xs = _where(motions[0].covers(ys, xs) & motions[1].covers(ys, xs), ys, xs)
@@ -63,16 +64,6 @@ def dust_mask(
 
     found[ys, xs] = at_pixels(ys, xs, RING + 1, judged, specks, current)
     return found
-
-
-def _nonzero(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``np.nonzero`` of a sparse 2-D bool mask, in the same (row-major) order, by
-    ``cv2.findNonZero``: a third of the time on a 720p frame."""
-    points = cv2.findNonZero(mask.view(np.uint8))  # N x 2 (x, y); N x 1 x 2 in OpenCV 4
-    if points is None:
-        return np.zeros(0, np.intp), np.zeros(0, np.intp)
-    points = points.reshape(-1, 2)
-    return points[:, 1].astype(np.intp), points[:, 0].astype(np.intp)
 
 
 def _where(chosen: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -20,6 +20,9 @@ def dense_flow(reference: np.ndarray, moving: np.ndarray, scale: float = 1.0, en
     (still in full-size px), for a caller that shrinks it further."""
     height, width = reference.shape
     scale = max(scale, min(1.0, 320 / width))
+    # DIS stops at a level at least 160 px wide (_finest_scale): frames wider than 1279 px are
+    # shrunk to reach it at its own finest level of 2, so that no finer level is built
+    scale = min(scale, 2.0 ** (2 - _finest_scale(round(width * scale))))
     small = (round(width * scale), round(height * scale))
     if small != (width, height):
         reference, moving = (cv2.resize(g, small, interpolation=cv2.INTER_AREA) for g in (reference, moving))
