@@ -5,7 +5,6 @@ from __future__ import annotations
 import ctypes
 import functools
 import platform
-from collections.abc import Callable
 from pathlib import Path
 
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # Linux /proc/cpuinfo names
@@ -32,20 +31,40 @@ def cpu_has_bf16() -> bool:
     return any(flag in cpu_flags() for flag in BF16_FLAGS)
 
 
+# mallopt parameters (glibc's malloc.h)
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+LARGEST_HEAP_BUFFER = 32 * 2**20  # glibc's ceiling for the mmap threshold on 64-bit systems
+
+
 def return_free_memory() -> None:
     """Hand the C heap's free pages back to the system (glibc's ``malloc_trim``; nothing
     elsewhere). A long video allocates and frees frame-sized buffers from several threads;
     glibc keeps the freed pages, scattered between live ones, and without this the peak
     memory of a run grows slowly with its length."""
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
+def reuse_frame_buffers() -> None:
+    """Let glibc serve buffers of up to ``LARGEST_HEAP_BUFFER`` (a 720p or 1080p frame in
+    float32) from its heap, and free them back to it, instead of mapping fresh pages for each
+    and unmapping them after: a video run allocates and frees dozens of frame-sized buffers a
+    frame, and every fresh mapping is faulted in page by page (measured: system time 8.4 ->
+    2.6 s and wall time -10 % over 240 frames of 1280 x 720 with detection). Process-wide;
+    :func:`return_free_memory`, called every few dozen frames, still hands free pages back,
+    so memory stays flat in a video's length. Nothing where there is no glibc."""
+    libc = _glibc()
+    if libc is not None:
+        libc.mallopt(_M_MMAP_THRESHOLD, LARGEST_HEAP_BUFFER)
+        libc.mallopt(_M_TRIM_THRESHOLD, 8 * LARGEST_HEAP_BUFFER)  # trimmed by return_free_memory
 
 
 @functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim``, looked up once; None where there is no glibc."""
+def _glibc() -> ctypes.CDLL | None:
+    """glibc, looked up once; None where there is no glibc."""
     try:
-        return ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
         return None
+    return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None

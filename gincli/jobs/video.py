@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from gincli.core.hardware import return_free_memory
+from gincli.core.hardware import return_free_memory, reuse_frame_buffers
 from gincli.core.imagemath import from_unit_float, to_binary_mask, to_unit_float
 from gincli.core.inpainter import Inpainter
 from gincli.core.lazy import cv2
@@ -223,6 +223,7 @@ def inpaint_video(
     check_options(input_path, opts)
     source = open_frames(input_path, opts.fps)
     info, summary = source.info, VideoSummary()
+    reuse_frame_buffers()
     to_video = _is_video_path(opts.output)
     store = None
     if to_video:
@@ -322,6 +323,7 @@ def detect_scratches(
     """Write the detected film-damage mask of every frame as ``000001.png`` ... into ``output``
     (white = damage), to review or edit before inpainting; returns the frame count."""
     source = open_frames(Path(input_path), fps)
+    reuse_frame_buffers()
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     opts = VideoOptions(output=output, auto_mask="scratches", thresholds=thresholds or DamageThresholds())
