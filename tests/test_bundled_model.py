@@ -18,7 +18,7 @@ def test_bundled_model_is_in_the_package_and_small() -> None:
 def test_bundled_model_loads_by_default_with_its_metadata() -> None:
     info = Inpainter(provider="cpu").engine.info
     assert info.ngf == 32 and info.precision == "fp32"
-    assert info.step is not None and info.step > 1000
+    assert info.step is not None and info.step > 0  # the last round's steps (it started from a trained model)
     assert len(info.source_sha256) == 64 and info.input_convention
 
 
@@ -32,4 +32,4 @@ def test_bundled_model_inpaints_a_256_image_better_than_a_flat_fill() -> None:
     flat = image.copy()
     flat[mask > 0] = image[mask == 0].mean(axis=0).astype(np.uint8)  # what an untrained fill amounts to
     error = lambda out: mean_l1_percent(to_unit_float(out), to_unit_float(image))  # noqa: E731
-    assert error(result) < 0.85 * error(flat)  # measured when bundled: 0.73
+    assert error(result) < 0.85 * error(flat)  # measured: 0.73 for the first bundled model, 0.79 for this one
