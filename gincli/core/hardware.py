@@ -51,7 +51,7 @@ def reuse_frame_buffers() -> None:
     float32) from its heap, and free them back to it, instead of mapping fresh pages for each
     and unmapping them after: a video run allocates and frees dozens of frame-sized buffers a
     frame, and every fresh mapping is faulted in page by page (measured: system time 8.4 ->
-    2.6 s and wall time -10 % over 240 frames of 1280 x 720 with detection). Process-wide;
+    2.6 s over 240 frames of 1280 x 720 with detection). Process-wide;
     :func:`return_free_memory`, called every few dozen frames, still hands free pages back,
     so memory stays flat in a video's length. Nothing where there is no glibc."""
     libc = _glibc()

@@ -23,13 +23,14 @@ touches it.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from gincli.core.imagemath import to_unit_float
 from gincli.core.lazy import cv2
-from gincli.masks.motion import Motion, PictureMotion, dense_flow
+from gincli.masks.motion import Motion, PictureMotion, at_pixels, dense_flow
 from gincli.masks.thresholds import DamageThresholds
 
 if TYPE_CHECKING:
@@ -226,8 +227,9 @@ def _shadows(
         ys, xs = other.ys[on], other.xs[on]
         picture = grey.copy()
         picture[ys, xs] -= sign[1 - polarity] * other_response[ys, xs]
-        operation = cv2.MORPH_OPEN if polarity == 0 else cv2.MORPH_CLOSE
-        level = cv2.morphologyEx(picture, operation, bar)[mine.ys, mine.xs]
+        # the top-hat's opening (closing) at the line's pixels, on the box around them only
+        top_hat_level = partial(cv2.morphologyEx, op=cv2.MORPH_OPEN if polarity == 0 else cv2.MORPH_CLOSE, kernel=bar)
+        level = at_pixels(mine.ys, mine.xs, 2 * line_width, top_hat_level, picture)
         remaining = sign[polarity] * (picture[mine.ys, mine.xs] - level)
         falls.append(keep & (mine.mean(remaining) < 0.5 * strength))
     shadows = []
@@ -335,7 +337,8 @@ def _along_lines(
     for index in np.flatnonzero(keep):
         mine = lines.owner == index
         y, x = lines.ys[mine], lines.xs[mine]
-        half = int(min(line_width, np.median(np.bincount(y - y.min())[np.unique(y - y.min())])) / 2 + 1)
+        per_row = np.bincount(y - y.min())
+        half = int(min(line_width, np.median(per_row[per_row > 0])) / 2 + 1)
         slope, offset = np.polyfit(y, x, 1)
         on_course = np.abs(x - (slope * y + offset)) <= half
         slope, offset = np.polyfit(y[on_course], x[on_course], 1)  # again without what joined it

@@ -10,6 +10,8 @@ import numpy as np
 
 from gincli.core.lazy import cv2
 
+DIS_FINEST_LEVEL = 2  # DISOPTICAL_FLOW_PRESET_FAST's: a quarter of the size it is given
+
 
 def dense_flow(reference: np.ndarray, moving: np.ndarray, scale: float = 1.0, enlarge: bool = True) -> np.ndarray:
     """H x W x 2 flow such that ``reference[p]`` shows what ``moving[p + flow[p]]`` shows (DIS
@@ -20,14 +22,14 @@ def dense_flow(reference: np.ndarray, moving: np.ndarray, scale: float = 1.0, en
     (still in full-size px), for a caller that shrinks it further."""
     height, width = reference.shape
     scale = max(scale, min(1.0, 320 / width))
-    # DIS stops at a level at least 160 px wide (_finest_scale): frames wider than 1279 px are
-    # shrunk to reach it at its own finest level of 2, so that no finer level is built
-    scale = min(scale, 2.0 ** (2 - _finest_scale(round(width * scale))))
+    # DIS stops at the level _finest_scale chooses; the frames are shrunk so that this is their
+    # quarter size, the preset's finest level, and the finer levels are never built
+    scale *= 2.0 ** (DIS_FINEST_LEVEL - _finest_scale(round(width * scale)))
     small = (round(width * scale), round(height * scale))
     if small != (width, height):
         reference, moving = (cv2.resize(g, small, interpolation=cv2.INTER_AREA) for g in (reference, moving))
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
-    dis.setFinestScale(_finest_scale(small[0]))
+    dis.setFinestScale(DIS_FINEST_LEVEL)
     flow = dis.calc(cv2.convertScaleAbs(reference, alpha=255), cv2.convertScaleAbs(moving, alpha=255), None)
     if small == (width, height):
         return flow
@@ -38,12 +40,12 @@ def dense_flow(reference: np.ndarray, moving: np.ndarray, scale: float = 1.0, en
 
 
 def _finest_scale(width: int) -> int:
-    """The pyramid level DIS stops at for frames ``width`` px wide: the preset's 2 (a quarter
-    of the size) up to 1279 px; above, the coarsest level that is still at least 160 px wide.
-    At 1280 x 720 that is an eighth of the size: a quarter less time for the whole
+    """The pyramid level the flow of frames ``width`` px wide stops at: the preset's 2 (a
+    quarter of the size) up to 1279 px; above, the coarsest level that is still at least 160 px
+    wide. At 1280 x 720 that is an eighth of the size: a quarter less time for the whole
     detector, with the same precision and recall on Big Buck Bunny and the photo pans (the
     dust tests' roughness, trail and stand-out rules keep the coarser flow's misses out)."""
-    return max(2, int(np.log2(width / 160)))
+    return max(DIS_FINEST_LEVEL, int(np.log2(width / 160)))
 
 
 @dataclass(frozen=True)
