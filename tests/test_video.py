@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
@@ -416,6 +417,17 @@ def test_a_lamp_brightening_at_a_shots_first_and_last_frames_is_not_dust() -> No
     assert sum(flagged) == 0, flagged
 
 
+def still_shot(picture: np.ndarray, damage: Callable[[np.ndarray], None], rng: np.random.Generator) -> list[np.ndarray]:
+    """8 frames of a still shot of ``picture`` (0-255) with grain from ``rng``, each with
+    ``damage(frame)`` applied (in place, to the float frame)."""
+    frames = []
+    for _ in range(8):
+        frame = picture.astype(np.float64) + rng.normal(0, 2, picture.shape)
+        damage(frame)
+        frames.append(np.clip(frame, 0, 255).astype(np.uint8))
+    return frames
+
+
 def test_a_thin_line_along_an_edge_of_the_picture_is_no_scratch() -> None:
     """A bright rim between a light wall and a dark doorway, in a shot too short (8 frames) for
     the persistence test: only its sides tell it from a scratch. The picture either side of a
@@ -429,14 +441,14 @@ def test_a_thin_line_along_an_edge_of_the_picture_is_no_scratch() -> None:
     assert_rim_is_picture_and_scratch_is_found(picture, rng)
 
 
+def dark_scratch_at_60(frame: np.ndarray) -> None:
+    frame[10:130, 60:62] *= 0.4
+
+
 def assert_rim_is_picture_and_scratch_is_found(picture: np.ndarray, rng: np.random.Generator) -> None:
     """8 grainy frames of ``picture`` (a rim at columns 127-129) with a dark scratch at columns
     60-61: nothing flagged near the rim, the scratch found in every frame."""
-    frames = []
-    for _ in range(8):
-        frame = picture.astype(np.float64) + rng.normal(0, 2, picture.shape)
-        frame[10:130, 60:62] *= 0.4  # a dark scratch
-        frames.append(np.clip(frame, 0, 255).astype(np.uint8))
+    frames = still_shot(picture, dark_scratch_at_60, rng)
     found = [m > 0 for m in damage_masks(frames)]
     assert all(m[:, 120:137].sum() == 0 for m in found), [int(m[:, 120:137].sum()) for m in found]
     assert all(m[20:120, 60:62].all() for m in found)
@@ -454,11 +466,7 @@ def test_a_soft_line_is_picture_and_a_sharp_scratch_is_found() -> None:
     picture = smooth_image(rng, 144, 256).astype(np.float64) * 0.7
     columns = np.arange(256)
     picture += 70 * np.exp(-((columns - 180) ** 2) / (2 * 2.0**2))[None, :, None]  # the pole
-    frames = []
-    for _ in range(8):
-        frame = picture + rng.normal(0, 2, picture.shape)
-        frame[10:130, 60:62] *= 0.4  # the scratch
-        frames.append(np.clip(frame, 0, 255).astype(np.uint8))
+    frames = still_shot(picture, dark_scratch_at_60, rng)
     no_sharpness_test = replace(DamageThresholds(), line_sharpness=0.0)
     assert all(m[:, 172:189].sum() > 0 for m in damage_masks(frames, no_sharpness_test))  # the case the test is for
     found = [m > 0 for m in damage_masks(frames)]
@@ -475,25 +483,13 @@ def test_a_scratch_that_ends_is_not_continued_into_picture_detail_along_its_cour
     picture = smooth_image(rng, 144, 256).astype(np.float64) * 0.6 + 60
     for top in range(100, 140, 12):  # blades, 8 rows each, on the scratch's course
         picture[top : top + 8, 99:102] -= 50
-    frames = []
-    for _ in range(8):
-        frame = picture + rng.normal(0, 2, picture.shape)
-        frame[10:60, 99:101] *= 0.3  # the scratch
-        frames.append(np.clip(frame, 0, 255).astype(np.uint8))
-    found = [m > 0 for m in damage_masks(frames)]
+
+    def scratch(frame: np.ndarray) -> None:
+        frame[10:60, 99:101] *= 0.3
+
+    found = [m > 0 for m in damage_masks(still_shot(picture, scratch, rng))]
     assert all(m[15:55, 99:101].all() for m in found)
     assert all(m[95:, 90:110].sum() == 0 for m in found), [int(m[95:, 90:110].sum()) for m in found]
-
-
-def still_shot(picture: np.ndarray, damage, seed: int = 0) -> list[np.ndarray]:
-    """8 grainy frames of ``picture`` (float, 0-255), each with ``damage(frame)`` applied."""
-    rng = np.random.default_rng(seed)
-    frames = []
-    for _ in range(8):
-        frame = picture + rng.normal(0, 2, picture.shape)
-        damage(frame)
-        frames.append(np.clip(frame, 0, 255).astype(np.uint8))
-    return frames
 
 
 def test_picture_touching_a_scratch_is_not_taken_with_it() -> None:
@@ -508,7 +504,7 @@ def test_picture_touching_a_scratch_is_not_taken_with_it() -> None:
     def scratch(frame: np.ndarray) -> None:
         frame[10:130, 99:101] *= 0.3
 
-    found = [m > 0 for m in damage_masks(still_shot(picture, scratch))]
+    found = [m > 0 for m in damage_masks(still_shot(picture, scratch, np.random.default_rng(0)))]
     assert all(m[15:125, 99:101].all() for m in found)
     assert all(m[75:100, 105:112].sum() == 0 for m in found), [int(m[75:100, 105:112].sum()) for m in found]
 
@@ -526,7 +522,7 @@ def test_the_trough_beside_a_bright_scratch_is_not_a_dark_one() -> None:
     def scratch(frame: np.ndarray) -> None:
         frame[10:130, 99:101] += 100
 
-    found = [m > 0 for m in damage_masks(still_shot(picture, scratch))]
+    found = [m > 0 for m in damage_masks(still_shot(picture, scratch, np.random.default_rng(0)))]
     assert all(m[15:125, 99:101].all() for m in found)
     assert all(m[:, 103:106].sum() == 0 for m in found), [int(m[:, 103:106].sum()) for m in found]
 
