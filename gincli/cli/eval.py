@@ -95,7 +95,8 @@ Examples:
     default="network",
     show_default=True,
     help="Comma-separated fill routes to measure for each model: network (the network alone), auto (thin "
-    "holes by Telea, the rest by the network; see gin inpaint --help). Labels say which: MODEL+auto.",
+    "holes by Telea, the rest by the network with Telea's fill blended in at its edge; see gin inpaint --help). "
+    "Labels say which: MODEL+auto.",
 )
 @click.option("--provider", default="auto", show_default=True, help="Engine for the models (see gin inpaint --help).")
 @click.option("--precision", default="auto", show_default=True, help="OpenVINO arithmetic: auto, fp32 or bf16.")
