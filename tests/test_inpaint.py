@@ -776,3 +776,30 @@ def test_auto_fill_takes_telea_at_the_edge_of_a_wide_hole_and_the_network_inside
     apart = np.abs(telea[between].astype(int) - network[between]).mean()
     assert 0.3 < moved / apart < 0.7  # blended, not switched: Telea's share falls linearly from 4 to 16 px
     assert np.array_equal(auto[mask == 0], image[mask == 0])
+
+
+def test_classical_fill_of_16_bit_and_float_images_agrees_with_8_bit() -> None:
+    from gincli.core.classical import classical_fill
+
+    image = smooth_image(np.random.default_rng(8), 120, 160)
+    hole = np.zeros((120, 160), np.uint8)
+    hole[40:90, 50:100] = 1  # a square and a scratch: Telea marches 25 px into the square
+    hole[:, 130:133] = 1
+    at = hole > 0
+    eight = classical_fill(image, hole, at) * 255
+    for deep in (image.astype(np.uint16) * 257, image.astype(np.float32) / 255):
+        levels = classical_fill(deep, hole, at) * 255
+        # 8-bit Telea rounds every pixel it fills, and later pixels read the rounded ones
+        assert np.abs(levels - eight).mean() < 1.5 and np.abs(levels - eight).max() < 10
+
+
+def test_classical_fill_of_a_band_skips_the_deep_core_and_gives_the_same_values() -> None:
+    from gincli.core.classical import classical_fill
+
+    image = smooth_image(np.random.default_rng(9), 240, 320)
+    hole = np.zeros((240, 320), np.uint8)
+    hole[40:200, 60:220] = 1  # 160 px square: pixels up to 80 px deep
+    distance = cv2.distanceTransform(hole, cv2.DIST_L2, 3)
+    band = (hole > 0) & (distance < 16)
+    whole = cv2.inpaint(image, hole, 5, cv2.INPAINT_TELEA)[band] / np.float32(255)
+    assert np.array_equal(classical_fill(image, hole, band, depth=16), whole)
