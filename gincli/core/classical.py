@@ -103,8 +103,9 @@ def classical_fill(image: np.ndarray, hole: np.ndarray, at: np.ndarray, depth: f
     Telea runs on the window around the hole only, and with ``depth`` (no ``at`` pixel is
     further than that from the valid pixels) on the hole's outer band: the fast marching
     reaches each pixel from its nearest valid one and reads its neighbours within
-    ``TELEA_RADIUS``, so pixels deeper than twice that reach never touch the values at ``at``,
-    and a large hole costs a band instead of its area (a 1000 px square: a tenth)."""
+    ``TELEA_RADIUS``, so hole pixels deeper than twice ``depth`` plus that reach are left
+    known: they never touch the values at ``at``, and a large hole costs a band instead of its
+    area (a 12 MP photo with a 1000 px square hole: a quarter of the time)."""
     binary = (hole > 0).astype(np.uint8)
     if depth is not None:
         binary[cv2.distanceTransform(binary, cv2.DIST_L2, 3) > 2 * (depth + TELEA_RADIUS + 1)] = 0
