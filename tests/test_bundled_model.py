@@ -32,4 +32,5 @@ def test_bundled_model_inpaints_a_256_image_better_than_a_flat_fill() -> None:
     flat = image.copy()
     flat[mask > 0] = image[mask == 0].mean(axis=0).astype(np.uint8)  # what an untrained fill amounts to
     error = lambda out: mean_l1_percent(to_unit_float(out), to_unit_float(image))  # noqa: E731
-    assert error(result) < 0.85 * error(flat)  # measured: 0.73 for the first bundled model, 0.79 for this one
+    # measured: 0.73 for the first bundled model; this one 0.72 network alone, 0.57 by --fill auto
+    assert error(result) < 0.85 * error(flat)
