@@ -794,7 +794,7 @@ def test_classical_fill_of_16_bit_and_float_images_agrees_with_8_bit() -> None:
 
 
 def test_classical_fill_of_a_band_skips_the_deep_core_and_gives_the_same_values() -> None:
-    from gincli.core.classical import classical_fill
+    from gincli.core.classical import classical_fill, hole_depth
 
     image = smooth_image(np.random.default_rng(9), 240, 320)
     hole = np.zeros((240, 320), np.uint8)
@@ -803,3 +803,7 @@ def test_classical_fill_of_a_band_skips_the_deep_core_and_gives_the_same_values(
     band = (hole > 0) & (distance < 16)
     whole = cv2.inpaint(image, hole, 5, cv2.INPAINT_TELEA)[band] / np.float32(255)
     assert np.array_equal(classical_fill(image, hole, band, depth=16), whole)
+    # the depths of a mask with another hole beside it (as the inpainter passes its whole mask's)
+    other = hole.copy()
+    other[40:200, 222:300] = 1  # 2 px of valid picture between the two holes
+    assert np.array_equal(classical_fill(image, hole, band, 16, hole_depth(other)), whole)

@@ -48,13 +48,21 @@ FILL_METHODS = {m.name: m for m in (
 )}  # fmt: skip
 
 
-def thin_holes(hole: np.ndarray, max_radius: float = THIN_RADIUS) -> np.ndarray:
+def hole_depth(hole: np.ndarray) -> np.ndarray:
+    """Each pixel's distance (px, float32) to the nearest valid pixel of the H x W ``hole`` mask
+    (nonzero = hole), 0 outside the hole: computed once per image and shared by the thin / wide
+    split, the edge blend and the band-only Telea fill (a 12 MP mask takes about 0.15 s)."""
+    return cv2.distanceTransform((hole > 0).astype(np.uint8), cv2.DIST_L2, 3)
+
+
+def thin_holes(hole: np.ndarray, max_radius: float = THIN_RADIUS, depths: np.ndarray | None = None) -> np.ndarray:
     """The thin pixels of a binary H x W hole mask: those not covered by the wide parts, where
-    the distance to the nearest valid pixel exceeds ``max_radius``, grown back by that radius."""
+    the distance to the nearest valid pixel exceeds ``max_radius``, grown back by that radius.
+    ``depths``: the mask's :func:`hole_depth`, when the caller has it."""
     binary = (hole > 0).astype(np.uint8)
     if not binary.any():
         return np.zeros_like(binary, dtype=bool)
-    core = (cv2.distanceTransform(binary, cv2.DIST_L2, 3) > max_radius).astype(np.uint8)
+    core = ((hole_depth(hole) if depths is None else depths) > max_radius).astype(np.uint8)
     if not core.any():
         return binary > 0
     reach = 2 * int(np.ceil(max_radius)) + 3  # a square: the wide part keeps its corners
@@ -71,14 +79,13 @@ def edge_weight(distance: np.ndarray, blend: tuple[float, float] = EDGE_BLEND) -
 
 
 def edge_band(
-    hole: np.ndarray, part: np.ndarray, blend: tuple[float, float] = EDGE_BLEND
+    depths: np.ndarray, part: np.ndarray, blend: tuple[float, float] = EDGE_BLEND
 ) -> tuple[np.ndarray, np.ndarray]:
     """The pixels of ``part`` (H x W, nonzero: the wide holes) where the classical fill has a
-    share, as H x W bool, and the network's share there (N floats, row-major order); distances
-    are measured in the whole binary H x W ``hole`` mask."""
-    distance = cv2.distanceTransform((hole > 0).astype(np.uint8), cv2.DIST_L2, 3)
-    band = (part > 0) & (distance < blend[1])
-    return band, edge_weight(distance[band], blend)
+    share, as H x W bool, and the network's share there (N floats, row-major order); ``depths``
+    is the whole hole mask's :func:`hole_depth`."""
+    band = (part > 0) & (depths < blend[1])
+    return band, edge_weight(depths[band], blend)
 
 
 def telea_context(thin: np.ndarray, hole: np.ndarray) -> np.ndarray:
@@ -95,7 +102,9 @@ def telea_context(thin: np.ndarray, hole: np.ndarray) -> np.ndarray:
     return with_thin[labels]
 
 
-def classical_fill(image: np.ndarray, hole: np.ndarray, at: np.ndarray, depth: float | None = None) -> np.ndarray:
+def classical_fill(
+    image: np.ndarray, hole: np.ndarray, at: np.ndarray, depth: float | None = None, depths: np.ndarray | None = None
+) -> np.ndarray:
     """Telea fill of ``hole`` (H x W, nonzero = hole) in an H x W x 3 image of any dtype: its
     values at the ``at`` pixels (H x W bool), N x 3 float32 in [0, 1] (the caller composites;
     only those few pixels are converted, not the whole frame).
@@ -105,10 +114,12 @@ def classical_fill(image: np.ndarray, hole: np.ndarray, at: np.ndarray, depth: f
     reaches each pixel from its nearest valid one and reads its neighbours within
     ``TELEA_RADIUS``, so hole pixels deeper than twice ``depth`` plus that reach are left
     known: they never touch the values at ``at``, and a large hole costs a band instead of its
-    area (a 12 MP photo with a 1000 px square hole: a quarter of the time)."""
+    area (a 12 MP photo with a 1000 px square hole: a quarter of the time). ``depths``: the
+    :func:`hole_depth` of ``hole``, or of a mask whose connected holes include ``hole``'s
+    (distances to the valid pixels are the same within a connected hole)."""
     binary = (hole > 0).astype(np.uint8)
     if depth is not None:
-        binary[cv2.distanceTransform(binary, cv2.DIST_L2, 3) > 2 * (depth + TELEA_RADIUS + 1)] = 0
+        binary[(hole_depth(hole) if depths is None else depths) > 2 * (depth + TELEA_RADIUS + 1)] = 0
     x, y, w, h = cv2.boundingRect(binary)
     reach = TELEA_RADIUS + 1
     window = np.s_[max(0, y - reach) : y + h + reach, max(0, x - reach) : x + w + reach]

@@ -20,6 +20,7 @@ from gincli.core.classical import (
     THIN_RADIUS,
     classical_fill,
     edge_band,
+    hole_depth,
     telea_context,
     thin_holes,
 )
@@ -138,17 +139,18 @@ class Inpainter:
                 f"mask is {hole.shape[1]} x {hole.shape[0]} but the image is {rgb.shape[1]} x {rgb.shape[0]}"
             )
         run: TileFn = self_ensemble(self.run_tiles) if self.ensemble else self.run_tiles
+        depths = hole_depth(hole) if self.fill == "auto" else None
         thin = np.zeros(hole.shape, bool) if self.fill == "network" else (
-            hole > 0 if self.fill == "classical" else thin_holes(hole, self.thin_radius))  # fmt: skip
+            hole > 0 if self.fill == "classical" else thin_holes(hole, self.thin_radius, depths))  # fmt: skip
         wide = np.where(thin, 0, hole).astype(np.float32)
         has_thin = thin.any()
         band = np.zeros(hole.shape, bool)
         if self.fill == "auto" and wide.any():
-            band, network_share = edge_band(hole, wide, self.edge_blend)
+            band, network_share = edge_band(depths, wide, self.edge_blend)
         classical_at = thin | band  # one Telea run fills the thin parts and the wide holes' edges
         if classical_at.any():
             depth = max(self.edge_blend[1], self.thin_radius) if band.any() else None  # no thin pixel is deeper
-            classical = classical_fill(rgb, telea_context(classical_at, hole), classical_at, depth)
+            classical = classical_fill(rgb, telea_context(classical_at, hole), classical_at, depth, depths)
             thin_fill = classical[thin[classical_at]]
         inside = nonzero_pixels(hole > 0)
         if wide.any() or not has_thin:
