@@ -117,6 +117,9 @@ def main() -> None:
     parser.add_argument("--providers", default="auto", help="engines for the network route, comma-separated")
     parser.add_argument("--detect", action="store_true", help="also on damaged clips with --auto-mask scratches")
     parser.add_argument("--presets", default="medium", help="x264 presets to run each plan with, comma-separated")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="runs of each plan: the table shows the median speed and peak RSS, and the peaks' range "
+                             "(a run's peak varies by a few % with thread timing)")  # fmt: skip
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -129,15 +132,26 @@ def main() -> None:
         for (strategy, fill, seconds, provider, *detect), preset in itertools.product(plans, args.presets.split(",")):
             frames = round(seconds * FPS)
             clip, masks = make_clip(folder, frames, seed=frames, damaged=bool(detect))
-            elapsed, peak = run(clip, masks, strategy, fill, args.model, folder / "out.mp4", provider, preset)
+            runs = [run(clip, masks, strategy, fill, args.model, folder / "out.mp4", provider, preset)
+                    for _ in range(args.repeats)]  # fmt: skip
+            fps = float(np.median([frames / elapsed for elapsed, _ in runs]))
+            peaks = [peak for _, peak in runs]
             fill_name = (fill if fill == "classical" else f"{fill} ({provider})") + (" + detect" if detect else "")
-            rows.append((strategy, fill_name, preset, seconds, frames, frames / elapsed, peak))
+            rows.append(
+                (strategy, fill_name, preset, seconds, frames, fps, float(np.median(peaks)), min(peaks), max(peaks))
+            )
             print(f"{strategy:<10} {fill_name:<20} {preset:<9} {seconds:>5.0f} s  {frames:>5} frames  "
-                  f"{frames / elapsed:>6.2f} frames/s  peak RSS {peak:>6.0f} MB", flush=True)  # fmt: skip
+                  f"{fps:>6.2f} frames/s  peak RSS {rows[-1][6]:>6.0f} MB ({min(peaks):.0f}-{max(peaks):.0f})",
+                  flush=True)  # fmt: skip
         steadiness = {} if args.no_flicker else flicker(folder, args.model)
-    print("\n| strategy | fill | preset | clip | frames | frames/s | peak RSS |\n|---|---|---|---|---|---|---|")
-    for strategy, fill, preset, seconds, frames, fps, peak in rows:
-        print(f"| {strategy} | {fill} | {preset} | {seconds:.0f} s | {frames} | {fps:.2f} | {peak:.0f} MB |")
+    print(
+        "\n| strategy | fill | preset | clip | frames | frames/s | peak RSS | range |\n|---|---|---|---|---|---|---|---|"
+    )
+    for strategy, fill, preset, seconds, frames, fps, peak, low, high in rows:
+        print(
+            f"| {strategy} | {fill} | {preset} | {seconds:.0f} s | {frames} | {fps:.2f} | {peak:.0f} MB "
+            f"| {low:.0f}-{high:.0f} MB |"
+        )
     if not steadiness:
         return
     print("\n| --temporal | hole flicker (mean abs change per frame, of 255) |\n|---|---|")

@@ -138,11 +138,13 @@ def _fps(text: str) -> Fraction:
 def video_command(input_path: Path, model: Path | None, provider: str, threads: int | None, precision: str, fill: str, thin_radius: float, strategy: str,
                   fps: str, **options: object) -> None:  # fmt: skip
     """Inpaint a video frame by frame, keeping its timing and sound."""
+    from gincli.core.hardware import reuse_frame_buffers
     from gincli.core.inpainter import Inpainter
 
     opts = VideoOptions(thresholds=_thresholds(options), fps=_fps(fps), **options)  # type: ignore[arg-type]
     try:
         check_options(input_path, opts)  # usage errors before the model loads
+        reuse_frame_buffers()  # before the engine's threads start, so they share the frame heaps too
         inpainter = Inpainter(
             model,
             provider=provider,

@@ -32,8 +32,13 @@ def cpu_has_bf16() -> bool:
 
 
 # mallopt parameters (glibc's malloc.h)
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_ARENA_MAX = -1, -3, -8
 LARGEST_HEAP_BUFFER = 32 * 2**20  # glibc's ceiling for the mmap threshold on 64-bit systems
+# heaps shared by all threads: a frame buffer freed on one thread goes back to the heap of the
+# thread that allocated it, and with glibc's default (up to 8 heaps a core) each of a video run's
+# threads keeps its own free frame buffers (measured: peak 574-585 -> 552-561 MB on a 10 s 720p
+# clip, same speed)
+FRAME_HEAPS = 2
 
 
 def return_free_memory() -> None:
@@ -58,6 +63,7 @@ def reuse_frame_buffers() -> None:
     if libc is not None:
         libc.mallopt(_M_MMAP_THRESHOLD, LARGEST_HEAP_BUFFER)
         libc.mallopt(_M_TRIM_THRESHOLD, 8 * LARGEST_HEAP_BUFFER)  # trimmed by return_free_memory
+        libc.mallopt(_M_ARENA_MAX, FRAME_HEAPS)
 
 
 @functools.cache

@@ -311,6 +311,9 @@ def _write_chunks(frames: Iterator[Frame], store: _ChunkStore, opts: VideoOption
         with atomic_path(store.path(chunk)) as temp:
             encode_chunk(temp, rest_of_chunk(chunk), info, opts.codec, opts.crf, start, opts.preset)
         store.record_start(chunk, start)
+        # the closed encoder's buffers, before the next one allocates its own: without this each
+        # chunk boundary raised the peak (a 60 s 720p clip: +20 MB over 5 boundaries, against +4 MB in one chunk)
+        return_free_memory()
 
 
 def detect_scratches(
