@@ -115,11 +115,13 @@ def seconds_per_tile(
 
 
 def startup_seconds(onnx_path: Path, threads: int) -> dict[str, float]:
-    """Seconds to open the model: ONNX Runtime, OpenVINO with an empty model cache, and again
-    with the cache the first OpenVINO open filled (each in a fresh process)."""
+    """Seconds to open the model and run its first tile (OpenVINO compiles on the first
+    batch): ONNX Runtime, OpenVINO with an empty model cache, and again with the cache the
+    first OpenVINO run filled (each in a fresh process)."""
     code = (
-        "import sys, time; from gincli.core.engine import Engine; t0 = time.perf_counter(); "
-        f"Engine(sys.argv[1], provider=sys.argv[2], threads={threads}, report=lambda s: None); "
+        "import sys, time; import numpy as np; from gincli.core.engine import Engine; t0 = time.perf_counter(); "
+        f"e = Engine(sys.argv[1], provider=sys.argv[2], threads={threads}, report=lambda s: None); "
+        "e.run(np.zeros((1, 3, 256, 256), np.float32), np.zeros((1, 1, 256, 256), np.float32)); "
         "print(time.perf_counter() - t0)"
     )
     result = {}

@@ -17,6 +17,7 @@ from export.onnx_export import InpaintingGraph
 from gincli.cli.main import main
 from gincli.core.engine import Engine, EngineError, ProviderUnavailable
 from gincli.core.inpainter import Inpainter
+from gincli.io.images import write_image
 from tests.conftest import tiny_config
 
 
@@ -110,9 +111,11 @@ def test_openvino_engine_matches_onnx_runtime_and_keeps_valid_pixels(exported) -
     want = Engine(exported[1], provider="cpu").run(images, masks)
     fp32 = Engine(exported[1], provider="openvino", precision="fp32")
     assert fp32.provider == "openvino" and fp32.precision == "fp32"
+    assert not fp32.loaded  # compiled on the first batch
     got = fp32.run(images, masks)
     assert np.abs(got - want).max() <= 1e-4
     assert np.array_equal(got * (1 - masks), images * (1 - masks))
+    assert fp32.loaded
     # bf16 (emulated where the CPU lacks it): close to fp32, valid pixels still exact
     bf16 = Engine(exported[1], provider="openvino", precision="bf16")
     assert bf16.precision == "bf16"
@@ -138,6 +141,18 @@ def test_model_returning_nan_or_the_wrong_output_shape_is_refused(tmp_path: Path
     images, masks = random_tiles(1)
     with pytest.raises(EngineError, match=r"nan\.onnx: the model returned NaN"):
         Engine(tmp_path / "nan.onnx", provider="cpu").run(images, masks)
+    # `gin inpaint` on a folder stops at the first such batch with the model's fault, not one failure per image
+    photos = tmp_path / "photos"
+    for i in range(3):
+        write_image(photos / f"{i}.png", np.full((64, 64, 3), 100 + i, np.uint8))
+    hole = np.zeros((64, 64), np.uint8)
+    hole[16:48, 16:48] = 255
+    write_image(tmp_path / "hole.png", hole)
+    result = CliRunner().invoke(main, ["inpaint", str(photos), "--masks", str(tmp_path / "hole.png"), "-o",
+                                       str(tmp_path / "out"), "--model", str(tmp_path / "nan.onnx"),
+                                       "--provider", "cpu", "--fill", "network"])  # fmt: skip
+    assert result.exit_code == 2 and "nan.onnx: the model returned NaN" in result.output
+    assert "failed" not in result.output and not list((tmp_path / "out").glob("*.png"))
 
 
 def test_inpainter_api_on_uint8_images(exported) -> None:

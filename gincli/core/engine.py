@@ -137,14 +137,13 @@ class Engine:
         except ModelContractError as exc:
             raise EngineError(str(exc)) from exc
         self.precision = "fp32"
+        self._openvino: OpenVinoSession | None = None
         for name in BACKENDS if provider == "auto" else (provider,):
             problem = _provider_problem(name)
             if problem is None and name == "openvino":
                 self.precision = "bf16" if precision == "bf16" or (precision == "auto" and cpu_has_bf16()) else "fp32"
-                try:
-                    self._run_batch = OpenVinoSession(self.model_path, self.precision, threads).run
-                except RuntimeError as exc:  # OpenVINO's compile errors
-                    raise EngineError(f"{self.model_path}: OpenVINO cannot compile it ({str(exc)[:300]})") from exc
+                self._openvino = OpenVinoSession(self.model_path, self.precision, threads)  # compiles on first use
+                self._run_batch = self._openvino.run
                 break
             if problem is None:
                 session = self._open(name, threads)
@@ -161,6 +160,11 @@ class Engine:
         self.provider = name
         threads_used = threads or "default"
         report(f"gin: running {self.model_path.name} on {name} ({self.precision}, threads: {threads_used})")
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the model is in memory yet (OpenVINO compiles it on the first batch)."""
+        return self._openvino is None or self._openvino.request is not None
 
     def _open(self, name: str, threads: int | None) -> ort.InferenceSession:
         chain = [(PROVIDERS[name], _provider_options(name))]

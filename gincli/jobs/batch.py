@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from gincli.core.engine import EngineError
 from gincli.core.imagemath import from_unit_float, holes_white, to_binary_mask, to_unit_float
 from gincli.core.inpainter import Inpainter
 from gincli.core.lazy import cv2
@@ -226,6 +227,8 @@ def run_batch(
                 bar.update(1)
                 try:
                     strategy = future.result()
+                except EngineError:
+                    raise  # the model itself (e.g. OpenVINO cannot compile it): no later image would fare better
                 except Exception as exc:  # one bad file must not stop the run
                     reason = (
                         str(exc) if isinstance(exc, (ImageReadError, ValueError)) else f"{type(exc).__name__}: {exc}"
