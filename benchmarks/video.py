@@ -136,12 +136,11 @@ def main() -> None:
                     for _ in range(args.repeats)]  # fmt: skip
             fps = float(np.median([frames / elapsed for elapsed, _ in runs]))
             peaks = [peak for _, peak in runs]
+            peak = float(np.median(peaks))
             fill_name = (fill if fill == "classical" else f"{fill} ({provider})") + (" + detect" if detect else "")
-            rows.append(
-                (strategy, fill_name, preset, seconds, frames, fps, float(np.median(peaks)), min(peaks), max(peaks))
-            )
+            rows.append((strategy, fill_name, preset, seconds, frames, fps, peak, min(peaks), max(peaks)))
             print(f"{strategy:<10} {fill_name:<20} {preset:<9} {seconds:>5.0f} s  {frames:>5} frames  "
-                  f"{fps:>6.2f} frames/s  peak RSS {rows[-1][6]:>6.0f} MB ({min(peaks):.0f}-{max(peaks):.0f})",
+                  f"{fps:>6.2f} frames/s  peak RSS {peak:>6.0f} MB ({min(peaks):.0f}-{max(peaks):.0f})",
                   flush=True)  # fmt: skip
         steadiness = {} if args.no_flicker else flicker(folder, args.model)
     print(

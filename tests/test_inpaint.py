@@ -802,7 +802,7 @@ def test_classical_fill_of_a_band_skips_the_deep_core_and_gives_the_same_values(
     distance = cv2.distanceTransform(hole, cv2.DIST_L2, 3)
     band = (hole > 0) & (distance < 16)
     whole = cv2.inpaint(image, hole, 5, cv2.INPAINT_TELEA)[band] / np.float32(255)
-    assert np.array_equal(classical_fill(image, hole, band, depth=16), whole)
+    assert np.array_equal(classical_fill(image, hole, band, deepest=16), whole)
     # the depths of a mask with another hole beside it (as the inpainter passes its whole mask's)
     other = hole.copy()
     other[40:200, 222:300] = 1  # 2 px of valid picture between the two holes

@@ -103,23 +103,23 @@ def telea_context(thin: np.ndarray, hole: np.ndarray) -> np.ndarray:
 
 
 def classical_fill(
-    image: np.ndarray, hole: np.ndarray, at: np.ndarray, depth: float | None = None, depths: np.ndarray | None = None
+    image: np.ndarray, hole: np.ndarray, at: np.ndarray, deepest: float | None = None, depths: np.ndarray | None = None
 ) -> np.ndarray:
     """Telea fill of ``hole`` (H x W, nonzero = hole) in an H x W x 3 image of any dtype: its
     values at the ``at`` pixels (H x W bool), N x 3 float32 in [0, 1] (the caller composites;
     only those few pixels are converted, not the whole frame).
 
-    Telea runs on the window around the hole only, and with ``depth`` (no ``at`` pixel is
+    Telea runs on the window around the hole only, and with ``deepest`` (no ``at`` pixel is
     further than that from the valid pixels) on the hole's outer band: the fast marching
     reaches each pixel from its nearest valid one and reads its neighbours within
-    ``TELEA_RADIUS``, so hole pixels deeper than twice ``depth`` plus that reach are left
+    ``TELEA_RADIUS``, so hole pixels deeper than twice ``deepest`` plus that reach are left
     known: they never touch the values at ``at``, and a large hole costs a band instead of its
     area (a 12 MP photo with a 1000 px square hole: a quarter of the time). ``depths``: the
     :func:`hole_depth` of ``hole``, or of a mask whose connected holes include ``hole``'s
     (distances to the valid pixels are the same within a connected hole)."""
     binary = (hole > 0).astype(np.uint8)
-    if depth is not None:
-        binary[(hole_depth(hole) if depths is None else depths) > 2 * (depth + TELEA_RADIUS + 1)] = 0
+    if deepest is not None:
+        binary[(hole_depth(hole) if depths is None else depths) > 2 * (deepest + TELEA_RADIUS + 1)] = 0
     x, y, w, h = cv2.boundingRect(binary)
     reach = TELEA_RADIUS + 1
     window = np.s_[max(0, y - reach) : y + h + reach, max(0, x - reach) : x + w + reach]

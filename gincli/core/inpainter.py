@@ -149,8 +149,8 @@ class Inpainter:
             band, network_share = edge_band(depths, wide, self.edge_blend)
         classical_at = thin | band  # one Telea run fills the thin parts and the wide holes' edges
         if classical_at.any():
-            depth = max(self.edge_blend[1], self.thin_radius) if band.any() else None  # no thin pixel is deeper
-            classical = classical_fill(rgb, telea_context(classical_at, hole), classical_at, depth, depths)
+            deepest = max(self.edge_blend[1], self.thin_radius) if band.any() else None  # no thin pixel is deeper
+            classical = classical_fill(rgb, telea_context(classical_at, hole), classical_at, deepest, depths)
             thin_fill = classical[thin[classical_at]]
         inside = nonzero_pixels(hole > 0)
         if wide.any() or not has_thin:
