@@ -119,7 +119,7 @@ def main() -> None:
     parser.add_argument("--presets", default="medium", help="x264 presets to run each plan with, comma-separated")
     parser.add_argument("--repeats", type=int, default=1,
                         help="runs of each plan: the table shows the median speed and peak RSS, and the peaks' range "
-                             "(a run's peak varies by a few % with thread timing)")  # fmt: skip
+                             "(a run's peak varies by a few %% with thread timing)")  # fmt: skip
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
