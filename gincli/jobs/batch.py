@@ -219,8 +219,8 @@ def run_batch(
     bar = tqdm(total=len(jobs), unit="image", disable=not progress, dynamic_ncols=True)
     tiles_bar = tqdm(unit="tile", disable=not progress or len(jobs) != 1, dynamic_ncols=True, position=1, leave=False)
     inpainter.on_tiles = tiles_bar.update if not tiles_bar.disable else None  # one huge image: show its tiles
-    with ThreadPoolExecutor(max_workers=max(1, opts.workers)) as executor:
-        with warnings.catch_warnings():
+    try:  # the bars closed and the callback dropped however the run ends (a model fault raises)
+        with ThreadPoolExecutor(max_workers=max(1, opts.workers)) as executor, warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. numpy on degenerate images; failures are reported per file
             work = lambda j: process(j, inpainter, opts, warn)  # noqa: E731
             for job, future in bounded_map(executor, jobs, work, 2 * opts.workers, ordered=False):
@@ -243,9 +243,10 @@ def run_batch(
                 summary.count(strategy)
                 if verbose:
                     warn(f"gin: {job.source.path} -> {job.output} ({strategy})")
-    bar.close()
-    tiles_bar.close()
-    inpainter.on_tiles = None
+    finally:
+        bar.close()
+        tiles_bar.close()
+        inpainter.on_tiles = None
     return summary
 
 
