@@ -40,12 +40,12 @@ def measure(ngf: int, crop: int, steps: int, forward_runs: int, precision: str =
                              warmup_steps=0, main_steps=10**6, num_workers=0, precision=precision,
                              perceptual_net="none")  # fmt: skip
         trainer = Trainer(config, progress=False)
-        images, masks = next(trainer._batches(0))
-        trainer.train_step(images, masks)  # warm-up: allocator, kernels
+        batch = next(trainer._batches(0))
+        trainer.train_step(*batch)  # warm-up: allocator, kernels
         times = []
         for _ in range(steps):
             t0 = time.perf_counter()
-            trainer.train_step(images, masks)
+            trainer.train_step(*batch)
             times.append(time.perf_counter() - t0)
         generator = trainer.generator.eval()
         x, m = torch.rand(1, 3, crop, crop), (torch.rand(1, 1, crop, crop) > 0.7).float()

@@ -136,7 +136,7 @@ def export_checkpoint(checkpoint: str | Path, output: str | Path, fp16: bool = F
     if output.resolve() == checkpoint.resolve():
         raise ExportError(f"{output}: refusing to write the ONNX model over its own checkpoint")
     generator, info = load_generator(checkpoint)
-    reference = DeepGINGenerator(info["ngf"]).eval()
+    reference = DeepGINGenerator(info["ngf"], hole_fill=info["hole_fill"]).eval()
     reference.load_state_dict(generator.state_dict())
     precision = "fp16" if fp16 else "fp32"
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -145,7 +145,7 @@ def export_checkpoint(checkpoint: str | Path, output: str | Path, fp16: bool = F
         _trace_to_onnx(InpaintingGraph(generator, half=fp16).eval(), tmp)
         write_metadata(tmp, metadata_keys(
             ngf=info["ngf"], source_sha256=sha256_of(checkpoint), step=info["step"], precision=precision,
-            source_name=checkpoint.name, version=__version__,
+            source_name=checkpoint.name, version=__version__, hole_fill=info["hole_fill"],
         ))  # fmt: skip
         onnx.checker.check_model(str(tmp))
         diff = ort_vs_torch(tmp, reference)

@@ -48,6 +48,16 @@ def write_contract_model(path: Path) -> Path:
         const("half", [0.5]), const("one", [1.0]), const("tiny", [1e-6]), const("small", [1e-3]),
         const("spatial", [2, 3], np.int64), const("scales", [1.0, 1.0, CELL, CELL]),
     ]  # fmt: skip
+    return _save(nodes, initializers, path, "white")
+
+
+def write_passthrough_model(path: Path, hole_fill: str) -> Path:
+    """A graph that returns its image input as it is, of the ``hole_fill`` convention: its
+    output's hole shows what the inpainter put there before the network."""
+    return _save([helper.make_node("Identity", [IMAGE_INPUT], [OUTPUT])], [], path, hole_fill)
+
+
+def _save(nodes: list[onnx.NodeProto], initializers: list[onnx.TensorProto], path: Path, hole_fill: str) -> Path:
     graph = helper.make_graph(
         nodes, "contract-stand-in",
         [helper.make_tensor_value_info(IMAGE_INPUT, TensorProto.FLOAT, ["batch", 3, TILE, TILE]),
@@ -57,7 +67,7 @@ def write_contract_model(path: Path) -> Path:
     )  # fmt: skip
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
     model.ir_version = 8
-    helper.set_model_props(model, metadata_keys(8, "0" * 64, 42, "fp32", "stand-in.pth", "0"))
+    helper.set_model_props(model, metadata_keys(8, "0" * 64, 42, "fp32", "stand-in.pth", "0", hole_fill))
     onnx.checker.check_model(model, full_check=True)
     onnx.save(model, str(path))
     return path

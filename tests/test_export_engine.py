@@ -257,7 +257,7 @@ def test_weights_cannot_be_read_back_from_an_int8_or_foreign_graph(tmp_path: Pat
     onnx.save(foreign, str(tmp_path / "foreign.onnx"))
     with pytest.raises(CheckpointError, match=r"foreign\.onnx: holds no generator weights"):
         load_generator(tmp_path / "foreign.onnx")
-    onnx.helper.set_model_props(foreign, metadata_keys(8, "", None, "int8", "x", "0"))
+    onnx.helper.set_model_props(foreign, metadata_keys(8, "", None, "int8", "x", "0", "white"))
     onnx.save(foreign, str(tmp_path / "q.onnx"))
     with pytest.raises(CheckpointError, match=r"q\.onnx: an int8 graph"):
         load_generator(tmp_path / "q.onnx")

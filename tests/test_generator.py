@@ -105,13 +105,21 @@ def test_output_shapes_and_back_projection_identity(size: tuple[int, int]) -> No
     assert torch.equal(out.completed * mask, out.reconstructed * mask)
 
 
-def test_values_inside_the_hole_do_not_matter() -> None:
+def test_white_hole_fill_ignores_the_hole_and_telea_reads_it() -> None:
     torch.manual_seed(0)
-    g = DeepGINGenerator(8).eval()
+    white = DeepGINGenerator(8, init_scale=1.0).eval()
+    telea = DeepGINGenerator(8, hole_fill="telea").eval()
+    telea.load_state_dict(white.state_dict())
     image, mask = torch.rand(1, 3, 32, 32), (torch.rand(1, 1, 32, 32) > 0.5).float()
     noisy = image * (1 - mask) + torch.rand_like(image) * mask
     with torch.no_grad():
-        assert torch.allclose(g(image, mask).completed, g(noisy, mask).completed, atol=1e-6)
+        assert torch.allclose(white(image, mask).completed, white(noisy, mask).completed, atol=1e-6)
+        assert not torch.allclose(telea(image, mask).completed, telea(noisy, mask).completed, atol=1e-3)
+        # given a white hole, the telea convention computes what the white one does
+        whitened = image * (1 - mask) + mask
+        assert torch.allclose(telea(whitened, mask).completed, white(image, mask).completed, atol=1e-6)
+    with pytest.raises(ValueError, match="unknown hole fill"):
+        DeepGINGenerator(8, hole_fill="black")
 
 
 def test_small_init_gives_a_near_zero_coarse_output() -> None:

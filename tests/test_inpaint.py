@@ -14,12 +14,15 @@ from click.testing import CliRunner
 from PIL import Image
 
 from gincli.cli.main import main
+from gincli.core.classical import network_input
 from gincli.core.inpainter import Inpainter
+from gincli.core.model_contract import TILE
 from gincli.core.strategies import STRATEGY_NAMES, self_ensemble
 from gincli.core.tiling import hole_boxes, tile_polyphase, untile_polyphase, window_starts
 from gincli.io.discovery import Source, discover, in_shard
 from gincli.io.images import read_image, write_image
 from tests.conftest import smooth_image
+from tests.contract_model import write_passthrough_model
 
 
 @pytest.fixture(scope="module")
@@ -358,6 +361,37 @@ def test_inpaint_paths_is_the_pipeline_for_scripts(contract_model, tmp_path: Pat
     )
     assert summary.done == 1 and [Path(p).name for p, _ in summary.failed] == ["bad.png"]
     assert (tmp_path / "out" / "a.png").is_file() and summary.exit_code == 1
+
+
+@pytest.mark.parametrize("hole_fill", ["white", "telea"])
+def test_the_network_gets_its_hole_filled_as_its_model_says(hole_fill: str, tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    image = smooth_image(rng, TILE, TILE)
+    mask = np.zeros((TILE, TILE), np.uint8)
+    mask[90:170, 60:200] = 1
+    damaged = image.copy()
+    damaged[mask > 0] = 0
+    model = write_passthrough_model(tmp_path / "m.onnx", hole_fill)  # returns what it is fed
+    got = Inpainter(model, provider="cpu", fill="network", strategy="resize").inpaint(damaged, mask)
+    hole = mask > 0
+    if hole_fill == "white":  # the graph whitens the hole itself: the inpainter leaves it alone
+        assert np.array_equal(got[hole], damaged[hole])
+    else:
+        telea = cv2.inpaint(damaged, mask, 5, cv2.INPAINT_TELEA)
+        assert np.abs(got[hole].astype(int) - telea[hole]).max() <= 1
+    assert np.array_equal(got[~hole], damaged[~hole])
+
+
+def test_network_input_whitens_or_telea_fills_the_hole_only() -> None:
+    image = smooth_image(np.random.default_rng(2), 64, 64)
+    mask = np.zeros((64, 64), np.float32)
+    mask[20:40, 10:30] = 1
+    hole = mask > 0
+    unit = image.astype(np.float32) / 255
+    white, telea = (network_input(unit, mask, fill) for fill in ("white", "telea"))
+    assert np.all(white[hole] == 1.0) and np.array_equal(white[~hole], unit[~hole])
+    expected = cv2.inpaint(image, hole.astype(np.uint8), 5, cv2.INPAINT_TELEA).astype(np.float32) / 255
+    assert np.allclose(telea[hole], expected[hole], atol=1e-6) and np.array_equal(telea[~hole], unit[~hole])
 
 
 def test_tiles_from_concurrent_images_share_engine_batches() -> None:

@@ -8,6 +8,8 @@ import os
 import socket
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 import torch
 import torch.multiprocessing as mp
@@ -28,18 +30,18 @@ def records(run: Path) -> list[dict]:
 
 def test_a_tiny_model_overfits_one_batch(image_folder: Path, tmp_path: Path) -> None:
     trainer = Trainer(tiny_config(image_folder, tmp_path / "run", warmup_steps=100, lr_g=2e-3), progress=False)
-    images, masks = next(trainer._batches(0))
-    samples, sample_masks = expand_batch(images, masks)
+    batch = next(trainer._batches(0))
+    samples, sample_masks, inputs = expand_batch(*batch)
 
     def l1() -> float:
         with torch.no_grad():
             return reconstruction_l1(
-                trainer.generator(samples, sample_masks), samples, sample_masks, trainer.config.losses
+                trainer.generator(inputs, sample_masks), samples, sample_masks, trainer.config.losses
             ).item()
 
     before = l1()
     for _ in range(40):
-        trainer.train_step(images, masks)
+        trainer.train_step(*batch)
         trainer.step += 1
     assert l1() < 0.5 * before
 
@@ -105,7 +107,7 @@ def test_init_from_starts_a_new_run_from_trained_weights(image_folder: Path, tmp
 
 def test_mask_families_choose_the_masks_of_each_image(image_folder: Path, tmp_path: Path) -> None:
     dataset = InpaintingDataset(image_folder, 96, 96, families=("rect", "lines"))
-    _, masks = dataset[(0, 0)]
+    _, masks, _ = dataset[(0, 0)]
     assert masks.shape == (2, 1, 96, 96)
     per_row = (masks[1, 0] > 0).sum(dim=1).float()  # 3-8 thin lines: a few pixels of each row
     assert 0 < per_row.mean() <= 8 * 5
@@ -116,6 +118,30 @@ def test_mask_families_choose_the_masks_of_each_image(image_folder: Path, tmp_pa
     trainer.train()
     resumed = Trainer(tiny_config(image_folder, tmp_path / "r"), resume=True, progress=False)
     assert resumed.config.mask_families == ("rect", "freeform", "ca", "lines")
+
+
+def test_hole_fill_reaches_the_data_and_the_checkpoint_and_fine_tuning_keeps_it(
+    image_folder: Path, tmp_path: Path
+) -> None:
+    first = Trainer(tiny_config(image_folder, tmp_path / "first", hole_fill="telea", warmup_steps=0, main_steps=1),
+                    progress=False)  # fmt: skip
+    image, masks, inputs = first.dataset[(0, 0)]
+    hole = masks[0, 0].numpy() > 0
+    as_u8 = (image.numpy().transpose(1, 2, 0) * 255 + 0.5).astype(np.uint8)
+    telea = cv2.inpaint(as_u8, hole.astype(np.uint8), 5, cv2.INPAINT_TELEA).astype(np.float32) / 255
+    assert np.allclose(inputs[0].numpy().transpose(1, 2, 0)[hole], telea[hole], atol=1e-6)
+    first.train()
+    model, info = load_generator(tmp_path / "first" / "latest.pth")
+    assert info["hole_fill"] == model.hole_fill == "telea"
+    start = str(tmp_path / "first" / "latest.pth")
+    tuned = Trainer(tiny_config(image_folder, tmp_path / "tuned", init_from=start), progress=False)
+    assert tuned.config.hole_fill == tuned.generator.hole_fill == "telea"
+    switched = Trainer(tiny_config(image_folder, tmp_path / "w", init_from=start, hole_fill="white"), progress=False)
+    assert switched.generator.hole_fill == "white"
+    plain = Trainer(tiny_config(image_folder, tmp_path / "plain"), progress=False)
+    assert plain.config.hole_fill == "white"
+    _, masks, inputs = plain.dataset[(0, 0)]
+    assert torch.all(inputs[0][:, masks[0, 0] > 0] == 1.0)
 
 
 def test_existing_run_is_not_overwritten_without_resume(image_folder: Path, tmp_path: Path) -> None:
@@ -129,8 +155,8 @@ def test_unreadable_images_are_skipped_with_a_warning(image_folder: Path) -> Non
     dataset = InpaintingDataset(image_folder, 48, 32)
     index = dataset.files.index(image_folder / "broken.png")
     with pytest.warns(UserWarning, match="broken.png"):
-        image, masks = dataset[(0, index)]
-    assert image.shape == (3, 32, 32) and masks.shape == (3, 1, 32, 32)
+        image, masks, inputs = dataset[(0, index)]
+    assert image.shape == (3, 32, 32) and masks.shape == (3, 1, 32, 32) and inputs.shape == (3, 3, 32, 32)
 
 
 def test_empty_folder_is_a_clear_error(tmp_path: Path) -> None:

@@ -65,10 +65,11 @@ def _strip_ddp_prefix(state: dict[str, Any]) -> dict[str, Any]:
 def generator_state(obj: Any, path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """The generator's state dict inside a loaded file, and what is known of its origin."""
     if isinstance(obj, dict) and obj.get("format") == CHECKPOINT_FORMAT:
-        info = {"source": "deepgin", "step": obj.get("step"), "stage": obj.get("stage")}
+        hole_fill = obj.get("config", {}).get("hole_fill", "white")
+        info = {"source": "deepgin", "step": obj.get("step"), "stage": obj.get("stage"), "hole_fill": hole_fill}
         return _strip_ddp_prefix(obj["generator"]), info
     if isinstance(obj, dict) and obj and all(isinstance(v, torch.Tensor) for v in obj.values()):
-        return _strip_ddp_prefix(obj), {"source": "state_dict", "step": None, "stage": None}
+        return _strip_ddp_prefix(obj), {"source": "state_dict", "step": None, "stage": None, "hole_fill": "white"}
     found = f"a dict with keys {sorted(obj)[:5]}" if isinstance(obj, dict) else f"a {type(obj).__name__}"
     raise CheckpointError(f"{path}: not a generator checkpoint (found {found})")
 
@@ -90,14 +91,14 @@ def load_generator(path: str | Path) -> tuple[DeepGINGenerator, dict[str, Any]]:
 
     Accepts our training checkpoints, the authors' plain state dict and graphs from
     ``gin export``. Returns the model (eval mode, CPU) and ``info`` with ``ngf``,
-    ``source``, ``step`` and ``stage``.
+    ``source``, ``step``, ``stage`` and ``hole_fill``.
     """
     state, info = read_generator_weights(path)
     if WIDTH_KEY not in state:
         sample = ", ".join(list(state)[:3])
         raise CheckpointError(f"{path}: not a DeepGIN generator (no {WIDTH_KEY}; found keys such as {sample})")
     ngf = 2 * int(state[WIDTH_KEY].shape[0])
-    model = DeepGINGenerator(ngf)
+    model = DeepGINGenerator(ngf, hole_fill=info["hole_fill"])
     expected = model.state_dict()
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]

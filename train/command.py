@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from gincli.cli.options import either, renamed_option
+from gincli.core.model_contract import HOLE_FILLS
 from gincli.masks.families import family_help
 from train.config import PERCEPTUAL_NETS, PRECISIONS, LossWeights, TrainConfig
 
@@ -102,6 +103,13 @@ samples/step_*.png (masked input | coarse | output | ground truth).""",
     type=click.Path(dir_okay=False, exists=True),
     help="Fine-tune: start from these weights: our checkpoint, the authors' latest_net_G.pth, or an ONNX "
     "model from `gin export` (the bundled one included); optimisers and schedule start afresh. --ngf must match.",
+)
+@click.option(
+    "--hole-fill",
+    type=click.Choice(HOLE_FILLS),
+    help="What the generator reads inside the hole: white (the paper's) or telea (the hole pre-filled by "
+    "OpenCV Telea, which the network learns to correct; exported models record it and gin pre-fills "
+    "their tiles). [default: the --init-from model's, else white]",
 )
 @click.option("--w-hole", default=_W.hole, show_default=True, help="L1 weight inside the hole.")
 @click.option("--w-valid", default=_W.valid, show_default=True, help="L1 weight outside the hole.")

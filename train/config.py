@@ -54,6 +54,7 @@ class TrainConfig:
     init_scale: float = 0.1  # the release's small init; see DeepGINGenerator.reset_parameters
     mask_families: tuple[str, ...] = PAPER_FAMILIES  # each image is masked once per family
     init_from: str | None = None  # start G (and D, from our checkpoints) from these weights; fine-tuning
+    hole_fill: str | None = None  # what G reads inside the hole (HOLE_FILLS); None: init_from's, else "white"
     losses: LossWeights = field(default_factory=LossWeights)
     vgg_weights: str | None = None
     perceptual_scale: float = 1.0  # the perceptual network sees images resized by this (0.5: 4x cheaper)

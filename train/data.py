@@ -15,13 +15,16 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from gincli.core.classical import network_input
 from gincli.io.images import IMAGE_EXTENSIONS, ImageReadError, iter_image_files, read_rgb
 from gincli.masks.families import FAMILIES, PAPER_FAMILIES, resolve_family
 
 
 class InpaintingDataset(Dataset):
-    """Items are ``(epoch, index)`` pairs; each yields an image (3 x S x S) and one mask per
-    family (K x 1 x S x S; by default rectangle, free-form, cellular automata)."""
+    """Items are ``(epoch, index)`` pairs; each yields an image (3 x S x S), one mask per
+    family (K x 1 x S x S; by default rectangle, free-form, cellular automata) and the image as
+    the generator reads it under each mask (K x 3 x S x S: the hole white, or pre-filled by
+    Telea with ``hole_fill="telea"``; computed here, in the loader's workers)."""
 
     def __init__(
         self,
@@ -30,6 +33,7 @@ class InpaintingDataset(Dataset):
         crop_size: int = 256,
         seed: int = 0,
         families: tuple[str, ...] = PAPER_FAMILIES,
+        hole_fill: str = "white",
     ) -> None:
         if not families:
             raise ValueError(f"no mask families: choose from {', '.join(FAMILIES)}")
@@ -44,7 +48,7 @@ class InpaintingDataset(Dataset):
             raise FileNotFoundError(
                 f"no images in {self.root} (searched recursively for {', '.join(IMAGE_EXTENSIONS)})"
             )
-        self.load_size, self.crop_size, self.seed = load_size, crop_size, seed
+        self.load_size, self.crop_size, self.seed, self.hole_fill = load_size, crop_size, seed, hole_fill
         self._warned: set[Path] = set()
 
     def __len__(self) -> int:
@@ -62,7 +66,7 @@ class InpaintingDataset(Dataset):
                     warnings.warn(f"skipping unreadable training image: {exc}", stacklevel=2)
         raise RuntimeError(f"none of the {len(self.files)} images in {self.root} could be read")
 
-    def __getitem__(self, item: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+    def __getitem__(self, item: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         epoch, index = item
         rng = np.random.default_rng([self.seed, epoch, index])
         image = cv2.resize(self._load(index), (self.load_size, self.load_size), interpolation=cv2.INTER_AREA)
@@ -72,14 +76,21 @@ class InpaintingDataset(Dataset):
             image = image[:, ::-1]
         image = np.rot90(image, k=int(rng.integers(0, 4)))
         masks = np.stack([FAMILIES[f].draw(self.crop_size, self.crop_size, rng) for f in self.families])
+        image = np.ascontiguousarray(image)
+        inputs = np.stack([network_input(image, mask, self.hole_fill) for mask in masks])
         return (
-            torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))),
+            torch.from_numpy(image.transpose(2, 0, 1).copy()),
             torch.from_numpy(masks[:, None]),
+            torch.from_numpy(inputs.transpose(0, 3, 1, 2).copy()),
         )
 
 
-def expand_batch(images: torch.Tensor, masks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(B x 3 x S x S, B x K x 1 x S x S) -> K B samples: each image once per mask family."""
+def expand_batch(
+    images: torch.Tensor, masks: torch.Tensor, inputs: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(B x 3 x S x S, B x K x 1 x S x S, B x K x 3 x S x S) -> K B samples: each image once
+    per mask family, with its mask and the generator's input under that mask."""
     b, k = masks.shape[:2]
     images = images.unsqueeze(1).expand(b, k, *images.shape[1:]).reshape(b * k, *images.shape[1:])
-    return images.contiguous(), masks.reshape(b * k, *masks.shape[2:])
+    flat = lambda t: t.reshape(b * k, *t.shape[2:])  # noqa: E731
+    return images.contiguous(), flat(masks), flat(inputs)

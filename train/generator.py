@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gincli.core.model_contract import HOLE_FILLS
+
 COARSE_DILATIONS = (2, 3, 4, 5, 6, 8, 10, 1)
 REFINE_DILATIONS = (2, 3, 4, 5)
 LEAKY_SLOPE = 0.2
@@ -147,15 +149,19 @@ def _coarse_stage(ngf: int) -> nn.Sequential:
 class DeepGINGenerator(nn.Module):
     """G1 + G2 with back projection. ``ngf=64`` is the paper's model (42,930,186 parameters).
 
-    ``forward(image, mask)``: image N x 3 x H x W in [0, 1] (values inside the hole are
-    ignored), mask N x 1 x H x W with 1 = hole; H and W multiples of 16.
+    ``forward(image, mask)``: image N x 3 x H x W in [0, 1], mask N x 1 x H x W with 1 = hole;
+    H and W multiples of 16. ``hole_fill`` says what G1 sees inside the hole: "white" (the
+    paper's: hole pixels set to 1, the values there are ignored) or "telea" (the caller passes
+    the image with its hole pre-filled by OpenCV Telea, and G1 reads it as it is).
     """
 
-    def __init__(self, ngf: int = 64, init_scale: float = 0.1) -> None:
+    def __init__(self, ngf: int = 64, init_scale: float = 0.1, hole_fill: str = "white") -> None:
         super().__init__()
         if ngf < 2 or ngf % 2:
             raise ValueError(f"ngf must be a positive even number, got {ngf}")
-        self.ngf = ngf
+        if hole_fill not in HOLE_FILLS:
+            raise ValueError(f"unknown hole fill {hole_fill!r}; choose {', '.join(HOLE_FILLS)}")
+        self.ngf, self.hole_fill = ngf, hole_fill
         c = [ngf // 2, ngf, 2 * ngf, 4 * ngf, 8 * ngf]  # 32, 64, 128, 256, 512 at ngf 64
         self.lr_coarse_tinker = _coarse_stage(ngf)
         # G2 encoder with the two skip convs feeding the attention blocks
@@ -230,7 +236,7 @@ class DeepGINGenerator(nn.Module):
 
     def forward(self, image: torch.Tensor, mask: torch.Tensor) -> GeneratorOutputs:
         valid = 1.0 - mask
-        network_input = image * valid + mask  # holes filled with white, as the weights expect
+        network_input = image if self.hole_fill == "telea" else image * valid + mask
         coarse = self.lr_coarse_tinker(torch.cat([network_input, mask], dim=1))
         out, alpha, lowres = self.refine(coarse * mask + image * valid, mask)
         # back projection: correct the full-resolution output by the low-resolution head's residual

@@ -58,4 +58,4 @@ def generator_state_from_onnx(path: str | Path) -> tuple[dict[str, torch.Tensor]
             f"{path}: holds no generator weights (no initializers named {PARAMETER_PREFIX}*): "
             "only graphs made by `gin export` can be read back"
         )
-    return state, {"source": "onnx", "step": info.step, "stage": None}
+    return state, {"source": "onnx", "step": info.step, "stage": None, "hole_fill": info.hole_fill}

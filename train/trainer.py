@@ -12,6 +12,7 @@ import math
 import signal
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -79,13 +80,16 @@ class Trainer:
         checkpoint = self._existing_checkpoint(resume)
         if checkpoint is not None:
             config = TrainConfig.from_dict({**checkpoint["config"], "out": config.out})
+        start_weights = read_generator_weights(config.init_from) if checkpoint is None and config.init_from else None
+        if config.hole_fill is None:  # the model's own convention unless told otherwise
+            config = replace(config, hole_fill=start_weights[1]["hole_fill"] if start_weights else "white")
         self.config = config
         self.ctx: DistributedContext = init_distributed(config.device)
         self.progress = progress and self.ctx.is_main
         torch.manual_seed(config.seed)  # identical initial weights on every rank
 
         self.dataset = InpaintingDataset(
-            config.data, config.load_size, config.crop_size, config.seed, tuple(config.mask_families)
+            config.data, config.load_size, config.crop_size, config.seed, tuple(config.mask_families), config.hole_fill
         )
         images_per_step = config.batch_size * self.ctx.world_size
         self.steps_per_epoch = math.ceil(len(self.dataset) / images_per_step)
@@ -96,7 +100,7 @@ class Trainer:
         self.total_steps = self.warmup_steps + main
 
         device = self.ctx.device
-        self.generator = DeepGINGenerator(config.ngf, config.init_scale).to(device)
+        self.generator = DeepGINGenerator(config.ngf, config.init_scale, config.hole_fill).to(device)
         self.discriminator = MultiScaleDiscriminator(ndf=config.ndf).to(device)
         betas = (config.beta1, config.beta2)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr_g, betas=betas)
@@ -106,8 +110,8 @@ class Trainer:
         self.step = 0
         if checkpoint is not None:
             self._restore(checkpoint)
-        elif config.init_from:
-            self._start_from(config.init_from)
+        elif start_weights is not None:
+            self._start_from(str(config.init_from), start_weights[0])
         if self.ctx.enabled:
             ids = [device.index] if device.type == "cuda" else None
             self.generator = DistributedDataParallel(self.generator, device_ids=ids)
@@ -142,11 +146,10 @@ class Trainer:
             raise CheckpointError(f"{path}: not a gin training checkpoint, cannot resume from it")
         return checkpoint
 
-    def _start_from(self, path: str) -> None:
-        """Fine-tuning: weights from ``path`` (ours, the authors' generator file, or a graph from
-        ``gin export``); the optimisers, step count and schedule start afresh. D's weights come
-        along only from our checkpoints."""
-        state, _ = read_generator_weights(path)
+    def _start_from(self, path: str, state: dict[str, torch.Tensor]) -> None:
+        """Fine-tuning: the generator's weights ``state`` read from ``path`` (ours, the authors'
+        generator file, or a graph from ``gin export``); the optimisers, step count and schedule
+        start afresh. D's weights come along only from our checkpoints."""
         try:
             self.generator.load_state_dict(state)
         except RuntimeError as exc:
@@ -204,7 +207,7 @@ class Trainer:
         return max(0.0, 1.0 - (into_main - decay_start) / max(1.0, main_steps - decay_start))
 
     # ------------------------------------------------------------------ data
-    def _batches(self, start_step: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    def _batches(self, start_step: int) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
         """Batches for steps start_step, start_step + 1, ...: each epoch is a seeded
         permutation, padded by wrapping so every step (and every rank) gets a full batch."""
         bs, world, rank = self.config.batch_size, self.ctx.world_size, self.ctx.rank
@@ -233,21 +236,21 @@ class Trainer:
         torch.nn.utils.clip_grad_norm_(model.parameters(), self.config.grad_clip)
         opt.step()
 
-    def train_step(self, images: torch.Tensor, masks: torch.Tensor) -> dict[str, float]:
-        """One optimisation step on K B samples (K mask families); returns the step's losses."""
-        images, masks = (t.to(self.ctx.device, non_blocking=True) for t in expand_batch(images, masks))
+    def train_step(self, images: torch.Tensor, masks: torch.Tensor, inputs: torch.Tensor) -> dict[str, float]:
+        """One optimisation step on K B samples (K mask families); returns the step's losses.
+        ``inputs``: the images as the generator reads them under each mask (the dataset's)."""
+        images, masks, inputs = (t.to(self.ctx.device, non_blocking=True) for t in expand_batch(images, masks, inputs))
         self._set_lr()
         with self._autocast():
-            out = _float_outputs(self.generator(images, masks))
+            out = _float_outputs(self.generator(inputs, masks))
         weights = self.config.losses
         if self.stage(self.step) == "warmup":
             l1 = reconstruction_l1(out, images, masks, weights)
             self._optimise(self.opt_g, self.generator, l1)
             return {"l1": l1.item(), "g_total": l1.item()}
 
-        network_input = images * (1.0 - masks) + masks
-        real = torch.cat([network_input, images], dim=1)
-        fake = torch.cat([network_input, out.completed], dim=1)
+        real = torch.cat([inputs, images], dim=1)
+        fake = torch.cat([inputs, out.completed], dim=1)
         # D step: real and fake in one forward (one DDP call per step)
         with self._autocast():
             d_both = _float_scales(self.discriminator(torch.cat([real, fake.detach()])))
@@ -275,17 +278,16 @@ class Trainer:
         with open(self.out / "metrics.jsonl", "a") as f:
             f.write(json.dumps(record) + "\n")
 
-    def _write_samples(self, images: torch.Tensor, masks: torch.Tensor) -> None:
-        """PNG grid, one row per sample: masked input | coarse | output | ground truth."""
-        images, masks = (t.to(self.ctx.device) for t in expand_batch(images[:2], masks[:2]))
+    def _write_samples(self, images: torch.Tensor, masks: torch.Tensor, inputs: torch.Tensor) -> None:
+        """PNG grid, one row per sample: network input | coarse | output | ground truth."""
+        images, masks, inputs = (t.to(self.ctx.device) for t in expand_batch(images[:2], masks[:2], inputs[:2]))
         generator = _unwrap(self.generator)
         generator.eval()
         with torch.no_grad():
-            out = generator(images, masks)
+            out = generator(inputs, masks)
         generator.train()
         as_np = lambda t: t.clamp(0, 1).permute(0, 2, 3, 1).cpu().numpy()  # noqa: E731
-        masked = images * (1 - masks) + masks
-        columns = [as_np(masked), as_np(out.coarse), as_np(out.completed), as_np(images)]
+        columns = [as_np(inputs), as_np(out.coarse), as_np(out.completed), as_np(images)]
         grid = image_grid([[col[i] for col in columns] for i in range(images.shape[0])])
         write_rgb(self.out / "samples" / f"step_{self.step:07d}.png", grid)
 
@@ -335,9 +337,9 @@ class Trainer:
         try:
             batches = self._batches(self.step)
             while self.step < end and not self._should_stop():
-                images, masks = next(batches)
+                batch = next(batches)
                 stage = self.stage(self.step)
-                losses = self.train_step(images, masks)
+                losses = self.train_step(*batch)
                 self.step += 1
                 bar.update(1)
                 bar.set_postfix({"stage": stage, **{k: f"{v:.4g}" for k, v in losses.items()}}, refresh=False)
@@ -348,7 +350,7 @@ class Trainer:
                                "lr_d": self.opt_d.param_groups[0]["lr"], **losses,
                                "elapsed_s": round(time.perf_counter() - started, 3)})  # fmt: skip
                 if self.step % cfg.sample_every == 0:
-                    self._write_samples(images, masks)
+                    self._write_samples(*batch)
                 if self.step % cfg.checkpoint_every == 0:
                     self.save()
         finally:

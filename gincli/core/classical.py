@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gincli.core.imagemath import to_unit_float
+from gincli.core.imagemath import from_unit_float, to_unit_float
 from gincli.core.lazy import cv2
 
 TELEA_RADIUS = 5  # neighbourhood OpenCV considers around each hole pixel
@@ -46,6 +46,21 @@ FILL_METHODS = {m.name: m for m in (
     FillMethod("network", "the network everywhere"),
     FillMethod("classical", "OpenCV Telea everywhere (fast; smooth on large holes)"),
 )}  # fmt: skip
+
+
+def network_input(image: np.ndarray, hole: np.ndarray, hole_fill: str) -> np.ndarray:
+    """What a model of the ``hole_fill`` convention (see ``model_contract.HOLE_FILLS``) reads
+    in an H x W x 3 float32 tile in [0, 1] whose hole is ``hole`` (H x W, 1 = hole): the hole
+    white, or filled by Telea on the tile's 8-bit values. Pixels outside the hole are the
+    tile's. Training and inference both call this, so a model sees the same fill in each."""
+    binary = hole > 0.5
+    filled = image.copy()
+    if hole_fill == "white":
+        filled[binary] = 1.0
+    elif binary.any():
+        telea = cv2.inpaint(from_unit_float(image, np.uint8), binary.astype(np.uint8), TELEA_RADIUS, cv2.INPAINT_TELEA)
+        filled[binary] = to_unit_float(telea[binary])
+    return filled
 
 
 def hole_depth(hole: np.ndarray) -> np.ndarray:

@@ -21,6 +21,7 @@ from gincli.core.classical import (
     classical_fill,
     edge_band,
     hole_depth,
+    network_input,
     telea_context,
     thin_holes,
 )
@@ -116,6 +117,9 @@ class Inpainter:
     def run_tiles(self, tiles: np.ndarray, masks: np.ndarray) -> np.ndarray:
         """N x 256 x 256 x 3 tiles and N x 256 x 256 masks -> completed tiles (HWC, float32).
         Tiles from concurrent calls share engine batches."""
+        fill = self.engine.info.hole_fill
+        if fill != "white":  # white: the graph whitens the hole itself
+            tiles = np.stack([network_input(t, m, fill) for t, m in zip(tiles, masks, strict=True)])
         images = np.ascontiguousarray(tiles.transpose(0, 3, 1, 2), dtype=np.float32)
         holes = np.ascontiguousarray(masks[:, None], dtype=np.float32)
         return self.batcher.run(images, holes).transpose(0, 2, 3, 1)

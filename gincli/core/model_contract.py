@@ -13,10 +13,25 @@ IMAGE_INPUT, MASK_INPUT = "image", "mask"
 INPUTS = {IMAGE_INPUT: 3, MASK_INPUT: 1}  # name -> channels; all N x C x 256 x 256 float32
 OUTPUT = "inpainted"
 PRECISION_KEY = "gin.precision"
-INPUT_CONVENTION = (
-    "image: float32 N x 3 x 256 x 256 RGB in [0, 1]; mask: float32 N x 1 x 256 x 256, 1 = hole "
-    "(binarised at 0.5); inpainted: float32 N x 3 x 256 x 256 in [0, 1], equal to image outside the hole"
-)
+# What the graph expects inside the hole of its image input: "white", the paper's convention
+# (the graph itself sets hole pixels to 1, so their values are ignored), or "telea", OpenCV's
+# Telea fill of the hole (radius 5, on 8-bit values), which the caller computes per tile:
+# a fill that already continues the hole's edge, for the network to correct.
+HOLE_FILLS = ("white", "telea")
+_HOLE_CONVENTION = {
+    "white": "values inside the hole are ignored",
+    "telea": "inside the hole, OpenCV's Telea fill of it (radius 5, on 8-bit values)",
+}
+
+
+def input_convention(hole_fill: str) -> str:
+    return (
+        f"image: float32 N x 3 x 256 x 256 RGB in [0, 1] ({_HOLE_CONVENTION[hole_fill]}); mask: float32 "
+        "N x 1 x 256 x 256, 1 = hole (binarised at 0.5); inpainted: float32 N x 3 x 256 x 256 in [0, 1], "
+        "equal to image outside the hole"
+    )
+
+
 _PREFIX = "gin."  # every metadata key: gin.ngf, gin.precision, ...
 
 
@@ -31,10 +46,11 @@ class ModelInfo:
     step: int | None
     version: str
     input_convention: str
+    hole_fill: str  # one of HOLE_FILLS; "white" for graphs that name none (older exports, foreign graphs)
 
 
 def metadata_keys(
-    ngf: int, source_sha256: str, step: int | None, precision: str, source_name: str, version: str
+    ngf: int, source_sha256: str, step: int | None, precision: str, source_name: str, version: str, hole_fill: str
 ) -> dict[str, str]:
     values = {
         "ngf": str(ngf),
@@ -43,7 +59,8 @@ def metadata_keys(
         "source_name": source_name,
         "step": "" if step is None else str(step),
         "version": version,
-        "input_convention": INPUT_CONVENTION,
+        "input_convention": input_convention(hole_fill),
+        "hole_fill": hole_fill,
     }
     return {_PREFIX + k: v for k, v in values.items()}
 
@@ -58,6 +75,7 @@ def parse_metadata(props: dict[str, str]) -> ModelInfo:
         step=int(get("step")) if get("step") else None,
         version=get("version"),
         input_convention=get("input_convention"),
+        hole_fill=get("hole_fill") or "white",
     )
 
 
@@ -96,4 +114,10 @@ def read_model_info(path: str | Path) -> ModelInfo:
         raise ModelContractError(
             f"{path}: not a gin inpainting model: outputs are {found}; expected {OUTPUT} [N, 3, {TILE}, {TILE}]"
         )
-    return parse_metadata({p.key: p.value for p in model.metadata_props})
+    info = parse_metadata({p.key: p.value for p in model.metadata_props})
+    if info.hole_fill not in HOLE_FILLS:
+        raise ModelContractError(
+            f"{path}: expects its holes pre-filled by {info.hole_fill!r}, which this gin does not know "
+            f"(it knows {', '.join(HOLE_FILLS)}): upgrade gin to run this model"
+        )
+    return info
