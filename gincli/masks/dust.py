@@ -17,7 +17,7 @@ import numpy as np
 
 from gincli.core.imagemath import nonzero_pixels
 from gincli.core.lazy import cv2
-from gincli.masks.motion import Motion, at_pixels, dense_flow, flow_roughness
+from gincli.masks.motion import FlowFrame, Motion, at_pixels, dense_flow, flow_roughness
 from gincli.masks.thresholds import DamageThresholds
 
 # the neighbours' flow to each other only judges where the motion is steady: at half size the
@@ -34,10 +34,12 @@ def dust_mask(
     following: np.ndarray,
     thresholds: DamageThresholds = DamageThresholds(),
     motions: tuple[Motion, Motion] | None = None,
+    flow_frames: tuple[FlowFrame, FlowFrame] | None = None,
 ) -> np.ndarray:
     """One-frame specks and blotches: temporal outliers against both neighbours warped onto
     ``current`` (grey frames; H x W bool). ``motions``: each neighbour's :class:`Motion` from
-    ``current``, computed here if not given."""
+    ``current``, computed here if not given; ``flow_frames``: the neighbours' :class:`FlowFrame`
+    where the caller has them (their shrunk copies are shared with its flows)."""
     motions = motions or (Motion(dense_flow(current, previous)), Motion(dense_flow(current, following)))
     before, after = motions[0].warp(previous), motions[1].warp(following)
     t = thresholds.dust_contrast
@@ -49,7 +51,8 @@ def dust_mask(
     found = np.zeros(current.shape, bool)
     ys, xs = _where(motions[0].covers(ys, xs) & motions[1].covers(ys, xs), ys, xs)
     if ys.size:  # a speck's neighbours warped from where the picture's motion is steady
-        across = dense_flow(previous, following, ACROSS_FLOW_SCALE, enlarge=False)  # no speck sways it
+        ends = flow_frames or (previous, following)
+        across = dense_flow(*ends, ACROSS_FLOW_SCALE, enlarge=False)  # no speck sways it
         ys, xs = _where(flow_roughness(across, current.shape, ys, xs) < thresholds.dust_flow_roughness, ys, xs)
     bright = nearer[ys, xs] > t
     contrast = np.minimum(np.abs(to_before[ys, xs]), np.abs(to_after[ys, xs]))

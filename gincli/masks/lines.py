@@ -140,7 +140,7 @@ def line_scratch_mask(
     # every other frame, with the picture's motion from this one: adjacent frames see fast
     # motion, distant ones slow motion too (over PERSISTENCE frames a slow pan adds up)
     # (only their motion averaged at a quarter of the size is used: their flow is not enlarged)
-    far = [(view, dense_flow(frame.grey, view.grey, DISTANT_FLOW_SCALE, enlarge=False)) for view in distant]
+    far = [(view, dense_flow(frame.flow, view.flow, DISTANT_FLOW_SCALE, enlarge=False)) for view in distant]
     # the picture's motion beside the candidate lines, not on them: the flow follows a clear
     # scratch as it drifts over the film, and would carry it along like picture
     on_lines = np.zeros(frame.grey.shape, np.uint8)

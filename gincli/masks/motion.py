@@ -13,24 +13,43 @@ from gincli.core.lazy import cv2
 DIS_FINEST_LEVEL = 2  # DISOPTICAL_FLOW_PRESET_FAST's: a quarter of the size it is given
 
 
-def dense_flow(reference: np.ndarray, moving: np.ndarray, scale: float = 1.0, enlarge: bool = True) -> np.ndarray:
+class FlowFrame:
+    """A grey frame (H x W float32 in [0, 1]) as the optical flow reads it: 8-bit, at the size a
+    flow asks for. Each size is made once however many flows read the frame (at 720p the
+    detector's five flows a frame shrank each of their two frames anew: ten resizes a frame)."""
+
+    def __init__(self, grey: np.ndarray) -> None:
+        self.grey = grey
+        self._sized: dict[tuple[int, int], np.ndarray] = {}
+
+    def at(self, size: tuple[int, int]) -> np.ndarray:
+        """The frame at ``size`` (width, height), 8-bit; threads may race to make one: both make the same."""
+        if size not in self._sized:
+            height, width = self.grey.shape
+            shrunk = self.grey if size == (width, height) else cv2.resize(self.grey, size, interpolation=cv2.INTER_AREA)
+            self._sized[size] = cv2.convertScaleAbs(shrunk, alpha=255)
+        return self._sized[size]
+
+
+def dense_flow(
+    reference: np.ndarray | FlowFrame, moving: np.ndarray | FlowFrame, scale: float = 1.0, enlarge: bool = True
+) -> np.ndarray:
     """H x W x 2 flow such that ``reference[p]`` shows what ``moving[p + flow[p]]`` shows (DIS
-    optical flow on grey frames in [0, 1]): camera motion and moving objects alike. ``scale``
+    optical flow on grey frames in [0, 1], or their :class:`FlowFrame`): camera motion and moving objects alike. ``scale``
     below 1 computes it on the frames shrunk by that factor (a quarter of the work at 0.5),
     for tests that use the motion only coarsely; never under 320 px wide, where the
     picture's detail would be lost to the flow. ``enlarge=False`` leaves it at that size
     (still in full-size px), for a caller that shrinks it further."""
-    height, width = reference.shape
+    reference, moving = (f if isinstance(f, FlowFrame) else FlowFrame(f) for f in (reference, moving))
+    height, width = reference.grey.shape
     scale = max(scale, min(1.0, 320 / width))
     # DIS stops at the level _finest_scale chooses; the frames are shrunk so that this is their
     # quarter size, the preset's finest level, and the finer levels are never built
     scale *= 2.0 ** (DIS_FINEST_LEVEL - _finest_scale(round(width * scale)))
     small = (round(width * scale), round(height * scale))
-    if small != (width, height):
-        reference, moving = (cv2.resize(g, small, interpolation=cv2.INTER_AREA) for g in (reference, moving))
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
     dis.setFinestScale(DIS_FINEST_LEVEL)
-    flow = dis.calc(cv2.convertScaleAbs(reference, alpha=255), cv2.convertScaleAbs(moving, alpha=255), None)
+    flow = dis.calc(reference.at(small), moving.at(small), None)
     if small == (width, height):
         return flow
     flow *= np.float32([width / small[0], height / small[1]])  # to full-size px (before enlarging: 4 x less work)

@@ -22,7 +22,7 @@ from gincli.core.imagemath import LUMA_BT601, dilate_mask, to_unit_float
 from gincli.core.lazy import cv2
 from gincli.masks.dust import dust_mask
 from gincli.masks.lines import PERSISTENCE, line_responses, line_scratch_mask
-from gincli.masks.motion import Motion, dense_flow, global_shift
+from gincli.masks.motion import FlowFrame, Motion, dense_flow, global_shift
 from gincli.masks.thresholds import SENSITIVITY, DamageThresholds
 
 __all__ = [
@@ -62,20 +62,22 @@ def grey(image: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class FrameView:
     """What the detector needs of one frame, computed once however many frames look at it:
-    its luma, its bright and dark line responses, a thumbnail that tells shot cuts, and the
-    frame itself (its colours tell an edge from a scratch, see :func:`line_scratch_mask`)."""
+    its luma (and that as the optical flow reads it), its bright and dark line responses, a
+    thumbnail that tells shot cuts, and the frame itself (its colours tell an edge from a
+    scratch, see :func:`line_scratch_mask`)."""
 
     grey: np.ndarray
     responses: tuple[np.ndarray, np.ndarray]
     thumbnail: np.ndarray
     image: np.ndarray
+    flow: FlowFrame
 
     @classmethod
     def of(cls, image: np.ndarray, thresholds: DamageThresholds) -> FrameView:
         luma = grey(image)
         small = cv2.resize(luma, (32, 18), interpolation=cv2.INTER_AREA)
         normalised = (small - small.mean()) / (small.std() + 0.02)  # flicker is no cut
-        return cls(luma, line_responses(luma, thresholds.line_width), normalised, image)
+        return cls(luma, line_responses(luma, thresholds.line_width), normalised, image, FlowFrame(luma))
 
     def starts_shot_after(self, previous: FrameView) -> bool:
         """Whether a cut lies between ``previous`` and this frame."""
@@ -104,11 +106,12 @@ def _damage(
     distant: list[FrameView],
     thresholds: DamageThresholds,
 ) -> np.ndarray:
-    neighbours = [(v, Motion(dense_flow(current.grey, v.grey))) for v in (previous, following) if v is not None]
+    neighbours = [(v, Motion(dense_flow(current.flow, v.flow))) for v in (previous, following) if v is not None]
     found = line_scratch_mask(current, thresholds, neighbours, distant)
     if neighbours:
         (first, first_motion), (last, last_motion) = neighbours[0], neighbours[-1]
-        found |= dust_mask(first.grey, current.grey, last.grey, thresholds, (first_motion, last_motion))
+        motions = (first_motion, last_motion)
+        found |= dust_mask(first.grey, current.grey, last.grey, thresholds, motions, (first.flow, last.flow))
     return dilate_mask(found, thresholds.grow)
 
 
