@@ -96,3 +96,21 @@ def test_gin_eval_measures_the_thin_hole_route_beside_the_network(
     assert set(lines) == {"model", "model+auto", "telea"}
     # 1-5 px lines are thin holes (where they do not touch): the auto route fills most of them as Telea does
     assert lines["model+auto"]["psnr"] > lines["model"]["psnr"] + 3
+
+
+def test_gin_eval_ensemble_measures_each_route_self_ensembled_too(
+    contract_model, image_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gincli.core.inpainter as inpainter_module
+
+    ensembled = []  # the routes that ran the self-ensemble: one entry per image they inpainted
+    real = inpainter_module.self_ensemble
+    monkeypatch.setattr(inpainter_module, "self_ensemble", lambda run: ensembled.append(run) or real(run))
+    out = tmp_path / "ensemble"
+    result = CliRunner().invoke(main, ["eval", str(image_folder), "--model", str(contract_model), "--size", "40",
+                                       "--mask-families", "rect", "--fill", "network,auto", "--ensemble",
+                                       "--baseline", "", "--no-perceptual", "-o", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rect = json.loads((out / "results.json").read_text())["scores"]["rect"]
+    assert set(rect) == {"model", "model+ensemble", "model+auto", "model+auto+ensemble"}
+    assert len(ensembled) == 2 * 6  # the two ensembled routes, on each of the six images; the others never

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -98,10 +99,16 @@ Examples:
     "holes by Telea, the rest by the network with Telea's fill blended in at its edge; see gin inpaint --help). "
     "Labels say which: MODEL+auto.",
 )
+@click.option(
+    "--ensemble",
+    is_flag=True,
+    help="Also measure each route with the paper's 5-way self-ensemble (five times the network's work; "
+    "labels MODEL+ensemble, MODEL+auto+ensemble).",
+)
 @click.option("--provider", default="auto", show_default=True, help="Engine for the models (see gin inpaint --help).")
 @click.option("--precision", default="auto", show_default=True, help="OpenVINO arithmetic: auto, fp32 or bf16.")
 def eval_command(data: Path, models: tuple[Path, ...], families: str, families_old: str | None, seed: int, masks_per_image: int, size: int, full: bool, baseline: str,
-                 out: Path | None, out_old: Path | None, perceptual: bool, inception_weights: str | None, fills: str, provider: str, precision: str) -> None:  # fmt: skip
+                 out: Path | None, out_old: Path | None, perceptual: bool, inception_weights: str | None, fills: str, ensemble: bool, provider: str, precision: str) -> None:  # fmt: skip
     """Measure inpainting quality (PSNR, SSIM, L1) on a folder of real photos.
 
     Every method sees the same images and the same seeded masks; metrics are
@@ -124,11 +131,11 @@ def eval_command(data: Path, models: tuple[Path, ...], families: str, families_o
     routes = _names(fills, [name for name in FILL_METHODS if name != "classical"], "--fill")  # classical is --baseline
     methods = {}
     try:
-        for model in models or (None,):
-            for route in routes:
-                inpainter = Inpainter(model, provider=provider, precision=precision, fill=route)
-                label = model.stem if model else "gin (bundled)"
-                methods[label if route == "network" else f"{label}+{route}"] = inpainter.inpaint
+        for model, route, ensembled in itertools.product(models or (None,), routes, (False, True)[: 1 + ensemble]):
+            inpainter = Inpainter(model, provider=provider, precision=precision, fill=route, ensemble=ensembled)
+            label = model.stem if model else "gin (bundled)"
+            suffix = ("" if route == "network" else f"+{route}") + ("+ensemble" if ensembled else "")
+            methods[label + suffix] = inpainter.inpaint
     except EngineError as exc:
         raise click.UsageError(str(exc)) from exc
     methods |= {name: opencv_baseline(BASELINES[name]) for name in baselines}
