@@ -65,7 +65,7 @@ def _strip_ddp_prefix(state: dict[str, Any]) -> dict[str, Any]:
 def generator_state(obj: Any, path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """The generator's state dict inside a loaded file, and what is known of its origin."""
     if isinstance(obj, dict) and obj.get("format") == CHECKPOINT_FORMAT:
-        hole_fill = obj.get("config", {}).get("hole_fill", "white")
+        hole_fill = obj.get("config", {}).get("hole_fill") or "white"  # older checkpoints name none
         info = {"source": "deepgin", "step": obj.get("step"), "stage": obj.get("stage"), "hole_fill": hole_fill}
         return _strip_ddp_prefix(obj["generator"]), info
     if isinstance(obj, dict) and obj and all(isinstance(v, torch.Tensor) for v in obj.values()):
