@@ -58,8 +58,7 @@ def network_input(image: np.ndarray, hole: np.ndarray, hole_fill: str) -> np.nda
     if hole_fill == "white":
         filled[binary] = 1.0
     elif binary.any():
-        telea = cv2.inpaint(from_unit_float(image, np.uint8), binary.astype(np.uint8), TELEA_RADIUS, cv2.INPAINT_TELEA)
-        filled[binary] = to_unit_float(telea[binary])
+        filled[binary] = classical_fill(from_unit_float(image, np.uint8), binary, binary)
     return filled
 
 
