@@ -47,9 +47,9 @@ def test_a_tiny_model_overfits_one_batch(image_folder: Path, tmp_path: Path) -> 
 
 
 def test_interrupted_and_resumed_equals_uninterrupted(image_folder: Path, tmp_path: Path) -> None:
-    straight = Trainer(tiny_config(image_folder, tmp_path / "a"), progress=False)
+    straight = Trainer(tiny_config(image_folder, tmp_path / "a", ema_decay=0.9), progress=False)
     straight.train()
-    first = Trainer(tiny_config(image_folder, tmp_path / "b"), progress=False)
+    first = Trainer(tiny_config(image_folder, tmp_path / "b", ema_decay=0.9), progress=False)
     first.train(until_step=5)  # stops inside the GAN stage, as Ctrl-C would
     assert read_checkpoint(tmp_path / "b" / "latest.pth")["step"] == 5
     resumed = Trainer(tiny_config(image_folder, tmp_path / "b", lr_g=0.5), resume=True, progress=False)
@@ -58,9 +58,32 @@ def test_interrupted_and_resumed_equals_uninterrupted(image_folder: Path, tmp_pa
     assert records(tmp_path / "a") == records(tmp_path / "b")
     end_a, end_b = read_checkpoint(tmp_path / "a" / "latest.pth"), read_checkpoint(tmp_path / "b" / "latest.pth")
     assert end_a["step"] == end_b["step"] == 8 and end_b["stage"] == "main"
-    for part in ("generator", "discriminator"):
+    for part in ("generator", "generator_ema", "discriminator"):
         for key, value in end_a[part].items():
             assert torch.equal(value, end_b[part][key]), f"{part}.{key} differs after resume"
+
+
+def test_the_weight_average_is_what_checkpoints_export_and_fine_tunes_take(image_folder: Path, tmp_path: Path) -> None:
+    trainer = Trainer(tiny_config(image_folder, tmp_path / "run", ema_decay=0.75), progress=False)
+    names = [name for name, _ in trainer.generator.named_parameters()]
+    expected = {name: p.detach().clone() for name, p in trainer.generator.named_parameters()}
+    batches = trainer._batches(0)
+    for _ in range(5):  # through the warm-up (3 steps) into the GAN stage
+        trainer.train_step(*next(batches))
+        trainer.step += 1
+        live = dict(trainer.generator.named_parameters())
+        expected = {name: 0.75 * expected[name] + 0.25 * live[name].detach() for name in names}
+    averaged = trainer.generator_ema.state_dict()
+    for name in names:
+        torch.testing.assert_close(averaged[name], expected[name], rtol=1e-5, atol=1e-6)
+    assert any(not torch.equal(averaged[n], trainer.generator.state_dict()[n]) for n in names)
+    trainer.save()
+    model, _ = load_generator(tmp_path / "run" / "latest.pth")
+    tuned = Trainer(tiny_config(image_folder, tmp_path / "tuned", init_from=str(tmp_path / "run" / "latest.pth")),
+                    progress=False)  # fmt: skip
+    for name in names:
+        assert torch.equal(model.state_dict()[name], averaged[name])
+        assert torch.equal(tuned.generator.state_dict()[name], averaged[name])
 
 
 def test_run_outputs_and_checkpoint_contents(image_folder: Path, tmp_path: Path) -> None:

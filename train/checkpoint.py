@@ -66,8 +66,9 @@ def generator_state(obj: Any, path: str | Path) -> tuple[dict[str, torch.Tensor]
     """The generator's state dict inside a loaded file, and what is known of its origin."""
     if isinstance(obj, dict) and obj.get("format") == CHECKPOINT_FORMAT:
         hole_fill = obj.get("config", {}).get("hole_fill") or "white"  # older checkpoints name none
+        averaged = "generator_ema" in obj  # runs with --ema-decay: the average is the model
         info = {"source": "deepgin", "step": obj.get("step"), "stage": obj.get("stage"), "hole_fill": hole_fill}
-        return _strip_ddp_prefix(obj["generator"]), info
+        return _strip_ddp_prefix(obj["generator_ema" if averaged else "generator"]), info
     if isinstance(obj, dict) and obj and all(isinstance(v, torch.Tensor) for v in obj.values()):
         return _strip_ddp_prefix(obj), {"source": "state_dict", "step": None, "stage": None, "hole_fill": "white"}
     found = f"a dict with keys {sorted(obj)[:5]}" if isinstance(obj, dict) else f"a {type(obj).__name__}"

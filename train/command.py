@@ -87,6 +87,14 @@ samples/step_*.png (masked input | coarse | output | ground truth).""",
 @click.option("--lr-d", default=_D.lr_d, show_default=True, help="Discriminator learning rate (Adam).")
 @click.option("--grad-clip", default=_D.grad_clip, show_default=True, help="Gradient-norm clip for G and D.")
 @click.option(
+    "--ema-decay",
+    type=click.FloatRange(0.0, 1.0, max_open=True),
+    default=_D.ema_decay,
+    show_default=True,
+    help="Keep an exponential moving average of the generator's weights (0.999: about the last 1,000 steps) "
+    "and export, sample and fine-tune from it; it averages out the noise of small batches. 0: off (the paper).",
+)
+@click.option(
     "--init-scale",
     default=_D.init_scale,
     show_default=True,

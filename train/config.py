@@ -51,6 +51,7 @@ class TrainConfig:
     beta1: float = 0.5
     beta2: float = 0.999
     grad_clip: float = 3.0
+    ema_decay: float = 0.0  # exported weights: an exponential moving average of G's (0: G's own, the paper)
     init_scale: float = 0.1  # the release's small init; see DeepGINGenerator.reset_parameters
     mask_families: tuple[str, ...] = PAPER_FAMILIES  # each image is masked once per family
     init_from: str | None = None  # start G (and D, from our checkpoints) from these weights; fine-tuning

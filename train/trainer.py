@@ -7,6 +7,7 @@ is interrupted and resumed follows the same trajectory as one that is not.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import signal
@@ -112,6 +113,7 @@ class Trainer:
             self._restore(checkpoint)
         elif start_weights is not None:
             self._start_from(str(config.init_from), start_weights[0])
+        self.generator_ema = self._ema_start(checkpoint)
         if self.ctx.enabled:
             ids = [device.index] if device.type == "cuda" else None
             self.generator = DistributedDataParallel(self.generator, device_ids=ids)
@@ -169,11 +171,34 @@ class Trainer:
         self.step = int(checkpoint["step"])
         torch.set_rng_state(checkpoint["rng"]["torch"])
 
+    def _ema_start(self, checkpoint: dict[str, Any] | None) -> DeepGINGenerator | None:
+        """The averaged generator (``--ema-decay``): the checkpoint's when resuming, else a copy of
+        the starting weights (a fine-tune averages from the model it starts from)."""
+        if self.config.ema_decay <= 0:
+            return None
+        ema = copy.deepcopy(self.generator).requires_grad_(False)
+        if checkpoint is not None and "generator_ema" in checkpoint:
+            ema.load_state_dict(checkpoint["generator_ema"])
+        return ema
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        """ema <- decay * ema + (1 - decay) * G, after each generator update. Every rank holds the
+        same G, so every rank's average is the same too."""
+        if self.generator_ema is None:
+            return
+        live = _unwrap(self.generator)
+        torch._foreach_lerp_(list(self.generator_ema.parameters()), list(live.parameters()), 1 - self.config.ema_decay)
+        for averaged, current in zip(self.generator_ema.buffers(), live.buffers(), strict=True):
+            averaged.copy_(current)
+
     def state(self) -> dict[str, Any]:
+        ema = {"generator_ema": self.generator_ema.state_dict()} if self.generator_ema is not None else {}
         return {
             "format": CHECKPOINT_FORMAT,
             "version": 1,
             "generator": _unwrap(self.generator).state_dict(),
+            **ema,  # what export, load_generator and --init-from read when present
             "discriminator": _unwrap(self.discriminator).state_dict(),
             "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict(),
@@ -247,6 +272,7 @@ class Trainer:
         if self.stage(self.step) == "warmup":
             l1 = reconstruction_l1(out, images, masks, weights)
             self._optimise(self.opt_g, self.generator, l1)
+            self._update_ema()
             return {"l1": l1.item(), "g_total": l1.item()}
 
         real = torch.cat([inputs, images], dim=1)
@@ -267,6 +293,7 @@ class Trainer:
                 d_fake_for_g = _float_scales(disc(fake))
             terms = generator_losses(out, images, masks, weights, d_fake_for_g, real_feats, self.perceptual)
             self._optimise(self.opt_g, self.generator, terms["total"])
+            self._update_ema()
         finally:
             disc.requires_grad_(True)
         losses = {k if k != "total" else "g_total": v.item() for k, v in terms.items()}
@@ -279,9 +306,10 @@ class Trainer:
             f.write(json.dumps(record) + "\n")
 
     def _write_samples(self, images: torch.Tensor, masks: torch.Tensor, inputs: torch.Tensor) -> None:
-        """PNG grid, one row per sample: network input | coarse | output | ground truth."""
+        """PNG grid, one row per sample: network input | coarse | output | ground truth; drawn by
+        the generator that export takes (the average, when on)."""
         images, masks, inputs = (t.to(self.ctx.device) for t in expand_batch(images[:2], masks[:2], inputs[:2]))
-        generator = _unwrap(self.generator)
+        generator = self.generator_ema if self.generator_ema is not None else _unwrap(self.generator)
         generator.eval()
         with torch.no_grad():
             out = generator(inputs, masks)
