@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+import gincli.io.video as video_io
 from gincli.cli.main import main
 from gincli.core.inpainter import Inpainter
 from gincli.io.images import read_image, write_image
@@ -252,6 +253,23 @@ def test_interrupted_video_resumes_from_finished_chunks(contract_model, source_v
     assert pts_a == pts_b
     assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
     assert audio_packets(out) == audio_packets(source_video)
+
+
+@pytest.mark.parametrize("chunks_per_encoder", [video_io.CHUNKS_PER_ENCODER, 2])
+def test_one_encoder_writes_consecutive_chunks(contract_model, source_video: Path, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch, chunks_per_encoder: int) -> None:  # fmt: skip
+    """x264 writes its settings (an SEI message) into the first frame of the stream it encodes,
+    so the joined output holds one copy per encoder opened: one for the whole run, however many
+    chunks (an encoder per chunk raised a long video's peak memory at every chunk boundary)."""
+    monkeypatch.setattr(video_io, "CHUNKS_PER_ENCODER", chunks_per_encoder)
+    write_image(tmp_path / "m.png", hole())
+    out = tmp_path / "out.mp4"
+    opts = VideoOptions(output=out, mask=tmp_path / "m.png", chunk_frames=7, workers=1)  # 30 frames: 5 chunks
+    inpaint_video(source_video, Inpainter(contract_model, provider="cpu", strategy="crop"), opts, progress=False)
+    assert out.read_bytes().count(b"x264 - core") == -(-5 // chunks_per_encoder)
+    (frames, pts), (_, source_pts) = decoded(out), decoded(source_video)
+    assert len(frames) == N and pts == source_pts
+    assert not (tmp_path / "out.mp4.gin-chunks").exists() and not list(tmp_path.glob(".*partial*"))
 
 
 def test_corrupt_and_truncated_videos_fail_clearly_without_output(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import heapq
 import itertools
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from gincli.io.atomic import atomic_path
+from gincli.io.atomic import atomic_path, partial_name
 from gincli.io.images import IMAGE_EXTENSIONS, ImageReadError, read_image
 
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".avi", ".m4v", ".webm")
@@ -34,6 +35,7 @@ PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "sl
 _WITH_PRESETS = ("h264", "hevc")
 _LOSSLESS = ("ffv1",)
 _CONTAINERS_FOR = {"ffv1": (".mkv", ".avi")}
+_INDEX_TIMED = (".avi",)
 _FRAME_NUMBER = re.compile(r"(\d+)(?!.*\d)")  # the last run of digits in a file stem
 
 
@@ -228,36 +230,175 @@ def pixel_format(codec: str, width: int, height: int) -> str:
     raise VideoError(f"--codec {codec} cannot encode an odd size ({width} x {height}): use h264, hevc or ffv1")
 
 
+def _configure_encoder(stream: object, info: VideoInfo, codec: str, crf: int, preset: str) -> None:
+    """Size, timing, pixel format and rate control of an output video stream, every chunk alike."""
+    import av
+
+    stream.width, stream.height = info.width, info.height
+    # the input's time base, not 1 / rate: variable-rate timestamps must survive unrounded
+    stream.time_base = stream.codec_context.time_base = info.time_base
+    stream.pix_fmt = pixel_format(codec, info.width, info.height)
+    if codec == "h264":
+        stream.options = {"crf": str(crf), "bf": "0", "preset": preset, "forced-idr": "1"}
+    elif codec == "hevc":
+        stream.options = {"crf": str(crf), "preset": preset, "forced-idr": "1",
+                          "x265-params": "bframes=0:log-level=error"}  # fmt: skip
+    elif codec == "mpeg4":
+        stream.options = {"qscale": str(max(1, min(31, crf // 2))), "bf": "0"}
+        stream.codec_context.flags |= av.codec.context.Flags.qscale
+
+
+def _video_frame(frame: Frame, pts: int, info: VideoInfo, key: bool = False) -> object:
+    import av
+
+    video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame.image), format="rgb24")
+    video_frame.pts, video_frame.time_base = pts, info.time_base
+    if key:  # an IDR frame (H.264, HEVC: forced-idr), an intra frame (MPEG-4)
+        video_frame.pict_type = av.video.frame.PictureType.I
+    return video_frame
+
+
 def encode_chunk(
     path: Path, frames: Iterable[Frame], info: VideoInfo, codec: str, crf: int, start_pts: int, preset: str = "medium"
 ) -> int:
     """Encode frames (pts shifted by ``-start_pts``) into ``path``; returns the frame count.
-    The chunk begins with a key frame and has no B-frames, so chunks concatenate by copy.
-    ``preset``: x264's / x265's speed preset (h264 and hevc)."""
+    The file begins with a key frame and has no B-frames. ``preset``: x264's / x265's speed
+    preset (h264 and hevc)."""
     import av
 
     count = 0
     with av.open(str(path), "w") as container:
         stream = container.add_stream(ENCODERS[codec], rate=info.frame_rate)
-        stream.width, stream.height = info.width, info.height
-        # the input's time base, not 1 / rate: variable-rate timestamps must survive unrounded
-        stream.time_base = stream.codec_context.time_base = info.time_base
-        stream.pix_fmt = pixel_format(codec, info.width, info.height)
-        if codec == "h264":
-            stream.options = {"crf": str(crf), "bf": "0", "preset": preset}
-        elif codec == "hevc":
-            stream.options = {"crf": str(crf), "preset": preset, "x265-params": "bframes=0:log-level=error"}
-        elif codec == "mpeg4":
-            stream.options = {"qscale": str(max(1, min(31, crf // 2))), "bf": "0"}
-            stream.codec_context.flags |= av.codec.context.Flags.qscale
+        _configure_encoder(stream, info, codec, crf, preset)
         for frame in frames:
-            video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame.image), format="rgb24")
-            video_frame.pts = frame.pts - start_pts
-            video_frame.time_base = info.time_base
-            container.mux(stream.encode(video_frame))
+            container.mux(stream.encode(_video_frame(frame, frame.pts - start_pts, info)))
             count += 1
         container.mux(stream.encode(None))
     return count
+
+
+def chunk_file(folder: Path, chunk: int, suffix: str) -> Path:
+    """Where chunk number ``chunk`` of a chunked video output is kept."""
+    return folder / f"chunk_{chunk:06d}{suffix}"
+
+
+# chunks that one encoder writes before it is opened anew: FFmpeg's segment muxer takes its
+# split points up front (500 chunks of 240 frames are 2.8 hours at 24 fps)
+CHUNKS_PER_ENCODER = 500
+
+
+def encode_chunks(
+    frames: Iterable[Frame],
+    chunk_frames: int,
+    folder: Path,
+    suffix: str,
+    info: VideoInfo,
+    codec: str,
+    crf: int,
+    preset: str = "medium",
+) -> Iterator[tuple[int, int]]:
+    """Encode chunks of ``chunk_frames`` frames (frame ``index // chunk_frames`` is its chunk;
+    ``frames`` are whole chunks, in order, and may skip chunks) into :func:`chunk_file` files,
+    yielding ``(chunk, start_pts)`` as each one's file is complete.
+
+    One encoder writes a run of consecutive chunks, its output cut into files by FFmpeg's
+    segment muxer at the key frame forced on each chunk's first frame: an encoder opened and
+    closed for every chunk raised a long video's peak memory at each chunk boundary (allocator
+    fragmentation). Each file starts at time 0 with a key frame and holds no B-frames, so
+    chunks join by packet copy (:func:`join_chunks`); ``start_pts`` (in ``info.time_base``)
+    puts its packets back in place. A chunk's file appears under its name only once complete;
+    on any error the unfinished ones are removed."""
+    frames = iter(frames)
+    upcoming = next(frames, None)
+    while upcoming is not None:
+        upcoming = yield from _encode_chunk_run(upcoming, frames, chunk_frames, folder, suffix, info, codec, crf,
+                                                preset)  # fmt: skip
+
+
+def _encode_chunk_run(
+    first_frame: Frame,
+    frames: Iterator[Frame],
+    chunk_frames: int,
+    folder: Path,
+    suffix: str,
+    info: VideoInfo,
+    codec: str,
+    crf: int,
+    preset: str,
+) -> Iterator[tuple[int, int]]:
+    """Consecutive chunks from ``first_frame`` on (at most CHUNKS_PER_ENCODER), through one
+    encoder; returns the first frame it did not take (after a skipped chunk; None at the end)."""
+    import av
+
+    first, offset = divmod(first_frame.index, chunk_frames)
+    if offset:
+        raise ValueError(f"frame {first_frame.index} does not start a chunk of {chunk_frames} frames")
+    splits = ",".join(str(k * chunk_frames) for k in range(1, CHUNKS_PER_ENCODER))  # in frames since the first
+    partial = lambda chunk: partial_name(chunk_file(folder, chunk, suffix))  # noqa: E731
+    pattern = str(folder).replace("%", "%%") + os.sep + partial_name(Path(f"chunk_%06d{suffix}")).name
+    listing = folder / f".segments.partial-{os.getpid()}.csv"  # one line for each file the muxer closed
+    options = {"segment_frames": splits, "segment_list": str(listing), "segment_list_type": "csv",
+               "segment_start_number": str(first), "reset_timestamps": "1"}  # fmt: skip
+    # frames keep their own times, so that a container's rounding to its time base is the same
+    # whichever chunk a run starts at (a resumed run equals an uninterrupted one); AVI has no
+    # times (a frame's is its index) and a file that starts late is padded, so its runs start at 0
+    origin = first_frame.pts if suffix.lower() in _INDEX_TIMED else 0
+    starts: dict[int, int] = {}  # chunk -> its first frame's pts
+    counts: dict[int, int] = {}  # chunk -> frames given to the encoder
+    kept = 0
+
+    def finished() -> Iterator[tuple[int, int]]:
+        nonlocal kept
+        closed = len(listing.read_text().split()) if listing.exists() else 0
+        for chunk in range(first + kept, first + closed):
+            yield chunk, _keep_chunk(partial(chunk), chunk_file(folder, chunk, suffix), starts[chunk], counts[chunk],
+                                     info)  # fmt: skip
+            kept += 1
+
+    frame: Frame | None = first_frame
+    try:
+        container = av.open(pattern, "w", format="segment", options=options)
+        try:
+            stream = container.add_stream(ENCODERS[codec], rate=info.frame_rate)
+            _configure_encoder(stream, info, codec, crf, preset)
+            if codec in _LOSSLESS:  # FFV1 starts a key frame every gop_size frames of its own count
+                stream.codec_context.gop_size = chunk_frames
+            expected = first_frame.index
+            while (
+                frame is not None and frame.index == expected and expected < (first + CHUNKS_PER_ENCODER) * chunk_frames
+            ):
+                chunk, offset = divmod(frame.index, chunk_frames)
+                starts.setdefault(chunk, frame.pts)
+                counts[chunk] = counts.get(chunk, 0) + 1
+                container.mux(stream.encode(_video_frame(frame, frame.pts - origin, info, offset == 0)))
+                yield from finished()
+                frame, expected = next(frames, None), expected + 1
+            container.mux(stream.encode(None))
+        finally:
+            container.close()  # after an error this closes a chunk that is not finished: removed below
+        yield from finished()
+    finally:
+        for chunk in starts:
+            partial(chunk).unlink(missing_ok=True)
+        listing.unlink(missing_ok=True)
+    return frame
+
+
+def _keep_chunk(written: Path, path: Path, first_pts: int, frames: int, info: VideoInfo) -> int:
+    """Check a chunk's file as the segment muxer closed it (all its frames, from a key frame on:
+    chunks join by copy) and rename it into place. Returns its start pts in ``info.time_base``:
+    its first frame's, less where the muxer put that frame (0, within its microsecond rounding)."""
+    import av
+
+    with av.open(str(written)) as container:
+        stream = container.streams.video[0]
+        packets = [(p.pts, p.is_keyframe) for p in container.demux(stream) if p.dts is not None]
+        base = Fraction(stream.time_base)
+    if len(packets) != frames or not packets[0][1]:
+        raise VideoError(f"{written}: the encoder did not cut this chunk at its first frame "
+                         f"({len(packets)} frames, {frames} expected); try another --codec")  # fmt: skip
+    os.replace(written, path)
+    return first_pts - round(packets[0][0] * base / info.time_base)
 
 
 def _packets(

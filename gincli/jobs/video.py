@@ -37,7 +37,8 @@ from gincli.io.video import (
     VideoFileReader,
     VideoInfo,
     check_codec,
-    encode_chunk,
+    chunk_file,
+    encode_chunks,
     join_chunks,
     numbered_files,
     open_frames,
@@ -198,7 +199,7 @@ class _ChunkStore:
         manifest.write_text(json.dumps(expected))
 
     def path(self, chunk: int) -> Path:
-        return self.folder / f"chunk_{chunk:06d}{self.suffix}"
+        return chunk_file(self.folder, chunk, self.suffix)
 
     def starts(self) -> dict[int, int]:
         """chunk -> its first frame's pts, for finished chunks."""
@@ -293,27 +294,19 @@ def inpaint_video(
 
 
 def _write_chunks(frames: Iterator[Frame], store: _ChunkStore, opts: VideoOptions, info: VideoInfo) -> None:
-    """Encode the frames still to do into their chunks as they arrive (a temp name per chunk,
-    kept once complete). Frames stream straight into the encoder: a chunk is never held in
-    memory (240 frames of 1280 x 720 would be 660 MB)."""
-    upcoming: Frame | None = next(frames, None)
+    """Encode the frames still to do into their chunks as they arrive, recording each chunk as
+    finished once its file is in place. Frames stream straight into the encoder: a chunk is
+    never held in memory (240 frames of 1280 x 720 would be 660 MB)."""
 
-    def rest_of_chunk(chunk: int) -> Iterator[Frame]:
-        nonlocal upcoming
-        while upcoming is not None and upcoming.index // opts.chunk_frames == chunk:
-            yield upcoming
-            if upcoming.index % TRIM_EVERY == TRIM_EVERY - 1:
+    def trimmed() -> Iterator[Frame]:
+        for frame in frames:
+            yield frame
+            if frame.index % TRIM_EVERY == TRIM_EVERY - 1:
                 return_free_memory()  # keeps the peak flat in the video's length
-            upcoming = next(frames, None)
 
-    while upcoming is not None:
-        chunk, start = upcoming.index // opts.chunk_frames, upcoming.pts
-        with atomic_path(store.path(chunk)) as temp:
-            encode_chunk(temp, rest_of_chunk(chunk), info, opts.codec, opts.crf, start, opts.preset)
+    for chunk, start in encode_chunks(trimmed(), opts.chunk_frames, store.folder, store.suffix, info, opts.codec,
+                                      opts.crf, opts.preset):  # fmt: skip
         store.record_start(chunk, start)
-        # the closed encoder's buffers, before the next one allocates its own: without this each
-        # chunk boundary raised the peak (a 60 s 720p clip: +20 MB over 5 boundaries, against +4 MB in one chunk)
-        return_free_memory()
 
 
 def detect_scratches(
