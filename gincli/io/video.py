@@ -301,93 +301,85 @@ def encode_chunks(
     ``frames`` are whole chunks, in order, and may skip chunks) into :func:`chunk_file` files,
     yielding ``(chunk, start_pts)`` as each one's file is complete.
 
-    One encoder writes a run of consecutive chunks, its output cut into files by FFmpeg's
-    segment muxer at the key frame forced on each chunk's first frame: an encoder opened and
-    closed for every chunk raised a long video's peak memory at each chunk boundary (allocator
-    fragmentation). Each file starts at time 0 with a key frame and holds no B-frames, so
-    chunks join by packet copy (:func:`join_chunks`); ``start_pts`` (in ``info.time_base``)
-    puts its packets back in place. A chunk's file appears under its name only once complete;
-    on any error the unfinished ones are removed."""
-    frames = iter(frames)
-    upcoming = next(frames, None)
-    while upcoming is not None:
-        upcoming = yield from _encode_chunk_run(upcoming, frames, chunk_frames, folder, suffix, info, codec, crf,
-                                                preset)  # fmt: skip
-
-
-def _encode_chunk_run(
-    first_frame: Frame,
-    frames: Iterator[Frame],
-    chunk_frames: int,
-    folder: Path,
-    suffix: str,
-    info: VideoInfo,
-    codec: str,
-    crf: int,
-    preset: str,
-) -> Iterator[tuple[int, int]]:
-    """Consecutive chunks from ``first_frame`` on (at most CHUNKS_PER_ENCODER), through one
-    encoder; returns the first frame it did not take (after a skipped chunk; None at the end)."""
+    One encoder writes a run of consecutive chunks (at most CHUNKS_PER_ENCODER), its output
+    cut into files by FFmpeg's segment muxer at the key frame forced on each chunk's first
+    frame: an encoder opened and closed for every chunk raised a long video's peak memory at
+    each chunk boundary (allocator fragmentation). Each file starts with a key frame and holds
+    no B-frames, so chunks join by packet copy (:func:`join_chunks`); ``start_pts`` (in
+    ``info.time_base``) puts its packets back in place. A chunk's file appears under its name
+    only once complete; on any error the unfinished ones are removed."""
     import av
 
-    first, offset = divmod(first_frame.index, chunk_frames)
-    if offset:
-        raise ValueError(f"frame {first_frame.index} does not start a chunk of {chunk_frames} frames")
-    splits = ",".join(str(k * chunk_frames) for k in range(1, CHUNKS_PER_ENCODER))  # in frames since the first
-    partial = lambda chunk: partial_name(chunk_file(folder, chunk, suffix))  # noqa: E731
-    pattern = str(folder).replace("%", "%%") + os.sep + partial_name(Path(f"chunk_%06d{suffix}")).name
-    listing = folder / f".segments.partial-{os.getpid()}.csv"  # one line for each file the muxer closed
-    options = {"segment_frames": splits, "segment_list": str(listing), "segment_list_type": "csv",
-               "segment_start_number": str(first), "reset_timestamps": "1"}  # fmt: skip
-    # frames keep their own times, so that a container's rounding to its time base is the same
-    # whichever chunk a run starts at (a resumed run equals an uninterrupted one); AVI has no
-    # times (a frame's is its index) and a file that starts late is padded, so its runs start at 0
-    origin = first_frame.pts if suffix.lower() in _INDEX_TIMED else 0
-    starts: dict[int, int] = {}  # chunk -> its first frame's pts
-    counts: dict[int, int] = {}  # chunk -> frames given to the encoder
-    kept = 0
+    frames = iter(frames)
 
-    def finished() -> Iterator[tuple[int, int]]:
-        nonlocal kept
-        closed = len(listing.read_text().split()) if listing.exists() else 0
-        for chunk in range(first + kept, first + closed):
-            yield chunk, _keep_chunk(partial(chunk), chunk_file(folder, chunk, suffix), starts[chunk], counts[chunk],
-                                     info)  # fmt: skip
-            kept += 1
+    def run(first_frame: Frame) -> Iterator[tuple[int, int]]:
+        """Consecutive chunks from ``first_frame`` on, through one encoder; returns the first
+        frame it did not take (after a skipped chunk; None at the end)."""
+        first, offset = divmod(first_frame.index, chunk_frames)
+        if offset:
+            raise ValueError(f"frame {first_frame.index} does not start a chunk of {chunk_frames} frames")
+        splits = ",".join(str(k * chunk_frames) for k in range(1, CHUNKS_PER_ENCODER))  # in frames since the first
+        partial = lambda chunk: partial_name(chunk_file(folder, chunk, suffix))  # noqa: E731
+        pattern = str(folder).replace("%", "%%") + os.sep + partial_name(Path(f"chunk_%06d{suffix}")).name
+        listing = folder / f".segments.partial-{os.getpid()}.csv"  # one line for each file the muxer closed
+        options = {"segment_frames": splits, "segment_list": str(listing), "segment_list_type": "csv",
+                   "segment_start_number": str(first), "reset_timestamps": "1"}  # fmt: skip
+        # frames keep their own times, so that a container's rounding to its time base is the same
+        # whichever chunk a run starts at (a resumed run equals an uninterrupted one); AVI has no
+        # times (a frame's is its index) and a file that starts late is padded, so its runs start at 0
+        origin = first_frame.pts if suffix.lower() in _INDEX_TIMED else 0
+        starts: dict[int, int] = {}  # chunk -> its first frame's pts
+        counts: dict[int, int] = {}  # chunk -> frames given to the encoder
+        kept = 0
 
-    frame: Frame | None = first_frame
-    try:
-        container = av.open(pattern, "w", format="segment", options=options)
+        def finished() -> Iterator[tuple[int, int]]:
+            nonlocal kept
+            closed = len(listing.read_text().split()) if listing.exists() else 0
+            for chunk in range(first + kept, first + closed):
+                yield chunk, _keep_chunk(partial(chunk), chunk_file(folder, chunk, suffix), starts[chunk], counts[chunk],
+                                         info)  # fmt: skip
+                kept += 1
+
+        frame: Frame | None = first_frame
         try:
-            stream = container.add_stream(ENCODERS[codec], rate=info.frame_rate)
-            _configure_encoder(stream, info, codec, crf, preset)
-            if codec in _LOSSLESS:  # FFV1 starts a key frame every gop_size frames of its own count
-                stream.codec_context.gop_size = chunk_frames
-            expected = first_frame.index
-            while (
-                frame is not None and frame.index == expected and expected < (first + CHUNKS_PER_ENCODER) * chunk_frames
-            ):
-                chunk, offset = divmod(frame.index, chunk_frames)
-                starts.setdefault(chunk, frame.pts)
-                counts[chunk] = counts.get(chunk, 0) + 1
-                container.mux(stream.encode(_video_frame(frame, frame.pts - origin, info, offset == 0)))
-                yield from finished()
-                frame, expected = next(frames, None), expected + 1
-            container.mux(stream.encode(None))
+            container = av.open(pattern, "w", format="segment", options=options)
+            try:
+                stream = container.add_stream(ENCODERS[codec], rate=info.frame_rate)
+                _configure_encoder(stream, info, codec, crf, preset)
+                if codec in _LOSSLESS:  # FFV1 starts a key frame every gop_size frames of its own count
+                    stream.codec_context.gop_size = chunk_frames
+                expected = first_frame.index
+                while (
+                    frame is not None
+                    and frame.index == expected
+                    and expected < (first + CHUNKS_PER_ENCODER) * chunk_frames
+                ):
+                    chunk, offset = divmod(frame.index, chunk_frames)
+                    starts.setdefault(chunk, frame.pts)
+                    counts[chunk] = counts.get(chunk, 0) + 1
+                    container.mux(stream.encode(_video_frame(frame, frame.pts - origin, info, offset == 0)))
+                    yield from finished()
+                    frame, expected = next(frames, None), expected + 1
+                container.mux(stream.encode(None))
+            finally:
+                container.close()  # after an error this closes a chunk that is not finished: removed below
+            yield from finished()
         finally:
-            container.close()  # after an error this closes a chunk that is not finished: removed below
-        yield from finished()
-    finally:
-        for chunk in starts:
-            partial(chunk).unlink(missing_ok=True)
-        listing.unlink(missing_ok=True)
-    return frame
+            for chunk in starts:
+                partial(chunk).unlink(missing_ok=True)
+            listing.unlink(missing_ok=True)
+        return frame
+
+    upcoming = next(frames, None)
+    while upcoming is not None:
+        upcoming = yield from run(upcoming)
 
 
 def _keep_chunk(written: Path, path: Path, first_pts: int, frames: int, info: VideoInfo) -> int:
     """Check a chunk's file as the segment muxer closed it (all its frames, from a key frame on:
     chunks join by copy) and rename it into place. Returns its start pts in ``info.time_base``:
-    its first frame's, less where the muxer put that frame (0, within its microsecond rounding)."""
+    its first frame's, less the time the file gives that frame (the muxer restarts the times of
+    every chunk after a run's first at 0)."""
     import av
 
     with av.open(str(written)) as container:
