@@ -492,6 +492,27 @@ def test_a_soft_line_is_picture_and_a_sharp_scratch_is_found() -> None:
     assert all(m[20:120, 60:62].all() for m in found)
 
 
+def test_a_leaning_line_is_picture_and_an_upright_scratch_is_found() -> None:
+    """A thin, sharp, bright line leaning 0.1 columns a row (a bicycle's frame tube, a wheel's
+    rim) in a still shot too short for persistence, beside a dark scratch. Neither has differing
+    sides, soft edges or motion: only its lean tells the tube from a scratch, which runs along
+    the film (within ``line_max_slant``; the tube and a rim were most of what one real clip
+    still flagged, the planted scratches lean at most 0.03)."""
+    from dataclasses import replace
+
+    rng = np.random.default_rng(5)
+    picture = smooth_image(rng, 144, 256).astype(np.float64) * 0.7
+    for row in range(10, 134):
+        column = 170 + round(0.1 * (row - 10))
+        picture[row, column : column + 2] += 70  # the tube: 12 columns across 124 rows
+    frames = still_shot(picture, dark_scratch_at_60, rng)
+    any_lean = replace(DamageThresholds(), line_max_slant=0.2)
+    assert all(m[:, 166:190].sum() > 0 for m in damage_masks(frames, any_lean))  # the case the test is for
+    found = [m > 0 for m in damage_masks(frames)]
+    assert all(m[:, 166:190].sum() == 0 for m in found), [int(m[:, 166:190].sum()) for m in found]
+    assert all(m[20:120, 60:62].all() for m in found)
+
+
 def test_a_scratch_that_ends_is_not_continued_into_picture_detail_along_its_course() -> None:
     """A dark scratch down the top of a still shot; far below its end, short dark blades (grass)
     stand on its course. Fainter stretches of a scratch are taken back along its course, but

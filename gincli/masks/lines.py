@@ -5,8 +5,10 @@ picture beside them, often lasting several frames. A horizontal top-hat (the fra
 opening / closing by a short horizontal bar) keeps only structures narrower than the bar; a
 tall running mean of that response keeps only what is coherent over many rows, which grain
 is not; connected lines shorter than ``line_min_length`` of the frame height are dropped. A
-scratch is cut into the film, so its edges are sharp; a line that rises over several pixels
-(an out-of-focus pole, a soft contour) is picture. A line whose two sides differ the same
+scratch runs along the film: a line whose straight course leans more than ``line_max_slant``
+(a bicycle's frame tube, a wheel's rim, a leaning pole) is picture. A scratch is cut into the
+film, so its edges are sharp; a line that rises over several pixels (an out-of-focus pole, a
+soft contour) is picture. A line whose two sides differ the same
 way all along it, in brightness or colour (a rim between a wall and a doorway), is an edge
 of the scene: a scratch crosses whatever lies under it, and its sides agree on average. A
 line that moves with the picture (the motion of the picture beside it carries it to where it
@@ -97,6 +99,14 @@ class _Lines:
         counts = np.maximum(np.bincount(row_owners, minlength=self.ids.size), 1)
         return np.bincount(row_owners, weights=row_maxima, minlength=self.ids.size) / counts
 
+    def slopes(self) -> np.ndarray:
+        """Per line, the slope a of the least-squares straight course x = a y + b through its
+        pixels (columns per row)."""
+        y, x = self.ys.astype(np.float64), self.xs.astype(np.float64)
+        mean_y, mean_x = self.mean(y), self.mean(x)
+        dy = y - mean_y[self.owner]
+        return self.mean(dy * (x - mean_x[self.owner])) / np.maximum(self.mean(dy * dy), 1e-9)
+
     def columns(self, shift: int, width: int) -> np.ndarray:
         """The lines' columns moved ``shift`` px right, held inside a frame ``width`` px wide
         (what a morphological max or a replicated border sees there)."""
@@ -113,7 +123,7 @@ def line_scratch_mask(
 
     ``neighbours``: the adjacent frames, with their :class:`Motion` from this one; ``distant``:
     frames about ``PERSISTENCE`` away (their motion is computed only if a candidate line needs
-    it). A line with soft edges is picture. A line whose two sides differ the same way all along
+    it). A line leaning more than ``line_max_slant`` is picture. A line with soft edges is picture. A line whose two sides differ the same way all along
     it is an edge of the scene. A line that the picture's motion carries (found where the motion
     of the picture beside it puts it in another frame, not where it sits on the film) is
     picture, a tree trunk or a mast. A line at the same place in every distant frame too is a
@@ -131,7 +141,8 @@ def line_scratch_mask(
     ]
     found = np.zeros(frame.grey.shape, bool)
     kept = [
-        _sharp_edged(frame.grey, lines, strength, t.line_sharpness)
+        (np.abs(lines.slopes()) <= t.line_max_slant)
+        & _sharp_edged(frame.grey, lines, strength, t.line_sharpness)
         & _one_sided(frame.image, lines, strength, t.line_width)
         for strength, (_, lines) in zip(strengths, candidates, strict=True)
     ]

@@ -12,7 +12,9 @@ class DamageThresholds:
     line_contrast: float = 0.07  # how much brighter or darker than its sides a scratch must be
     line_width: int = 7  # widest scratch (px); wider vertical features are picture, not damage
     line_min_length: float = 0.2  # shortest scratch, as a fraction of the frame height
-    line_max_slant: float = 0.06  # columns a scratch may move sideways per row (about 3.5 degrees)
+    # columns a scratch's straight course may move sideways per row (about 3.5 degrees): more is
+    # picture (a frame tube, a rim); planted scratches lean at most 0.03, real ones run along the film
+    line_max_slant: float = 0.06
     # how steep a scratch's edges are: the largest step between two adjacent pixels of each of
     # its rows, as a share of its strength, on average (0: no test; see gincli.masks.lines)
     line_sharpness: float = 0.85
