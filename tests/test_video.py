@@ -893,13 +893,15 @@ def test_detector_thresholds_are_obeyed(tmp_path: Path) -> None:
     video = make_video(tmp_path / "damaged.mp4", damaged, audio=False)
     counts = {}
     runs = {"default": [], "blind": ["--line-contrast", "0.9", "--dust-contrast", "0.9"],
-            "low": ["--sensitivity", "low"], "high": ["--sensitivity", "high"]}  # fmt: skip
+            "low": ["--sensitivity", "low"], "high": ["--sensitivity", "high"],
+            "upright": ["--line-max-slant", "0"]}  # fmt: skip
     for name, extra in runs.items():
         result = CliRunner().invoke(main, ["scratches", str(video), "-o", str(tmp_path / name), *extra])
         assert result.exit_code == 0, result.output
         counts[name] = sum(int((read_image(p) > 0).sum()) for p in sorted((tmp_path / name).glob("*.png")))
     assert counts["default"] > 0 and counts["blind"] == 0
     assert counts["low"] < counts["default"] < counts["high"], counts
+    assert counts["upright"] < counts["default"], counts  # the planted scratches lean a little
 
 
 @pytest.mark.parametrize(("size", "pix_fmt"), [((97, 65), "yuv444p"), ((96, 64), "yuv422p10le")])

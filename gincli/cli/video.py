@@ -44,7 +44,8 @@ What is detected (intensities are fractions of full scale, 0-1):
   line scratches  thin, long, near-vertical lines brighter or darker than the
                   picture beside them (--line-contrast) by at least that much,
                   at most --line-width px wide, at least --line-min-length of
-                  the frame height long. Picture, not damage: lines that move
+                  the frame height long, leaning at most --line-max-slant
+                  columns a row. Picture, not damage: lines that move
                   with the picture beside them (tree trunks, masts), lines at
                   the same place 12 frames before and after (a door frame on a
                   still shot; a scratch that stays that long on one is missed,
@@ -74,6 +75,8 @@ def threshold_options(command: click.Command) -> click.Command:
         click.option("--line-width", default=DEFAULTS.line_width, show_default=True, help="Widest scratch, px."),
         click.option("--line-min-length", default=DEFAULTS.line_min_length, show_default=True,
                      help="Shortest scratch, fraction of the frame height."),
+        click.option("--line-max-slant", default=DEFAULTS.line_max_slant, show_default=True,
+                     help="Most a scratch leans, columns per row (0.06: about 3.5 degrees; raise it for skewed scans)."),
         click.option("--line-sharpness", default=DEFAULTS.line_sharpness, show_default=True,
                      help="How sharp a scratch's edges are: its steepest step between two pixels, as a share "
                           "of its contrast (0: any; lower it for soft or upscaled footage)."),

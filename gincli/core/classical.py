@@ -23,7 +23,7 @@ from gincli.core.imagemath import from_unit_float, to_unit_float
 from gincli.core.lazy import cv2
 
 TELEA_RADIUS = 5  # neighbourhood OpenCV considers around each pixel of a wider hole
-# A connected hole no deeper than NARROW_DEPTH px (about 5 px wide or less: scratches, specks)
+# A connected hole no deeper than NARROW_DEPTH px (about 6 px wide or less: scratches, specks)
 # is filled with the smaller NARROW_TELEA_RADIUS. Measured on the 43 held-out photos x 3 masks
 # (`benchmarks/telea_radius.py`): thin scratches 36.56 dB at radius 2 against 36.14
 # at 5, in a third of the time; free-form strokes, rectangles and CA holes are best at 5.
