@@ -484,11 +484,19 @@ def test_a_soft_line_is_picture_and_a_sharp_scratch_is_found() -> None:
     picture = smooth_image(rng, 144, 256).astype(np.float64) * 0.7
     columns = np.arange(256)
     picture += 70 * np.exp(-((columns - 180) ** 2) / (2 * 2.0**2))[None, :, None]  # the pole
+    assert_picture_only_by_the_rule(picture, rng, np.s_[:, 172:189], replace(DamageThresholds(), line_sharpness=0.0))
+
+
+def assert_picture_only_by_the_rule(
+    picture: np.ndarray, rng: np.random.Generator, line: tuple, without_rule: DamageThresholds
+) -> None:
+    """8 grainy frames of ``picture`` with a dark scratch at columns 60-61: the ``line`` region
+    flagged in every frame with the thresholds ``without_rule`` (the case the test is for),
+    nothing there with the defaults, and the scratch found in every frame."""
     frames = still_shot(picture, dark_scratch_at_60, rng)
-    no_sharpness_test = replace(DamageThresholds(), line_sharpness=0.0)
-    assert all(m[:, 172:189].sum() > 0 for m in damage_masks(frames, no_sharpness_test))  # the case the test is for
+    assert all(m[line].sum() > 0 for m in damage_masks(frames, without_rule))
     found = [m > 0 for m in damage_masks(frames)]
-    assert all(m[:, 172:189].sum() == 0 for m in found), [int(m[:, 172:189].sum()) for m in found]
+    assert all(m[line].sum() == 0 for m in found), [int(m[line].sum()) for m in found]
     assert all(m[20:120, 60:62].all() for m in found)
 
 
@@ -505,12 +513,7 @@ def test_a_leaning_line_is_picture_and_an_upright_scratch_is_found() -> None:
     for row in range(10, 134):
         column = 170 + round(0.1 * (row - 10))
         picture[row, column : column + 2] += 70  # the tube: 12 columns across 124 rows
-    frames = still_shot(picture, dark_scratch_at_60, rng)
-    any_lean = replace(DamageThresholds(), line_max_slant=0.2)
-    assert all(m[:, 166:190].sum() > 0 for m in damage_masks(frames, any_lean))  # the case the test is for
-    found = [m > 0 for m in damage_masks(frames)]
-    assert all(m[:, 166:190].sum() == 0 for m in found), [int(m[:, 166:190].sum()) for m in found]
-    assert all(m[20:120, 60:62].all() for m in found)
+    assert_picture_only_by_the_rule(picture, rng, np.s_[:, 166:190], replace(DamageThresholds(), line_max_slant=0.2))
 
 
 def test_a_scratch_that_ends_is_not_continued_into_picture_detail_along_its_course() -> None:
