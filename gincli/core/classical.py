@@ -147,46 +147,46 @@ def classical_fill(
     reach = TELEA_RADIUS + 1
     window = np.s_[max(0, y - reach) : y + h + reach, max(0, x - reach) : x + w + reach]
     binary, image, at = binary[window], image[window], at[window]
-    parts = _hole_parts(binary, depths[window] if depths is not None else None)
+    runs = _telea_runs(binary, depths[window] if depths is not None else None)
     if image.dtype == np.uint8:
-        return to_unit_float(_telea(np.ascontiguousarray(image), binary, parts)[at])
+        return to_unit_float(_telea(np.ascontiguousarray(image), runs)[at])
     # 16-bit and float: per channel in float32, no loss of depth, on the 0-255 scale: OpenCV's
     # Telea on float32 values in [0, 1] returns values far outside it (-0.3 to 1.7 on a smooth picture)
     levels = to_unit_float(image) * np.float32(255)
-    channels = [_telea(np.ascontiguousarray(levels[..., c]), binary, parts)[at] for c in range(levels.shape[2])]
+    channels = [_telea(np.ascontiguousarray(levels[..., c]), runs)[at] for c in range(levels.shape[2])]
     return np.clip(np.stack(channels, axis=-1) / np.float32(255), 0, 1)
 
 
-def _hole_parts(binary: np.ndarray, depths: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
-    """The connected holes of ``binary`` (uint8) as (labels, which labels are wide), or None
-    when all are narrow. A hole is wide when more than ``WIDE_SHARE`` of its pixels lie deeper
-    than ``NARROW_DEPTH`` (``depths``: their :func:`hole_depth`, when the caller has it): where
-    two scratches cross, a few pixels are deeper, and they stay narrow."""
+def _telea_runs(binary: np.ndarray, depths: np.ndarray | None) -> list[tuple[np.ndarray, int]]:
+    """The Telea runs that fill the holes of ``binary`` (uint8), in order: (the pixels a run
+    takes as unknown, its radius). A connected hole is wide when more than ``WIDE_SHARE`` of
+    its pixels lie deeper than ``NARROW_DEPTH`` (``depths``: their :func:`hole_depth`, when
+    the caller has it; where two scratches cross, a few pixels are deeper, and they stay
+    narrow). Narrow holes are filled with ``NARROW_TELEA_RADIUS``, in a run that also takes as
+    unknown every wide hole that comes within its reach, whole (its damage would be read,
+    directly or through the pixels filled from it); then the wide holes with ``TELEA_RADIUS``,
+    reading the narrow ones as filled."""
     deep = ((hole_depth(binary) if depths is None else depths) > NARROW_DEPTH) & (binary > 0)
     if not deep.any():
-        return None  # scratches and specks only: nothing to label
+        return [(binary, NARROW_TELEA_RADIUS)]  # scratches and specks only: nothing to label
     count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
     is_wide = np.bincount(labels[deep], minlength=count) > WIDE_SHARE * stats[:, cv2.CC_STAT_AREA]
     is_wide[0] = False  # the valid pixels
-    return (labels, is_wide) if is_wide.any() else None
-
-
-def _telea(image: np.ndarray, binary: np.ndarray, parts: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
-    """Telea's fill of ``binary`` in ``image`` (8-bit, or one float channel): narrow holes with
-    ``NARROW_TELEA_RADIUS``, then the wide ones (``parts``, see :func:`_hole_parts`) with
-    ``TELEA_RADIUS``. The first run also takes as unknown every wide hole that comes within its
-    reach of a narrow one, whole (its damage would be read, directly or through the pixels
-    filled from it); the second refills the wide holes, reading the narrow ones as filled."""
-    if parts is None:
-        return cv2.inpaint(image, binary, NARROW_TELEA_RADIUS, cv2.INPAINT_TELEA)
-    labels, is_wide = parts
+    if not is_wide.any():
+        return [(binary, NARROW_TELEA_RADIUS)]
     wide = is_wide[labels].astype(np.uint8)
     narrow = binary & (1 - wide)
-    filled = image
-    if narrow.any():
-        reach = 2 * NARROW_TELEA_RADIUS + 3
-        touched = ~is_wide  # the narrow holes, and the wide ones near them
-        touched[labels[cv2.dilate(narrow, np.ones((reach, reach), np.uint8)) > 0]] = True
-        touched[0] = False
-        filled = cv2.inpaint(image, touched[labels].astype(np.uint8), NARROW_TELEA_RADIUS, cv2.INPAINT_TELEA)
-    return cv2.inpaint(filled, wide, TELEA_RADIUS, cv2.INPAINT_TELEA)
+    if not narrow.any():
+        return [(wide, TELEA_RADIUS)]
+    reach = 2 * NARROW_TELEA_RADIUS + 3
+    first = ~is_wide  # the narrow holes, and the wide ones near them
+    first[labels[cv2.dilate(narrow, np.ones((reach, reach), np.uint8)) > 0]] = True
+    first[0] = False
+    return [(first[labels].astype(np.uint8), NARROW_TELEA_RADIUS), (wide, TELEA_RADIUS)]
+
+
+def _telea(image: np.ndarray, runs: list[tuple[np.ndarray, int]]) -> np.ndarray:
+    """``image`` (8-bit, or one float channel) filled by each of :func:`_telea_runs`' runs in turn."""
+    for unknown, radius in runs:
+        image = cv2.inpaint(image, unknown, radius, cv2.INPAINT_TELEA)
+    return image
