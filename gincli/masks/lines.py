@@ -3,24 +3,23 @@
 Scratches are thin (a few pixels), long, near-vertical lines, brighter or darker than the
 picture beside them, often lasting several frames. A horizontal top-hat (the frame minus its
 opening / closing by a short horizontal bar) keeps only structures narrower than the bar; a
-tall running mean of that response keeps only what is coherent over many rows, which grain
-is not; connected lines shorter than ``line_min_length`` of the frame height are dropped. A
-scratch runs along the film: a line whose straight course leans more than ``line_max_slant``
-(a bicycle's frame tube, a wheel's rim, a leaning pole) is picture. A scratch is cut into the
+tall running mean of that response keeps only what is coherent over many rows, which grain is
+not; connected lines shorter than ``line_min_length`` of the frame height are dropped. A
+scratch runs along the film: a line whose straight course leans more than ``line_max_slant`` (a
+bicycle's frame tube, a wheel's rim, a leaning pole) is picture. A scratch is cut into the
 film, so its edges are sharp; a line that rises over several pixels (an out-of-focus pole, a
-soft contour) is picture. A line whose two sides differ the same
-way all along it, in brightness or colour (a rim between a wall and a doorway), is an edge
-of the scene: a scratch crosses whatever lies under it, and its sides agree on average. A
-line that moves with the picture (the motion of the picture beside it carries it to where it
-lies in another frame) is picture: a tree trunk, a mast. A line still at the same place
-``PERSISTENCE`` frames before and after is a persistent edge of the scene: picture as well,
-unless the picture beside it moved on by then and left it behind (a long scratch under a
-pan); a distant frame where the line is missing tells only if it shows the same picture
-beside the line (not where something passed in front of it). A scratch holds its place on
-the film while the picture moves, and comes and goes. The trough between a bright scratch and
-bright picture beside it is no dark scratch (nor the ridge beside a dark one a bright one): it
-is gone once the scratch is taken out. Only a line's own course is damage, not picture that
-touches it.
+soft contour) is picture. A line whose two sides differ the same way all along it, in
+brightness or colour (a rim between a wall and a doorway), is an edge of the scene: a scratch
+crosses whatever lies under it, and its sides agree on average. A line that moves with the
+picture (the motion of the picture beside it carries it to where it lies in another frame) is
+picture: a tree trunk, a mast. A line still at the same place ``PERSISTENCE`` frames before and
+after is a persistent edge of the scene: picture as well, unless the picture beside it moved on
+by then and left it behind (a long scratch under a pan); a distant frame where the line is
+missing tells only if it shows the same picture beside the line (not where something passed in
+front of it). A scratch holds its place on the film while the picture moves, and comes and
+goes. The trough between a bright scratch and bright picture beside it is no dark scratch (nor
+the ridge beside a dark one a bright one): it is gone once the scratch is taken out. Only a
+line's own course is damage, not picture that touches it.
 """
 
 from __future__ import annotations
@@ -123,15 +122,15 @@ def line_scratch_mask(
 
     ``neighbours``: the adjacent frames, with their :class:`Motion` from this one; ``distant``:
     frames about ``PERSISTENCE`` away (their motion is computed only if a candidate line needs
-    it). A line leaning more than ``line_max_slant`` is picture. A line with soft edges is picture. A line whose two sides differ the same way all along
-    it is an edge of the scene. A line that the picture's motion carries (found where the motion
-    of the picture beside it puts it in another frame, not where it sits on the film) is
-    picture, a tree trunk or a mast. A line at the same place in every distant frame too is a
-    persistent edge of the scene (scratches seldom last ``2 * PERSISTENCE`` frames), unless the
-    picture beside it moved on by ``SCENE_MOVED_ON`` px and the line did not go with it; a
-    distant frame where the line is missing counts only if it shows the same picture beside the
-    line (``SAME_PICTURE``). Scratches stay put on the film while the picture moves, or come and
-    go while it stays."""
+    it). A line leaning more than ``line_max_slant`` is picture. A line with soft edges is
+    picture. A line whose two sides differ the same way all along it is an edge of the scene. A
+    line that the picture's motion carries (found where the motion of the picture beside it
+    puts it in another frame, not where it sits on the film) is picture, a tree trunk or a
+    mast. A line at the same place in every distant frame too is a persistent edge of the scene
+    (scratches seldom last ``2 * PERSISTENCE`` frames), unless the picture beside it moved on
+    by ``SCENE_MOVED_ON`` px and the line did not go with it; a distant frame where the line is
+    missing counts only if it shows the same picture beside the line (``SAME_PICTURE``).
+    Scratches stay put on the film while the picture moves, or come and go while it stays."""
     t = thresholds
     width = frame.grey.shape[1]
     candidates = [_line_candidates(response, t) for response in frame.responses]
