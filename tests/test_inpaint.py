@@ -790,28 +790,6 @@ def test_png_text_chunks_are_kept(contract_model, tmp_path: Path) -> None:
                             "Author": "Zoë Ångström"}  # fmt: skip
 
 
-def test_auto_fill_takes_telea_at_the_edge_of_a_wide_hole_and_the_network_inside(contract_model) -> None:
-    image = smooth_image(np.random.default_rng(5), 96, 96)
-    image[:, ::7] = 30  # detail at the hole's edge, where the stand-in network's cell means differ from Telea
-    mask = np.zeros((96, 96), np.uint8)
-    mask[24:72, 20:76] = 255  # 48 x 56 px: wide everywhere
-    telea = cv2.inpaint(image, (mask > 0).astype(np.uint8), 5, cv2.INPAINT_TELEA)
-    network = Inpainter(contract_model, provider="cpu", fill="network").inpaint(image, mask)
-    auto = Inpainter(contract_model, provider="cpu", fill="auto").inpaint(image, mask)
-    distance = cv2.distanceTransform((mask > 0).astype(np.uint8), cv2.DIST_L2, 3)
-    edge, deep, between = (distance > 0) & (distance <= 4), distance >= 16, (distance > 5) & (distance < 15)
-    assert np.abs(telea[edge].astype(int) - network[edge]).mean() > 10  # the two fills differ there
-    assert np.array_equal(auto[edge], telea[edge])
-    assert np.array_equal(auto[deep], network[deep])
-    low = np.minimum(telea[between], network[between]).astype(int) - 1
-    high = np.maximum(telea[between], network[between]).astype(int) + 1
-    assert ((low <= auto[between]) & (auto[between] <= high)).all()
-    moved = np.abs(auto[between].astype(int) - network[between]).mean()
-    apart = np.abs(telea[between].astype(int) - network[between]).mean()
-    assert 0.3 < moved / apart < 0.7  # blended, not switched: Telea's share falls linearly from 4 to 16 px
-    assert np.array_equal(auto[mask == 0], image[mask == 0])
-
-
 def test_classical_fill_of_16_bit_and_float_images_agrees_with_8_bit() -> None:
     from gincli.core.classical import classical_fill
 

@@ -6,11 +6,8 @@ A hole pixel is *wide* when it lies in a disk (a square, at corners) of radius a
 ``max_radius`` that fits inside the hole, and *thin* otherwise: so a scratch stays thin where
 it crosses another scratch, and a scratch running out of a large blot is thin outside it.
 
-Wide holes get the network's fill, but near their edge Telea's is better: the network decodes
-its full-resolution output from quarter-resolution features (G2 has no full-resolution skip
-path), so its first pixels inside a hole do not continue the pixels just outside it, while
-Telea's do by construction. ``--fill auto`` therefore takes Telea's fill at the edge of a wide
-hole and blends it into the network's over ``EDGE_BLEND`` (see :func:`edge_weight`).
+Wide holes get the network's fill, carried to the level of the pixels around the hole by
+:mod:`gincli.core.harmonic`.
 """
 
 from __future__ import annotations
@@ -35,12 +32,6 @@ THIN_RADIUS = (
 )
 
 
-# Telea's fill up to the first distance from the valid pixels (px), the network's from the
-# second, linear between: chosen on 40 training photos (not the held-out ones) among
-# (2, 8), (4, 16), (8, 32) and an exponential fall-off, by PSNR, SSIM, L1 and ST-LPIPS.
-EDGE_BLEND = (4.0, 16.0)
-
-
 @dataclass(frozen=True)
 class FillMethod:
     name: str
@@ -49,7 +40,7 @@ class FillMethod:
 
 FILL_METHODS = {m.name: m for m in (
     FillMethod("auto", "classical for the thin parts of holes (scratches, dust, lines), the network for the rest, "
-                       "blended from the classical fill at the edge of wide holes"),
+                       "its level matched to the pixels around each hole"),
     FillMethod("network", "the network everywhere"),
     FillMethod("classical", "OpenCV Telea everywhere (fast; smooth on large holes)"),
 )}  # fmt: skip
@@ -89,24 +80,6 @@ def thin_holes(hole: np.ndarray, max_radius: float = THIN_RADIUS, depths: np.nda
     reach = 2 * int(np.ceil(max_radius)) + 3  # a square: the wide part keeps its corners
     wide = cv2.dilate(core, np.ones((reach, reach), np.uint8)) & binary
     return (binary > 0) & (wide == 0)
-
-
-def edge_weight(distance: np.ndarray, blend: tuple[float, float] = EDGE_BLEND) -> np.ndarray:
-    """The network's share of the fill at hole pixels ``distance`` px (as
-    ``cv2.distanceTransform`` measures it) from the nearest valid pixel: 0 up to ``blend[0]``,
-    1 from ``blend[1]``, linear between; the classical fill takes the rest."""
-    start, end = blend
-    return np.clip((distance - start) / max(end - start, 1e-6), 0, 1).astype(np.float32)
-
-
-def edge_band(
-    depths: np.ndarray, part: np.ndarray, blend: tuple[float, float] = EDGE_BLEND
-) -> tuple[np.ndarray, np.ndarray]:
-    """The pixels of ``part`` (H x W, nonzero: the wide holes) where the classical fill has a
-    share, as H x W bool, and the network's share there (N floats, row-major order); ``depths``
-    is the whole hole mask's :func:`hole_depth`."""
-    band = (part > 0) & (depths < blend[1])
-    return band, edge_weight(depths[band], blend)
 
 
 def telea_context(thin: np.ndarray, hole: np.ndarray) -> np.ndarray:

@@ -15,17 +15,16 @@ import numpy as np
 
 from gincli.core.batching import TileBatcher
 from gincli.core.classical import (
-    EDGE_BLEND,
     FILL_METHODS,
     THIN_RADIUS,
     classical_fill,
-    edge_band,
     hole_depth,
     network_input,
     telea_context,
     thin_holes,
 )
 from gincli.core.engine import Engine, EngineError
+from gincli.core.harmonic import continue_rim
 from gincli.core.imagemath import LUMA_BT601, from_unit_float, nonzero_pixels, to_binary_mask
 from gincli.core.strategies import TileFn, inpaint_any_size, self_ensemble
 
@@ -65,8 +64,8 @@ class Inpainter:
     ``strategy`` is ``auto``, ``polyphase``, ``sliding``, ``crop`` or ``resize`` (see ``gin
     inpaint --help``); ``fill`` is ``network``, ``classical`` (OpenCV Telea) or ``auto`` (Telea
     for the parts of holes where no disc of radius ``thin_radius`` px fits, the network for
-    the rest, with Telea's fill blended into it over ``edge_blend`` px from the hole's edge;
-    see :mod:`gincli.core.classical`); ``ensemble`` adds the paper's 5-way self-ensemble; ``batch_size`` is
+    the rest, its level carried to the hole's rim by a harmonic offset, see
+    :mod:`gincli.core.harmonic` and :mod:`gincli.core.classical`); ``ensemble`` adds the paper's 5-way self-ensemble; ``batch_size`` is
     the number of tiles per engine call (default: 1 on the CPU, 8 on a GPU). Calls from several threads are safe and share engine
     batches: inference runs on one thread, decoding and encoding around it on the callers'.
     """
@@ -82,13 +81,12 @@ class Inpainter:
         thin_radius: float = THIN_RADIUS,
         ensemble: bool = False,
         batch_size: int | None = None,
-        edge_blend: tuple[float, float] = EDGE_BLEND,
     ) -> None:
         self.engine = Engine(resolve_model(model), provider=provider, threads=threads, precision=precision)
         self.strategy, self.ensemble = strategy, ensemble
         if fill not in FILL_METHODS:
             raise ValueError(f"unknown fill method {fill!r}; choose {', '.join(FILL_METHODS)}")
-        self.fill, self.thin_radius, self.edge_blend = fill, thin_radius, edge_blend
+        self.fill, self.thin_radius = fill, thin_radius
         if batch_size is None:  # CPU: batch 1 is as fast per tile as 4 and needs a third of the memory
             batch_size = 1 if self.engine.provider in ("cpu", "openvino") else 8
         self.batcher = TileBatcher(self.engine.run, batch_size)  # no reference back to self: no cycle
@@ -101,7 +99,7 @@ class Inpainter:
         return {
             "model": [str(self.engine.model_path.resolve()), stat.st_size, stat.st_mtime_ns],
             "precision": self.engine.precision, "fill": self.fill, "thin_radius": self.thin_radius,
-            "edge_blend": list(self.edge_blend),
+            "rim": "harmonic",  # how --fill auto meets the hole's rim (was a Telea blend, "edge_blend")
             "strategy": self.strategy, "ensemble": self.ensemble,
         }  # fmt: skip
 
@@ -148,14 +146,9 @@ class Inpainter:
             hole > 0 if self.fill == "classical" else thin_holes(hole, self.thin_radius, depths))  # fmt: skip
         wide = np.where(thin, 0, hole).astype(np.float32)
         has_thin = thin.any()
-        band = np.zeros(hole.shape, bool)
-        if self.fill == "auto" and wide.any():
-            band, network_share = edge_band(depths, wide, self.edge_blend)
-        classical_at = thin | band  # one Telea run fills the thin parts and the wide holes' edges
-        if classical_at.any():
-            deepest = max(self.edge_blend[1], self.thin_radius) if band.any() else None  # no thin pixel is deeper
-            classical = classical_fill(rgb, telea_context(classical_at, hole), classical_at, deepest, depths)
-            thin_fill = classical[thin[classical_at]]
+        if has_thin:  # Telea reads a wide hole joined to a thin part only as far as the thin pixels' depth
+            deepest = self.thin_radius if wide.any() else None
+            thin_fill = classical_fill(rgb, telea_context(thin, hole), thin, deepest, depths)
         inside = nonzero_pixels(hole > 0)
         if wide.any() or not has_thin:
             source = rgb
@@ -163,11 +156,10 @@ class Inpainter:
                 source = rgb.copy()
                 source[thin] = from_unit_float(thin_fill, rgb.dtype)
             filled, used = inpaint_any_size(source, wide, run, strategy or self.strategy)
+            if self.fill == "auto":
+                filled = continue_rim(source, filled, wide)
             if has_thin:
                 filled[thin] = thin_fill
-            if band.any():
-                share = network_share[:, None]
-                filled[band] = share * filled[band] + (1 - share) * classical[band[classical_at]]
             values = filled[inside]
         else:  # only thin holes (every hole pixel is thin, in the same order): no tile reaches the network
             values, used = thin_fill, "classical"
