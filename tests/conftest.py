@@ -105,9 +105,3 @@ def contract_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.contract_model import write_contract_model
 
     return write_contract_model(tmp_path_factory.mktemp("model") / "model.onnx")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The exported network's group first: it is the longest unit of work (one export shared by
-    its tests), so one worker starts on it while the other takes the single tests."""
-    items.sort(key=lambda item: item.get_closest_marker("xdist_group") is None)

@@ -20,10 +20,6 @@ from gincli.core.inpainter import Inpainter
 from gincli.io.images import write_image
 from tests.conftest import tiny_config
 
-# one worker runs every test of the exported network, sharing one export (the `exported`
-# fixture, about 20 s); the other tests are spread test by test over both workers
-pytestmark = pytest.mark.xdist_group("exported_network")
-
 
 def random_tiles(batch: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
