@@ -23,14 +23,15 @@ from gincli.core.imagemath import to_unit_float
 from gincli.core.lazy import cv2
 
 _NEIGHBOURS = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], np.float32)  # the 4-neighbourhood
-# multigrid V-cycles after the coarse-to-fine start: each divides the error by about 3; with 2, a
-# plane rising 0.9 across a 150 x 200 hole comes back within 0.004 (the offsets solved for are
-# rarely a tenth of that size, so within 0.0004: a tenth of a level of 255)
-CYCLES = 2
+# multigrid V-cycles after the coarse-to-fine start, each dividing the error by 2-4: with 4, the
+# offsets of the network's fills on 8 held-out photos came within 2.9 levels of 255 of the exact
+# sparse solution at worst (2 cycles: 9.2; 6: 1.0), in 20-70 ms for a 256 x 256 image's holes
+CYCLES = 4
 _SMOOTHING = 3  # weighted-Jacobi sweeps before and after each level's coarse correction
 _JACOBI_WEIGHT = 0.8  # damps the checkerboard errors plain Jacobi leaves
 _DIRECT = 64  # a level with fewer unknown pixels than this is settled by _DIRECT_SWEEPS sweeps alone
 _DIRECT_SWEEPS = 40
+_SPARSE = 2  # holes whose boxes cover under half of their joint window are solved one by one
 
 
 def rim(hole: np.ndarray) -> np.ndarray:
@@ -93,7 +94,7 @@ def _coarser(unknown: np.ndarray) -> tuple[np.ndarray, Transfer, Transfer]:
         grown = cv2.resize(array, (2 * half[1], 2 * half[0]), interpolation=cv2.INTER_LINEAR)
         return grown.reshape(2 * half[0], 2 * half[1], -1)[:height, :width]
 
-    blocks = np.pad(unknown, pad)
+    blocks = np.pad(unknown, pad, mode="edge")
     return blocks[0::2, 0::2] & blocks[1::2, 0::2] & blocks[0::2, 1::2] & blocks[1::2, 1::2], shrink, grow
 
 
@@ -136,21 +137,31 @@ def continue_rim(image: np.ndarray, fill: np.ndarray, hole: np.ndarray) -> np.nd
     """``fill`` (H x W x C float32 in [0, 1], the network's completion of ``image``, of any dtype)
     with a harmonic offset added inside ``hole`` (H x W, nonzero = hole) so that it meets the
     valid pixels around each hole at their own level; clipped to [0, 1]. Outside the hole
-    ``fill`` is returned as is. Each connected hole is solved on its own window, so scattered
-    holes in a large photo cost their own areas, not the photo's."""
+    ``fill`` is returned as is. The holes are solved together on the window around them, or,
+    where that window is mostly hole-free (scattered holes in a large photo), each connected
+    hole on its own window, so they cost their own areas, not the photo's."""
     binary = (hole > 0).astype(np.uint8)
     if not binary.any():
         return fill
     result = fill.copy()
     count, labels, boxes, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
-    for label in range(1, count):
-        x, y, w, h = boxes[label, :4]
-        window = np.s_[max(0, y - 1) : y + h + 1, max(0, x - 1) : x + w + 1]
-        inside = labels[window] == label  # other holes are not 8-adjacent: never on this one's rim
-        edge = rim(inside)
-        fill_w = fill[window]
-        jumps = np.zeros(fill_w.shape, np.float32)
-        jumps[edge] = rim_jump(to_unit_float(image[window]), fill_w, inside, edge)
-        offset = solve_laplace(jumps, inside, edge)
-        result[window][inside] = np.clip(fill_w[inside] + offset[inside], 0, 1)
+    x, y, w, h = cv2.boundingRect(binary)
+    if w * h <= _SPARSE * int((boxes[1:, 2] * boxes[1:, 3]).sum()):
+        _correct(image, fill, binary > 0, (x, y, w, h), result)
+        return result
+    for label in range(1, count):  # other holes are not 8-adjacent: never on this one's rim
+        _correct(image, fill, labels == label, tuple(boxes[label, :4]), result)
     return result
+
+
+def _correct(image: np.ndarray, fill: np.ndarray, hole: np.ndarray, box: tuple[int, ...], result: np.ndarray) -> None:
+    """:func:`continue_rim` of the ``hole`` pixels (H x W bool) inside ``box`` (x, y, w, h), into ``result``."""
+    x, y, w, h = box
+    window = np.s_[max(0, y - 1) : y + h + 1, max(0, x - 1) : x + w + 1]
+    inside = hole[window]
+    edge = rim(inside)
+    fill_w = fill[window]
+    jumps = np.zeros(fill_w.shape, np.float32)
+    jumps[edge] = rim_jump(to_unit_float(image[window]), fill_w, inside, edge)
+    offset = solve_laplace(jumps, inside, edge)
+    result[window][inside] = np.clip(fill_w[inside] + offset[inside], 0, 1)
