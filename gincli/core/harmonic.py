@@ -9,8 +9,8 @@ and its jump across the rim (the valid pixel minus the fill beside it) is spread
 as a harmonic function, the smoothest offset that removes the jump: equal to it at the rim and
 fading towards the hole's middle as the jumps around it average out.
 
-Pure numpy / OpenCV: the Laplace equation is solved coarse to fine (each level's solution
-starts the next finer one, where a few Jacobi sweeps settle it), on the window around the holes.
+Pure numpy / OpenCV: the Laplace equation is solved by multigrid (a coarse-to-fine start, then
+V-cycles of weighted-Jacobi sweeps and coarse corrections), on the window around the holes.
 """
 
 from __future__ import annotations
@@ -147,18 +147,24 @@ def continue_rim(image: np.ndarray, fill: np.ndarray, hole: np.ndarray) -> np.nd
     count, labels, boxes, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
     x, y, w, h = cv2.boundingRect(binary)
     if w * h <= _SPARSE * int((boxes[1:, 2] * boxes[1:, 3]).sum()):
-        _correct(image, fill, binary > 0, (x, y, w, h), result)
+        window = _around(x, y, w, h)
+        _correct(image, fill, window, binary[window] > 0, result)
         return result
     for label in range(1, count):  # other holes are not 8-adjacent: never on this one's rim
-        _correct(image, fill, labels == label, tuple(boxes[label, :4]), result)
+        window = _around(*boxes[label, :4])
+        _correct(image, fill, window, labels[window] == label, result)
     return result
 
 
-def _correct(image: np.ndarray, fill: np.ndarray, hole: np.ndarray, box: tuple[int, ...], result: np.ndarray) -> None:
-    """:func:`continue_rim` of the ``hole`` pixels (H x W bool) inside ``box`` (x, y, w, h), into ``result``."""
-    x, y, w, h = box
-    window = np.s_[max(0, y - 1) : y + h + 1, max(0, x - 1) : x + w + 1]
-    inside = hole[window]
+def _around(x: int, y: int, w: int, h: int) -> tuple[slice, slice]:
+    """The window of a box (x, y, w, h) grown by the 1 px rim, as far as the image reaches."""
+    return np.s_[max(0, y - 1) : y + h + 1, max(0, x - 1) : x + w + 1]
+
+
+def _correct(
+    image: np.ndarray, fill: np.ndarray, window: tuple[slice, slice], inside: np.ndarray, result: np.ndarray
+) -> None:
+    """:func:`continue_rim` on ``window``, whose hole pixels are ``inside`` (bool), into ``result``."""
     edge = rim(inside)
     fill_w = fill[window]
     jumps = np.zeros(fill_w.shape, np.float32)
