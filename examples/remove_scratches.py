@@ -20,6 +20,7 @@ from dataclasses import replace
 from tqdm import tqdm
 
 from gincli import Inpainter
+from gincli.core.classical import FILM_THIN_RADIUS
 from gincli.core.imagemath import dilate_mask
 from gincli.io.video import Frame, VideoFileReader, write_video
 from gincli.masks.scratches import DamageThresholds, damage_masks
@@ -43,7 +44,8 @@ def main() -> None:
     args = parser.parse_args()
 
     reel = VideoFileReader(args.reel)
-    inpainter = Inpainter(args.model, strategy="crop")  # crop: only windows around the damage are inpainted
+    # crop: only windows around the damage are inpainted; film damage up to 16 px wide is filled by Telea
+    inpainter = Inpainter(args.model, strategy="crop", thin_radius=FILM_THIN_RADIUS)
     thresholds = DamageThresholds(line_contrast=args.line_contrast)
     frames = tqdm(restored(reel, inpainter, thresholds), total=reel.info.frames, unit="frame")
     count = write_video(args.output, frames, reel.info, audio_from=args.reel)

@@ -803,6 +803,27 @@ def test_fill_methods_route_thin_holes_to_the_classical_fill(contract_model) -> 
         calls.clear()
 
 
+def test_a_12_px_speck_is_telea_s_in_a_film_and_the_network_s_in_a_photo(contract_model, tmp_path: Path) -> None:
+    """The --thin-radius defaults: 8 px for `gin video` (film damage up to 16 px wide never
+    wakes the network), 4 px for photos (`gin inpaint`, the API), where the network's fill of
+    holes wider than 8 px measures better."""
+    speck = hole((26, 42, 38, 54))  # 12 x 12 px: the widest disc inside has radius 6
+    write_image(tmp_path / "speck.png", speck)
+    frames = clip_frames(3)
+    code, output = gin_video(contract_model, str(frame_folder(tmp_path / "scans", frames)), "--mask",
+                             str(tmp_path / "speck.png"), "-o", str(tmp_path / "out"))  # fmt: skip
+    assert code == 0 and "3 inpainted (classical 3)" in output, output
+    _, used = Inpainter(contract_model, provider="cpu").inpaint_with_info(frames[0], speck)
+    assert used != "classical"
+    photo = CliRunner().invoke(main, ["inpaint", str(tmp_path / "scans" / "scan_0001.png"), "--masks",
+                                      str(tmp_path / "speck.png"), "-o", str(tmp_path / "photo"), "--model",
+                                      str(contract_model), "--provider", "cpu"])  # fmt: skip
+    assert photo.exit_code == 0, photo.output
+    result = read_image(tmp_path / "photo" / "scan_0001.png")
+    telea = cv2.inpaint(frames[0], (speck > 0).astype(np.uint8), 5, cv2.INPAINT_TELEA)
+    assert not np.array_equal(result[speck > 0], telea[speck > 0])  # the network's (the stand-in's cell means)
+
+
 def test_a_narrow_hole_beside_a_wide_one_is_filled_from_valid_pixels_only() -> None:
     """A 2 px scratch 2 px from a magenta blot: the scratch is filled with the small radius, the
     blot with the large one, and the scratch's fill reads none of the blot's damage (the blot

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from gincli.cli.options import engine_options, fill_options, mask_adjust_options, strategy_option
+from gincli.core.classical import THIN_RADIUS
 from gincli.core.engine import EngineError, ProviderUnavailable
 from gincli.core.strategies import strategy_help
 from gincli.io.discovery import InputError, parse_shard
@@ -70,7 +71,7 @@ Examples:
     help="Tiles per engine call [default: 1 on the CPU (as fast per tile, less memory), 8 on a GPU].",
 )
 @engine_options
-@fill_options("auto")
+@fill_options("auto", THIN_RADIUS)
 @click.option(
     "--format",
     "fmt",

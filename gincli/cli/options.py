@@ -34,15 +34,16 @@ engine_options = _stack([
 ])  # fmt: skip
 
 
-def fill_options(default: str) -> Decorator:
-    """``--fill`` and ``--thin-radius``: which holes the network fills and which a classical method fills."""
-    from gincli.core.classical import FILL_METHODS, THIN_RADIUS
+def fill_options(default: str, thin_radius: float) -> Decorator:
+    """``--fill`` and ``--thin-radius``: which holes the network fills and which a classical method
+    fills (the radius's default differs: photos favour quality, films speed)."""
+    from gincli.core.classical import FILL_METHODS
 
     summary = "; ".join(f"{m.name}: {m.summary}" for m in FILL_METHODS.values())
     return _stack([
         click.option("--fill", type=click.Choice(list(FILL_METHODS)), default=default, show_default=True,
                      help=f"Fill method. {summary}."),
-        click.option("--thin-radius", type=float, default=THIN_RADIUS, show_default=True,
+        click.option("--thin-radius", type=float, default=thin_radius, show_default=True,
                      help="--fill auto: the parts of a hole where no disc of this radius (px) fits are thin (classical fill); the rest goes to the network."),
     ])  # fmt: skip
 

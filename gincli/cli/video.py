@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from gincli.cli.options import engine_options, fill_options, mask_adjust_options, strategy_option
+from gincli.core.classical import FILM_THIN_RADIUS
 from gincli.core.engine import EngineError
 from gincli.io.video import ENCODERS, PRESETS, VideoError
 from gincli.jobs.pipeline import UsageError
@@ -137,7 +138,7 @@ def _fps(text: str) -> Fraction:
 @click.option("--chunk-frames", default=240, show_default=True, help="Frames per resumable chunk.")
 @click.option("--overwrite", is_flag=True, help="Replace OUT (or frames in it) if it exists.")
 @engine_options
-@fill_options("auto")
+@fill_options("auto", FILM_THIN_RADIUS)
 def video_command(input_path: Path, model: Path | None, provider: str, threads: int | None, precision: str, fill: str, thin_radius: float, strategy: str,
                   fps: str, **options: object) -> None:  # fmt: skip
     """Inpaint a video frame by frame, keeping its timing and sound."""
