@@ -347,7 +347,7 @@ def test_a_scene_line_that_starts_at_a_cut_is_picture() -> None:
 
 @pytest.mark.parametrize(
     "rule",
-    [{"dust_flow_roughness": 0.25}, {"dust_trail_radius": 12}, {"dust_standout": 0.7}],
+    [{"dust_flow_roughness": 0.25}, {"dust_trail_radius": 12}, {"dust_standout": 0.7}, {"dust_min_area": 2}],
     ids=lambda r: next(iter(r)),
 )
 def test_warping_errors_at_the_edges_of_moving_things_are_not_dust(rule: dict) -> None:
@@ -355,8 +355,9 @@ def test_warping_errors_at_the_edges_of_moving_things_are_not_dust(rule: dict) -
     the warped neighbours miss, which looks like specks of dust (measured once: 549 pixels over
     the inner frames with none of the three rules). Each rule on its own removes most of them
     (measured once: 242 left by the flow's roughness, none by the trail, 309 by standing out
-    from the picture around): the flow jumps there, the box's edge was a few pixels off in a
-    neighbour, and the misses blend into their own frame."""
+    from the picture around, 52 by the smallest speck's size): the flow jumps there, the box's
+    edge was a few pixels off in a neighbour, the misses blend into their own frame, and most
+    are lone pixels."""
     from dataclasses import replace
 
     rng = np.random.default_rng(5)
@@ -367,7 +368,9 @@ def test_warping_errors_at_the_edges_of_moving_things_are_not_dust(rule: dict) -
         frame[60:110, 20 + 14 * i : 60 + 14 * i] = [230, 220, 60]
         frames.append(np.clip(frame + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8))
     inner = lambda masks: sum(int(m.sum()) for m in list(masks)[1:-1])  # noqa: E731
-    no_rule = replace(DamageThresholds(), dust_flow_roughness=float("inf"), dust_trail_radius=0, dust_standout=0.0)
+    no_rule = replace(
+        DamageThresholds(), dust_flow_roughness=float("inf"), dust_trail_radius=0, dust_standout=0.0, dust_min_area=1
+    )
     without = inner(damage_masks(frames, no_rule))
     assert without > 300  # the case the rules are for
     assert inner(damage_masks(frames, replace(no_rule, **rule))) <= 0.6 * without
@@ -417,6 +420,24 @@ def test_a_speck_on_a_flat_sky_is_found_whole() -> None:
     found = [m > 0 for m in damage_masks(frames)]
     assert found[3][speck > 0].all()
     assert sum(int(m.sum()) for m in found) == found[3].sum() <= 1.5 * speck.sum()
+
+
+def test_a_lone_pixel_in_one_frame_is_noise_but_a_small_speck_is_dust() -> None:
+    """A hot pixel (one pixel, one frame) differs from both neighbours like dust does, but no
+    dust is that small; a 2 x 2 speck beside it, as bright, is found."""
+    rng = np.random.default_rng(6)
+    picture = smooth_image(rng, 144, 256)
+    frames = []
+    for i in range(7):
+        frame = picture.copy()
+        if i == 3:
+            frame[40, 60] = 255  # the hot pixel
+            frame[100:102, 180:182] = 255  # the speck
+        frames.append(np.clip(frame + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8))
+    found = [m > 0 for m in damage_masks(frames)]
+    assert not found[3][36:45, 56:65].any()
+    assert found[3][100:102, 180:182].all()
+    assert sum(int(m.sum()) for m in found) == found[3][96:106, 176:186].sum()
 
 
 def test_a_lamp_brightening_at_a_shots_first_and_last_frames_is_not_dust() -> None:
@@ -842,14 +863,14 @@ def test_a_narrow_hole_beside_a_wide_one_is_filled_from_valid_pixels_only() -> N
 def test_thin_parts_go_to_telea_where_lines_cross_or_run_out_of_a_blot() -> None:
     import cv2
 
-    from gincli.core.classical import classical_fill, telea_context, thin_holes
+    from gincli.core.classical import FILM_THIN_RADIUS, classical_fill, telea_context, thin_holes
 
     mask = np.zeros((160, 160), np.uint8)
     cv2.line(mask, (20, 0), (60, 159), 1, thickness=6)  # two 6 px scratches that cross
     cv2.line(mask, (60, 0), (20, 159), 1, thickness=6)
     mask[20:60, 100:140] = 1  # a 40 px blot
     mask[60:120, 119:122] = 1  # a 3 px scratch running out of it
-    thin = thin_holes(mask)
+    thin = thin_holes(mask, FILM_THIN_RADIUS)  # film damage (photos' 4 px: the crossing is the network's)
     assert thin[:, :80][mask[:, :80] > 0].all()  # the crossing stays thin
     assert not thin[20:60, 100:140].any() and thin[62:120, 119:122].all()
     # the scratch is filled from valid pixels, never from the damage inside the blot

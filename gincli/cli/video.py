@@ -55,10 +55,11 @@ What is detected (intensities are fractions of full scale, 0-1):
                   taken: review the masks.
   dust, blotches  pixels brighter or darker than the same place in both the
                   previous and the next frame (after aligning them for weave
-                  and pans) by --dust-contrast, in specks up to --dust-max-area
-                  of the frame. A small thing moving faster than the alignment
-                  follows (a ball, a mouth opening) is near where it was in a
-                  neighbour frame: picture, left alone.
+                  and pans) by --dust-contrast, in specks of --dust-min-area
+                  px up to --dust-max-area of the frame. A small thing moving
+                  faster than the alignment follows (a ball, a mouth opening)
+                  is near where it was in a neighbour frame: picture, left
+                  alone.
 Everything found is grown by --grow px (soft scratch edges). --sensitivity
 scales both contrasts at once: start with low on busy footage (crowds, leaves,
 fast cameras), high for faint damage on quiet shots.
@@ -83,6 +84,8 @@ def threshold_options(command: click.Command) -> click.Command:
                           "of its contrast (0: any; lower it for soft or upscaled footage)."),
         click.option("--dust-contrast", default=DEFAULTS.dust_contrast, show_default=True,
                      help="Dust difference from both neighbour frames (0-1)."),
+        click.option("--dust-min-area", default=DEFAULTS.dust_min_area, show_default=True,
+                     help="Smallest speck, px (a lone pixel unlike both neighbour frames is noise: a hot pixel, a codec's sparkle)."),
         click.option("--dust-max-area", default=DEFAULTS.dust_max_area, show_default=True,
                      help="Largest speck, fraction of the frame area (never under 150 px)."),
         click.option("--dust-standout", default=DEFAULTS.dust_standout, show_default=True,

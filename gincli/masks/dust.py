@@ -63,7 +63,7 @@ def dust_mask(
     specks[ys, xs] = contrast
 
     def judged(specks: np.ndarray, picture: np.ndarray) -> np.ndarray:
-        return _dust_specks(specks, picture, largest, thresholds.dust_standout)
+        return _dust_specks(specks, picture, thresholds.dust_min_area, largest, thresholds.dust_standout)
 
     found[ys, xs] = at_pixels(ys, xs, RING + 1, judged, specks, current)
     return found
@@ -73,9 +73,11 @@ def _where(chosen: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> tuple[np.ndarr
     return ys[chosen], xs[chosen]
 
 
-def _dust_specks(contrasts: np.ndarray, picture: np.ndarray, largest: float, standout: float) -> np.ndarray:
+def _dust_specks(
+    contrasts: np.ndarray, picture: np.ndarray, smallest: int, largest: float, standout: float
+) -> np.ndarray:
     """Which candidate pixels (``contrasts`` > 0: each one's contrast against the neighbour
-    frames) form specks of dust: 8-connected parts of at most ``largest`` px that stand out
+    frames) form specks of dust: 8-connected parts of ``smallest`` to ``largest`` px that stand out
     from the ``picture`` in a ring ``RING`` px wide around them by at least ``standout`` of
     their contrast against the neighbours. Dust covers the picture, and the picture around it
     is what the neighbours show at its place, so it stands out as much in its own frame; a
@@ -95,8 +97,11 @@ def _dust_specks(contrasts: np.ndarray, picture: np.ndarray, largest: float, sta
         )
 
     inside, around = mean(labels[inner], picture[inner]), mean(ring_labels[ring], picture[ring])
-    keep = (stats[:, cv2.CC_STAT_AREA] <= largest) & (
-        np.abs(inside - around) >= standout * mean(labels[inner], contrasts[inner])
+    area = stats[:, cv2.CC_STAT_AREA]
+    keep = (
+        (area >= smallest)
+        & (area <= largest)
+        & (np.abs(inside - around) >= standout * mean(labels[inner], contrasts[inner]))
     )
     keep[0] = False
     return keep[labels]
