@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gincli.core.imagemath import LUMA_BT601, dilate_mask, to_unit_float
+from gincli.core.imagemath import LUMA_BT601, dilate_mask, own_depth_luma, to_unit_float, unit_luma
 from gincli.core.lazy import cv2
 from gincli.masks.dust import dust_mask
-from gincli.masks.lines import PERSISTENCE, line_responses, line_scratch_mask
+from gincli.masks.lines import PERSISTENCE, LinePair, line_responses, line_scratch_mask
 from gincli.masks.motion import FlowFrame, Motion, dense_flow, global_shift
 from gincli.masks.thresholds import SENSITIVITY, DamageThresholds
 
@@ -45,14 +45,13 @@ CUT_DIFFERENCE = 0.6
 
 def grey(image: np.ndarray) -> np.ndarray:
     """H x W (x 3) image of any dtype -> float32 luma in [0, 1] (the BT.601 weights). 8- and
-    16-bit frames by ``cv2.cvtColor`` in their own depth (a quarter of the time of converting
-    a 720p frame to float first; the luma is rounded to the input's own steps, under 0.002),
-    others by ``cv2.transform`` (a fifth of the time of a matrix product)."""
+    16-bit frames by ``cv2.cvtColor`` in their own depth (:func:`own_depth_luma`), others by
+    ``cv2.transform`` (a fifth of the time of a matrix product)."""
+    luma = own_depth_luma(image)
+    if luma is not None:
+        return unit_luma(luma)
     if image.ndim == 2:
         return to_unit_float(image)
-    if image.dtype in (np.uint8, np.uint16) and image.shape[2] in (3, 4):
-        luma = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY if image.shape[2] == 3 else cv2.COLOR_RGBA2GRAY)
-        return np.multiply(luma, np.float32(1 / np.iinfo(image.dtype).max), dtype=np.float32)
     weights = LUMA_BT601[None].astype(np.float64)
     if np.issubdtype(image.dtype, np.integer):  # scaled to [0, 1] in the same pass
         return cv2.transform(image[..., :3].astype(np.float32), weights / np.iinfo(image.dtype).max)
@@ -62,22 +61,25 @@ def grey(image: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class FrameView:
     """What the detector needs of one frame, computed once however many frames look at it:
-    its luma (and that as the optical flow reads it), its bright and dark line responses, a
-    thumbnail that tells shot cuts, and the frame itself (its colours tell an edge from a
-    scratch, see :func:`line_scratch_mask`)."""
+    its luma (and that as the optical flow reads it), its bright and dark line responses and
+    their row means (:func:`~gincli.masks.lines.coherent`), a thumbnail that tells shot cuts,
+    and the frame itself (its colours tell an edge from a scratch, see :func:`line_scratch_mask`)."""
 
     grey: np.ndarray
-    responses: tuple[np.ndarray, np.ndarray]
+    responses: LinePair
+    coherent: LinePair
     thumbnail: np.ndarray
     image: np.ndarray
     flow: FlowFrame
 
     @classmethod
     def of(cls, image: np.ndarray, thresholds: DamageThresholds) -> FrameView:
-        luma = grey(image)
+        own_depth = own_depth_luma(image)
+        luma = grey(image) if own_depth is None else unit_luma(own_depth)
         small = cv2.resize(luma, (32, 18), interpolation=cv2.INTER_AREA)
         normalised = (small - small.mean()) / (small.std() + 0.02)  # flicker is no cut
-        return cls(luma, line_responses(luma, thresholds.line_width), normalised, image, FlowFrame(luma))
+        responses, coherent = line_responses(luma if own_depth is None else own_depth, thresholds.line_width)
+        return cls(luma, responses, coherent, normalised, image, FlowFrame(luma))
 
     def starts_shot_after(self, previous: FrameView) -> bool:
         """Whether a cut lies between ``previous`` and this frame."""
