@@ -43,10 +43,15 @@ def dust_mask(
     motions = motions or (Motion(dense_flow(current, previous)), Motion(dense_flow(current, following)))
     before, after = motions[0].warp(previous), motions[1].warp(following)
     t = thresholds.dust_contrast
-    to_before, to_after = current - before, current - after
-    nearer = np.minimum(to_before, to_after)
-    outlier = (nearer > t) | (np.maximum(to_before, to_after) < -t)
-    ys, xs = nonzero_pixels(outlier & (np.abs(before - after) < t))  # the neighbours agree
+    # above both neighbours or below both by t, where they agree within t: the same sums as
+    # current minus each neighbour, in a third of numpy's passes over the frame
+    higher, lower = cv2.max(before, after), cv2.min(before, after)
+    outlier = cv2.bitwise_or(
+        cv2.compare(cv2.subtract(current, higher), t, cv2.CMP_GT),
+        cv2.compare(cv2.subtract(lower, current), t, cv2.CMP_GT),
+    )
+    agree = cv2.compare(cv2.subtract(higher, lower), t, cv2.CMP_LT)
+    ys, xs = nonzero_pixels(cv2.bitwise_and(outlier, agree))
     # the few candidates are judged one by one from here on
     found = np.zeros(current.shape, bool)
     ys, xs = _where(motions[0].covers(ys, xs) & motions[1].covers(ys, xs), ys, xs)
@@ -54,8 +59,9 @@ def dust_mask(
         ends = flow_frames or (previous, following)
         across = dense_flow(*ends, ACROSS_FLOW_SCALE, enlarge=False)  # no speck sways it
         ys, xs = _where(flow_roughness(across, current.shape, ys, xs) < thresholds.dust_flow_roughness, ys, xs)
-    bright = nearer[ys, xs] > t
-    contrast = np.minimum(np.abs(to_before[ys, xs]), np.abs(to_after[ys, xs]))
+    to_before, to_after = current[ys, xs] - before[ys, xs], current[ys, xs] - after[ys, xs]
+    bright = np.minimum(to_before, to_after) > t
+    contrast = np.minimum(np.abs(to_before), np.abs(to_after))
     trailed = _has_trail(ys, xs, bright, contrast, current, (before, after), thresholds.dust_trail_radius)
     ys, xs, contrast = ys[~trailed], xs[~trailed], contrast[~trailed]
     largest = max(thresholds.dust_max_area * current.size, MIN_LARGEST_SPECK)
