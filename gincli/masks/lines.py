@@ -58,30 +58,17 @@ SAME_PICTURE = 0.5
 SIDEDNESS = 1.0  # a line whose sides differ by its own strength, on average along it, is an edge
 
 
-def line_responses(luma: np.ndarray, line_width: int) -> tuple[LinePair, LinePair]:
+def line_responses(luma: np.ndarray, line_width: int) -> LinePair:
     """Horizontal top-hats, bright and dark: how much each pixel stands above or below the
-    picture within ``line_width`` px to its sides (only features narrower than that respond),
-    and each one's :func:`coherent` map. ``luma``: float32 in [0, 1], or 8- or 16-bit, worked in
-    its own depth (exact top-hats and sums in a third of the time of float ones at 720p),
-    the maps returned as float32 in [0, 1] either way."""
+    picture within ``line_width`` px to its sides; only features narrower than that respond.
+    ``luma``: float32 in [0, 1], or 8- or 16-bit, worked in its own depth (exact, and half
+    the time of float top-hats at 720p), the maps returned as float32 in [0, 1] either way."""
     bar = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * line_width + 1, 1))
     bright = cv2.morphologyEx(luma, cv2.MORPH_TOPHAT, bar)  # the luma minus its opening
     dark = cv2.morphologyEx(luma, cv2.MORPH_BLACKHAT, bar)  # its closing minus the luma
-    averaged = (coherent(bright), coherent(dark))
     if luma.dtype == np.float32:
-        return (bright, dark), averaged
-    return (unit_luma(bright), unit_luma(dark)), averaged
-
-
-def coherent(response: np.ndarray) -> np.ndarray:
-    """The response averaged down ``COHERENCE_ROWS`` rows, widened by a pixel each side first
-    to tolerate a slight slant: lines keep their strength, grain averages away. An 8- or 16-bit
-    response is summed in its own depth and comes back as float32 in [0, 1]."""
-    widened = cv2.dilate(response, np.ones((1, 3), np.uint8))
-    if widened.dtype == np.float32:
-        return cv2.blur(widened, (1, COHERENCE_ROWS))
-    sums = cv2.boxFilter(widened, cv2.CV_32F, (1, COHERENCE_ROWS), normalize=False)
-    return cv2.multiply(sums, 1 / (np.iinfo(widened.dtype).max * COHERENCE_ROWS))
+        return bright, dark
+    return unit_luma(bright), unit_luma(dark)
 
 
 class _Lines:
@@ -152,10 +139,7 @@ def line_scratch_mask(
     Scratches stay put on the film while the picture moves, or come and go while it stays."""
     t = thresholds
     width = frame.grey.shape[1]
-    candidates = [
-        (averaged, _line_candidates(response, averaged, t))
-        for response, averaged in zip(frame.responses, frame.coherent, strict=True)
-    ]
+    candidates = [_line_candidates(response, t) for response in frame.responses]
     strengths = [
         lines.mean(response[lines.ys, lines.xs])
         for response, (_, lines) in zip(frame.responses, candidates, strict=True)
@@ -224,12 +208,12 @@ def line_scratch_mask(
         keep &= ~(persistent & judged)
     line_sets = [lines for _, lines in candidates]
     shadows = _shadows(frame.grey, frame.responses, line_sets, strengths, kept, t.line_width)
-    for response, (averaged, lines), keep, shadow in zip(frame.responses, candidates, kept, shadows, strict=True):
+    for response, (coherent, lines), keep, shadow in zip(frame.responses, candidates, kept, shadows, strict=True):
         keep &= ~shadow
         if keep.any():
             # each line's own pixels on its course, then (hysteresis: scratches are straight)
             # its fainter stretches over busy picture where they lie on that course
-            found[_along_lines(lines, keep, t.line_width, (response, averaged), 0.4 * t.line_contrast)] = True
+            found[_along_lines(lines, keep, t.line_width, (response, coherent), 0.4 * t.line_contrast)] = True
     return found
 
 
@@ -307,11 +291,18 @@ def _one_sided(image: np.ndarray, lines: _Lines, strength: np.ndarray, distance:
     return keep
 
 
-def _line_candidates(response: np.ndarray, coherent: np.ndarray, t: DamageThresholds) -> _Lines:
-    """The candidate lines of one polarity with a scratch's shape, from its response and that
-    response's :func:`coherent` map."""
+def _coherent(response: np.ndarray) -> np.ndarray:
+    """The response averaged down ``COHERENCE_ROWS`` rows, widened by a pixel each side first
+    to tolerate a slight slant: lines keep their strength, grain averages away."""
+    return cv2.blur(cv2.dilate(response, np.ones((1, 3), np.uint8)), (1, COHERENCE_ROWS))
+
+
+def _line_candidates(response: np.ndarray, t: DamageThresholds) -> tuple[np.ndarray, _Lines]:
+    """(the response's :func:`_coherent` map, its candidate lines with a scratch's shape)
+    for one polarity."""
     h = response.shape[0]
     min_rows = max(COHERENCE_ROWS, t.line_min_length * h)
+    coherent = _coherent(response)
     # a scratch pixel carries a good share of the line's strength; grain beside it does not
     candidate = (coherent > 0.6 * t.line_contrast) & (response > np.maximum(0.5 * t.line_contrast, 0.4 * coherent))
     # keep vertical runs only: slanted picture detail touching a scratch must not merge with it
@@ -324,7 +315,7 @@ def _line_candidates(response: np.ndarray, coherent: np.ndarray, t: DamageThresh
         & (width <= t.line_width + 2 + t.line_max_slant * height)
     )
     shaped[0] = False
-    return _Lines(labels, stats, shaped)
+    return coherent, _Lines(labels, stats, shaped)
 
 
 def _components_in_columns(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -61,13 +61,12 @@ def grey(image: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class FrameView:
     """What the detector needs of one frame, computed once however many frames look at it:
-    its luma (and that as the optical flow reads it), its bright and dark line responses and
-    their row means (:func:`~gincli.masks.lines.coherent`), a thumbnail that tells shot cuts,
-    and the frame itself (its colours tell an edge from a scratch, see :func:`line_scratch_mask`)."""
+    its luma (and that as the optical flow reads it), its bright and dark line responses, a
+    thumbnail that tells shot cuts, and the frame itself (its colours tell an edge from a
+    scratch, see :func:`line_scratch_mask`)."""
 
     grey: np.ndarray
     responses: LinePair
-    coherent: LinePair
     thumbnail: np.ndarray
     image: np.ndarray
     flow: FlowFrame
@@ -78,8 +77,8 @@ class FrameView:
         luma = grey(image) if own_depth is None else unit_luma(own_depth)
         small = cv2.resize(luma, (32, 18), interpolation=cv2.INTER_AREA)
         normalised = (small - small.mean()) / (small.std() + 0.02)  # flicker is no cut
-        responses, coherent = line_responses(luma if own_depth is None else own_depth, thresholds.line_width)
-        return cls(luma, responses, coherent, normalised, image, FlowFrame(luma))
+        responses = line_responses(luma if own_depth is None else own_depth, thresholds.line_width)
+        return cls(luma, responses, normalised, image, FlowFrame(luma))
 
     def starts_shot_after(self, previous: FrameView) -> bool:
         """Whether a cut lies between ``previous`` and this frame."""
