@@ -272,6 +272,31 @@ def test_one_encoder_writes_consecutive_chunks(contract_model, source_video: Pat
     assert not (tmp_path / "out.mp4.gin-chunks").exists() and not list(tmp_path.glob(".*partial*"))
 
 
+@pytest.mark.parametrize(("suffix", "codec"), [(".mp4", "libx264"), (".mkv", "ffv1")])
+def test_a_chunk_cut_short_is_refused_whether_its_container_counts_frames_or_not(
+    tmp_path: Path, suffix: str, codec: str
+) -> None:
+    """A finished chunk is checked before it is kept: all its frames, from a key frame on. MP4
+    keeps a frame count (read without the packets: reading them all grew a long video's peak
+    memory chunk by chunk); Matroska keeps none, so its packets are counted."""
+    from gincli.io.video import VideoError, VideoInfo, _keep_chunk
+
+    written = tmp_path / f"chunk.partial{suffix}"
+    with av.open(str(written), "w") as container:
+        stream = container.add_stream(codec, rate=24)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(10):
+            picture = np.full((48, 64, 3), 20 * i, np.uint8)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")))
+        container.mux(stream.encode(None))
+    info = VideoInfo(64, 48, Fraction(24), Fraction(1, 24), 10, has_audio=False)
+    with pytest.raises(VideoError, match="10 frames, 11 expected"):
+        _keep_chunk(written, tmp_path / f"chunk{suffix}", 0, 11, info)
+    assert written.exists() and not (tmp_path / f"chunk{suffix}").exists()
+    assert _keep_chunk(written, tmp_path / f"chunk{suffix}", 0, 10, info) == 0
+    assert (tmp_path / f"chunk{suffix}").exists() and not written.exists()
+
+
 def test_corrupt_and_truncated_videos_fail_clearly_without_output(
     contract_model, source_video: Path, tmp_path: Path
 ) -> None:
