@@ -28,12 +28,14 @@ def own_depth_luma(image: np.ndarray) -> np.ndarray | None:
 _UNIT_STEPS_8BIT = (np.arange(256, dtype=np.float32) * np.float32(1 / 255))[None]
 
 
-def unit_luma(luma: np.ndarray) -> np.ndarray:
-    """8- or 16-bit luma -> float32 in [0, 1]; 8-bit by a look-up table (a seventh of the time
-    of numpy's mixed-type product, the same values)."""
-    if luma.dtype == np.uint8:
-        return cv2.LUT(luma, _UNIT_STEPS_8BIT)
-    return np.multiply(luma, np.float32(1 / np.iinfo(luma.dtype).max), dtype=np.float32)
+def integer_to_unit(image: np.ndarray) -> np.ndarray:
+    """A single-channel 8- or 16-bit map (luma, a top-hat of it) -> float32 in [0, 1], as the
+    product with the reciprocal of its full range (the detector's values since it began; not
+    :func:`to_unit_float`'s quotient, which rounds a few steps differently); 8-bit by a look-up
+    table, a seventh of the time of numpy's mixed-type product with the same values."""
+    if image.dtype == np.uint8:
+        return cv2.LUT(image, _UNIT_STEPS_8BIT)
+    return np.multiply(image, np.float32(1 / np.iinfo(image.dtype).max), dtype=np.float32)
 
 
 def from_unit_float(image: np.ndarray, dtype: np.dtype | type) -> np.ndarray:

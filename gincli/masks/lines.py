@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gincli.core.imagemath import to_unit_float, unit_luma
+from gincli.core.imagemath import integer_to_unit, to_unit_float
 from gincli.core.lazy import cv2
 from gincli.masks.motion import Motion, PictureMotion, at_pixels, dense_flow
 from gincli.masks.thresholds import DamageThresholds
@@ -68,7 +68,7 @@ def line_responses(luma: np.ndarray, line_width: int) -> LinePair:
     dark = cv2.morphologyEx(luma, cv2.MORPH_BLACKHAT, bar)  # its closing minus the luma
     if luma.dtype == np.float32:
         return bright, dark
-    return unit_luma(bright), unit_luma(dark)
+    return integer_to_unit(bright), integer_to_unit(dark)
 
 
 class _Lines:

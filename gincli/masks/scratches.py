@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gincli.core.imagemath import LUMA_BT601, dilate_mask, own_depth_luma, to_unit_float, unit_luma
+from gincli.core.imagemath import LUMA_BT601, dilate_mask, integer_to_unit, own_depth_luma, to_unit_float
 from gincli.core.lazy import cv2
 from gincli.masks.dust import dust_mask
 from gincli.masks.lines import PERSISTENCE, LinePair, line_responses, line_scratch_mask
@@ -49,7 +49,7 @@ def grey(image: np.ndarray) -> np.ndarray:
     ``cv2.transform`` (a fifth of the time of a matrix product)."""
     luma = own_depth_luma(image)
     if luma is not None:
-        return unit_luma(luma)
+        return integer_to_unit(luma)
     if image.ndim == 2:
         return to_unit_float(image)
     weights = LUMA_BT601[None].astype(np.float64)
@@ -74,7 +74,7 @@ class FrameView:
     @classmethod
     def of(cls, image: np.ndarray, thresholds: DamageThresholds) -> FrameView:
         own_depth = own_depth_luma(image)
-        luma = grey(image) if own_depth is None else unit_luma(own_depth)
+        luma = grey(image) if own_depth is None else integer_to_unit(own_depth)
         small = cv2.resize(luma, (32, 18), interpolation=cv2.INTER_AREA)
         normalised = (small - small.mean()) / (small.std() + 0.02)  # flicker is no cut
         responses = line_responses(luma if own_depth is None else own_depth, thresholds.line_width)
