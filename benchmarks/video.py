@@ -6,8 +6,8 @@
     python benchmarks/video.py --seconds 10 --whole-seconds 0 --no-flicker --fills classical --detect --presets medium,faster
 
 A clip (a pan over a generated photo, 24 fps, H.264; each length a cut of the same shot) and one
-scratch mask per frame (3-8 thin near-vertical lines, `gincli.masks.families.thin_line_mask`) are made first; then each run is a separate
-`gin video ... --masks DIR` process, timed end to end (decode, inpaint, encode, join) with its
+scratch mask per frame (3-8 thin near-vertical lines, `gincli.masks.families.thin_line_mask`) are
+made first; then each run is a separate `gin video ... --masks DIR` process, timed end to end (decode, inpaint, encode, join) with its
 peak RSS. With `--detect`, each run is repeated on the clip with film damage planted in its
 frames (`gincli.testing.film_damage.damage_clip`: scratches and dust) and `--auto-mask
 scratches` instead of mask files: decode, detect, fill, encode. `crop` runs on every clip length (memory must not grow with the length) once per

@@ -58,9 +58,9 @@ SAME_PICTURE = 0.5
 SIDEDNESS = 1.0  # a line whose sides differ by its own strength, on average along it, is an edge
 # a distant frame shows the line at its place when it has at least this share of the line's strength
 # there: a scratch lying along a fainter scene line (a pole, a door frame) is stronger than that, and
-# found (at half, as before, whole real clips with planted damage: recall 0.68 -> 0.69 on carphone,
-# 0.83 -> 0.86 on Big Buck Bunny, clean footage flagged alike; at 0.65 and more, bikes' scene edges,
-# fainter in a distant frame, were flagged)
+# found. Against half, as before, on whole real clips with planted damage: recall 0.68 -> 0.69 on
+# carphone, 0.83 -> 0.86 on Big Buck Bunny, clean footage flagged alike; 0.65 and more flagged bikes'
+# scene edges that are fainter in a distant frame
 SCENE_LINE_SHARE = 0.6
 
 
