@@ -7,14 +7,16 @@
 
 A clip (a pan over a generated photo, 24 fps, H.264; each length a cut of the same shot) and one
 scratch mask per frame (3-8 thin near-vertical lines, `gincli.masks.families.thin_line_mask`) are
-made first; then each run is a separate `gin video ... --masks DIR` process, timed end to end (decode, inpaint, encode, join) with its
-peak RSS. With `--detect`, each run is repeated on the clip with film damage planted in its
-frames (`gincli.testing.film_damage.damage_clip`: scratches and dust) and `--auto-mask
-scratches` instead of mask files: decode, detect, fill, encode. `crop` runs on every clip length (memory must not grow with the length) once per
-fill route (`--fill classical`: Telea on every hole; `--fill network`);
-whole-frame tiling (`polyphase`, the paper's) on a shorter clip, as it is far slower.
-Then flicker: a static 640 x 360 shot with heavy grain (sigma 8 of 255) with a fixed hole (a 64 x 64 square and a scratch),
-inpainted with `--temporal` 0 and 0.5; the mean absolute frame-to-frame change inside the hole.
+made first; then each run is a separate `gin video ... --masks DIR` process, timed end to end
+(decode, inpaint, encode, join) with its peak RSS. With `--detect`, each run is repeated on the clip
+with film damage planted in its frames (`gincli.testing.film_damage.damage_clip`: scratches and
+dust) and `--auto-mask scratches` instead of mask files: decode, detect, fill, encode. `crop` runs
+on every clip length (memory must not grow with the length) once per fill route (`--fill classical`:
+Telea on every hole; `--fill network`); whole-frame tiling (`polyphase`, the paper's) on a shorter
+clip, as it is far slower.
+Then flicker: a static 640 x 360 shot with heavy grain (sigma 8 of 255) with a fixed hole (a 64 x 64
+square and a scratch), inpainted with `--temporal` 0 and 0.5; the mean absolute frame-to-frame
+change inside the hole.
 """
 
 from __future__ import annotations
