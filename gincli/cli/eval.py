@@ -12,6 +12,7 @@ import numpy as np
 
 from gincli.cli.options import either, renamed_option
 from gincli.core.engine import EngineError
+from gincli.core.texture import TEXTURE_STRENGTH
 from gincli.io.images import write_rgb
 from gincli.masks.families import FAMILIES, RENAMED, family_help, resolve_family
 
@@ -22,6 +23,17 @@ def _names(value: str, allowed: list[str], option: str) -> list[str]:
     if unknown:
         raise click.BadParameter(f"unknown {', '.join(unknown)}; choose from {', '.join(allowed)}", param_hint=option)
     return names
+
+
+def _strengths(value: str) -> list[float]:
+    """``--texture``'s comma-separated strengths, each from 0 to 1."""
+    try:
+        strengths = [float(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        strengths = []
+    if not strengths or not all(0 <= t <= 1 for t in strengths):
+        raise click.BadParameter(f"{value!r}: give strengths from 0 to 1, such as 0,0.4", param_hint="--texture")
+    return strengths
 
 
 def _perceptual_metric() -> Callable[[list[np.ndarray], np.ndarray], list[float]] | None:
@@ -101,6 +113,14 @@ Examples:
     "Labels say which: MODEL+auto.",
 )
 @click.option(
+    "--texture",
+    "textures",
+    default=str(TEXTURE_STRENGTH),
+    show_default=True,
+    help="Comma-separated texture strengths to measure for the auto route (see gin inpaint --help); "
+    "a strength other than the default is labelled MODEL+auto+texture T.",
+)
+@click.option(
     "--ensemble",
     is_flag=True,
     help="Also measure each route with the paper's 5-way self-ensemble (five times the network's work; "
@@ -109,7 +129,7 @@ Examples:
 @click.option("--provider", default="auto", show_default=True, help="Engine for the models (see gin inpaint --help).")
 @click.option("--precision", default="auto", show_default=True, help="OpenVINO arithmetic: auto, fp32 or bf16.")
 def eval_command(data: Path, models: tuple[Path, ...], families: str, families_old: str | None, seed: int, masks_per_image: int, size: int, full: bool, baseline: str,
-                 out: Path | None, out_old: Path | None, perceptual: bool, inception_weights: str | None, fills: str, ensemble: bool, provider: str, precision: str) -> None:  # fmt: skip
+                 out: Path | None, out_old: Path | None, perceptual: bool, inception_weights: str | None, fills: str, textures: str, ensemble: bool, provider: str, precision: str) -> None:  # fmt: skip
     """Measure inpainting quality (PSNR, SSIM, L1) on a folder of real photos.
 
     Every method sees the same images and the same seeded masks; metrics are
@@ -130,13 +150,17 @@ def eval_command(data: Path, models: tuple[Path, ...], families: str, families_o
         raise click.BadParameter(str(exc), param_hint="--mask-families") from exc
     baselines = _names(baseline, list(BASELINES), "--baseline") if baseline else []
     routes = _names(fills, [name for name in FILL_METHODS if name != "classical"], "--fill")  # classical is --baseline
+    strengths = _strengths(textures)
     methods = {}
     try:
         for model, route, ensembled in itertools.product(models or (None,), routes, (False, True)[: 1 + ensemble]):
-            inpainter = Inpainter(model, provider=provider, precision=precision, fill=route, ensemble=ensembled)
-            label = model.stem if model else "gin (bundled)"
-            suffix = ("" if route == "network" else f"+{route}") + ("+ensemble" if ensembled else "")
-            methods[label + suffix] = inpainter.inpaint
+            for texture in strengths if route == "auto" else [TEXTURE_STRENGTH]:
+                inpainter = Inpainter(model, provider=provider, precision=precision, fill=route, texture=texture,
+                                      ensemble=ensembled)  # fmt: skip
+                label = model.stem if model else "gin (bundled)"
+                suffix = ("" if route == "network" else f"+{route}") + (
+                    f"+texture {texture:g}" if texture != TEXTURE_STRENGTH else "") + ("+ensemble" if ensembled else "")  # fmt: skip
+                methods[label + suffix] = inpainter.inpaint
     except EngineError as exc:
         raise click.UsageError(str(exc)) from exc
     methods |= {name: opencv_baseline(BASELINES[name]) for name in baselines}

@@ -12,6 +12,7 @@ from gincli.cli.options import engine_options, fill_options, mask_adjust_options
 from gincli.core.classical import THIN_RADIUS
 from gincli.core.engine import EngineError, ProviderUnavailable
 from gincli.core.strategies import strategy_help
+from gincli.core.texture import TEXTURE_STRENGTH
 from gincli.io.discovery import InputError, parse_shard
 from gincli.jobs.batch import AUTO_MASK_FAMILIES, BatchOptions, check_options, run_batch
 from gincli.jobs.pipeline import UsageError
@@ -71,7 +72,7 @@ Examples:
     help="Tiles per engine call [default: 1 on the CPU (as fast per tile, less memory), 8 on a GPU].",
 )
 @engine_options
-@fill_options("auto", THIN_RADIUS)
+@fill_options("auto", THIN_RADIUS, TEXTURE_STRENGTH)
 @click.option(
     "--format",
     "fmt",
@@ -98,7 +99,7 @@ Examples:
     "[default: 250,000,000, or GIN_MAX_PIXELS].",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Print each file with the strategy used, and each engine skipped.")
-def inpaint_command(inputs: tuple[str, ...], model: Path | None, provider: str, threads: int | None, precision: str, fill: str, thin_radius: float,
+def inpaint_command(inputs: tuple[str, ...], model: Path | None, provider: str, threads: int | None, precision: str, fill: str, thin_radius: float, texture: float,
                     strategy: str, ensemble: bool, batch_size: int | None, fmt: str | None, shard: str | None,
                     verbose: bool, max_pixels: int | None, **options: object) -> None:  # fmt: skip
     """Inpaint images: files, folders and glob patterns, at any size."""
@@ -111,7 +112,7 @@ def inpaint_command(inputs: tuple[str, ...], model: Path | None, provider: str, 
     try:
         opts = BatchOptions(format=fmt, shard=parse_shard(shard) if shard else None, **options)  # type: ignore[arg-type]
         check_options(opts)  # usage errors before the model loads
-        inpainter = Inpainter(model, provider=provider, threads=threads, precision=precision, fill=fill, thin_radius=thin_radius, strategy=strategy, ensemble=ensemble,
+        inpainter = Inpainter(model, provider=provider, threads=threads, precision=precision, fill=fill, thin_radius=thin_radius, texture=texture, strategy=strategy, ensemble=ensemble,
                               batch_size=batch_size)  # fmt: skip
         summary = run_batch(list(inputs), inpainter, opts, verbose=verbose)
     except (InputError, UsageError, ProviderUnavailable, EngineError) as exc:

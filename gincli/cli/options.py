@@ -34,9 +34,10 @@ engine_options = _stack([
 ])  # fmt: skip
 
 
-def fill_options(default: str, thin_radius: float) -> Decorator:
-    """``--fill`` and ``--thin-radius``: which holes the network fills and which a classical method
-    fills (the radius's default differs: photos favour quality, films speed)."""
+def fill_options(default: str, thin_radius: float, texture: float) -> Decorator:
+    """``--fill``, ``--thin-radius`` and ``--texture``: which holes the network fills and which a
+    classical method fills, and how much texture the network's fills get (the defaults differ:
+    photos favour quality, films speed and frames that do not flicker)."""
     from gincli.core.classical import FILL_METHODS
 
     summary = "; ".join(f"{m.name}: {m.summary}" for m in FILL_METHODS.values())
@@ -45,6 +46,10 @@ def fill_options(default: str, thin_radius: float) -> Decorator:
                      help=f"Fill method. {summary}."),
         click.option("--thin-radius", type=float, default=thin_radius, show_default=True,
                      help="--fill auto: the parts of a hole where no disc of this radius (px) fits are thin (classical fill); the rest goes to the network."),
+        click.option("--texture", type=click.FloatRange(0, 1), default=texture, show_default=True,
+                     help="--fill auto: how much of the photo's own fine detail (grain, foliage, fabric) the network's "
+                          "smooth fills get, from 0 (none) to 1. More looks more like the picture around the hole and "
+                          "scores better on perceptual metrics, slightly worse on PSNR and SSIM."),
     ])  # fmt: skip
 
 

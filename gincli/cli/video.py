@@ -141,8 +141,8 @@ def _fps(text: str) -> Fraction:
 @click.option("--chunk-frames", default=240, show_default=True, help="Frames per resumable chunk.")
 @click.option("--overwrite", is_flag=True, help="Replace OUT (or frames in it) if it exists.")
 @engine_options
-@fill_options("auto", FILM_THIN_RADIUS)
-def video_command(input_path: Path, model: Path | None, provider: str, threads: int | None, precision: str, fill: str, thin_radius: float, strategy: str,
+@fill_options("auto", FILM_THIN_RADIUS, 0.0)
+def video_command(input_path: Path, model: Path | None, provider: str, threads: int | None, precision: str, fill: str, thin_radius: float, texture: float, strategy: str,
                   fps: str, **options: object) -> None:  # fmt: skip
     """Inpaint a video frame by frame, keeping its timing and sound."""
     from gincli.core.hardware import reuse_frame_buffers
@@ -159,6 +159,7 @@ def video_command(input_path: Path, model: Path | None, provider: str, threads: 
             precision=precision,
             fill=fill,
             thin_radius=thin_radius,
+            texture=texture,
             strategy=strategy,
         )
         summary = inpaint_video(input_path, inpainter, opts)

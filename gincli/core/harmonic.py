@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from gincli.core.imagemath import to_unit_float
+from gincli.core.imagemath import hole_windows, to_unit_float
 from gincli.core.lazy import cv2
 
 _NEIGHBOURS = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], np.float32)  # the 4-neighbourhood
@@ -31,7 +31,6 @@ _SMOOTHING = 3  # weighted-Jacobi sweeps before and after each level's coarse co
 _JACOBI_WEIGHT = 0.8  # damps the checkerboard errors plain Jacobi leaves
 _DIRECT = 64  # a level with fewer unknown pixels than this is settled by _DIRECT_SWEEPS sweeps alone
 _DIRECT_SWEEPS = 40
-_SPARSE = 2  # holes whose boxes cover under half of their joint window are solved one by one
 
 
 def rim(hole: np.ndarray) -> np.ndarray:
@@ -144,21 +143,9 @@ def continue_rim(image: np.ndarray, fill: np.ndarray, hole: np.ndarray) -> np.nd
     if not binary.any():
         return fill
     result = fill.copy()
-    count, labels, boxes, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
-    x, y, w, h = cv2.boundingRect(binary)
-    if w * h <= _SPARSE * int((boxes[1:, 2] * boxes[1:, 3]).sum()):
-        window = _around(x, y, w, h)
-        _correct(image, fill, window, binary[window] > 0, result)
-        return result
-    for label in range(1, count):  # other holes are not 8-adjacent: never on this one's rim
-        window = _around(*boxes[label, :4])
-        _correct(image, fill, window, labels[window] == label, result)
+    for window, inside in hole_windows(binary, 1):  # the 1 px rim; other holes are never on it
+        _correct(image, fill, window, inside, result)
     return result
-
-
-def _around(x: int, y: int, w: int, h: int) -> tuple[slice, slice]:
-    """The window of a box (x, y, w, h) grown by the 1 px rim, as far as the image reaches."""
-    return np.s_[max(0, y - 1) : y + h + 1, max(0, x - 1) : x + w + 1]
 
 
 def _correct(

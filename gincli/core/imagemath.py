@@ -113,3 +113,24 @@ def rgb_to_inverted_cmyk(rgb: np.ndarray) -> np.ndarray:
     k = rgb.max(axis=2, keepdims=True)
     ink = ((k - rgb) * 256 + np.maximum(k, 1) - 1) // np.maximum(k, 1)  # ceil, so the reading rounds back
     return np.concatenate([np.clip(255 - ink, 0, 255), k], axis=2).astype(np.uint8)
+
+
+SPARSE_HOLES = 2  # holes whose boxes cover under half of their joint window are worked on one by one
+
+
+def hole_windows(binary: np.ndarray, margin: int) -> list[tuple[tuple[slice, slice], np.ndarray]]:
+    """The windows to work on around the holes of a uint8 H x W mask (nonzero = hole), each
+    grown by ``margin`` px as far as the image reaches, with its hole pixels (bool): one window
+    around all holes, or, where that window is mostly hole-free (scattered holes in a large
+    photo), one per connected hole (8-connected; its own pixels only), so that the holes cost
+    their own areas, not the photo's."""
+    count, labels, boxes, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+
+    def grown(x: int, y: int, w: int, h: int) -> tuple[slice, slice]:
+        return np.s_[max(0, y - margin) : y + h + margin, max(0, x - margin) : x + w + margin]
+
+    x, y, w, h = cv2.boundingRect(binary)
+    if w * h <= SPARSE_HOLES * int((boxes[1:, 2] * boxes[1:, 3]).sum()):
+        window = grown(x, y, w, h)
+        return [(window, binary[window] > 0)]
+    return [(window, labels[window] == label) for label in range(1, count) for window in [grown(*boxes[label, :4])]]

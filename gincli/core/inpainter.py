@@ -27,6 +27,7 @@ from gincli.core.engine import Engine, EngineError
 from gincli.core.harmonic import continue_rim
 from gincli.core.imagemath import LUMA_BT601, from_unit_float, nonzero_pixels, to_binary_mask
 from gincli.core.strategies import TileFn, inpaint_any_size, self_ensemble
+from gincli.core.texture import TEXTURE_STRENGTH, add_texture
 
 DEFAULT_MODEL = Path(__file__).parent.parent / "models" / "deepgin_default.onnx"
 
@@ -65,7 +66,9 @@ class Inpainter:
     inpaint --help``); ``fill`` is ``network``, ``classical`` (OpenCV Telea) or ``auto`` (Telea
     for the parts of holes where no disc of radius ``thin_radius`` px fits, the network for
     the rest, its level carried to the hole's rim by a harmonic offset, see
-    :mod:`gincli.core.harmonic` and :mod:`gincli.core.classical`); ``ensemble`` adds the paper's 5-way self-ensemble; ``batch_size`` is
+    :mod:`gincli.core.harmonic` and :mod:`gincli.core.classical`, and the photo's own fine
+    detail added to it at ``texture`` strength, 0 to 1, see :mod:`gincli.core.texture`: 0 for
+    video, where it would flicker); ``ensemble`` adds the paper's 5-way self-ensemble; ``batch_size`` is
     the number of tiles per engine call (default: 1 on the CPU, 8 on a GPU). Calls from several threads are safe and share engine
     batches: inference runs on one thread, decoding and encoding around it on the callers'.
     """
@@ -79,6 +82,7 @@ class Inpainter:
         precision: str = "auto",
         fill: str = "auto",
         thin_radius: float = THIN_RADIUS,
+        texture: float = TEXTURE_STRENGTH,
         ensemble: bool = False,
         batch_size: int | None = None,
     ) -> None:
@@ -86,7 +90,9 @@ class Inpainter:
         self.strategy, self.ensemble = strategy, ensemble
         if fill not in FILL_METHODS:
             raise ValueError(f"unknown fill method {fill!r}; choose {', '.join(FILL_METHODS)}")
-        self.fill, self.thin_radius = fill, thin_radius
+        if not 0 <= texture <= 1:
+            raise ValueError(f"texture must be between 0 (none) and 1 (full strength), got {texture}")
+        self.fill, self.thin_radius, self.texture = fill, thin_radius, texture
         if batch_size is None:  # CPU: batch 1 is as fast per tile as 4 and needs a third of the memory
             batch_size = 1 if self.engine.provider in ("cpu", "openvino") else 8
         self.batcher = TileBatcher(self.engine.run, batch_size)  # no reference back to self: no cycle
@@ -100,6 +106,7 @@ class Inpainter:
             "model": [str(self.engine.model_path.resolve()), stat.st_size, stat.st_mtime_ns],
             "precision": self.engine.precision, "fill": self.fill, "thin_radius": self.thin_radius,
             "rim": "harmonic",  # how --fill auto meets the hole's rim (was a Telea blend, "edge_blend")
+            "texture": self.texture,
             "strategy": self.strategy, "ensemble": self.ensemble,
         }  # fmt: skip
 
@@ -157,7 +164,7 @@ class Inpainter:
                 source[thin] = from_unit_float(thin_fill, rgb.dtype)
             filled, used = inpaint_any_size(source, wide, run, strategy or self.strategy)
             if self.fill == "auto":
-                filled = continue_rim(source, filled, wide)
+                filled = add_texture(continue_rim(source, filled, wide), wide > 0, hole > 0, self.texture)
             if has_thin:
                 filled[thin] = thin_fill
             values = filled[inside]
