@@ -45,7 +45,7 @@ def main() -> None:
 
     reel = VideoFileReader(args.reel)
     # crop: only windows around the damage are inpainted; film damage up to 16 px wide is filled by Telea
-    inpainter = Inpainter(args.model, strategy="crop", thin_radius=FILM_THIN_RADIUS)
+    inpainter = Inpainter(args.model, strategy="crop", thin_radius=FILM_THIN_RADIUS, texture=0)
     thresholds = DamageThresholds(line_contrast=args.line_contrast)
     frames = tqdm(restored(reel, inpainter, thresholds), total=reel.info.frames, unit="frame")
     count = write_video(args.output, frames, reel.info, audio_from=args.reel)
