@@ -88,3 +88,14 @@ def test_texture_out_of_range_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["inpaint", str(tmp_path), "--auto-mask", "rect", "--texture", "2", "-o", "o"])
     assert result.exit_code == 2
     assert "--texture" in result.output
+
+
+def test_photos_get_texture_by_default_and_video_does_not() -> None:
+    """Grain copied afresh into each frame would flicker: ``gin video`` defaults to none."""
+    from gincli.cli.inpaint import inpaint_command
+    from gincli.cli.video import video_command
+    from gincli.core.texture import TEXTURE_STRENGTH
+
+    default = lambda command: next(p.default for p in command.params if p.name == "texture")  # noqa: E731
+    assert default(video_command) == 0
+    assert default(inpaint_command) == TEXTURE_STRENGTH > 0
