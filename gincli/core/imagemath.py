@@ -133,4 +133,5 @@ def hole_windows(binary: np.ndarray, margin: int) -> list[tuple[tuple[slice, sli
     if w * h <= SPARSE_HOLES * int((boxes[1:, 2] * boxes[1:, 3]).sum()):
         window = grown(x, y, w, h)
         return [(window, binary[window] > 0)]
-    return [(window, labels[window] == label) for label in range(1, count) for window in [grown(*boxes[label, :4])]]
+    windows = [grown(*boxes[label, :4]) for label in range(1, count)]
+    return [(window, labels[window] == label) for label, window in enumerate(windows, start=1)]
