@@ -12,7 +12,7 @@ made first; then each run is a separate `gin video ... --masks DIR` process, tim
 with film damage planted in its frames (`gincli.testing.film_damage.damage_clip`: scratches and
 dust) and `--auto-mask scratches` instead of mask files: decode, detect, fill, encode. `crop` runs
 on every clip length (memory must not grow with the length) once per fill route (`--fill classical`:
-Telea on every hole; `--fill network`); whole-frame tiling (`polyphase`, the paper's) on a shorter
+OpenCV's classical fill on every hole; `--fill network`); whole-frame tiling (`polyphase`, the paper's) on a shorter
 clip, as it is far slower.
 Then flicker: a static 640 x 360 shot with heavy grain (sigma 8 of 255) with a fixed hole (a 64 x 64
 square and a scratch), inpainted with `--temporal` 0 and 0.5; the mean absolute frame-to-frame

@@ -44,7 +44,7 @@ def main() -> None:
     args = parser.parse_args()
 
     reel = VideoFileReader(args.reel)
-    # crop: only windows around the damage are inpainted; film damage up to 16 px wide is filled by Telea
+    # crop: only windows around the damage are inpainted; film damage up to 16 px wide gets the classical fill
     inpainter = Inpainter(args.model, strategy="crop", thin_radius=FILM_THIN_RADIUS, texture=0)
     thresholds = DamageThresholds(line_contrast=args.line_contrast)
     frames = tqdm(restored(reel, inpainter, thresholds), total=reel.info.frames, unit="frame")

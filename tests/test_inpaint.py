@@ -383,14 +383,20 @@ def test_the_network_gets_its_hole_filled_as_its_model_says(hole_fill: str, tmp_
 
 
 def test_network_input_whitens_or_telea_fills_the_hole_only() -> None:
+    """`telea` models read Telea's fill, a narrow hole's at radius 2 (what they were trained on,
+    not the Navier-Stokes fill gin's own classical route gives narrow holes)."""
     image = smooth_image(np.random.default_rng(2), 64, 64)
     mask = np.zeros((64, 64), np.float32)
     mask[20:40, 10:30] = 1
+    mask[5:60, 50:52] = 1  # a 2 px scratch, 20 px from the square
     hole = mask > 0
     unit = image.astype(np.float32) / 255
     white, telea = (network_input(unit, mask, fill) for fill in ("white", "telea"))
     assert np.all(white[hole] == 1.0) and np.array_equal(white[~hole], unit[~hole])
-    expected = cv2.inpaint(image, hole.astype(np.uint8), 5, cv2.INPAINT_TELEA).astype(np.float32) / 255
+    square, scratch = hole.copy(), hole.copy()
+    square[:, 40:], scratch[:, :40] = False, False
+    narrow = cv2.inpaint(image, scratch.astype(np.uint8), 2, cv2.INPAINT_TELEA)
+    expected = cv2.inpaint(narrow, square.astype(np.uint8), 5, cv2.INPAINT_TELEA).astype(np.float32) / 255
     assert np.allclose(telea[hole], expected[hole], atol=1e-6) and np.array_equal(telea[~hole], unit[~hole])
 
 

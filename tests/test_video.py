@@ -857,9 +857,9 @@ def test_a_changed_model_file_or_fill_starts_the_video_over(contract_model, sour
 
 
 def test_fill_methods_route_thin_holes_to_the_classical_fill(contract_model) -> None:
-    """``classical`` fills everything by Telea: a narrow hole (the scratch) with radius 2, a wide
-    one (the square) with 5; ``auto`` the scratch by Telea and the square by the network;
-    ``network`` both by the network."""
+    """``classical`` fills everything by OpenCV: a narrow hole (the scratch) by Navier-Stokes at
+    radius 1, a wide one (the square) by Telea at radius 5; ``auto`` the scratch by Navier-Stokes
+    and the square by the network; ``network`` both by the network."""
     image = smooth_image(np.random.default_rng(3), 128, 160)
     mask = np.zeros((128, 160), np.uint8)
     mask[10:100, 40:42] = 255  # a 2 px scratch: thin
@@ -867,7 +867,7 @@ def test_fill_methods_route_thin_holes_to_the_classical_fill(contract_model) -> 
     scratch, square = np.zeros_like(mask), np.zeros_like(mask)
     scratch[10:100, 40:42], square[60:100, 90:130] = 1, 1
     # the two lie 48 px apart: each one's fill reads nothing of the other's
-    narrow_telea = cv2.inpaint(image, scratch, 2, cv2.INPAINT_TELEA)
+    narrow_ns = cv2.inpaint(image, scratch, 1, cv2.INPAINT_NS)
     wide_telea = cv2.inpaint(image, square, 5, cv2.INPAINT_TELEA)
     scratch, square = scratch > 0, square > 0
     calls: list[int] = []
@@ -877,7 +877,7 @@ def test_fill_methods_route_thin_holes_to_the_classical_fill(contract_model) -> 
         inpainter.batcher._run = lambda i, m, o=original: calls.append(len(i)) or o(i, m)
         out = inpainter.inpaint(image, mask)
         assert np.array_equal(out[mask == 0], image[mask == 0])
-        assert np.array_equal(out[scratch], narrow_telea[scratch]) == (fill != "network")
+        assert np.array_equal(out[scratch], narrow_ns[scratch]) == (fill != "network")
         if fill == "classical":
             assert np.array_equal(out[square], wide_telea[square]) and not calls
         else:

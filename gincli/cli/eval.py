@@ -108,7 +108,7 @@ Examples:
     default="network",
     show_default=True,
     help="Comma-separated fill routes to measure for each model: network (the network alone), auto (thin "
-    "holes by Telea, the rest by the network with its level matched to the pixels around each hole; see gin "
+    "holes by the classical fill, the rest by the network with its level matched to the pixels around each hole; see gin "
     "inpaint --help). "
     "Labels say which: MODEL+auto.",
 )

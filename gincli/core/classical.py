@@ -1,7 +1,8 @@
 """Classical fills for thin holes, and the split of a mask into thin and wide holes.
 
-Scratches and dust are a few pixels wide; there OpenCV's Telea inpainting (diffusion from
-the hole's rim) is close to ideal and about a hundred times cheaper than the network.
+Scratches and dust are a few pixels wide; there OpenCV's inpainting (diffusion from the hole's
+rim: Navier-Stokes for narrow holes, Telea for wider ones) is close to ideal and about a
+hundred times cheaper than the network.
 A hole pixel is *wide* when it lies in a disk (a square, at corners) of radius above
 ``max_radius`` that fits inside the hole, and *thin* otherwise: so a scratch stays thin where
 it crosses another scratch, and a scratch running out of a large blot is thin outside it.
@@ -19,19 +20,35 @@ import numpy as np
 from gincli.core.imagemath import from_unit_float, to_unit_float
 from gincli.core.lazy import cv2
 
-TELEA_RADIUS = 5  # neighbourhood OpenCV considers around each pixel of a wider hole
-# A connected hole no deeper than NARROW_DEPTH px (about 6 px wide or less: scratches, specks)
-# is filled with the smaller NARROW_TELEA_RADIUS. Measured on the 43 held-out photos x 3 masks
-# (`benchmarks/telea_radius.py`): thin scratches 36.56 dB at radius 2 against 36.14
-# at 5, in a third of the time; free-form strokes, rectangles and CA holes are best at 5.
+
+@dataclass(frozen=True)
+class Diffusion:
+    """One OpenCV inpainting run: its algorithm (a ``cv2`` flag name) and the radius of the
+    neighbourhood it reads around each hole pixel."""
+
+    flag: str
+    radius: int
+
+
+# A connected hole no deeper than NARROW_DEPTH px (about 8 px wide or less: scratches, specks)
+# is narrow, and gets NARROW_FILL; wider ones WIDE_FILL. Measured on the 43 held-out photos x 3
+# masks (`benchmarks/classical_fill.py`, PSNR / ST-LPIPS): Navier-Stokes at radius 1 leaves a
+# sharper fill than Telea at radius 2 (thin lines 36.48 dB / 0.010 against 36.54 / 0.016; CA
+# holes better on every metric), for up to 0.25 dB on scratches 4-6 px wide; wide holes (free-form
+# strokes, rectangles) are best with Telea at radius 5.
 NARROW_DEPTH = 4.0
 WIDE_SHARE = 0.1  # a hole with more of its pixels deeper than NARROW_DEPTH is wide
-NARROW_TELEA_RADIUS = 2
-# --fill auto's split (see thin_holes). Photos: parts up to about 8 px wide go to Telea; the
+NARROW_FILL = Diffusion("INPAINT_NS", 1)
+WIDE_FILL = Diffusion("INPAINT_TELEA", 5)
+# (narrow, wide) fills: gin's own, and the one the `telea` hole-fill models were trained with
+CLASSICAL_FILLS = (NARROW_FILL, WIDE_FILL)
+TELEA_FILLS = (Diffusion("INPAINT_TELEA", 2), WIDE_FILL)
+READ_REACH = WIDE_FILL.radius  # the farthest any run reads around a hole pixel
+# --fill auto's split (see thin_holes). Photos: parts up to about 8 px wide go to the classical fill; the
 # network with its rim correction fills wider parts better (chosen on training tiles; on the
 # held-out photos CA holes 23.58 dB against 23.46 at 8 px, free-form and rectangles within 0.02).
 THIN_RADIUS = 4.0
-# Film damage: scratches and dust up to about 16 px wide go to Telea, so that a film's damage
+# Film damage: scratches and dust up to about 16 px wide go to the classical fill, so that a film's damage
 # never wakes the network (3-4 frames/s at 720p instead of 10-14; benchmarks/video.py).
 FILM_THIN_RADIUS = 8.0
 
@@ -46,28 +63,29 @@ FILL_METHODS = {m.name: m for m in (
     FillMethod("auto", "classical for the thin parts of holes (scratches, dust, lines), the network for the rest, "
                        "its level matched to the pixels around each hole"),
     FillMethod("network", "the network everywhere"),
-    FillMethod("classical", "OpenCV Telea everywhere (fast; smooth on large holes)"),
+    FillMethod("classical", "OpenCV everywhere: Navier-Stokes for narrow holes, Telea for wide ones "
+                            "(fast; smooth on large holes)"),
 )}  # fmt: skip
 
 
 def network_input(image: np.ndarray, hole: np.ndarray, hole_fill: str) -> np.ndarray:
     """What a model of the ``hole_fill`` convention (see ``model_contract.HOLE_FILLS``) reads
     in an H x W x 3 float32 tile in [0, 1] whose hole is ``hole`` (H x W, 1 = hole): the hole
-    white, or filled by Telea on the tile's 8-bit values. Pixels outside the hole are the
-    tile's. Training and inference both call this, so a model sees the same fill in each."""
+    white, or filled by Telea on the tile's 8-bit values (``TELEA_FILLS``). Pixels outside the
+    hole are the tile's. Training and inference both call this, so a model sees the same fill in each."""
     binary = hole > 0.5
     filled = image.copy()
     if hole_fill == "white":
         filled[binary] = 1.0
     elif binary.any():
-        filled[binary] = classical_fill(from_unit_float(image, np.uint8), binary, binary)
+        filled[binary] = classical_fill(from_unit_float(image, np.uint8), binary, binary, fills=TELEA_FILLS)
     return filled
 
 
 def hole_depth(hole: np.ndarray) -> np.ndarray:
     """Each pixel's distance (px, float32) to the nearest valid pixel of the H x W ``hole`` mask
     (nonzero = hole), 0 outside the hole: computed once per image and shared by the thin / wide
-    split, the edge blend and the band-only Telea fill (a 12 MP mask takes about 0.15 s)."""
+    split, the edge blend and the band-only classical fill (a 12 MP mask takes about 0.15 s)."""
     return cv2.distanceTransform((hole > 0).astype(np.uint8), cv2.DIST_L2, 3)
 
 
@@ -87,7 +105,7 @@ def thin_holes(hole: np.ndarray, max_radius: float = THIN_RADIUS, depths: np.nda
 
 
 def telea_context(thin: np.ndarray, hole: np.ndarray) -> np.ndarray:
-    """The hole pixels a Telea fill of ``thin`` must treat as unknown: every connected hole
+    """The hole pixels a classical fill of ``thin`` must treat as unknown: every connected hole
     that has thin parts, wide parts included, so a scratch running out of a blot is filled
     from valid pixels only, never from the damage inside the blot."""
     binary = (hole > 0).astype(np.uint8)
@@ -101,69 +119,77 @@ def telea_context(thin: np.ndarray, hole: np.ndarray) -> np.ndarray:
 
 
 def classical_fill(
-    image: np.ndarray, hole: np.ndarray, at: np.ndarray, deepest: float | None = None, depths: np.ndarray | None = None
+    image: np.ndarray,
+    hole: np.ndarray,
+    at: np.ndarray,
+    deepest: float | None = None,
+    depths: np.ndarray | None = None,
+    fills: tuple[Diffusion, Diffusion] = CLASSICAL_FILLS,
 ) -> np.ndarray:
-    """Telea fill of ``hole`` (H x W, nonzero = hole) in an H x W x 3 image of any dtype: its
+    """Classical fill of ``hole`` (H x W, nonzero = hole) in an H x W x 3 image of any dtype: its
     values at the ``at`` pixels (H x W bool), N x 3 float32 in [0, 1] (the caller composites;
-    only those few pixels are converted, not the whole frame).
+    only those few pixels are converted, not the whole frame). ``fills``: the (narrow, wide)
+    runs' :class:`Diffusion`, narrow holes being those no deeper than ``NARROW_DEPTH``.
 
-    Telea runs on the window around the hole only, and with ``deepest`` (no ``at`` pixel is
-    further than that from the valid pixels) on the hole's outer band: the fast marching
-    reaches each pixel from its nearest valid one and reads its neighbours within
-    ``TELEA_RADIUS``, so hole pixels deeper than twice ``deepest`` plus that reach are left
+    OpenCV runs on the window around the hole only, and with ``deepest`` (no ``at`` pixel is
+    further than that from the valid pixels) on the hole's outer band: the fast marching (both
+    algorithms march) reaches each pixel from its nearest valid one and reads its neighbours
+    within ``READ_REACH``, so hole pixels deeper than twice ``deepest`` plus that reach are left
     known: they never touch the values at ``at``, and a large hole costs a band instead of its
     area (a 12 MP photo with a 1000 px square hole: a quarter of the time). ``depths``: the
     :func:`hole_depth` of ``hole``, or of a mask whose connected holes include ``hole``'s
-    (distances to the valid pixels are the same within a connected hole). Narrow holes take
-    a smaller radius than wide ones (``NARROW_DEPTH``)."""
+    (distances to the valid pixels are the same within a connected hole)."""
     binary = (hole > 0).astype(np.uint8)
     if deepest is not None:
         depths = hole_depth(hole) if depths is None else depths
-        binary[depths > 2 * (deepest + TELEA_RADIUS + 1)] = 0
+        binary[depths > 2 * (deepest + READ_REACH + 1)] = 0
     x, y, w, h = cv2.boundingRect(binary)
-    reach = TELEA_RADIUS + 1
+    reach = READ_REACH + 1
     window = np.s_[max(0, y - reach) : y + h + reach, max(0, x - reach) : x + w + reach]
     binary, image, at = binary[window], image[window], at[window]
-    runs = _telea_runs(binary, depths[window] if depths is not None else None)
+    runs = _diffusion_runs(binary, depths[window] if depths is not None else None, fills)
     if image.dtype == np.uint8:
-        return to_unit_float(_telea(np.ascontiguousarray(image), runs)[at])
+        return to_unit_float(_diffuse(np.ascontiguousarray(image), runs)[at])
     # 16-bit and float: per channel in float32, no loss of depth, on the 0-255 scale: OpenCV's
-    # Telea on float32 values in [0, 1] returns values far outside it (-0.3 to 1.7 on a smooth picture)
+    # inpainting on float32 values in [0, 1] returns values far outside it (-0.3 to 1.7 on a smooth picture)
     levels = to_unit_float(image) * np.float32(255)
-    channels = [_telea(np.ascontiguousarray(levels[..., c]), runs)[at] for c in range(levels.shape[2])]
+    channels = [_diffuse(np.ascontiguousarray(levels[..., c]), runs)[at] for c in range(levels.shape[2])]
     return np.clip(np.stack(channels, axis=-1) / np.float32(255), 0, 1)
 
 
-def _telea_runs(binary: np.ndarray, depths: np.ndarray | None) -> list[tuple[np.ndarray, int]]:
-    """The Telea runs that fill the holes of ``binary`` (uint8), in order: (the pixels a run
-    takes as unknown, its radius). A connected hole is wide when more than ``WIDE_SHARE`` of
+def _diffusion_runs(
+    binary: np.ndarray, depths: np.ndarray | None, fills: tuple[Diffusion, Diffusion]
+) -> list[tuple[np.ndarray, Diffusion]]:
+    """The runs that fill the holes of ``binary`` (uint8), in order: (the pixels a run takes as
+    unknown, its :class:`Diffusion`). A connected hole is wide when more than ``WIDE_SHARE`` of
     its pixels lie deeper than ``NARROW_DEPTH`` (``depths``: their :func:`hole_depth`, when
     the caller has it; where two scratches cross, a few pixels are deeper, and they stay
-    narrow). Narrow holes are filled with ``NARROW_TELEA_RADIUS``, in a run that also takes as
-    unknown every wide hole that comes within its reach, whole (its damage would be read,
-    directly or through the pixels filled from it); then the wide holes with ``TELEA_RADIUS``,
-    reading the narrow ones as filled."""
+    narrow). Narrow holes are filled with ``fills[0]``, in a run that also takes as unknown every
+    wide hole that comes within its reach, whole (its damage would be read, directly or through
+    the pixels filled from it); then the wide holes with ``fills[1]``, reading the narrow ones
+    as filled."""
+    narrow_fill, wide_fill = fills
     deep = ((hole_depth(binary) if depths is None else depths) > NARROW_DEPTH) & (binary > 0)
     if not deep.any():
-        return [(binary, NARROW_TELEA_RADIUS)]  # scratches and specks only: nothing to label
+        return [(binary, narrow_fill)]  # scratches and specks only: nothing to label
     count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
     is_wide = np.bincount(labels[deep], minlength=count) > WIDE_SHARE * stats[:, cv2.CC_STAT_AREA]
     is_wide[0] = False  # the valid pixels
     if not is_wide.any():
-        return [(binary, NARROW_TELEA_RADIUS)]
+        return [(binary, narrow_fill)]
     wide = is_wide[labels].astype(np.uint8)
     narrow = binary & (1 - wide)
     if not narrow.any():
-        return [(wide, TELEA_RADIUS)]
-    reach = 2 * NARROW_TELEA_RADIUS + 3
+        return [(wide, wide_fill)]
+    reach = 2 * narrow_fill.radius + 3
     first = ~is_wide  # the narrow holes, and the wide ones near them
     first[labels[cv2.dilate(narrow, np.ones((reach, reach), np.uint8)) > 0]] = True
     first[0] = False
-    return [(first[labels].astype(np.uint8), NARROW_TELEA_RADIUS), (wide, TELEA_RADIUS)]
+    return [(first[labels].astype(np.uint8), narrow_fill), (wide, wide_fill)]
 
 
-def _telea(image: np.ndarray, runs: list[tuple[np.ndarray, int]]) -> np.ndarray:
-    """``image`` (8-bit, or one float channel) filled by each of :func:`_telea_runs`' runs in turn."""
-    for unknown, radius in runs:
-        image = cv2.inpaint(image, unknown, radius, cv2.INPAINT_TELEA)
+def _diffuse(image: np.ndarray, runs: list[tuple[np.ndarray, Diffusion]]) -> np.ndarray:
+    """``image`` (8-bit, or one float channel) filled by each of :func:`_diffusion_runs`' runs in turn."""
+    for unknown, fill in runs:
+        image = cv2.inpaint(image, unknown, fill.radius, getattr(cv2, fill.flag))
     return image

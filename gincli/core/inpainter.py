@@ -15,6 +15,7 @@ import numpy as np
 
 from gincli.core.batching import TileBatcher
 from gincli.core.classical import (
+    CLASSICAL_FILLS,
     FILL_METHODS,
     THIN_RADIUS,
     classical_fill,
@@ -63,9 +64,9 @@ class Inpainter:
     """Inpaint images of any size: tiles of 256 x 256 run on one reused ONNX Runtime session.
 
     ``strategy`` is ``auto``, ``polyphase``, ``sliding``, ``crop`` or ``resize`` (see ``gin
-    inpaint --help``); ``fill`` is ``network``, ``classical`` (OpenCV Telea) or ``auto`` (Telea
-    for the parts of holes where no disc of radius ``thin_radius`` px fits, the network for
-    the rest, its level carried to the hole's rim by a harmonic offset, see
+    inpaint --help``); ``fill`` is ``network``, ``classical`` (OpenCV: Navier-Stokes for narrow
+    holes, Telea for wide ones) or ``auto`` (the classical fill for the parts of holes where no
+    disc of radius ``thin_radius`` px fits, the network for the rest, its level carried to the hole's rim by a harmonic offset, see
     :mod:`gincli.core.harmonic` and :mod:`gincli.core.classical`, and the photo's own fine
     detail added to it at ``texture`` strength, 0 to 1, see :mod:`gincli.core.texture`: 0 for
     video, where it would flicker); ``ensemble`` adds the paper's 5-way self-ensemble; ``batch_size`` is
@@ -106,6 +107,7 @@ class Inpainter:
             "model": [str(self.engine.model_path.resolve()), stat.st_size, stat.st_mtime_ns],
             "precision": self.engine.precision, "fill": self.fill, "thin_radius": self.thin_radius,
             "rim": "harmonic",  # how --fill auto meets the hole's rim (was a Telea blend, "edge_blend")
+            "classical": [[fill.flag, fill.radius] for fill in CLASSICAL_FILLS],  # was Telea for narrow holes too
             "texture": self.texture,
             "strategy": self.strategy, "ensemble": self.ensemble,
         }  # fmt: skip
@@ -153,7 +155,7 @@ class Inpainter:
             hole > 0 if self.fill == "classical" else thin_holes(hole, self.thin_radius, depths))  # fmt: skip
         wide = np.where(thin, 0, hole).astype(np.float32)
         has_thin = thin.any()
-        if has_thin:  # Telea reads a wide hole joined to a thin part only as far as the thin pixels' depth
+        if has_thin:  # the classical fill reads a wide hole joined to a thin part only as deep as the thin pixels
             deepest = self.thin_radius if wide.any() else None
             thin_fill = classical_fill(rgb, telea_context(thin, hole), thin, deepest, depths)
         inside = nonzero_pixels(hole > 0)
