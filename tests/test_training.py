@@ -40,7 +40,7 @@ def test_a_tiny_model_overfits_one_batch(image_folder: Path, tmp_path: Path) -> 
             ).item()
 
     before = l1()
-    for _ in range(40):
+    for _ in range(25):  # 0.27 of the first loss by step 25 (0.45 at 20)
         trainer.train_step(*batch)
         trainer.step += 1
     assert l1() < 0.5 * before
