@@ -23,15 +23,10 @@ from fill_threshold import scratch_mask  # benchmarks/fill_threshold.py
 
 from gincli.core.classical import CLASSICAL_FILLS, TELEA_FILLS, Diffusion, classical_fill
 from gincli.core.metrics import psnr, ssim
-from gincli.jobs.evaluate import eval_mask, load_images
+from gincli.jobs.evaluate import BASELINES, eval_mask, load_images, opencv_baseline
 
 Fill = Callable[[np.ndarray, np.ndarray], np.ndarray]  # uint8 image, bool hole -> uint8 completed image
 Cases = list[tuple[np.ndarray, np.ndarray]]
-FLAGS = {"telea": "INPAINT_TELEA", "ns": "INPAINT_NS"}
-
-
-def opencv(flag: str, radius: int) -> Fill:
-    return lambda image, hole: cv2.inpaint(image, hole.astype(np.uint8), radius, getattr(cv2, flag))
 
 
 def gin_classical(fills: tuple[Diffusion, Diffusion]) -> Fill:
@@ -53,7 +48,7 @@ def methods(specs: list[str]) -> dict[str, Fill]:
             chosen["gin (Telea narrow)"] = gin_classical(TELEA_FILLS)
         else:
             algorithm, radius = spec.split(":")
-            chosen[f"{algorithm} r{radius}"] = opencv(FLAGS[algorithm], int(radius))
+            chosen[f"{algorithm} r{radius}"] = opencv_baseline(BASELINES[algorithm], int(radius))
     return chosen
 
 
