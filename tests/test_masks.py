@@ -69,3 +69,22 @@ def test_cellular_automata_scales_and_smoothing() -> None:
 def test_unknown_family_names_the_choices() -> None:
     with pytest.raises(ValueError, match="rect, freeform, ca, lines, mixed"):
         generate_mask("circles", 8, 8, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("columns", ["few", "most"])
+def test_scratch_candidates_are_labelled_as_on_the_whole_frame(columns: str) -> None:
+    """The line detector labels its candidates on the columns that hold them (few on clean
+    footage) or on the whole frame (most, in grass): OpenCV's own labelling of the whole mask,
+    label for label, either way."""
+    from gincli.masks.lines import _components_in_columns
+
+    rng = np.random.default_rng(3)
+    mask = np.zeros((90, 160), np.uint8)
+    used = rng.choice(160, 12, replace=False) if columns == "few" else np.arange(160)
+    for x in used:  # vertical runs of random length and place, some touching their neighbours
+        top = int(rng.integers(0, 60))
+        mask[top : top + int(rng.integers(5, 30)), x : x + int(rng.integers(1, 3))] = 1
+    count, want_labels, want_stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    labels, stats = _components_in_columns(mask)
+    assert count > 5 and np.array_equal(labels, want_labels)
+    assert np.array_equal(stats[1:], want_stats[1:])  # the background's row is the one exception

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gincli.core.imagemath import from_unit_float, to_unit_float
+from gincli.core.imagemath import connected_components, from_unit_float, to_unit_float
 from gincli.core.lazy import cv2
 
 
@@ -172,7 +172,7 @@ def _diffusion_runs(
     deep = ((hole_depth(binary) if depths is None else depths) > NARROW_DEPTH) & (binary > 0)
     if not deep.any():
         return [(binary, narrow_fill)]  # scratches and specks only: nothing to label
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    count, labels, stats = connected_components(binary)
     is_wide = np.bincount(labels[deep], minlength=count) > WIDE_SHARE * stats[:, cv2.CC_STAT_AREA]
     is_wide[0] = False  # the valid pixels
     if not is_wide.any():

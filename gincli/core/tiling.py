@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from gincli.core.imagemath import connected_components
 from gincli.core.lazy import cv2
 from gincli.core.model_contract import TILE
 
@@ -85,7 +86,7 @@ def hole_boxes(mask: np.ndarray, margin: int) -> list[Box]:
     holes = (mask > 0).astype(np.uint8)
     if margin > 0:  # holes closer than 2 x margin become one component: few boxes to merge below
         holes = cv2.dilate(holes, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * margin + 1, 2 * margin + 1)))
-    count, _, stats, _ = cv2.connectedComponentsWithStats(holes, connectivity=8)
+    count, _, stats = connected_components(holes)
     boxes = [Box(int(y), int(x), int(y + bh), int(x + bw)) for x, y, bw, bh, _ in stats[1:count]]
     merged = True
     while merged:

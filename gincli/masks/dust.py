@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gincli.core.imagemath import nonzero_pixels
+from gincli.core.imagemath import connected_components, nonzero_pixels
 from gincli.core.lazy import cv2
 from gincli.masks.motion import FlowFrame, Motion, at_pixels, dense_flow, flow_roughness
 from gincli.masks.thresholds import DamageThresholds
@@ -90,7 +90,7 @@ def _dust_specks(
     moving reflection, a spinning wheel or a miss of the warping differs from the neighbours
     but blends into its own frame."""
     specks = (contrasts > 0).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(specks, connectivity=8)
+    count, labels, stats = connected_components(specks)
     ring = cv2.dilate(specks, np.ones((2 * RING + 1, 2 * RING + 1), np.uint8)) > specks
     # each ring pixel goes to the (largest-numbered) speck within RING px of it
     ring_labels = cv2.dilate(labels.astype(np.float32), np.ones((2 * RING + 1, 2 * RING + 1), np.uint8))

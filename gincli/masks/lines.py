@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gincli.core.imagemath import integer_to_unit, to_unit_float
+from gincli.core.imagemath import connected_components, integer_to_unit, to_unit_float
 from gincli.core.lazy import cv2
 from gincli.masks.motion import Motion, PictureMotion, at_pixels, dense_flow
 from gincli.masks.thresholds import DamageThresholds
@@ -325,16 +325,19 @@ def _line_candidates(response: np.ndarray, t: DamageThresholds) -> tuple[np.ndar
 
 
 def _components_in_columns(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``cv2.connectedComponentsWithStats`` (8-connected) of a uint8 mask whose pixels lie in
-    few columns: labelled on those columns and the ones beside them only, a few dozen of a
-    720p frame's 1280 (labelling the whole frame took 7 ms). The same labels and statistics
-    (the background's, row 0, excepted): a component's columns are contiguous, so it keeps its
+    """:func:`connected_components`' labels and statistics of a uint8 mask, labelled on the
+    columns that hold its pixels and the ones beside them only where those are under half of
+    the frame's (clean footage: a few dozen of a 720p frame's 1280; in grass, nearly all, and
+    picking them out cost more than it saved). The same labels and statistics (the
+    background's, row 0, excepted): a component's columns are contiguous, so it keeps its
     shape, and parts that are apart stay apart, an empty column between them."""
     used = cv2.reduce(mask, 0, cv2.REDUCE_MAX)
     columns = np.flatnonzero(cv2.dilate(used, np.ones((1, 3), np.uint8))[0])
     if not columns.size:
         return np.zeros(mask.shape, np.int32), np.array([[0, 0, *mask.shape[::-1], mask.size]], np.int32)
-    _, narrow, stats, _ = cv2.connectedComponentsWithStats(np.ascontiguousarray(mask[:, columns]), connectivity=8)
+    if 2 * columns.size > mask.shape[1]:
+        return connected_components(mask)[1:]
+    _, narrow, stats = connected_components(np.ascontiguousarray(mask[:, columns]))
     labels = np.zeros(mask.shape, np.int32)
     labels[:, columns] = narrow
     stats[1:, cv2.CC_STAT_LEFT] = columns[stats[1:, cv2.CC_STAT_LEFT]]
