@@ -84,16 +84,25 @@ def test_gin_eval_old_option_names_still_work_with_a_note(contract_model, image_
     assert set(report["scores"]["lines"]) == {"model", "telea"} and report["size"] is None  # --baseline, --full
 
 
+@pytest.mark.parametrize("texture", ["1.5", "0,-0.2", "strong", ","])
+def test_gin_eval_refuses_texture_strengths_outside_0_to_1(contract_model, image_folder: Path, texture: str) -> None:
+    result = CliRunner().invoke(main, ["eval", str(image_folder), "--model", str(contract_model),
+                                       "--texture", texture])  # fmt: skip
+    assert result.exit_code == 2 and "--texture" in result.output and "from 0 to 1" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_gin_eval_measures_the_thin_hole_route_beside_the_network(
     contract_model, image_folder: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "routes"
     result = CliRunner().invoke(main, ["eval", str(image_folder), "--model", str(contract_model), "--size", "64",
                                        "--mask-families", "lines", "--fill", "network,auto", "--baseline", "telea",
-                                       "--no-perceptual", "-o", str(out)])  # fmt: skip
+                                       "--texture", "0.4,0", "--no-perceptual", "-o", str(out)])  # fmt: skip
     assert result.exit_code == 0, result.output
     lines = json.loads((out / "results.json").read_text())["scores"]["lines"]
-    assert set(lines) == {"model", "model+auto", "telea"}
+    # one auto row per --texture strength (0.4, the default, unlabelled); the network has no texture step
+    assert set(lines) == {"model", "model+auto", "model+auto+texture 0", "telea"}
     # 1-5 px lines are thin holes (where they do not touch): the auto route fills most of them as Telea does
     assert lines["model+auto"]["psnr"] > lines["model"]["psnr"] + 3
 
