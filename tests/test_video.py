@@ -925,7 +925,7 @@ def test_a_narrow_hole_beside_a_wide_one_is_filled_from_valid_pixels_only() -> N
 def test_thin_parts_go_to_telea_where_lines_cross_or_run_out_of_a_blot() -> None:
     import cv2
 
-    from gincli.core.classical import FILM_THIN_RADIUS, classical_fill, telea_context, thin_holes
+    from gincli.core.classical import FILM_THIN_RADIUS, classical_context, classical_fill, thin_holes
 
     mask = np.zeros((160, 160), np.uint8)
     cv2.line(mask, (20, 0), (60, 159), 1, thickness=6)  # two 6 px scratches that cross
@@ -938,7 +938,7 @@ def test_thin_parts_go_to_telea_where_lines_cross_or_run_out_of_a_blot() -> None
     # the scratch is filled from valid pixels, never from the damage inside the blot
     image = np.full((160, 160, 3), 120, np.uint8)
     image[mask > 0] = (255, 0, 255)
-    filled = classical_fill(image, telea_context(thin, mask), thin)
+    filled = classical_fill(image, classical_context(thin, mask), thin)
     assert np.abs(filled * 255 - 120).max() <= 4  # Telea rounds by a few levels; magenta leaking in: 21
 
 

@@ -43,7 +43,6 @@ WIDE_FILL = Diffusion("INPAINT_TELEA", 5)
 # (narrow, wide) fills: gin's own, and the one the `telea` hole-fill models were trained with
 CLASSICAL_FILLS = (NARROW_FILL, WIDE_FILL)
 TELEA_FILLS = (Diffusion("INPAINT_TELEA", 2), WIDE_FILL)
-READ_REACH = WIDE_FILL.radius  # the farthest any run reads around a hole pixel
 # --fill auto's split (see thin_holes). Photos: parts up to about 8 px wide go to the classical fill; the
 # network with its rim correction fills wider parts better (chosen on training tiles; on the
 # held-out photos CA holes 23.58 dB against 23.46 at 8 px, free-form and rectangles within 0.02).
@@ -104,7 +103,7 @@ def thin_holes(hole: np.ndarray, max_radius: float = THIN_RADIUS, depths: np.nda
     return (binary > 0) & (wide == 0)
 
 
-def telea_context(thin: np.ndarray, hole: np.ndarray) -> np.ndarray:
+def classical_context(thin: np.ndarray, hole: np.ndarray) -> np.ndarray:
     """The hole pixels a classical fill of ``thin`` must treat as unknown: every connected hole
     that has thin parts, wide parts included, so a scratch running out of a blot is filled
     from valid pixels only, never from the damage inside the blot."""
@@ -134,17 +133,17 @@ def classical_fill(
     OpenCV runs on the window around the hole only, and with ``deepest`` (no ``at`` pixel is
     further than that from the valid pixels) on the hole's outer band: the fast marching (both
     algorithms march) reaches each pixel from its nearest valid one and reads its neighbours
-    within ``READ_REACH``, so hole pixels deeper than twice ``deepest`` plus that reach are left
+    within the largest radius of ``fills``, so hole pixels deeper than twice ``deepest`` plus that reach are left
     known: they never touch the values at ``at``, and a large hole costs a band instead of its
     area (a 12 MP photo with a 1000 px square hole: a quarter of the time). ``depths``: the
     :func:`hole_depth` of ``hole``, or of a mask whose connected holes include ``hole``'s
     (distances to the valid pixels are the same within a connected hole)."""
     binary = (hole > 0).astype(np.uint8)
+    reach = max(fill.radius for fill in fills) + 1  # the farthest any run reads, and a pixel more
     if deepest is not None:
         depths = hole_depth(hole) if depths is None else depths
-        binary[depths > 2 * (deepest + READ_REACH + 1)] = 0
+        binary[depths > 2 * (deepest + reach)] = 0
     x, y, w, h = cv2.boundingRect(binary)
-    reach = READ_REACH + 1
     window = np.s_[max(0, y - reach) : y + h + reach, max(0, x - reach) : x + w + reach]
     binary, image, at = binary[window], image[window], at[window]
     runs = _diffusion_runs(binary, depths[window] if depths is not None else None, fills)

@@ -18,10 +18,10 @@ from gincli.core.classical import (
     CLASSICAL_FILLS,
     FILL_METHODS,
     THIN_RADIUS,
+    classical_context,
     classical_fill,
     hole_depth,
     network_input,
-    telea_context,
     thin_holes,
 )
 from gincli.core.engine import Engine, EngineError
@@ -157,7 +157,7 @@ class Inpainter:
         has_thin = thin.any()
         if has_thin:  # the classical fill reads a wide hole joined to a thin part only as deep as the thin pixels
             deepest = self.thin_radius if wide.any() else None
-            thin_fill = classical_fill(rgb, telea_context(thin, hole), thin, deepest, depths)
+            thin_fill = classical_fill(rgb, classical_context(thin, hole), thin, deepest, depths)
         inside = nonzero_pixels(hole > 0)
         if wide.any() or not has_thin:
             source = rgb
