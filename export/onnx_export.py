@@ -15,6 +15,7 @@ import hashlib
 import io
 import logging
 import os
+import shutil
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,33 +25,29 @@ import onnx
 import torch
 from torch import nn
 
+from export.half import half_precision_graph
 from gincli import __version__
 from gincli.core.model_contract import IMAGE_INPUT, MASK_INPUT, OUTPUT, TILE, metadata_keys
 from gincli.io.atomic import partial_name
 from train.checkpoint import load_generator
 from train.generator import DeepGINGenerator
+from train.onnx_weights import graph_precision, is_onnx_file
 
 OPSET = 18
 TOLERANCE = {"fp32": 1e-4, "fp16": 1e-2}
 
 
 class InpaintingGraph(nn.Module):
-    """The exported computation: binarise the mask, run DeepGIN, clamp, composite.
+    """The exported computation: binarise the mask, run DeepGIN, clamp, composite."""
 
-    With ``half=True`` the generator runs in float16 while inputs and output stay float32.
-    """
-
-    def __init__(self, generator: DeepGINGenerator, half: bool = False) -> None:
+    def __init__(self, generator: DeepGINGenerator) -> None:
         super().__init__()
-        self.generator = generator.half() if half else generator
-        self.half = half
+        self.generator = generator
 
     def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         hole = mask >= 0.5
-        dtype = torch.float16 if self.half else image.dtype
-        binary = hole.to(dtype)
-        filled = self.generator(image.to(dtype), binary).reconstructed.to(image.dtype)
-        # a select, not arithmetic: valid pixels are the input's bits, whatever precision ran inside
+        filled = self.generator(image, hole.to(image.dtype)).reconstructed
+        # a select, not arithmetic: valid pixels are the input's bits, whatever precision runs inside
         return torch.where(hole, filled.clamp(0.0, 1.0), image)
 
 
@@ -104,8 +101,11 @@ def _trace_to_onnx(graph: InpaintingGraph, path: Path) -> None:
     torch_onnx_log.setLevel(level)
 
 
-def write_metadata(path: Path, entries: dict[str, str]) -> None:
+def _finish(path: Path, entries: dict[str, str], half: bool) -> None:
+    """Convert to fp16 where asked, and state what the graph is in its metadata."""
     model = onnx.load(str(path))
+    if half:
+        model = half_precision_graph(model)
     del model.metadata_props[:]
     onnx.helper.set_model_props(model, entries)
     model.doc_string = "DeepGIN inpainting (G1 + G2), exported by gin"
@@ -131,24 +131,27 @@ def export_checkpoint(checkpoint: str | Path, output: str | Path, fp16: bool = F
 
     The graph is written to a temporary name; a graph that fails verification is kept
     as ``<output>.unverified.onnx`` for inspection and :class:`ExportError` is raised.
+    An fp16 graph is the fp32 graph converted (:mod:`export.half`); from an fp32 graph of
+    ``gin export`` that is done without tracing the generator again.
     """
     checkpoint, output = Path(checkpoint), Path(output)
     if output.resolve() == checkpoint.resolve():
         raise ExportError(f"{output}: refusing to write the ONNX model over its own checkpoint")
     generator, info = load_generator(checkpoint)
-    reference = DeepGINGenerator(info["ngf"], hole_fill=info["hole_fill"]).eval()
-    reference.load_state_dict(generator.state_dict())
     precision = "fp16" if fp16 else "fp32"
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = partial_name(output)
     try:
-        _trace_to_onnx(InpaintingGraph(generator, half=fp16).eval(), tmp)
-        write_metadata(tmp, metadata_keys(
+        if fp16 and is_onnx_file(checkpoint) and graph_precision(checkpoint) == "fp32":
+            shutil.copyfile(checkpoint, tmp)  # converted as it is, no second trace; verified below all the same
+        else:
+            _trace_to_onnx(InpaintingGraph(generator).eval(), tmp)
+        _finish(tmp, metadata_keys(
             ngf=info["ngf"], source_sha256=sha256_of(checkpoint), step=info["step"], precision=precision,
             source_name=checkpoint.name, version=__version__, hole_fill=info["hole_fill"],
-        ))  # fmt: skip
+        ), half=fp16)  # fmt: skip
         onnx.checker.check_model(str(tmp))
-        diff = ort_vs_torch(tmp, reference)
+        diff = ort_vs_torch(tmp, generator)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
