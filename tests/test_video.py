@@ -981,17 +981,23 @@ def test_crf_sets_quality_and_fps_sets_a_frames_folder_rate(contract_model, tmp_
 
 
 def test_preset_reaches_the_encoder_and_only_codecs_with_presets_take_one(contract_model, tmp_path: Path) -> None:
-    """x264 writes its settings into the stream: subme=7 is medium's motion search, subme=0 ultrafast's."""
+    """x264 writes its settings into the stream: subme 6 and 2 references are fast's (the default),
+    subme 7 and 3 references medium's, subme 0 ultrafast's."""
     frames = frame_folder(tmp_path / "scans", clip_frames(4, seed=5))
     write_image(tmp_path / "m.png", hole())
-    for preset, subme in (("medium", b"subme=7"), ("ultrafast", b"subme=0")):
+    for preset, settings in (
+        (None, b" ref=2 "),
+        (None, b" subme=6 "),
+        ("medium", b" subme=7 "),
+        ("ultrafast", b" subme=0 "),
+    ):
         out = tmp_path / f"{preset}.mp4"
         code, output = gin_video(contract_model, str(frames), "--mask", str(tmp_path / "m.png"), "-o", str(out),
-                                 *(["--preset", preset] if preset != "medium" else []))  # fmt: skip
+                                 "--overwrite", *(["--preset", preset] if preset else []))  # fmt: skip
         assert code == 0, output
-        assert subme in out.read_bytes()
+        assert settings in out.read_bytes()
     code, output = gin_video(contract_model, str(frames), "--mask", str(tmp_path / "m.png"),
-                             "-o", str(tmp_path / "a.mp4"), "--codec", "mpeg4", "--preset", "fast")  # fmt: skip
+                             "-o", str(tmp_path / "a.mp4"), "--codec", "mpeg4", "--preset", "medium")  # fmt: skip
     assert code == 2 and "only h264 and hevc" in output, output
 
 

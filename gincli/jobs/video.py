@@ -30,6 +30,7 @@ from gincli.core.lazy import cv2
 from gincli.io.atomic import atomic_path, remove_stale_partials, write_atomic
 from gincli.io.images import ImageReadError, read_image, write_image
 from gincli.io.video import (
+    DEFAULT_PRESET,
     VIDEO_EXTENSIONS,
     Frame,
     FrameFolderReader,
@@ -62,7 +63,7 @@ class VideoOptions(JobOptions):
     thresholds: DamageThresholds = field(default_factory=DamageThresholds)
     codec: str = "h264"
     crf: int = 18
-    preset: str = "medium"  # x264 / x265 speed preset
+    preset: str = DEFAULT_PRESET  # x264 / x265 speed preset
     fps: Fraction = Fraction(24)  # frame rate of a frames-folder input
     temporal: float = 0.0  # FillSmoother strength; 0 = off
     chunk_frames: int = 240

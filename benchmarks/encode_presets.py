@@ -1,0 +1,79 @@
+"""x264 / x265 speed presets as `gin video` configures them: CPU time, PSNR and size per clip.
+
+    python benchmarks/encode_presets.py                                   # a generated 720p pan
+    python benchmarks/encode_presets.py --clips bikes.mp4 bigbuckbunny.mp4 --presets medium,fast,faster
+    python benchmarks/encode_presets.py --codec hevc --frames 36
+
+Each clip's first frames are encoded in memory by `gincli.io.video.encode_chunk` (the encoder
+settings `gin video` uses: no B-frames, a key frame at the start), then decoded and compared
+with what went in: ms of CPU per frame (all the encoder's threads: the process's CPU time), PSNR over all frames (RGB) and
+the encoded size. `--grain 6` adds Gaussian grain (sigma in 8-bit steps) to each clip first,
+film-like content that is the hardest to encode.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import tempfile
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+from pipeline import photo  # benchmarks/pipeline.py: photo-like generated content
+
+from gincli.io.video import PRESETS, Frame, VideoInfo, encode_chunk, open_frames
+from gincli.testing.film_damage import pan_clip
+
+
+def clip_frames(path: Path | None, frames: int, grain: float, rng: np.random.Generator) -> list[np.ndarray]:
+    if path is None:
+        pictures = list(pan_clip(photo(rng, 900, 1600), frames, 1280, 720, rng))
+    else:
+        pictures = [f.image for f in itertools.islice(open_frames(path).frames(), frames)]
+    if grain:
+        pictures = [np.clip(p + rng.normal(0, grain, p.shape), 0, 255).astype(np.uint8) for p in pictures]
+    return pictures
+
+
+def encode(pictures: list[np.ndarray], codec: str, preset: str, crf: int, folder: Path) -> tuple[float, float, int]:
+    """(ms of CPU per frame, PSNR dB, bytes)."""
+    height, width = pictures[0].shape[:2]
+    info = VideoInfo(width, height, Fraction(24), Fraction(1, 24), len(pictures), has_audio=False)
+    path = folder / f"{codec}_{preset}.mp4"
+    start = time.process_time()
+    encode_chunk(path, (Frame(i, p, i, i + 1) for i, p in enumerate(pictures)), info, codec, crf, 0, preset)
+    seconds = time.process_time() - start
+    decoded = [f.image for f in open_frames(path).frames()]
+    mse = np.mean([np.mean((a.astype(np.float32) - b) ** 2) for a, b in zip(decoded, pictures, strict=True)])
+    return 1000 * seconds / len(pictures), 10 * np.log10(255**2 / mse), path.stat().st_size
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clips", type=Path, nargs="*", default=[], help="real video files (default: a 720p pan)")
+    parser.add_argument("--frames", type=int, default=72)
+    parser.add_argument("--codec", choices=["h264", "hevc"], default="h264")
+    parser.add_argument("--presets", default="medium,fast,faster")
+    parser.add_argument("--crf", type=int, default=18)
+    parser.add_argument("--grain", type=float, default=0.0)
+    args = parser.parse_args()
+    presets = args.presets.split(",")
+    unknown = [p for p in presets if p not in PRESETS]
+    if unknown:
+        parser.error(f"unknown preset {unknown[0]}: choose from {', '.join(PRESETS)}")
+    rng = np.random.default_rng(0)
+    print("| clip | size | preset | ms CPU / frame | PSNR dB | KB |\n|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in args.clips or [None]:
+            pictures = clip_frames(path, args.frames, args.grain, rng)
+            name = path.name if path else "generated pan"
+            for preset in presets:
+                ms, psnr, size = encode(pictures, args.codec, preset, args.crf, Path(tmp))
+                height, width = pictures[0].shape[:2]
+                print(f"| {name} | {width} x {height} | {preset} | {ms:.1f} | {psnr:.2f} | {size / 1024:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
