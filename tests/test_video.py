@@ -598,6 +598,31 @@ def test_a_scratch_that_ends_is_not_continued_into_picture_detail_along_its_cour
     assert all(m[95:, 90:110].sum() == 0 for m in found), [int(m[95:, 90:110].sum()) for m in found]
 
 
+def test_a_scratch_is_not_continued_into_grass_but_its_faint_stretch_is_taken_back() -> None:
+    """A dark scratch down the top of a still shot, fainter over a bright patch (too faint there to
+    be found but as its continuation), then ending above grass: dark leaning blades everywhere, on
+    its course and beside it. The faint stretch stands out from the picture beside it; the blades
+    on its course are as strong beside it and are picture (the rule off: 252 of their pixels taken
+    as the scratch; on Big Buck Bunny's grass scratches ran on to the frame's edge)."""
+    rng = np.random.default_rng(4)
+    picture = smooth_image(rng, 144, 256).astype(np.float64) * 0.4 + 60
+    picture[40:60, 80:120] += 90
+    grass = np.zeros((144, 256), np.float32)
+    for _ in range(300):  # blades 2 px wide, 8-16 rows long, leaning 0.2-0.5 columns a row
+        top, column = int(rng.integers(66, 140)), int(rng.integers(0, 256))
+        length, lean = int(rng.integers(8, 17)), float(rng.choice([-1, 1]) * rng.uniform(0.2, 0.5))
+        cv2.line(grass, (column, top), (round(column + lean * length), top + length), 1.0, 2)
+    picture -= 30 * grass[..., None]
+
+    def scratch(frame: np.ndarray) -> None:
+        frame[5:40, 99:101] *= 0.35
+        frame[40:60, 99:101] *= 0.93
+
+    found = [m > 0 for m in damage_masks(still_shot(picture, scratch, rng))]
+    assert all(m[10:58, 99:101].all() for m in found), [int(m[40:60, 99:101].sum()) for m in found]
+    assert all(m[70:].sum() == 0 for m in found), [int(m[70:].sum()) for m in found]
+
+
 def test_picture_touching_a_scratch_is_not_taken_with_it() -> None:
     """A dark grass blade leaning against a dark scratch joins its candidate line (they touch);
     only the scratch's own course is damage (blades beside scratches in grass made a quarter of
