@@ -36,7 +36,7 @@ from pipeline import photo  # benchmarks/pipeline.py: photo-like generated conte
 from gincli.core.imagemath import from_unit_float
 from gincli.core.inpainter import Inpainter
 from gincli.io.images import read_image, write_image
-from gincli.io.video import Frame, VideoInfo, encode_chunk
+from gincli.io.video import DEFAULT_PRESET, Frame, VideoInfo, encode_chunk
 from gincli.jobs.temporal import hole_flicker
 from gincli.jobs.video import VideoOptions, inpaint_video
 from gincli.masks.families import thin_line_mask
@@ -121,7 +121,8 @@ def main() -> None:
     parser.add_argument("--no-flicker", action="store_true", help="skip the --temporal flicker measurement")
     parser.add_argument("--providers", default="auto", help="engines for the network route, comma-separated")
     parser.add_argument("--detect", action="store_true", help="also on damaged clips with --auto-mask scratches")
-    parser.add_argument("--presets", default="medium", help="x264 presets to run each plan with, comma-separated")
+    parser.add_argument("--presets", default=DEFAULT_PRESET,
+                        help="x264 presets to run each plan with, comma-separated [default: gin video's]")  # fmt: skip
     parser.add_argument("--repeats", type=int, default=1,
                         help="runs of each plan: the table shows the median speed and peak RSS, and the peaks' range "
                              "(a run's peak varies by a few %% with thread timing)")  # fmt: skip
