@@ -3,9 +3,9 @@
 Weights and arithmetic go to float16; the inputs and the output stay float32, and so do
 the nodes that read the inputs and the final select that puts the input's own pixels
 outside the hole: the mask is binarised as in the fp32 graph and valid pixels are still
-the input's bits. Converting takes a fraction of a second
-where tracing the generator again takes tens, and the fp16 graph has the fp32 graph's
-structure node for node (initializer names included, so its weights can be read back).
+the input's bits. Converting takes a fraction of a second where tracing the generator
+again takes ten or more, and the fp16 graph has the fp32 graph's structure node for
+node (initializer names included, so its weights can be read back).
 """
 
 from __future__ import annotations

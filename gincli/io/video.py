@@ -34,7 +34,7 @@ ENCODERS = {"h264": "libx264", "hevc": "libx265", "mpeg4": "mpeg4", "ffv1": "ffv
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 # without B-frames, what x264's `medium` adds to `fast` is a third reference frame, smarter
 # weighted prediction and sub-pixel refinement that B-frames alone use (subme 7): `fast`
-# measured the same PSNR and size at 720p in a fifth less time (`benchmarks/encode_presets.py`)
+# measured the same PSNR and size at 720p in 14-16 % less time (`benchmarks/encode_presets.py`)
 DEFAULT_PRESET = "fast"
 _WITH_PRESETS = ("h264", "hevc")
 _LOSSLESS = ("ffv1",)
