@@ -19,7 +19,8 @@ missing tells only if it shows the same picture beside the line (not where somet
 front of it). A scratch holds its place on the film while the picture moves, and comes and
 goes. The trough between a bright scratch and bright picture beside it is no dark scratch (nor
 the ridge beside a dark one a bright one): it is gone once the scratch is taken out. Only a
-line's own course is damage, not picture that touches it.
+line's own course is damage, not picture that touches it, and its fainter stretches only where
+they stand out from the picture beside them (grass along its course is not its continuation).
 """
 
 from __future__ import annotations
