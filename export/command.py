@@ -9,12 +9,6 @@ from pathlib import Path
 import click
 
 
-def _is_fp32_graph(path: Path) -> bool:
-    from train.onnx_weights import graph_precision, is_onnx_file
-
-    return is_onnx_file(path) and graph_precision(path) == "fp32"
-
-
 @click.command(
     "export",
     epilog="""\b
@@ -61,6 +55,7 @@ def export_command(
     try:
         from export.onnx_export import ExportError, export_checkpoint
         from train.checkpoint import CheckpointError
+        from train.onnx_weights import is_fp32_graph
     except ImportError as exc:
         raise click.ClickException(
             f"export needs torch ({exc}); install it with: pip install 'deepgin[train]'"
@@ -70,7 +65,7 @@ def export_command(
     output = output or checkpoint.with_suffix(".int8.onnx" if int8 else ".onnx")
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            if int8 and _is_fp32_graph(checkpoint):  # quantise a shipped graph as it is: no re-export
+            if int8 and is_fp32_graph(checkpoint):  # quantise a shipped graph as it is: no re-export
                 fp32_path = checkpoint
             else:
                 fp32_path = Path(tmp) / "fp32.onnx" if int8 else output

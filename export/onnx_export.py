@@ -15,7 +15,6 @@ import hashlib
 import io
 import logging
 import os
-import shutil
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +30,7 @@ from gincli.core.model_contract import IMAGE_INPUT, MASK_INPUT, OUTPUT, TILE, me
 from gincli.io.atomic import partial_name
 from train.checkpoint import load_generator
 from train.generator import DeepGINGenerator
-from train.onnx_weights import graph_precision, is_onnx_file
+from train.onnx_weights import is_fp32_graph
 
 OPSET = 18
 TOLERANCE = {"fp32": 1e-4, "fp16": 1e-2}
@@ -101,9 +100,10 @@ def _trace_to_onnx(graph: InpaintingGraph, path: Path) -> None:
     torch_onnx_log.setLevel(level)
 
 
-def _finish(path: Path, entries: dict[str, str], half: bool) -> None:
-    """Convert to fp16 where asked, and state what the graph is in its metadata."""
-    model = onnx.load(str(path))
+def _finish(source: Path, path: Path, entries: dict[str, str], half: bool) -> None:
+    """The graph of ``source`` written to ``path``, converted to fp16 where asked, stating what it is
+    in its metadata."""
+    model = onnx.load(str(source))
     if half:
         model = half_precision_graph(model)
     del model.metadata_props[:]
@@ -142,11 +142,12 @@ def export_checkpoint(checkpoint: str | Path, output: str | Path, fp16: bool = F
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = partial_name(output)
     try:
-        if fp16 and is_onnx_file(checkpoint) and graph_precision(checkpoint) == "fp32":
-            shutil.copyfile(checkpoint, tmp)  # converted as it is, no second trace; verified below all the same
+        if fp16 and is_fp32_graph(checkpoint):
+            source = checkpoint  # converted as it is, no second trace; verified below all the same
         else:
+            source = tmp
             _trace_to_onnx(InpaintingGraph(generator).eval(), tmp)
-        _finish(tmp, metadata_keys(
+        _finish(source, tmp, metadata_keys(
             ngf=info["ngf"], source_sha256=sha256_of(checkpoint), step=info["step"], precision=precision,
             source_name=checkpoint.name, version=__version__, hole_fill=info["hole_fill"],
         ), half=fp16)  # fmt: skip

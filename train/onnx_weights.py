@@ -32,6 +32,11 @@ def graph_precision(path: str | Path) -> str:
     return parse_metadata({p.key: p.value for p in model.metadata_props}).precision
 
 
+def is_fp32_graph(path: str | Path) -> bool:
+    """An ONNX file whose metadata says fp32: its graph can be quantised or converted as it is."""
+    return is_onnx_file(path) and graph_precision(path) == "fp32"
+
+
 def generator_state_from_onnx(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """The generator's state dict (float32) held in an exported graph, and its metadata.
 
