@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from pipeline import photo  # benchmarks/pipeline.py: photo-like generated content
 
+from gincli.core.metrics import psnr
 from gincli.io.video import PRESETS, Frame, VideoInfo, encode_chunk, open_frames
 from gincli.testing.film_damage import pan_clip
 
@@ -45,9 +46,8 @@ def encode(pictures: list[np.ndarray], codec: str, preset: str, crf: int, folder
     start = time.process_time()
     encode_chunk(path, (Frame(i, p, i, i + 1) for i, p in enumerate(pictures)), info, codec, crf, 0, preset)
     seconds = time.process_time() - start
-    decoded = [f.image for f in open_frames(path).frames()]
-    mse = np.mean([np.mean((a.astype(np.float32) - b) ** 2) for a, b in zip(decoded, pictures, strict=True)])
-    return 1000 * seconds / len(pictures), 10 * np.log10(255**2 / mse), path.stat().st_size
+    decoded = np.stack([f.image for f in open_frames(path).frames()])
+    return 1000 * seconds / len(pictures), psnr(decoded, np.stack(pictures), peak=255.0), path.stat().st_size
 
 
 def main() -> None:
@@ -69,10 +69,10 @@ def main() -> None:
         for path in args.clips or [None]:
             pictures = clip_frames(path, args.frames, args.grain, rng)
             name = path.name if path else "generated pan"
+            height, width = pictures[0].shape[:2]
             for preset in presets:
-                ms, psnr, size = encode(pictures, args.codec, preset, args.crf, Path(tmp))
-                height, width = pictures[0].shape[:2]
-                print(f"| {name} | {width} x {height} | {preset} | {ms:.1f} | {psnr:.2f} | {size / 1024:.0f} |")
+                ms, decibels, size = encode(pictures, args.codec, preset, args.crf, Path(tmp))
+                print(f"| {name} | {width} x {height} | {preset} | {ms:.1f} | {decibels:.2f} | {size / 1024:.0f} |")
 
 
 if __name__ == "__main__":
