@@ -642,6 +642,28 @@ def test_a_scratch_drifting_over_flat_picture_is_not_taken_as_carried_by_it() ->
     assert not missed, missed
 
 
+def test_a_strong_scratch_does_not_draw_the_distant_flow_along_with_it() -> None:
+    """A strong dark scratch drifting 1 px a frame near the edge of a still, flat 640 x 360
+    picture. The distant frames' coarse flow matches patches over 100 px across, and the
+    scratch in them drew it along with its own drift well beyond the px read beside the line
+    (measured once: dropped in frames 11-16 as carried by the picture); that flow reads the
+    frames with their thin lines taken out."""
+    rng = np.random.default_rng(0)
+    rows, columns = np.mgrid[0:360, 0:640]
+    picture = (120 + 40 * rows / 360 + 20 * columns / 640)[..., None].repeat(3, 2)
+    frames, truth = [], []
+    for i in range(30):
+        scratch = np.zeros((360, 640), np.float32)
+        x = round((560 + i) * 16)
+        cv2.line(scratch, (x, 5 * 16), (x, 355 * 16), 1.0, 3, cv2.LINE_AA, shift=4)
+        frame = (picture + rng.normal(0, 1.5, picture.shape)) * (1 - 0.4 * scratch[..., None])
+        frames.append(np.clip(frame, 0, 255).astype(np.uint8))
+        truth.append(scratch > 0.3)
+    found = [m > 0 for m in damage_masks(frames)]
+    missed = [i for i in range(30) if found[i][truth[i]].mean() < 0.9]
+    assert not missed, missed
+
+
 def test_picture_touching_a_scratch_is_not_taken_with_it() -> None:
     """A dark grass blade leaning against a dark scratch joins its candidate line (they touch);
     only the scratch's own course is damage (blades beside scratches in grass made a quarter of
@@ -766,6 +788,21 @@ def test_dense_flow_measures_motion_in_full_size_pixels_at_any_scale(scale: floa
     assert flow.shape == (180, 640, 2)
     inner = flow[20:-20, 40:-40].reshape(-1, 2)
     assert np.allclose(np.median(inner, axis=0), [6, 2], atol=0.3), np.median(inner, axis=0)
+
+
+def test_a_flow_frame_held_at_one_scale_gives_that_flow_and_keeps_no_full_size_copy() -> None:
+    """The line-free frames the distant flows read are held at that flow's size only (a 720p
+    frame's full-size copy is 3.7 MB, and 25 frames are buffered): the same flow as from the
+    whole frame, and a flow at another size is refused rather than read from nothing."""
+    from gincli.masks.motion import FlowFrame
+
+    rng = np.random.default_rng(2)
+    picture = grey(smooth_image(rng, 360, 1280).astype(np.float32) / 255)
+    moved = np.roll(picture, (2, 6), axis=(0, 1))
+    held = [FlowFrame.only_for(p, 0.25) for p in (picture, moved)]
+    assert np.array_equal(dense_flow(*held, 0.25, enlarge=False), dense_flow(picture, moved, 0.25, enlarge=False))
+    with pytest.raises(ValueError, match="held at"):
+        dense_flow(*held)
 
 
 def test_a_thin_line_between_two_colours_of_one_brightness_is_no_scratch() -> None:

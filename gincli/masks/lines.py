@@ -48,16 +48,7 @@ PERSISTENCE = 12  # frames: a static line present this far before and after is p
 # their flow at that size gave the same masks on the four real clips as at full size
 DISTANT_FLOW_SCALE = 0.25
 SURROUNDINGS = 61  # px: the square over which the picture's motion beside a line is averaged
-# the distant frames' motion is read further from the candidate lines (this many px beyond
-# line_width) and averaged over a larger square: their flow is coarse, and in flat picture a
-# drifting scratch's own motion spreads that far into it, so the scratch looked carried along by
-# the picture and was dropped. Planted damage, 120 frames of the four real clips: recall 0.78 / 0.77
-# / 0.58 / 0.71 -> 0.78 / 0.82 / 0.62 / 0.76, precision and clean footage's flags the same (whole
-# clips: bikes' clean flags 0.015 -> 0.014 %); judging by the adjacent frames alone instead gave
-# Big Buck Bunny 0.94 but tripled bikes' clean flags (picture lines carried by slow pans); 100 px
-# and 281 gave recall 0.78 / 0.83 / 0.64 / 0.76 but carphone's precision 0.900 -> 0.891
-DISTANT_EXCLUDED = 40
-DISTANT_SURROUNDINGS = 161
+COHERENT_SHARE = 0.6  # a line's pixels keep this share of line_contrast in their row mean (coherent_map)
 MIN_MOTION = 3.0  # px the picture beside a line must move for a line that went along to be told apart
 WENT_ALONG = 0.6  # share of its strength a line shows where the picture's motion puts it, if it went along
 # px the picture beside a line must have moved by a distant frame for a line still at its place on the
@@ -162,7 +153,7 @@ def line_scratch_mask(
     Scratches stay put on the film while the picture moves, or come and go while it stays."""
     t = thresholds
     width = frame.grey.shape[1]
-    candidates = [_line_candidates(response, t) for response in frame.responses]
+    candidates = [_line_candidates(response, coherent_map(response), t) for response in frame.responses]
     strengths = [
         lines.mean(response[lines.ys, lines.xs])
         for response, (_, lines) in zip(frame.responses, candidates, strict=True)
@@ -178,22 +169,25 @@ def line_scratch_mask(
         return found  # the usual case on clean footage: no other frame needs looking at
     # every other frame, with the picture's motion from this one: adjacent frames see fast
     # motion, distant ones slow motion too (over PERSISTENCE frames a slow pan adds up)
-    # (only their motion averaged at a quarter of the size is used: their flow is not enlarged)
-    far = [(view, dense_flow(frame.flow, view.flow, DISTANT_FLOW_SCALE, enlarge=False)) for view in distant]
+    # (only their motion averaged at a quarter of the size is used: their flow is not enlarged).
+    # The distant flow reads both frames with their thin vertical lines taken out: it is coarse
+    # (it matches patches over 100 px across), and a strong scratch drew it along with its own
+    # drift, so that the scratch looked carried by the picture. Planted damage, 120 frames of the
+    # four real clips, 4 seeds: recall 0.809 / 0.782 / 0.561 / 0.634 -> 0.816 / 0.785 / 0.569 /
+    # 0.635 at the same precision and clean footage's flags, against reading the motion beside
+    # the lines further out (47 px) over a larger square (161 px), which it replaces
+    far = [
+        (view, dense_flow(frame.flow_without_lines, view.flow_without_lines, DISTANT_FLOW_SCALE, enlarge=False))
+        for view in distant
+    ]
     # the picture's motion beside the candidate lines, not on them: the flow follows a clear
     # scratch as it drifts over the film, and would carry it along like picture
     on_lines = np.zeros(frame.grey.shape, np.uint8)
     for _, lines in candidates:
         on_lines |= (lines.labels > 0).astype(np.uint8)
-    beside, beside_far = (
-        PictureMotion(cv2.dilate(on_lines, np.ones((1, 2 * excluded + 1), np.uint8)), surroundings)
-        for excluded, surroundings in (
-            (t.line_width, SURROUNDINGS),
-            (t.line_width + DISTANT_EXCLUDED, DISTANT_SURROUNDINGS),
-        )
-    )
+    beside = PictureMotion(cv2.dilate(on_lines, np.ones((1, 2 * t.line_width + 1), np.uint8)), SURROUNDINGS)
     others = [(view, beside.around(motion.flow)) for view, motion in neighbours]
-    others += [(view, beside_far.around(flow)) for view, flow in far]
+    others += [(view, beside.around(flow)) for view, flow in far]
     for polarity, ((_, lines), strength, keep) in enumerate(zip(candidates, strengths, kept, strict=True)):
         if not keep.any():
             continue
@@ -321,20 +315,33 @@ def _one_sided(image: np.ndarray, lines: _Lines, strength: np.ndarray, distance:
     return keep
 
 
-def _coherent(response: np.ndarray) -> np.ndarray:
-    """The response averaged down ``COHERENCE_ROWS`` rows, widened by a pixel each side first
+def coherent_map(response: np.ndarray) -> np.ndarray:
+    """A line response averaged down ``COHERENCE_ROWS`` rows, widened by a pixel each side first
     to tolerate a slight slant: lines keep their strength, grain averages away."""
     return cv2.blur(cv2.dilate(response, np.ones((1, 3), np.uint8)), (1, COHERENCE_ROWS))
 
 
-def _line_candidates(response: np.ndarray, t: DamageThresholds) -> tuple[np.ndarray, _Lines]:
-    """(the response's :func:`_coherent` map, its candidate lines with a scratch's shape)
+def without_lines(grey: np.ndarray, responses: LinePair, coherent: LinePair, line_contrast: float) -> np.ndarray:
+    """``grey`` with its thin vertical lines taken out (scratches, poles, door frames: where a
+    polarity's :func:`coherent_map` reaches ``COHERENT_SHARE`` of ``line_contrast``), each pixel
+    set to the level its top-hat measured it against: the picture as the distant frames' coarse
+    flow should read it."""
+    picture = grey.copy()
+    threshold = COHERENT_SHARE * line_contrast
+    for operation, response, row_mean in zip((cv2.subtract, cv2.add), responses, coherent, strict=True):
+        operation(picture, response, dst=picture, mask=cv2.compare(row_mean, threshold, cv2.CMP_GT))
+    return picture
+
+
+def _line_candidates(response: np.ndarray, coherent: np.ndarray, t: DamageThresholds) -> tuple[np.ndarray, _Lines]:
+    """(the response's :func:`coherent_map`, given, its candidate lines with a scratch's shape)
     for one polarity."""
     h = response.shape[0]
     min_rows = max(COHERENCE_ROWS, t.line_min_length * h)
-    coherent = _coherent(response)
     # a scratch pixel carries a good share of the line's strength; grain beside it does not
-    candidate = (coherent > 0.6 * t.line_contrast) & (response > np.maximum(0.5 * t.line_contrast, 0.4 * coherent))
+    candidate = (coherent > COHERENT_SHARE * t.line_contrast) & (
+        response > np.maximum(0.5 * t.line_contrast, 0.4 * coherent)
+    )
     # keep vertical runs only: slanted picture detail touching a scratch must not merge with it
     candidate = cv2.morphologyEx(candidate.astype(np.uint8), cv2.MORPH_OPEN, np.ones((VERTICAL_RUN, 1), np.uint8))
     labels, stats = _components_in_columns(candidate)
@@ -415,7 +422,7 @@ def _along_lines(
 
 
 def _stands_out(coherent: np.ndarray, course: np.ndarray, half: int, line_width: int) -> np.ndarray:
-    """Per row, whether the :func:`_coherent` map within ``half`` px of a line's ``course`` (its
+    """Per row, whether the :func:`coherent_map` map within ``half`` px of a line's ``course`` (its
     column in each row) peaks at ``STANDS_OUT`` times the most it reaches in the ``line_width`` + 1
     columns just beyond on the quieter side: a scratch over busy picture adds its contrast to
     the picture's, while grass or foliage along its course is as strong beside it as on it, on

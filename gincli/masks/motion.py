@@ -19,16 +19,41 @@ class FlowFrame:
     detector's five flows a frame shrank each of their two frames anew: ten resizes a frame)."""
 
     def __init__(self, grey: np.ndarray) -> None:
-        self.grey = grey
+        self.shape: tuple[int, int] = grey.shape[:2]
+        self._grey: np.ndarray | None = grey
         self._sized: dict[tuple[int, int], np.ndarray] = {}
+
+    @classmethod
+    def only_for(cls, grey: np.ndarray, scale: float) -> FlowFrame:
+        """The frame as flows at ``scale`` read it (:func:`dense_flow`), holding that size only:
+        no full-size copy kept for a frame that only such flows read."""
+        frame = cls(grey)
+        frame.at(flow_size(frame.shape, scale))
+        frame._grey = None
+        return frame
 
     def at(self, size: tuple[int, int]) -> np.ndarray:
         """The frame at ``size`` (width, height), 8-bit; threads may race to make one: both make the same."""
         if size not in self._sized:
-            height, width = self.grey.shape
-            shrunk = self.grey if size == (width, height) else cv2.resize(self.grey, size, interpolation=cv2.INTER_AREA)
+            if self._grey is None:
+                raise ValueError(f"this frame is held at {list(self._sized)} only, not at {size}")
+            height, width = self.shape
+            full = self._grey
+            shrunk = full if size == (width, height) else cv2.resize(full, size, interpolation=cv2.INTER_AREA)
             self._sized[size] = cv2.convertScaleAbs(shrunk, alpha=255)
         return self._sized[size]
+
+
+def flow_size(shape: tuple[int, int], scale: float = 1.0) -> tuple[int, int]:
+    """(width, height) at which :func:`dense_flow` at ``scale`` reads frames of ``shape`` (H, W):
+    never under 320 px wide, where the picture's detail would be lost to the flow, and shrunk so
+    that DIS's finest level is the preset's (see :func:`_finest_scale`)."""
+    height, width = shape
+    scale = max(scale, min(1.0, 320 / width))
+    # DIS stops at the level _finest_scale chooses; the frames are shrunk so that this is their
+    # quarter size, the preset's finest level, and the finer levels are never built
+    scale *= 2.0 ** (DIS_FINEST_LEVEL - _finest_scale(round(width * scale)))
+    return round(width * scale), round(height * scale)
 
 
 def dense_flow(
@@ -37,16 +62,11 @@ def dense_flow(
     """H x W x 2 flow such that ``reference[p]`` shows what ``moving[p + flow[p]]`` shows (DIS
     optical flow on grey frames in [0, 1], or their :class:`FlowFrame`): camera motion and moving objects alike. ``scale``
     below 1 computes it on the frames shrunk by that factor (a quarter of the work at 0.5),
-    for tests that use the motion only coarsely; never under 320 px wide, where the
-    picture's detail would be lost to the flow. ``enlarge=False`` leaves it at that size
-    (still in full-size px), for a caller that shrinks it further."""
+    for tests that use the motion only coarsely (see :func:`flow_size`). ``enlarge=False``
+    leaves it at that size (still in full-size px), for a caller that shrinks it further."""
     reference, moving = (f if isinstance(f, FlowFrame) else FlowFrame(f) for f in (reference, moving))
-    height, width = reference.grey.shape
-    scale = max(scale, min(1.0, 320 / width))
-    # DIS stops at the level _finest_scale chooses; the frames are shrunk so that this is their
-    # quarter size, the preset's finest level, and the finer levels are never built
-    scale *= 2.0 ** (DIS_FINEST_LEVEL - _finest_scale(round(width * scale)))
-    small = (round(width * scale), round(height * scale))
+    height, width = reference.shape
+    small = flow_size(reference.shape, scale)
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
     dis.setFinestScale(DIS_FINEST_LEVEL)
     flow = dis.calc(reference.at(small), moving.at(small), None)
