@@ -805,6 +805,21 @@ def test_a_flow_frame_held_at_one_scale_gives_that_flow_and_keeps_no_full_size_c
         dense_flow(*held)
 
 
+def test_many_scratch_pixels_in_a_tall_frame_do_not_crash_the_detector() -> None:
+    """Five full-height scratches 4 px wide in 2,200-line frames (a 4K scan has 2,160): their
+    66,000 pixels were read at once through one cv2.remap row, which takes under 32,767
+    (measured once: an OpenCV assertion, so `gin video --auto-mask scratches` died)."""
+    rng = np.random.default_rng(0)
+    frames = []
+    for i in range(5):
+        frame = np.full((2200, 320, 3), 120.0) + rng.normal(0, 2, (2200, 320, 3))
+        for x in (40, 100, 160, 220, 280):
+            frame[:, x + i : x + i + 4] *= 0.5
+        frames.append(np.clip(frame, 0, 255).astype(np.uint8))
+    found = [m > 0 for m in damage_masks(frames)]
+    assert all(m[:, 40 + i : 44 + i].all() and m[:, 280 + i : 284 + i].all() for i, m in enumerate(found))
+
+
 def test_a_thin_line_between_two_colours_of_one_brightness_is_no_scratch() -> None:
     """Grey fur against green grass of the same luma, a light rim between them, in a shot too
     short for persistence: in brightness the rim's sides agree, as a scratch's do; in colour

@@ -32,7 +32,7 @@ import numpy as np
 
 from gincli.core.imagemath import connected_components, integer_to_unit, to_unit_float
 from gincli.core.lazy import cv2
-from gincli.masks.motion import Motion, PictureMotion, at_pixels, dense_flow
+from gincli.masks.motion import Motion, PictureMotion, at_pixels, dense_flow, read_at
 from gincli.masks.thresholds import DamageThresholds
 
 LinePair = tuple[np.ndarray, np.ndarray]  # a map for bright lines and one for dark lines
@@ -203,9 +203,7 @@ def line_scratch_mask(
             in_scene = np.zeros(lines.ys.size, np.float32)
             for drift, columns in shifted.items():
                 motion = beside.at(picture, lines.ys, columns)  # flow x, flow y, speed
-                map_x = (columns + motion[:, 0])[None].astype(np.float32)
-                map_y = (lines.ys + motion[:, 1])[None].astype(np.float32)
-                warped = cv2.remap(theirs, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[0]
+                warped = read_at(theirs, columns + motion[:, 0], lines.ys + motion[:, 1])
                 in_scene = np.maximum(in_scene, warped)
                 if drift == 0:
                     speed = lines.mean(motion[:, 2])  # the picture's speed beside the line itself

@@ -135,6 +135,23 @@ def at_pixels(
     return box[ys - top, xs - left]
 
 
+# cv2.remap takes maps under 32,767 px a side: the points read are laid out in rows this long
+READ_ROW = 4096
+
+
+def read_at(image: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """``image`` read at the points (``xs``, ``ys``) (any number, float px), bilinear, its edge
+    replicated beyond it: N values, or N x C for C channels. The points go to ``cv2.remap`` in
+    rows of ``READ_ROW`` (one row of them all failed past 32,766 points: five full-height
+    scratches in a 2160-line frame)."""
+    count = xs.size
+    width = max(1, min(count, READ_ROW))
+    rows = -(-count // width) or 1
+    maps = [np.resize(np.asarray(v, np.float32), rows * width).reshape(rows, width) for v in (xs, ys)]
+    read = cv2.remap(image, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return read.reshape(rows * width, *image.shape[2:])[:count]
+
+
 class PictureMotion:
     """The picture's motion around each pixel rather than at it: the flow averaged over a
     square of ``surroundings`` px, leaving out the ``excluded`` pixels. The average is smooth, so it is
@@ -159,9 +176,7 @@ class PictureMotion:
     def at(self, averaged: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
         """N x 3: :meth:`around`'s channels at the full-size pixels (``ys``, ``xs``)."""
         # cv2.resize's bilinear mapping: pixel centres line up
-        map_x = ((xs + 0.5) * self.ratio[0] - 0.5).astype(np.float32)[None]
-        map_y = ((ys + 0.5) * self.ratio[1] - 0.5).astype(np.float32)[None]
-        return cv2.remap(averaged, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[0]
+        return read_at(averaged, (xs + 0.5) * self.ratio[0] - 0.5, (ys + 0.5) * self.ratio[1] - 0.5)
 
 
 def global_shift(reference: np.ndarray, moving: np.ndarray) -> tuple[float, float]:
