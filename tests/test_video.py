@@ -523,6 +523,21 @@ def test_a_thin_line_along_an_edge_of_the_picture_is_no_scratch() -> None:
     assert_rim_is_picture_and_scratch_is_found(picture, rng)
 
 
+def test_the_strip_between_the_frame_edge_and_a_bright_scratch_is_no_dark_line() -> None:
+    """A bright scratch 5 px from the left edge of a still shot: the darker picture between it
+    and the edge is no dark line, for nothing of the picture beyond the edge is seen (measured
+    once: 381-392 of the 432 pixels of the first three columns flagged in every frame, the
+    picture beyond the edge taken to be as bright as the scratch). The scratch is found."""
+    picture = smooth_image(np.random.default_rng(7), 144, 160).astype(np.float64) * 0.4 + 40
+
+    def scratch(frame: np.ndarray) -> None:
+        frame[10:135, 5:9] += 120
+
+    found = [m > 0 for m in damage_masks(still_shot(picture, scratch, np.random.default_rng(0)))]
+    assert all(m[15:130, 5:9].all() for m in found)
+    assert all(m[:, :3].sum() == 0 for m in found), [int(m[:, :3].sum()) for m in found]
+
+
 def dark_scratch_at_60(frame: np.ndarray) -> None:
     frame[10:130, 60:62] *= 0.4
 

@@ -48,7 +48,7 @@ PERSISTENCE = 12  # frames: a static line present this far before and after is p
 # their flow at that size gave the same masks on the four real clips as at full size
 DISTANT_FLOW_SCALE = 0.25
 SURROUNDINGS = 61  # px: the square over which the picture's motion beside a line is averaged
-COHERENT_SHARE = 0.6  # a line's pixels keep this share of line_contrast in their row mean (coherent_map)
+COHERENT_SHARE = 0.6  # a line pixel keeps this share of line_contrast in its row mean (_coherent)
 MIN_MOTION = 3.0  # px the picture beside a line must move for a line that went along to be told apart
 WENT_ALONG = 0.6  # share of its strength a line shows where the picture's motion puts it, if it went along
 # px the picture beside a line must have moved by a distant frame for a line still at its place on the
@@ -76,10 +76,23 @@ def line_responses(luma: np.ndarray, line_width: int) -> LinePair:
     """Horizontal top-hats, bright and dark: how much each pixel stands above or below the
     picture within ``line_width`` px to its sides; only features narrower than that respond.
     ``luma``: float32 in [0, 1], or 8- or 16-bit, worked in its own depth (exact, and half
-    the time of float top-hats at 720p), the maps returned as float32 in [0, 1] either way."""
+    the time of float top-hats at 720p), the maps returned as float32 in [0, 1] either way.
+
+    What lies beyond the frame's left and right edges is no side of a line: there the
+    opening (closing) reads white (black). Else the strip between the edge and a bright
+    scratch a few px in answered the dark top-hat as a dark line, the picture beyond the edge
+    taken to be as bright as the scratch. Planted damage, 120 frames, 4 seeds: precision on
+    movie.avi (160 px wide) 0.895 -> 0.907, carphone 0.905 -> 0.908, the rest and recall the
+    same within 0.001; 0.5 ms more a 720p frame."""
     bar = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * line_width + 1, 1))
-    bright = cv2.morphologyEx(luma, cv2.MORPH_TOPHAT, bar)  # the luma minus its opening
-    dark = cv2.morphologyEx(luma, cv2.MORPH_BLACKHAT, bar)  # its closing minus the luma
+    white = 1.0 if luma.dtype == np.float32 else np.iinfo(luma.dtype).max
+
+    def level(operation: int, beyond: float) -> np.ndarray:
+        padded = cv2.copyMakeBorder(luma, 0, 0, line_width, line_width, cv2.BORDER_CONSTANT, value=beyond)
+        return cv2.morphologyEx(padded, operation, bar)[:, line_width:-line_width]
+
+    bright = cv2.subtract(luma, level(cv2.MORPH_OPEN, white))  # the luma minus its opening
+    dark = cv2.subtract(level(cv2.MORPH_CLOSE, 0), luma)  # its closing minus the luma
     if luma.dtype == np.float32:
         return bright, dark
     return integer_to_unit(bright), integer_to_unit(dark)
@@ -153,7 +166,7 @@ def line_scratch_mask(
     Scratches stay put on the film while the picture moves, or come and go while it stays."""
     t = thresholds
     width = frame.grey.shape[1]
-    candidates = [_line_candidates(response, coherent_map(response), t) for response in frame.responses]
+    candidates = [_line_candidates(response, t) for response in frame.responses]
     strengths = [
         lines.mean(response[lines.ys, lines.xs])
         for response, (_, lines) in zip(frame.responses, candidates, strict=True)
@@ -313,29 +326,30 @@ def _one_sided(image: np.ndarray, lines: _Lines, strength: np.ndarray, distance:
     return keep
 
 
-def coherent_map(response: np.ndarray) -> np.ndarray:
-    """A line response averaged down ``COHERENCE_ROWS`` rows, widened by a pixel each side first
+def _coherent(response: np.ndarray) -> np.ndarray:
+    """The response averaged down ``COHERENCE_ROWS`` rows, widened by a pixel each side first
     to tolerate a slight slant: lines keep their strength, grain averages away."""
     return cv2.blur(cv2.dilate(response, np.ones((1, 3), np.uint8)), (1, COHERENCE_ROWS))
 
 
-def without_lines(grey: np.ndarray, responses: LinePair, coherent: LinePair, line_contrast: float) -> np.ndarray:
+def without_lines(grey: np.ndarray, responses: LinePair, line_contrast: float) -> np.ndarray:
     """``grey`` with its thin vertical lines taken out (scratches, poles, door frames: where a
-    polarity's :func:`coherent_map` reaches ``COHERENT_SHARE`` of ``line_contrast``), each pixel
+    polarity's :func:`_coherent` map reaches ``COHERENT_SHARE`` of ``line_contrast``), each pixel
     set to the level its top-hat measured it against: the picture as the distant frames' coarse
     flow should read it."""
     picture = grey.copy()
     threshold = COHERENT_SHARE * line_contrast
-    for operation, response, row_mean in zip((cv2.subtract, cv2.add), responses, coherent, strict=True):
-        operation(picture, response, dst=picture, mask=cv2.compare(row_mean, threshold, cv2.CMP_GT))
+    for operation, response in zip((cv2.subtract, cv2.add), responses, strict=True):
+        operation(picture, response, dst=picture, mask=cv2.compare(_coherent(response), threshold, cv2.CMP_GT))
     return picture
 
 
-def _line_candidates(response: np.ndarray, coherent: np.ndarray, t: DamageThresholds) -> tuple[np.ndarray, _Lines]:
-    """(the response's :func:`coherent_map`, given, its candidate lines with a scratch's shape)
+def _line_candidates(response: np.ndarray, t: DamageThresholds) -> tuple[np.ndarray, _Lines]:
+    """(the response's :func:`_coherent` map, its candidate lines with a scratch's shape)
     for one polarity."""
     h = response.shape[0]
     min_rows = max(COHERENCE_ROWS, t.line_min_length * h)
+    coherent = _coherent(response)
     # a scratch pixel carries a good share of the line's strength; grain beside it does not
     candidate = (coherent > COHERENT_SHARE * t.line_contrast) & (
         response > np.maximum(0.5 * t.line_contrast, 0.4 * coherent)
@@ -420,7 +434,7 @@ def _along_lines(
 
 
 def _stands_out(coherent: np.ndarray, course: np.ndarray, half: int, line_width: int) -> np.ndarray:
-    """Per row, whether the :func:`coherent_map` map within ``half`` px of a line's ``course`` (its
+    """Per row, whether the :func:`_coherent` map within ``half`` px of a line's ``course`` (its
     column in each row) peaks at ``STANDS_OUT`` times the most it reaches in the ``line_width`` + 1
     columns just beyond on the quieter side: a scratch over busy picture adds its contrast to
     the picture's, while grass or foliage along its course is as strong beside it as on it, on

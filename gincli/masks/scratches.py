@@ -26,7 +26,6 @@ from gincli.masks.lines import (
     DISTANT_FLOW_SCALE,
     PERSISTENCE,
     LinePair,
-    coherent_map,
     line_responses,
     line_scratch_mask,
     without_lines,
@@ -86,8 +85,7 @@ class FrameView:
     def flow_without_lines(self) -> FlowFrame:
         """The luma without its thin vertical lines (:func:`without_lines`), as the distant flows
         read it (at ``DISTANT_FLOW_SCALE`` only: 57 kB held a 720p frame, not its 3.7 MB)."""
-        coherent = coherent_map(self.responses[0]), coherent_map(self.responses[1])
-        picture = without_lines(self.grey, self.responses, coherent, self.line_contrast)
+        picture = without_lines(self.grey, self.responses, self.line_contrast)
         return FlowFrame.only_for(picture, DISTANT_FLOW_SCALE)
 
     @classmethod
