@@ -538,6 +538,21 @@ def test_the_strip_between_the_frame_edge_and_a_bright_scratch_is_no_dark_line()
     assert all(m[:, :3].sum() == 0 for m in found), [int(m[:, :3].sum()) for m in found]
 
 
+def test_a_scratch_broken_into_pieces_in_a_tall_frame_is_found() -> None:
+    """A dark scratch down a 720-line still shot in three pieces 120 rows long (unseen between
+    them, as a scratch is over picture as dark as itself): under a fifth of the frame's height
+    (144 rows) but over ``line_min_rows`` (measured once with no such bound: 0-11 of its 1,080
+    pixels flagged a frame, 1,818 with it, grown by a pixel)."""
+    picture = smooth_image(np.random.default_rng(8), 720, 160).astype(np.float64) * 0.4 + 80
+
+    def scratch(frame: np.ndarray) -> None:
+        for top in (40, 290, 540):
+            frame[top : top + 120, 80:83] *= 0.45
+
+    found = [m > 0 for m in damage_masks(still_shot(picture, scratch, np.random.default_rng(0)))]
+    assert all(m[50:150, 80:83].all() and m[550:650, 80:83].all() for m in found)
+
+
 def dark_scratch_at_60(frame: np.ndarray) -> None:
     frame[10:130, 60:62] *= 0.4
 

@@ -45,14 +45,14 @@ What is detected (intensities are fractions of full scale, 0-1):
   line scratches  thin, long, near-vertical lines brighter or darker than the
                   picture beside them (--line-contrast) by at least that much,
                   at most --line-width px wide, at least --line-min-length of
-                  the frame height long, leaning at most --line-max-slant
-                  columns a row. Picture, not damage: lines that move
-                  with the picture beside them (tree trunks, masts), lines at
-                  the same place 12 frames before and after (a door frame on a
-                  still shot; a scratch that stays that long on one is missed,
-                  under a pan it is found), lines whose two sides differ
-                  (edges). Near cuts and in busy shots some picture is still
-                  taken: review the masks.
+                  the frame height (or 100 px) long, leaning at most
+                  --line-max-slant columns a row. Picture, not damage: lines
+                  that move with the picture beside them (tree trunks, masts),
+                  lines at the same place 12 frames before and after (a door
+                  frame on a still shot; a scratch that stays that long on one
+                  is missed, under a pan it is found), lines whose two sides
+                  differ (edges). Near cuts and in busy shots some picture is
+                  still taken: review the masks.
   dust, blotches  pixels brighter or darker than the same place in both the
                   previous and the next frame (after aligning them for weave
                   and pans) by --dust-contrast, in specks of --dust-min-area
@@ -76,7 +76,7 @@ def threshold_options(command: click.Command) -> click.Command:
                      help="Scratch brightness difference from its sides (0-1)."),
         click.option("--line-width", default=DEFAULTS.line_width, show_default=True, help="Widest scratch, px."),
         click.option("--line-min-length", default=DEFAULTS.line_min_length, show_default=True,
-                     help="Shortest scratch, fraction of the frame height."),
+                     help=f"Shortest scratch, fraction of the frame height (or {DEFAULTS.line_min_rows} px, if shorter)."),
         click.option("--line-max-slant", default=DEFAULTS.line_max_slant, show_default=True,
                      help="Most a scratch leans, columns per row (0.06: about 3.5 degrees; raise it for skewed scans)."),
         click.option("--line-sharpness", default=DEFAULTS.line_sharpness, show_default=True,

@@ -4,7 +4,8 @@ Scratches are thin (a few pixels), long, near-vertical lines, brighter or darker
 picture beside them, often lasting several frames. A horizontal top-hat (the frame minus its
 opening / closing by a short horizontal bar) keeps only structures narrower than the bar; a
 tall running mean of that response keeps only what is coherent over many rows, which grain is
-not; connected lines shorter than ``line_min_length`` of the frame height are dropped. A
+not; connected lines shorter than ``line_min_length`` of the frame height (or
+``line_min_rows`` px, if fewer) are dropped. A
 scratch runs along the film: a line whose straight course leans more than ``line_max_slant`` (a
 bicycle's frame tube, a wheel's rim, a leaning pole) is picture. A scratch is cut into the
 film, so its edges are sharp; a line that rises over several pixels (an out-of-focus pole, a
@@ -348,7 +349,7 @@ def _line_candidates(response: np.ndarray, t: DamageThresholds) -> tuple[np.ndar
     """(the response's :func:`_coherent` map, its candidate lines with a scratch's shape)
     for one polarity."""
     h = response.shape[0]
-    min_rows = max(COHERENCE_ROWS, t.line_min_length * h)
+    min_rows = max(COHERENCE_ROWS, min(t.line_min_length * h, t.line_min_rows))
     coherent = _coherent(response)
     # a scratch pixel carries a good share of the line's strength; grain beside it does not
     candidate = (coherent > COHERENT_SHARE * t.line_contrast) & (

@@ -11,7 +11,10 @@ class DamageThresholds:
 
     line_contrast: float = 0.07  # how much brighter or darker than its sides a scratch must be
     line_width: int = 7  # widest scratch (px); wider vertical features are picture, not damage
-    line_min_length: float = 0.2  # shortest scratch, as a fraction of the frame height
+    line_min_length: float = 0.2  # shortest scratch, as a fraction of the frame height, or:
+    # px: a line this long is long enough however tall the frame (0.2 is 144 px at 720p, 432 at
+    # 2160p, and a scratch fading over picture as bright as itself breaks into shorter pieces)
+    line_min_rows: int = 100
     # columns a scratch's straight course may move sideways per row (about 3.5 degrees): more is
     # picture (a frame tube, a rim); planted scratches lean at most 0.03, real ones run along the film
     line_max_slant: float = 0.06
