@@ -40,12 +40,12 @@ Examples:
   gin video shot.mov --mask logo.png -o shot_clean.mov --codec h264 --crf 16
   gin video scans/ --fps 24000/1001 --auto-mask scratches -o restored/ --temporal 0.5"""
 
-SCRATCHES_EPILOG = """\b
+SCRATCHES_EPILOG = f"""\b
 What is detected (intensities are fractions of full scale, 0-1):
   line scratches  thin, long, near-vertical lines brighter or darker than the
                   picture beside them (--line-contrast) by at least that much,
                   at most --line-width px wide, at least --line-min-length of
-                  the frame height (or 100 px) long, leaning at most
+                  the frame height (or {DEFAULTS.line_min_rows} px) long, leaning at most
                   --line-max-slant columns a row. Picture, not damage: lines
                   that move with the picture beside them (tree trunks, masts),
                   lines at the same place 12 frames before and after (a door
