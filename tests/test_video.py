@@ -768,6 +768,51 @@ def test_a_scratch_over_a_fainter_scene_line_is_found_and_the_line_alone_is_pict
     assert found == [0] * 8 + [1] * 9 + [0] * 8, str(found)
 
 
+def test_a_scratch_along_an_edge_of_the_picture_is_found_where_it_came_and_went() -> None:
+    """A still shot of a light wall beside a dark doorway (25 frames), and in frames 8-16 a
+    bright scratch lying along the doorway's edge: its sides differ as an edge's do, all along
+    it, so one frame alone cannot tell it from a rim of the scene. The frames 12 away show the
+    same picture beside it without it: it came and went, as no scene edge does (measured once:
+    found in none of the nine frames when edge-like lines were always picture). The wall's
+    edge itself stays picture."""
+    rng = np.random.default_rng(5)
+    picture = np.zeros((144, 256, 3), np.float64)
+    picture[:, :130], picture[:, 130:] = 180, 60  # wall | doorway
+    picture += smooth_image(rng, 144, 256) / 4 - 32
+    frames = []
+    for i in range(25):
+        frame = picture + rng.normal(0, 2, picture.shape)
+        if 8 <= i <= 16:
+            frame[8:136, 131:134] += 90  # the scratch, just inside the doorway
+        frames.append(np.clip(frame, 0, 255).astype(np.uint8))
+    found = [m > 0 for m in damage_masks(frames)]
+    assert [int(m[12:132, 131:134].mean() > 0.9) for m in found] == [0] * 8 + [1] * 9 + [0] * 8
+    assert all(m[:, :127].sum() == 0 and m[:, 138:].sum() == 0 for m in found)
+
+
+def test_the_gap_between_a_scratch_and_a_bright_wall_is_not_a_dark_scratch() -> None:
+    """A bright scratch (frames 8-16 of a still shot) 8 px left of a bright wall: the dark gap
+    between them answers the dark top-hat, its sides (the dark picture beyond the scratch, the
+    wall) differ as an edge's do, and its response comes and goes with the scratch. Taking
+    either out makes the other fall (the scratch merges with the wall), so the shadow test
+    keeps both. But the gap's own pixels stay as they were in the frames 12 away: it did not
+    come or go, the scratch beside it did (measured once: the gap flagged in all nine frames
+    when a line's response alone told). The scratch is found."""
+    rng = np.random.default_rng(8)
+    picture = np.full((144, 256, 3), 60.0)
+    picture[:, 110:] = 200  # the wall
+    picture += smooth_image(rng, 144, 256) / 8 - 16
+    frames = []
+    for i in range(25):
+        frame = picture + rng.normal(0, 2, picture.shape)
+        if 8 <= i <= 16:
+            frame[8:136, 100:102] += 90  # the scratch
+        frames.append(np.clip(frame, 0, 255).astype(np.uint8))
+    found = [m > 0 for m in damage_masks(frames)][8:17]
+    assert all(m[12:132, 100:102].all() for m in found)
+    assert all(m[:, 104:110].sum() == 0 for m in found), [int(m[:, 104:110].sum()) for m in found]
+
+
 @pytest.mark.parametrize("seed", [1, 3])
 def test_a_scratch_drifting_against_a_pan_is_found_in_every_frame(seed: int) -> None:
     """The picture pans 3 px a frame to the left, a scratch drifts 1.5 px a frame to the right

@@ -11,7 +11,9 @@ bicycle's frame tube, a wheel's rim, a leaning pole) is picture. A scratch is cu
 film, so its edges are sharp; a line that rises over several pixels (an out-of-focus pole, a
 soft contour) is picture. A line whose two sides differ the same way all along it, in
 brightness or colour (a rim between a wall and a doorway), is an edge of the scene: a scratch
-crosses whatever lies under it, and its sides agree on average. A line that moves with the
+crosses whatever lies under it, and its sides agree on average. Unless it came or went: a
+distant frame shows the same picture beside it, its own pixels as they are without it (a
+scratch lying along the edge of a face). A line that moves with the
 picture (the motion of the picture beside it carries it to where it lies in another frame) is
 picture: a tree trunk, a mast. A line still at the same place ``PERSISTENCE`` frames before and
 after is a persistent edge of the scene: picture as well, unless the picture beside it moved on
@@ -168,8 +170,9 @@ def line_scratch_mask(
     ``neighbours``: the adjacent frames, with their :class:`Motion` from this one; ``distant``:
     frames about ``PERSISTENCE`` away (their motion is computed only if a candidate line needs
     it). A line leaning more than ``line_max_slant`` is picture. A line with soft edges is
-    picture. A line whose two sides differ the same way all along it is an edge of the scene. A
-    line that the picture's motion carries (found where the motion of the picture beside it
+    picture. A line whose two sides differ the same way all along it is an edge of the scene,
+    unless a distant frame shows the same picture beside it and its own pixels changed, the
+    line neither at its place nor where the picture went there: it came or went. A line that the picture's motion carries (found where the motion of the picture beside it
     puts it in another frame, not where it sits on the film) is picture, a tree trunk or a
     mast. A line at the same place in every distant frame too is a persistent edge of the scene
     (scratches seldom last ``2 * PERSISTENCE`` frames), unless the picture beside it moved on
@@ -187,7 +190,12 @@ def line_scratch_mask(
     kept = [
         (np.abs(lines.slopes(t.line_width // 2 + 1)) <= t.line_max_slant)
         & _sharp_edged(frame.grey, lines, strength, t.line_sharpness)
-        & _one_sided(frame.image, lines, strength, t.line_width)
+        for strength, (_, lines) in zip(strengths, candidates, strict=True)
+    ]
+    # lines whose sides differ as an edge's do (see _one_sided): picture, unless a distant frame
+    # shows that they came or went (below)
+    edges = [
+        ~_one_sided(frame.image, lines, strength, t.line_width)
         for strength, (_, lines) in zip(strengths, candidates, strict=True)
     ]
     if not any(keep.any() for keep in kept):
@@ -220,8 +228,10 @@ def line_scratch_mask(
         shifted = {drift: lines.columns(drift, width) for drift in range(-MAX_DRIFT, MAX_DRIFT + 1)}
         persistent = np.ones(lines.ids.size, bool)  # at its place in every distant frame that can tell
         judged = np.zeros(lines.ids.size, bool)  # by at least one
+        came_or_went = np.zeros(lines.ids.size, bool)  # missing from the same picture in one
         beside_line = [lines.columns(side * (t.line_width + 2), width) for side in (-1, 1)]
         mine_beside = [frame.grey[lines.ys, columns] for columns in beside_line]  # the same for every frame
+        mine_on = frame.grey[lines.ys, lines.xs]
         for index, (view, picture) in enumerate(others):
             theirs = view.responses[polarity]
             on_film = lines.mean(np.max([theirs[lines.ys, columns] for columns in shifted.values()], axis=0))
@@ -250,9 +260,21 @@ def line_scratch_mask(
                 ]
                 same_picture = lines.mean((different[0] + different[1]) / 2) < SAME_PICTURE * strength
                 persistent &= there | ~same_picture
+                # the line's own pixels changed with it: not the trough beside a scratch that
+                # came, whose pixels stay as they were
+                changed = lines.mean(np.abs(view.grey[lines.ys, lines.xs] - mine_on)) >= SAME_PICTURE * strength
+                came_or_went |= same_picture & changed & ~there & (carried < WENT_ALONG * strength)
                 judged |= there | same_picture
         # at its place in every distant frame that can tell, and not left behind: the scene's
         keep &= ~(persistent & judged)
+        # an edge-like line is damage only if a distant frame shows the same picture beside it
+        # but not the line, neither at its place nor where the picture went: it came or went,
+        # as an edge of the scene does not (a scratch lying along a face's or a door's edge).
+        # Planted damage, 120 frames of the four real clips, 4 seeds: recall on movie.avi 0.636
+        # -> 0.698, carphone 0.568 -> 0.591, bikes 0.815 -> 0.817; precision and clean footage's
+        # flags the same or better. Without the test of the line's own pixels, the trough
+        # between a scratch and a bright wall came and went with the scratch
+        keep &= ~edges[polarity] | came_or_went
     line_sets = [lines for _, lines in candidates]
     shadows = _shadows(frame.grey, frame.responses, line_sets, strengths, kept, t.line_width)
     for response, (coherent, lines), keep, shadow in zip(frame.responses, candidates, kept, shadows, strict=True):
