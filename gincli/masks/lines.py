@@ -174,9 +174,10 @@ def line_scratch_mask(
     unless a distant frame shows the same picture beside it and its own pixels changed, the
     line neither at its place nor where the picture went there: it came or went. A line that
     the picture's motion carries (found where the motion of the picture beside it puts it in
-    another frame, not where it sits on the film) is picture, a tree trunk or a mast. A line at the same place in every distant frame too is a persistent edge of the scene
-    (scratches seldom last ``2 * PERSISTENCE`` frames), unless the picture beside it moved on
-    by ``SCENE_MOVED_ON`` px and the line did not go with it; a distant frame where the line is
+    another frame, not where it sits on the film) is picture, a tree trunk or a mast. A line
+    at the same place in every distant frame too is a persistent edge of the scene (scratches
+    seldom last ``2 * PERSISTENCE`` frames), unless the picture beside it moved on by
+    ``SCENE_MOVED_ON`` px and the line did not go with it; a distant frame where the line is
     missing counts only if it shows the same picture beside the line (``SAME_PICTURE``).
     Scratches stay put on the film while the picture moves, or come and go while it stays."""
     t = thresholds
