@@ -32,7 +32,10 @@ def integer_to_unit(image: np.ndarray) -> np.ndarray:
     """A single-channel 8- or 16-bit map (luma, a top-hat of it) -> float32 in [0, 1], as the
     product with the reciprocal of its full range (the detector's values since it began; not
     :func:`to_unit_float`'s quotient, which rounds a few steps differently); 8-bit by a look-up
-    table, a seventh of the time of numpy's mixed-type product with the same values."""
+    table, a seventh of the time of numpy's mixed-type product with the same values. A float32
+    map is returned as it is (the detector holds maps in the frame's own depth where it can)."""
+    if image.dtype == np.float32:
+        return image
     if image.dtype == np.uint8:
         return cv2.LUT(image, _UNIT_STEPS_8BIT)
     return np.multiply(image, np.float32(1 / np.iinfo(image.dtype).max), dtype=np.float32)

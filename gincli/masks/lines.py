@@ -79,7 +79,9 @@ def line_responses(luma: np.ndarray, line_width: int) -> LinePair:
     """Horizontal top-hats, bright and dark: how much each pixel stands above or below the
     picture within ``line_width`` px to its sides; only features narrower than that respond.
     ``luma``: float32 in [0, 1], or 8- or 16-bit, worked in its own depth (exact, and half
-    the time of float top-hats at 720p), the maps returned as float32 in [0, 1] either way.
+    the time of float top-hats at 720p), the maps returned in that depth (a quarter of the
+    memory of float32 at 8 bits: the detector holds 25 frames' maps; read them through
+    :func:`integer_to_unit`).
 
     What lies beyond the frame's left and right edges is no side of a line: there the
     opening (closing) reads white (black). Else the strip between the edge and a bright
@@ -96,9 +98,7 @@ def line_responses(luma: np.ndarray, line_width: int) -> LinePair:
 
     bright = cv2.subtract(luma, level(cv2.MORPH_OPEN, white))  # the luma minus its opening
     dark = cv2.subtract(level(cv2.MORPH_CLOSE, 0), luma)  # its closing minus the luma
-    if luma.dtype == np.float32:
-        return bright, dark
-    return integer_to_unit(bright), integer_to_unit(dark)
+    return bright, dark
 
 
 class _Lines:
@@ -184,7 +184,7 @@ def line_scratch_mask(
     width = frame.grey.shape[1]
     candidates = [_line_candidates(response, t) for response in frame.responses]
     strengths = [
-        lines.mean(response[lines.ys, lines.xs])
+        lines.mean(integer_to_unit(response[lines.ys, lines.xs]))
         for response, (_, lines) in zip(frame.responses, candidates, strict=True)
     ]
     found = np.zeros(frame.grey.shape, bool)
@@ -235,11 +235,11 @@ def line_scratch_mask(
         mine_on = frame.grey[lines.ys, lines.xs]
         for index, (view, picture) in enumerate(others):
             theirs = view.responses[polarity]
-            on_film = lines.mean(np.max([theirs[lines.ys, columns] for columns in shifted.values()], axis=0))
+            on_film = lines.mean(integer_to_unit(np.max([theirs[lines.ys, c] for c in shifted.values()], axis=0)))
             in_scene = np.zeros(lines.ys.size, np.float32)
             for drift, columns in shifted.items():
                 motion = beside.at(picture, lines.ys, columns)  # flow x, flow y, speed
-                warped = read_at(theirs, columns + motion[:, 0], lines.ys + motion[:, 1])
+                warped = integer_to_unit(read_at(theirs, columns + motion[:, 0], lines.ys + motion[:, 1]))
                 in_scene = np.maximum(in_scene, warped)
                 if drift == 0:
                     speed = lines.mean(motion[:, 2])  # the picture's speed beside the line itself
@@ -312,7 +312,7 @@ def _shadows(
         on = other_keep[other.owner]
         ys, xs = other.ys[on], other.xs[on]
         picture = grey.copy()
-        picture[ys, xs] -= sign[1 - polarity] * other_response[ys, xs]
+        picture[ys, xs] -= sign[1 - polarity] * integer_to_unit(other_response[ys, xs])
         # the top-hat's opening (closing) at the line's pixels, on the box around them only
         top_hat_level = partial(cv2.morphologyEx, op=cv2.MORPH_OPEN if polarity == 0 else cv2.MORPH_CLOSE, kernel=bar)
         level = at_pixels(mine.ys, mine.xs, 2 * line_width, top_hat_level, picture)
@@ -374,7 +374,7 @@ def without_lines(grey: np.ndarray, responses: LinePair, line_contrast: float) -
     flow should read it."""
     picture = grey.copy()
     threshold = COHERENT_SHARE * line_contrast
-    for operation, response in zip((cv2.subtract, cv2.add), responses, strict=True):
+    for operation, response in zip((cv2.subtract, cv2.add), map(integer_to_unit, responses), strict=True):
         operation(picture, response, dst=picture, mask=cv2.compare(_coherent(response), threshold, cv2.CMP_GT))
     return picture
 
@@ -383,6 +383,7 @@ def _line_candidates(response: np.ndarray, t: DamageThresholds) -> tuple[np.ndar
     """(the response's :func:`_coherent` map, its candidate lines with a scratch's shape)
     for one polarity."""
     h = response.shape[0]
+    response = integer_to_unit(response)
     min_rows = max(COHERENCE_ROWS, min(t.line_min_length * h, t.line_min_rows))
     coherent = _coherent(response)
     # a scratch pixel carries a good share of the line's strength; grain beside it does not
@@ -453,7 +454,7 @@ def _along_lines(
         band_columns = np.round(slope * band_rows + offset + np.tile(np.arange(-half, half + 1), height)).astype(int)
         inside = (band_columns >= 0) & (band_columns < width)
         band_rows, band_columns = band_rows[inside], band_columns[inside]
-        chosen = np.logical_and.reduce([values[band_rows, band_columns] > floor for values in maps])
+        chosen = np.logical_and.reduce([integer_to_unit(values[band_rows, band_columns]) > floor for values in maps])
         band_rows, band_columns = band_rows[chosen], band_columns[chosen]
         with_faint = np.zeros(height, bool)
         with_faint[band_rows] = True
