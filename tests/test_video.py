@@ -379,19 +379,6 @@ def test_line_responses_in_the_frames_own_depth_equal_the_float_ones(dtype: type
     np.testing.assert_allclose(dark, want_dark, atol=1e-6)
 
 
-def test_the_detector_holds_an_8_bit_frames_maps_in_8_bits() -> None:
-    """The 25 frames the detector holds keep their luma and line maps in the frame's own depth
-    (float32 would be 1.8 GB more at 3840 x 2160), read as the float luma the tests use."""
-    from gincli.masks.scratches import FrameView
-
-    frame = smooth_image(np.random.default_rng(3), 72, 96)
-    view = FrameView.of(frame, DamageThresholds())
-    assert view.luma.dtype == np.uint8 and all(m.dtype == np.uint8 for m in view.responses)
-    np.testing.assert_allclose(view.grey, grey(frame), atol=1e-6)
-    ys, xs = np.array([0, 40, 71]), np.array([5, 50, 95])
-    np.testing.assert_array_equal(view.grey_at(ys, xs), view.grey[ys, xs])
-
-
 def test_a_scene_line_that_starts_at_a_cut_is_picture() -> None:
     """A pole standing in the second shot of a cut, from the cut on: in the frames just after the
     cut the frame 12 before lies in the other shot, where the pole is not; only frames of the

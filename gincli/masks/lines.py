@@ -181,17 +181,16 @@ def line_scratch_mask(
     missing counts only if it shows the same picture beside the line (``SAME_PICTURE``).
     Scratches stay put on the film while the picture moves, or come and go while it stays."""
     t = thresholds
-    grey = frame.grey  # made once
-    width = grey.shape[1]
+    width = frame.grey.shape[1]
     candidates = [_line_candidates(response, t) for response in frame.responses]
     strengths = [
         lines.mean(integer_to_unit(response[lines.ys, lines.xs]))
         for response, (_, lines) in zip(frame.responses, candidates, strict=True)
     ]
-    found = np.zeros(grey.shape, bool)
+    found = np.zeros(frame.grey.shape, bool)
     kept = [
         (np.abs(lines.slopes(t.line_width // 2 + 1)) <= t.line_max_slant)
-        & _sharp_edged(grey, lines, strength, t.line_sharpness)
+        & _sharp_edged(frame.grey, lines, strength, t.line_sharpness)
         for strength, (_, lines) in zip(strengths, candidates, strict=True)
     ]
     # lines whose sides differ as an edge's do (see _one_sided): picture, unless a distant frame
@@ -217,7 +216,7 @@ def line_scratch_mask(
     ]
     # the picture's motion beside the candidate lines, not on them: the flow follows a clear
     # scratch as it drifts over the film, and would carry it along like picture
-    on_lines = np.zeros(grey.shape, np.uint8)
+    on_lines = np.zeros(frame.grey.shape, np.uint8)
     for _, lines in candidates:
         on_lines |= (lines.labels > 0).astype(np.uint8)
     beside = PictureMotion(cv2.dilate(on_lines, np.ones((1, 2 * t.line_width + 1), np.uint8)), SURROUNDINGS)
@@ -232,8 +231,8 @@ def line_scratch_mask(
         judged = np.zeros(lines.ids.size, bool)  # by at least one
         came_or_went = np.zeros(lines.ids.size, bool)  # missing from the same picture in one
         beside_line = [lines.columns(side * (t.line_width + 2), width) for side in (-1, 1)]
-        mine_beside = [grey[lines.ys, columns] for columns in beside_line]  # the same for every frame
-        mine_on = grey[lines.ys, lines.xs]
+        mine_beside = [frame.grey[lines.ys, columns] for columns in beside_line]  # the same for every frame
+        mine_on = frame.grey[lines.ys, lines.xs]
         for index, (view, picture) in enumerate(others):
             theirs = view.responses[polarity]
             on_film = lines.mean(integer_to_unit(np.max([theirs[lines.ys, c] for c in shifted.values()], axis=0)))
@@ -257,14 +256,14 @@ def line_scratch_mask(
                 # beside the line: else something passed in front of it there (a walker before
                 # a door frame, a truck before a pole), or the scene moved on
                 different = [
-                    np.abs(view.grey_at(lines.ys, columns) - mine)
+                    np.abs(view.grey[lines.ys, columns] - mine)
                     for columns, mine in zip(beside_line, mine_beside, strict=True)
                 ]
                 same_picture = lines.mean((different[0] + different[1]) / 2) < SAME_PICTURE * strength
                 persistent &= there | ~same_picture
                 # the line's own pixels changed with it: not the trough beside a scratch that
                 # came, whose pixels stay as they were
-                changed = lines.mean(np.abs(view.grey_at(lines.ys, lines.xs) - mine_on)) >= SAME_PICTURE * strength
+                changed = lines.mean(np.abs(view.grey[lines.ys, lines.xs] - mine_on)) >= SAME_PICTURE * strength
                 came_or_went |= same_picture & changed & ~there & (carried < WENT_ALONG * strength)
                 judged |= there | same_picture
         # at its place in every distant frame that can tell, and not left behind: the scene's
@@ -278,7 +277,7 @@ def line_scratch_mask(
         # between a scratch and a bright wall came and went with the scratch
         keep &= ~edges[polarity] | came_or_went
     line_sets = [lines for _, lines in candidates]
-    shadows = _shadows(grey, frame.responses, line_sets, strengths, kept, t.line_width)
+    shadows = _shadows(frame.grey, frame.responses, line_sets, strengths, kept, t.line_width)
     for response, (coherent, lines), keep, shadow in zip(frame.responses, candidates, kept, shadows, strict=True):
         keep &= ~shadow
         if keep.any():

@@ -8,17 +8,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gincli.core.imagemath import integer_to_unit
 from gincli.core.lazy import cv2
 
 DIS_FINEST_LEVEL = 2  # DISOPTICAL_FLOW_PRESET_FAST's: a quarter of the size it is given
 
 
 class FlowFrame:
-    """A grey frame (H x W float32 in [0, 1], or 8- or 16-bit) as the optical flow reads it:
-    8-bit, at the size a flow asks for. Each size is made once however many flows read the
-    frame (at 720p the detector's five flows a frame shrank each of their two frames anew: ten
-    resizes a frame), from the frame as float in [0, 1] (the same 8 bits whatever it is held in)."""
+    """A grey frame (H x W float32 in [0, 1]) as the optical flow reads it: 8-bit, at the size a
+    flow asks for. Each size is made once however many flows read the frame (at 720p the
+    detector's five flows a frame shrank each of their two frames anew: ten resizes a frame)."""
 
     def __init__(self, grey: np.ndarray) -> None:
         self.shape: tuple[int, int] = grey.shape[:2]
@@ -40,7 +38,7 @@ class FlowFrame:
             if self._grey is None:
                 raise ValueError(f"this frame is held at {list(self._sized)} only, not at {size}")
             height, width = self.shape
-            full = integer_to_unit(self._grey)
+            full = self._grey
             shrunk = full if size == (width, height) else cv2.resize(full, size, interpolation=cv2.INTER_AREA)
             self._sized[size] = cv2.convertScaleAbs(shrunk, alpha=255)
         return self._sized[size]

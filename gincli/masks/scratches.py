@@ -69,29 +69,18 @@ def grey(image: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class FrameView:
     """What the detector needs of one frame, computed once however many frames look at it:
-    its luma (and that as the optical flow reads it) and its bright and dark line responses
-    (both in an 8- or 16-bit frame's own depth: the detector holds 25 frames, and at 3840 x
-    2160 their float32 maps were 1.8 GB more; read as float where used), a thumbnail that
-    tells shot cuts, and the frame itself (its colours tell an edge from a scratch, see
-    :func:`line_scratch_mask`); the luma without its lines only when a line test asks for it
-    (on clean footage, mostly never)."""
+    its luma (and that as the optical flow reads it), its bright and dark line responses (in
+    an 8- or 16-bit frame's own depth: the detector holds 25 frames, and at 3840 x 2160 their
+    float32 maps were 1.2 GB more), a thumbnail that tells shot cuts, and the frame itself (its colours tell an edge from a
+    scratch, see :func:`line_scratch_mask`); the luma without its lines only when a line test
+    asks for it (on clean footage, mostly never)."""
 
-    luma: np.ndarray  # in an 8- or 16-bit frame's own depth, else float32 in [0, 1]
+    grey: np.ndarray
     responses: LinePair
     thumbnail: np.ndarray
     image: np.ndarray
     flow: FlowFrame
     line_contrast: float
-
-    @property
-    def grey(self) -> np.ndarray:
-        """The luma as float32 in [0, 1], made at each call (not held for all 25 frames: 3.7 MB
-        a 720p frame, 33 MB at 3840 x 2160): take it once where a whole frame is worked on."""
-        return integer_to_unit(self.luma)
-
-    def grey_at(self, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
-        """The luma at the pixels (``ys``, ``xs``), as float32 in [0, 1]."""
-        return integer_to_unit(self.luma[ys, xs])
 
     @cached_property
     def flow_without_lines(self) -> FlowFrame:
@@ -103,10 +92,10 @@ class FrameView:
     @classmethod
     def of(cls, image: np.ndarray, thresholds: DamageThresholds) -> FrameView:
         own_depth = own_depth_luma(image)
-        luma = grey(image) if own_depth is None else own_depth
-        small = cv2.resize(integer_to_unit(luma), (32, 18), interpolation=cv2.INTER_AREA)
+        luma = grey(image) if own_depth is None else integer_to_unit(own_depth)
+        small = cv2.resize(luma, (32, 18), interpolation=cv2.INTER_AREA)
         normalised = (small - small.mean()) / (small.std() + 0.02)  # flicker is no cut
-        responses = line_responses(luma, thresholds.line_width)
+        responses = line_responses(luma if own_depth is None else own_depth, thresholds.line_width)
         return cls(luma, responses, normalised, image, FlowFrame(luma), thresholds.line_contrast)
 
     def starts_shot_after(self, previous: FrameView) -> bool:
