@@ -107,4 +107,21 @@ def test_a_lines_lean_is_that_of_its_own_course_not_of_what_joined_its_side() ->
     count, labels, stats = connected_components(mask)
     lines = _Lines(labels, stats, np.arange(count) > 0)
     assert lines.ids.size == 1
-    assert abs(lines.slopes(4)[0] - 0.08) < 0.01, lines.slopes(4)
+    slopes, bends = lines.courses(4)
+    assert abs(slopes[0] - 0.08) < 0.01, slopes
+    assert bends[0] < 0.5, bends  # nor does it bend the course (through all pixels: 2.5 px)
+
+
+def test_a_lines_bend_is_the_sagitta_of_its_course() -> None:
+    """An arc bending 5 px over its 124 rows (a wheel's rim) and a straight line beside it."""
+    from gincli.core.imagemath import connected_components
+    from gincli.masks.lines import _Lines
+
+    mask = np.zeros((144, 256), np.uint8)
+    for row in range(10, 134):
+        column = 100 + round(5 * ((row - 72) / 62) ** 2)
+        mask[row, column : column + 2] = 1
+        mask[row, 200:202] = 1
+    count, labels, stats = connected_components(mask)
+    slopes, bends = _Lines(labels, stats, np.arange(count) > 0).courses(4)
+    assert abs(bends[0] - 5) < 0.5 and bends[1] < 0.1 and np.abs(slopes).max() < 0.01, (slopes, bends)

@@ -46,7 +46,8 @@ What is detected (intensities are fractions of full scale, 0-1):
                   picture beside them (--line-contrast) by at least that much,
                   at most --line-width px wide, at least --line-min-length of
                   the frame height (or {DEFAULTS.line_min_rows} px) long, leaning at most
-                  --line-max-slant columns a row. Picture, not damage: lines
+                  --line-max-slant columns a row and bending at most
+                  --line-max-bend px from straight. Picture, not damage: lines
                   that move with the picture beside them (tree trunks, masts),
                   lines at the same place 12 frames before and after (a door
                   frame on a still shot; a scratch that stays that long on one
@@ -79,6 +80,9 @@ def threshold_options(command: click.Command) -> click.Command:
                      help=f"Shortest scratch, fraction of the frame height (or {DEFAULTS.line_min_rows} px, if shorter)."),
         click.option("--line-max-slant", default=DEFAULTS.line_max_slant, show_default=True,
                      help="Most a scratch leans, columns per row (0.06: about 3.5 degrees; raise it for skewed scans)."),
+        click.option("--line-max-bend", default=DEFAULTS.line_max_bend, show_default=True,
+                     help="Most a scratch's course bends from straight over its length, px (a wheel's rim "
+                          "bends more; raise it for warped scans)."),
         click.option("--line-sharpness", default=DEFAULTS.line_sharpness, show_default=True,
                      help="How sharp a scratch's edges are: its steepest step between two pixels, as a share "
                           "of its contrast (0: any; lower it for soft or upscaled footage)."),

@@ -138,12 +138,15 @@ class _Lines:
         counts = np.maximum(np.bincount(row_owners, minlength=self.ids.size), 1)
         return np.bincount(row_owners, weights=row_maxima, minlength=self.ids.size) / counts
 
-    def slopes(self, band: int) -> np.ndarray:
-        """Per line, the slope a (columns per row) of its straight course x = a y + b: fitted
-        through its pixels by least squares, then again through those within ``band`` px of
-        that first course only, so that what joined the line's side does not set its lean
-        (a dark suit's bright edge on bikes.mp4 leaned 0.052 so, under the limit, and was
-        flagged; through its own course it leans 0.065)."""
+    def courses(self, band: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per line, (the slope a, in columns per row, of its straight course x = a y + b; how
+        far its course bends from straight, px). The slope is fitted through its pixels by
+        least squares, then again through those within ``band`` px of that first course only,
+        so that what joined the line's side does not set its lean (a dark suit's bright edge
+        on bikes.mp4 leaned 0.052 so, under the limit, and was flagged; through its own course
+        it leans 0.065). The bend is the sagitta, over the rows those pixels span, of a
+        parabola x = c y^2 + d y + e fitted through them: fitted through all the pixels, grass
+        joined at a planted scratch's side bent it as much as a wheel's rim."""
         y, x = self.ys.astype(np.float64), self.xs.astype(np.float64)
         among = None
         for _ in range(2):
@@ -151,7 +154,17 @@ class _Lines:
             dy, dx = y - mean_y[self.owner], x - mean_x[self.owner]
             slope = self.mean(dy * dx, among) / np.maximum(self.mean(dy * dy, among), 1e-9)
             among = (np.abs(dx - slope[self.owner] * dy) <= band).astype(np.float64)
-        return slope
+        dy = y - self.mean(y, among)[self.owner]  # centred on the course's own rows
+        moments = [self.mean(dy**k, among) for k in range(5)]
+        normal = np.stack([np.stack(moments[i : i + 3], -1) for i in range(3)], -2)
+        weighted = np.stack([self.mean(x * dy**k, among) for k in range(3)], -1)
+        curvature = np.linalg.solve(normal + 1e-9 * np.eye(3), weighted[..., None])[:, 2, 0]
+        on = among > 0
+        top, bottom = np.full(self.ids.size, np.inf), np.full(self.ids.size, -np.inf)
+        np.minimum.at(top, self.owner[on], dy[on])
+        np.maximum.at(bottom, self.owner[on], dy[on])
+        half_span = np.maximum(bottom - top, 0) / 2
+        return slope, np.abs(curvature) * half_span**2
 
     def columns(self, shift: int, width: int) -> np.ndarray:
         """The lines' columns moved ``shift`` px right, held inside a frame ``width`` px wide
@@ -188,10 +201,12 @@ def line_scratch_mask(
         for response, (_, lines) in zip(frame.responses, candidates, strict=True)
     ]
     found = np.zeros(frame.grey.shape, bool)
+    courses = [lines.courses(t.line_width // 2 + 1) for _, lines in candidates]
     kept = [
-        (np.abs(lines.slopes(t.line_width // 2 + 1)) <= t.line_max_slant)
+        (np.abs(slope) <= t.line_max_slant)
+        & (bend <= t.line_max_bend)
         & _sharp_edged(frame.grey, lines, strength, t.line_sharpness)
-        for strength, (_, lines) in zip(strengths, candidates, strict=True)
+        for strength, (_, lines), (slope, bend) in zip(strengths, candidates, courses, strict=True)
     ]
     # lines whose sides differ as an edge's do (see _one_sided): picture, unless a distant frame
     # shows that they came or went (below)

@@ -18,6 +18,11 @@ class DamageThresholds:
     # columns a scratch's straight course may move sideways per row (about 3.5 degrees): more is
     # picture (a frame tube, a rim); planted scratches lean at most 0.03, real ones run along the film
     line_max_slant: float = 0.06
+    # px a scratch's course may bend from straight over its length (the sagitta of a parabola
+    # through it): more is picture (a wheel's rim); a scratch runs straight along the film.
+    # Whole clips, 4 seeds: bikes' clean flags 0.0123 -> 0.0071 %, recall 0.786 -> 0.783 (Big
+    # Buck Bunny 0.831 -> 0.824); 3 px left bikes at 0.0098 %
+    line_max_bend: float = 2.5
     # how steep a scratch's edges are: the largest step between two adjacent pixels of each of
     # its rows, as a share of its strength, on average (0: no test; see gincli.masks.lines)
     line_sharpness: float = 0.85
