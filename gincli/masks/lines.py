@@ -144,9 +144,10 @@ class _Lines:
         least squares, then again through those within ``band`` px of that first course only,
         so that what joined the line's side does not set its lean (a dark suit's bright edge
         on bikes.mp4 leaned 0.052 so, under the limit, and was flagged; through its own course
-        it leans 0.065). The bend is the sagitta, over the rows those pixels span, of a
-        parabola x = c y^2 + d y + e fitted through them: fitted through all the pixels, grass
-        joined at a planted scratch's side bent it as much as a wheel's rim."""
+        it leans 0.065). The bend is the sagitta, over the rows they span, of a parabola
+        x = c y^2 + d y + e fitted through one of those pixels a row, the one nearest the
+        straight course: through them all, grass joined at a scratch's side, even within
+        ``band``, bent it as much as a wheel's rim."""
         y, x = self.ys.astype(np.float64), self.xs.astype(np.float64)
         among = None
         for _ in range(2):
@@ -154,12 +155,21 @@ class _Lines:
             dy, dx = y - mean_y[self.owner], x - mean_x[self.owner]
             slope = self.mean(dy * dx, among) / np.maximum(self.mean(dy * dy, among), 1e-9)
             among = (np.abs(dx - slope[self.owner] * dy) <= band).astype(np.float64)
+        # one point a row: the middle of the pixels within 1 px of the one nearest the course
+        rows = self.owner * (int(self.ys.max(initial=0)) + 1) + self.ys  # one key per line and row
+        off_course = np.where(among > 0, np.abs(dx - slope[self.owner] * dy), np.inf)
+        order = np.lexsort((off_course, rows))
+        first = order[np.flatnonzero(np.diff(rows[order], prepend=-1))]
+        first = first[np.isfinite(off_course[first])]
+        nearest = np.full(int(rows.max(initial=0)) + 1, np.inf)
+        nearest[rows[first]] = x[first]
+        on = (among > 0) & (np.abs(x - nearest[rows]) <= 1)
+        among = on / np.maximum(np.bincount(rows, weights=on)[rows], 1)  # each row weighs the same
         dy = y - self.mean(y, among)[self.owner]  # centred on the course's own rows
         moments = [self.mean(dy**k, among) for k in range(5)]
         normal = np.stack([np.stack(moments[i : i + 3], -1) for i in range(3)], -2)
         weighted = np.stack([self.mean(x * dy**k, among) for k in range(3)], -1)
         curvature = np.linalg.solve(normal + 1e-9 * np.eye(3), weighted[..., None])[:, 2, 0]
-        on = among > 0
         top, bottom = np.full(self.ids.size, np.inf), np.full(self.ids.size, -np.inf)
         np.minimum.at(top, self.owner[on], dy[on])
         np.maximum.at(bottom, self.owner[on], dy[on])
