@@ -155,25 +155,19 @@ class _Lines:
             dy, dx = y - mean_y[self.owner], x - mean_x[self.owner]
             slope = self.mean(dy * dx, among) / np.maximum(self.mean(dy * dy, among), 1e-9)
             among = (np.abs(dx - slope[self.owner] * dy) <= band).astype(np.float64)
-        # one point a row: the middle of the pixels within 1 px of the one nearest the course
-        rows = self.owner * (int(self.ys.max(initial=0)) + 1) + self.ys  # one key per line and row
+        # one point a row: the middle of its pixels within 1 px as near the course as its nearest
+        rows = self.owner * (int(self.ys.max(initial=0)) + 1) + self.ys  # in order: a key per line and row
         off_course = np.where(among > 0, np.abs(dx - slope[self.owner] * dy), np.inf)
-        order = np.lexsort((off_course, rows))
-        first = order[np.flatnonzero(np.diff(rows[order], prepend=-1))]
-        first = first[np.isfinite(off_course[first])]
-        nearest = np.full(int(rows.max(initial=0)) + 1, np.inf)
-        nearest[rows[first]] = x[first]
-        on = (among > 0) & (np.abs(x - nearest[rows]) <= 1)
+        starts = np.flatnonzero(np.diff(rows, prepend=-1))
+        nearest = np.repeat(np.minimum.reduceat(off_course, starts), np.diff(starts, append=rows.size))
+        on = ((off_course <= nearest + 1) & (among > 0)).astype(np.float64)
         among = on / np.maximum(np.bincount(rows, weights=on)[rows], 1)  # each row weighs the same
         dy = y - self.mean(y, among)[self.owner]  # centred on the course's own rows
         moments = [self.mean(dy**k, among) for k in range(5)]
         normal = np.stack([np.stack(moments[i : i + 3], -1) for i in range(3)], -2)
         weighted = np.stack([self.mean(x * dy**k, among) for k in range(3)], -1)
         curvature = np.linalg.solve(normal + 1e-9 * np.eye(3), weighted[..., None])[:, 2, 0]
-        top, bottom = np.full(self.ids.size, np.inf), np.full(self.ids.size, -np.inf)
-        np.minimum.at(top, self.owner[on], dy[on])
-        np.maximum.at(bottom, self.owner[on], dy[on])
-        half_span = np.maximum(bottom - top, 0) / 2
+        half_span = np.sqrt(3 * moments[2])  # rows evenly over the span: its variance is span^2 / 12
         return slope, np.abs(curvature) * half_span**2
 
     def columns(self, shift: int, width: int) -> np.ndarray:
