@@ -7,7 +7,8 @@ tall running mean of that response keeps only what is coherent over many rows, w
 not; connected lines shorter than ``line_min_length`` of the frame height (or
 ``line_min_rows`` px, if fewer) are dropped. A
 scratch runs along the film: a line whose straight course leans more than ``line_max_slant`` (a
-bicycle's frame tube, a wheel's rim, a leaning pole) is picture. A scratch is cut into the
+bicycle's frame tube, a wheel's rim, a leaning pole), or that bends more than ``line_max_bend``
+from straight (a parked bicycle's wheel), is picture. A scratch is cut into the
 film, so its edges are sharp; a line that rises over several pixels (an out-of-focus pole, a
 soft contour) is picture. A line whose two sides differ the same way all along it, in
 brightness or colour (a rim between a wall and a doorway), is an edge of the scene: a scratch
@@ -186,8 +187,8 @@ def line_scratch_mask(
 
     ``neighbours``: the adjacent frames, with their :class:`Motion` from this one; ``distant``:
     frames about ``PERSISTENCE`` away (their motion is computed only if a candidate line needs
-    it). A line leaning more than ``line_max_slant`` is picture. A line with soft edges is
-    picture. A line whose two sides differ the same way all along it is an edge of the scene,
+    it). A line leaning more than ``line_max_slant``, or bending more than ``line_max_bend``,
+    is picture. A line with soft edges is picture. A line whose two sides differ the same way all along it is an edge of the scene,
     unless a distant frame shows the same picture beside it and its own pixels changed, the
     line neither at its place nor where the picture went there: it came or went. A line that
     the picture's motion carries (found where the motion of the picture beside it puts it in
