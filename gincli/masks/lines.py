@@ -146,9 +146,9 @@ class _Lines:
         so that what joined the line's side does not set its lean (a dark suit's bright edge
         on bikes.mp4 leaned 0.052 so, under the limit, and was flagged; through its own course
         it leans 0.065). The bend is the sagitta, over the rows they span, of a parabola
-        x = c y^2 + d y + e fitted through one of those pixels a row, the one nearest the
-        straight course: through them all, grass joined at a scratch's side, even within
-        ``band``, bent it as much as a wheel's rim."""
+        x = c y^2 + d y + e fitted through one point a row: the middle of those of its pixels
+        within 1 px as near the straight course as the row's nearest. Through them all, grass
+        joined at a scratch's side, even within ``band``, bent it as much as a wheel's rim."""
         y, x = self.ys.astype(np.float64), self.xs.astype(np.float64)
         among = None
         for _ in range(2):
@@ -188,9 +188,10 @@ def line_scratch_mask(
     ``neighbours``: the adjacent frames, with their :class:`Motion` from this one; ``distant``:
     frames about ``PERSISTENCE`` away (their motion is computed only if a candidate line needs
     it). A line leaning more than ``line_max_slant``, or bending more than ``line_max_bend``,
-    is picture. A line with soft edges is picture. A line whose two sides differ the same way all along it is an edge of the scene,
-    unless a distant frame shows the same picture beside it and its own pixels changed, the
-    line neither at its place nor where the picture went there: it came or went. A line that
+    is picture. A line with soft edges is picture. A line whose two sides differ the same way
+    all along it is an edge of the scene, unless a distant frame shows the same picture beside
+    it and its own pixels changed, the line neither at its place nor where the picture went
+    there: it came or went. A line that
     the picture's motion carries (found where the motion of the picture beside it puts it in
     another frame, not where it sits on the film) is picture, a tree trunk or a mast. A line
     at the same place in every distant frame too is a persistent edge of the scene (scratches

@@ -71,9 +71,9 @@ class FrameView:
     """What the detector needs of one frame, computed once however many frames look at it:
     its luma (and that as the optical flow reads it), its bright and dark line responses (in
     an 8- or 16-bit frame's own depth: the detector holds 25 frames, and at 3840 x 2160 their
-    float32 maps were 1.2 GB more), a thumbnail that tells shot cuts, and the frame itself (its colours tell an edge from a
-    scratch, see :func:`line_scratch_mask`); the luma without its lines only when a line test
-    asks for it (on clean footage, mostly never)."""
+    float32 maps were 1.2 GB more), a thumbnail that tells shot cuts, and the frame itself
+    (its colours tell an edge from a scratch, see :func:`line_scratch_mask`); the luma without
+    its lines only when a line test asks for it (on clean footage, mostly never)."""
 
     grey: np.ndarray
     responses: LinePair

@@ -21,7 +21,7 @@ class DamageThresholds:
     # px a scratch's course may bend from straight over its length (the sagitta of a parabola
     # through it): more is picture (a wheel's rim); a scratch runs straight along the film.
     # Whole clips, 4 seeds: bikes' clean flags 0.0123 -> 0.0071 %, recall 0.786 -> 0.784 (Big
-    # Buck Bunny 0.831 -> 0.825); 2.5 px left bikes at 0.0115 %, 1.5 cost 0.015 of its recall
+    # Buck Bunny 0.831 -> 0.826); 2.5 px left bikes at 0.0098 %; 1.5 took its recall to 0.771
     line_max_bend: float = 2.0
     # how steep a scratch's edges are: the largest step between two adjacent pixels of each of
     # its rows, as a share of its strength, on average (0: no test; see gincli.masks.lines)
