@@ -118,6 +118,10 @@ class _Lines:
             owners.append(np.full(ys.size, index))
         self.ys, self.xs, self.owner = (np.concatenate(a) if a else np.zeros(0, int) for a in (rows, cols, owners))
         self.sizes = np.maximum(np.bincount(self.owner, minlength=self.ids.size), 1)
+        # a key per line and row: the pixels come line by line, each line's in row order
+        # (np.nonzero's), so a key's pixels are consecutive, from row_starts on
+        self.row_keys = self.owner * (int(self.ys.max(initial=0)) + 1) + self.ys
+        self.row_starts = np.flatnonzero(np.diff(self.row_keys, prepend=-1))
 
     def mean(self, values: np.ndarray, among: np.ndarray | None = None) -> np.ndarray:
         """Per line, the mean of ``values`` (one per pixel of :attr:`ys`, :attr:`xs`), over the
@@ -130,12 +134,9 @@ class _Lines:
     def mean_of_row_maxima(self, values: np.ndarray) -> np.ndarray:
         """Per line, the mean over the rows it spans of the largest of ``values`` (one per
         pixel) in each row."""
-        rows = self.owner * (int(self.ys.max(initial=0)) + 1) + self.ys  # one key per line and row
-        order = np.argsort(rows, kind="stable")
-        starts = np.flatnonzero(np.diff(rows[order], prepend=-1))
-        if not starts.size:
+        if not self.row_starts.size:
             return np.zeros(self.ids.size)
-        row_maxima, row_owners = np.maximum.reduceat(values[order], starts), self.owner[order][starts]
+        row_maxima, row_owners = np.maximum.reduceat(values, self.row_starts), self.owner[self.row_starts]
         counts = np.maximum(np.bincount(row_owners, minlength=self.ids.size), 1)
         return np.bincount(row_owners, weights=row_maxima, minlength=self.ids.size) / counts
 
@@ -157,12 +158,11 @@ class _Lines:
             slope = self.mean(dy * dx, among) / np.maximum(self.mean(dy * dy, among), 1e-9)
             among = (np.abs(dx - slope[self.owner] * dy) <= band).astype(np.float64)
         # one point a row: the middle of its pixels within 1 px as near the course as its nearest
-        rows = self.owner * (int(self.ys.max(initial=0)) + 1) + self.ys  # in order: a key per line and row
         off_course = np.where(among > 0, np.abs(dx - slope[self.owner] * dy), np.inf)
-        starts = np.flatnonzero(np.diff(rows, prepend=-1))
-        nearest = np.repeat(np.minimum.reduceat(off_course, starts), np.diff(starts, append=rows.size))
+        starts, keys = self.row_starts, self.row_keys
+        nearest = np.repeat(np.minimum.reduceat(off_course, starts), np.diff(starts, append=keys.size))
         on = ((off_course <= nearest + 1) & (among > 0)).astype(np.float64)
-        among = on / np.maximum(np.bincount(rows, weights=on)[rows], 1)  # each row weighs the same
+        among = on / np.maximum(np.bincount(keys, weights=on)[keys], 1)  # each row weighs the same
         dy = y - self.mean(y, among)[self.owner]  # centred on the course's own rows
         moments = [self.mean(dy**k, among) for k in range(5)]
         normal = np.stack([np.stack(moments[i : i + 3], -1) for i in range(3)], -2)
@@ -214,14 +214,14 @@ def line_scratch_mask(
         & _sharp_edged(frame.grey, lines, strength, t.line_sharpness)
         for strength, (_, lines), (slope, bend) in zip(strengths, candidates, courses, strict=True)
     ]
+    if not any(keep.any() for keep in kept):
+        return found  # the usual case on clean footage: no other frame needs looking at
     # lines whose sides differ as an edge's do (see _one_sided): picture, unless a distant frame
     # shows that they came or went (below)
     edges = [
         ~_one_sided(frame.image, lines, strength, t.line_width)
         for strength, (_, lines) in zip(strengths, candidates, strict=True)
     ]
-    if not any(keep.any() for keep in kept):
-        return found  # the usual case on clean footage: no other frame needs looking at
     # every other frame, with the picture's motion from this one: adjacent frames see fast
     # motion, distant ones slow motion too (over PERSISTENCE frames a slow pan adds up)
     # (only their motion averaged at a quarter of the size is used: their flow is not enlarged).
