@@ -125,3 +125,40 @@ def test_a_lines_bend_is_the_sagitta_of_its_course() -> None:
     count, labels, stats = connected_components(mask)
     slopes, bends = _Lines(labels, stats, np.arange(count) > 0).courses(4)
     assert abs(bends[0] - 5) < 0.5 and bends[1] < 0.1 and np.abs(slopes).max() < 0.01, (slopes, bends)
+
+
+def _candidates_of(spans: list[tuple[int, int, int, int]], height: int = 272) -> tuple:
+    """The bright candidate lines of a response map holding, for each (first row, last row,
+    first column, last column), a block of 0.3 (a line's own pixels), and their courses."""
+    from gincli.masks.lines import _line_candidates
+    from gincli.masks.thresholds import DamageThresholds
+
+    response = np.zeros((height, 400), np.float32)
+    for top, bottom, left, right in spans:
+        response[top : bottom + 1, left : right + 1] = 0.3
+    _, lines, courses = _line_candidates(response, DamageThresholds())
+    return lines, courses
+
+
+def test_a_scratch_merged_with_a_leaning_line_keeps_its_upright_course() -> None:
+    """A 2 px upright scratch down 200 rows, joined over its lower half by a line 5 px wide
+    leaning 0.1 columns a row (a window pillar): one candidate, whose course bends. Its upright course
+    (the scratch) is kept as the candidate, the leaning line's pixels left out."""
+    spans = [(30, 229, 200, 201)]
+    spans += [(row, row, 200 + round(0.1 * (row - 130)), 204 + round(0.1 * (row - 130))) for row in range(130, 230)]
+    lines, (slopes, _) = _candidates_of(spans)
+    assert lines.ids.size == 1 and abs(slopes[0]) < 0.01, slopes
+    assert lines.xs.min() >= 199 and lines.xs.max() <= 203 and lines.ys.max() - lines.ys.min() >= 190
+
+
+def test_the_upright_middle_of_a_rims_arc_is_not_carved_out_of_it() -> None:
+    """The shape a wheel's rim left as a candidate on bikes.mp4 (frame 223): 3 px upright for
+    40 rows, then widening and turning right by 3 px over 20. Its upright course spans all its
+    rows, but what it would leave (the turn's outer pixels) is no line of its own: the
+    candidate stays whole, and leans (measured once: carved, it passed every test and was
+    flagged, 398 px)."""
+    spans = [(115, 120, 271, 271), (121, 123, 270, 271), (124, 150, 269, 271), (151, 153, 269, 272)]
+    spans += [(154, 159, 269, 274), (160, 165, 271, 274), (166, 168, 272, 274), (169, 170, 274, 274)]
+    lines, (slopes, bends) = _candidates_of(spans)
+    assert lines.ids.size == 1 and lines.ys.size == sum((b - t + 1) * (e - s + 1) for t, b, s, e in spans)
+    assert abs(slopes[0]) > 0.06 or bends[0] > 2, (slopes, bends)  # picture by its lean
