@@ -784,6 +784,20 @@ def test_a_scene_line_hidden_in_one_distant_frame_is_still_picture() -> None:
     assert all(m[:, 135:147].sum() == 0 for m in found[12:20]), [int(m[:, 135:147].sum()) for m in found]
 
 
+def scratched_still_shot(
+    picture: np.ndarray, rng: np.random.Generator, where: tuple, change: float, grain: float = 2.0
+) -> list[np.ndarray]:
+    """25 frames of a still shot of ``picture`` (0-255) with grain from ``rng``, and in frames
+    8-16 a scratch: ``change`` added at ``where``. The frames 12 away from those see it missing."""
+    frames = []
+    for i in range(25):
+        frame = picture + rng.normal(0, grain, picture.shape)
+        if 8 <= i <= 16:
+            frame[where] += change
+        frames.append(np.clip(frame, 0, 255).astype(np.uint8))
+    return frames
+
+
 def test_a_scratch_over_a_fainter_scene_line_is_found_and_the_line_alone_is_picture() -> None:
     """A still shot with a faint thin pole (darker by 26 levels) in all 25 frames, and in frames
     8-16 a scratch along it (darker by 22 more). The frames 12 away show the pole at the
@@ -793,12 +807,7 @@ def test_a_scratch_over_a_fainter_scene_line_is_found_and_the_line_alone_is_pict
     rng = np.random.default_rng(4)
     wall = smooth_image(rng, 144, 256).astype(np.float64) * 0.3 + 110
     wall[8:136, 120:122] -= 26  # the pole
-    frames = []
-    for i in range(25):
-        frame = wall.copy()
-        if 8 <= i <= 16:
-            frame[8:136, 120:122] -= 22  # the scratch
-        frames.append(np.clip(frame + rng.normal(0, 1.5, frame.shape), 0, 255).astype(np.uint8))
+    frames = scratched_still_shot(wall, rng, np.s_[8:136, 120:122], -22, grain=1.5)
     found = [int(m[8:136, 120:122].mean() > 0.9) for m in damage_masks(frames)]
     assert found == [0] * 8 + [1] * 9 + [0] * 8, str(found)
 
@@ -812,13 +821,7 @@ def test_a_scratch_beside_a_scene_line_for_part_of_its_length_is_found() -> None
     rng = np.random.default_rng(4)
     wall = smooth_image(rng, 144, 256).astype(np.float64) * 0.3 + 140
     wall[8:59, 122:125] -= 40  # the pole
-    frames = []
-    for i in range(25):
-        frame = wall.copy()
-        if 8 <= i <= 16:
-            frame[8:136, 120:122] -= 30  # the scratch
-        frames.append(np.clip(frame + rng.normal(0, 1.5, frame.shape), 0, 255).astype(np.uint8))
-    found = [m > 0 for m in damage_masks(frames)]
+    found = [m > 0 for m in damage_masks(scratched_still_shot(wall, rng, np.s_[8:136, 120:122], -30, grain=1.5))]
     assert [int(m[8:136, 120:122].mean() > 0.9) for m in found] == [0] * 8 + [1] * 9 + [0] * 8
     assert all(m[:, 122:125].sum() == 0 for m in found[:8] + found[17:])
 
@@ -834,13 +837,8 @@ def test_a_scratch_along_an_edge_of_the_picture_is_found_where_it_came_and_went(
     picture = np.zeros((144, 256, 3), np.float64)
     picture[:, :130], picture[:, 130:] = 180, 60  # wall | doorway
     picture += smooth_image(rng, 144, 256) / 4 - 32
-    frames = []
-    for i in range(25):
-        frame = picture + rng.normal(0, 2, picture.shape)
-        if 8 <= i <= 16:
-            frame[8:136, 131:134] += 90  # the scratch, just inside the doorway
-        frames.append(np.clip(frame, 0, 255).astype(np.uint8))
-    found = [m > 0 for m in damage_masks(frames)]
+    # the scratch, just inside the doorway
+    found = [m > 0 for m in damage_masks(scratched_still_shot(picture, rng, np.s_[8:136, 131:134], 90))]
     assert [int(m[12:132, 131:134].mean() > 0.9) for m in found] == [0] * 8 + [1] * 9 + [0] * 8
     assert all(m[:, :127].sum() == 0 and m[:, 138:].sum() == 0 for m in found)
 
@@ -857,13 +855,7 @@ def test_the_gap_between_a_scratch_and_a_bright_wall_is_not_a_dark_scratch() -> 
     picture = np.full((144, 256, 3), 60.0)
     picture[:, 110:] = 200  # the wall
     picture += smooth_image(rng, 144, 256) / 8 - 16
-    frames = []
-    for i in range(25):
-        frame = picture + rng.normal(0, 2, picture.shape)
-        if 8 <= i <= 16:
-            frame[8:136, 100:102] += 90  # the scratch
-        frames.append(np.clip(frame, 0, 255).astype(np.uint8))
-    found = [m > 0 for m in damage_masks(frames)][8:17]
+    found = [m > 0 for m in damage_masks(scratched_still_shot(picture, rng, np.s_[8:136, 100:102], 90))][8:17]
     assert all(m[12:132, 100:102].all() for m in found)
     assert all(m[:, 104:110].sum() == 0 for m in found), [int(m[:, 104:110].sum()) for m in found]
 
@@ -880,13 +872,7 @@ def test_the_gap_between_a_wide_scratch_and_a_bright_panel_is_not_a_dark_scratch
     picture = np.full((144, 256, 3), 60.0)
     picture[:, 107:140] = 200  # the panel
     picture += smooth_image(rng, 144, 256) / 8 - 16
-    frames = []
-    for i in range(25):
-        frame = picture + rng.normal(0, 2, picture.shape)
-        if 8 <= i <= 16:
-            frame[8:136, 96:101] += 120  # the scratch
-        frames.append(np.clip(frame, 0, 255).astype(np.uint8))
-    found = [m > 0 for m in damage_masks(frames)]
+    found = [m > 0 for m in damage_masks(scratched_still_shot(picture, rng, np.s_[8:136, 96:101], 120))]
     assert all(m[12:132, 96:101].all() for m in found[8:17])
     assert all(m[:, 102:106].sum() == 0 for m in found), [int(m[:, 102:106].sum()) for m in found]
 
