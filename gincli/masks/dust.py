@@ -17,6 +17,7 @@ import numpy as np
 
 from gincli.core.imagemath import connected_components, nonzero_pixels
 from gincli.core.lazy import cv2
+from gincli.masks.lines import VERTICAL_RUN
 from gincli.masks.motion import FlowFrame, Motion, at_pixels, dense_flow, flow_roughness
 from gincli.masks.thresholds import DamageThresholds
 
@@ -128,16 +129,20 @@ def _has_trail(
     differs from this frame with the speck's own sign and at least ``TRAIL_LIKENESS`` of its
     contrast."""
     near = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
+    run = np.ones((VERTICAL_RUN, 1), np.uint8)
     trailed = np.zeros(ys.size, bool)
     for sign, polarity, extreme in ((1.0, bright, np.maximum), (-1.0, ~bright, np.minimum)):
         if polarity.any():
             # the larger of the two neighbours' differences within ``radius``: one dilation of
-            # their extreme, the same as the larger of two dilations
+            # their extreme, the same as the larger of two dilations. Less what runs down
+            # VERTICAL_RUN rows: a scratch that drifted in a neighbour frame is no trail
             def spread(
                 before: np.ndarray, after: np.ndarray, now: np.ndarray, sign: float = sign, extreme=extreme
             ) -> np.ndarray:
-                return cv2.dilate(sign * (extreme(before, after) - now), near)
+                difference = np.maximum(sign * (extreme(before, after) - now), 0)
+                difference -= cv2.morphologyEx(difference, cv2.MORPH_OPEN, run)
+                return cv2.dilate(difference, near)
 
-            trail = at_pixels(ys[polarity], xs[polarity], radius, spread, *warped, current)
+            trail = at_pixels(ys[polarity], xs[polarity], radius + VERTICAL_RUN, spread, *warped, current)
             trailed[polarity] = trail >= TRAIL_LIKENESS * contrast[polarity]
     return trailed
