@@ -4,27 +4,29 @@ Scratches are thin (a few pixels), long, near-vertical lines, brighter or darker
 picture beside them, often lasting several frames. A horizontal top-hat (the frame minus its
 opening / closing by a short horizontal bar) keeps only structures narrower than the bar; a
 tall running mean of that response keeps only what is coherent over many rows, which grain is
-not; connected lines shorter than ``line_min_length`` of the frame height (or
-``line_min_rows`` px, if fewer) are dropped. A
-scratch runs along the film: a line whose straight course leans more than ``line_max_slant`` (a
-bicycle's frame tube, a wheel's rim, a leaning pole), or that bends more than ``line_max_bend``
-from straight (a parked bicycle's wheel), is picture. A scratch is cut into the
-film, so its edges are sharp; a line that rises over several pixels (an out-of-focus pole, a
-soft contour) is picture. A line whose two sides differ the same way all along it, in
-brightness or colour (a rim between a wall and a doorway), is an edge of the scene: a scratch
-crosses whatever lies under it, and its sides agree on average. Unless it came or went: a
-distant frame shows the same picture beside it, its own pixels as they are without it (a
-scratch lying along the edge of a face). A line that moves with the
-picture (the motion of the picture beside it carries it to where it lies in another frame) is
-picture: a tree trunk, a mast. A line still at the same place ``PERSISTENCE`` frames before and
-after is a persistent edge of the scene: picture as well, unless the picture beside it moved on
-by then and left it behind (a long scratch under a pan); a distant frame where the line is
-missing tells only if it shows the same picture beside the line (not where something passed in
-front of it). A scratch holds its place on the film while the picture moves, and comes and
-goes. The trough between a bright scratch and bright picture beside it is no dark scratch (nor
-the ridge beside a dark one a bright one): it is gone once the scratch is taken out. Only a
-line's own course is damage, not picture that touches it, and its fainter stretches only where
-they stand out from the picture beside them (grass along its course is not its continuation).
+not; connected lines shorter than ``line_min_length`` of the frame height (or ``line_min_rows``
+px, if fewer) are dropped. A scratch runs along the film: a line whose straight course leans
+more than ``line_max_slant`` (a bicycle's frame tube, a wheel's rim, a leaning pole), or that
+bends more than ``line_max_bend`` from straight (a parked bicycle's wheel), is picture (a
+scratch merged with such a line keeps its own upright course). A scratch is cut into the film,
+so its edges are sharp; a line that rises over several pixels (an out-of-focus pole, a soft
+contour) is picture. A line whose two sides differ the same way all along it, in brightness or
+colour (a rim between a wall and a doorway), is an edge of the scene: a scratch crosses
+whatever lies under it, and its sides agree on average. Unless it came or went: a distant frame
+shows the same picture beside it, its own pixels as they are without it (a scratch lying along
+the edge of a face). A line that moves with the picture (the motion of the picture beside it
+carries it to where it lies in another frame) is picture: a tree trunk, a mast. A line still at
+the same place ``PERSISTENCE`` frames before and after (strong enough over its length, and not
+plainly missing from a good part of it) is a persistent edge of the scene: picture as well,
+unless the picture beside it moved on by then and left it behind (a long scratch under a pan);
+a distant frame where the line is missing tells only if it shows the same picture beside the
+line (not where something passed in front of it) and the line's own pixels changed there (not
+the trough beside a scratch that came). A scratch holds its place on the film while the picture
+moves, and comes and goes. The trough between a bright scratch and bright picture beside it is
+no dark scratch (nor the ridge beside a dark one a bright one): it is gone once the scratch is
+taken out. Only a line's own course is damage, not picture that touches it, and its fainter
+stretches only where they stand out from the picture beside them (grass along its course is not
+its continuation).
 """
 
 from __future__ import annotations
@@ -205,7 +207,8 @@ def line_scratch_mask(
     at the same place in every distant frame too is a persistent edge of the scene (scratches
     seldom last ``2 * PERSISTENCE`` frames), unless the picture beside it moved on by
     ``SCENE_MOVED_ON`` px and the line did not go with it; a distant frame where the line is
-    missing counts only if it shows the same picture beside the line (``SAME_PICTURE``).
+    missing counts only if it shows the same picture beside the line (``SAME_PICTURE``) and the
+    line's own pixels changed there.
     Scratches stay put on the film while the picture moves, or come and go while it stays."""
     t = thresholds
     width = frame.grey.shape[1]
@@ -288,8 +291,9 @@ def line_scratch_mask(
                     np.abs(view.grey[lines.ys, columns] - mine)
                     for columns, mine in zip(beside_line, mine_beside, strict=True)
                 ]
-                same_beside = (different[0] + different[1]) / 2 < SAME_PICTURE * strength[lines.owner]
-                same_picture = lines.mean((different[0] + different[1]) / 2) < SAME_PICTURE * strength
+                beside_change = (different[0] + different[1]) / 2
+                same_beside = beside_change < SAME_PICTURE * strength[lines.owner]
+                same_picture = lines.mean(beside_change) < SAME_PICTURE * strength
                 # at its place: strong enough over its length, and not plainly missing from a
                 # good part of it where the picture beside is the same (a scene line along part
                 # of a scratch, a car's window pillar, is strong enough over the whole)
