@@ -480,20 +480,31 @@ def _upright_course(y: np.ndarray, x: np.ndarray, line_width: int, max_slant: fl
     :func:`_half_width`) the most rows have a pixel, if that holds ``UPRIGHT_SHARE`` of the
     line's rows and not all of its pixels; else None."""
     rows = y - y.min()
-    height = int(rows.max()) + 1
     half = _half_width(y, line_width)
-    best, best_rows = np.ones(y.size, bool), 0
     # slopes a column apart over the line's height: a course is found within a pixel
-    for slope in np.linspace(-max_slant, max_slant, 2 * int(np.ceil(max_slant * height)) + 1):
-        offset = np.round(x - slope * rows).astype(int)
-        offset -= offset.min()
-        present = np.zeros((height, int(offset.max()) + 1), np.uint8)
-        present[rows, offset] = 1
-        rows_in_band = cv2.dilate(present, np.ones((1, 2 * half + 1), np.uint8)).sum(axis=0)
-        if rows_in_band.max() > best_rows:
-            best_rows, centre = int(rows_in_band.max()), int(np.argmax(rows_in_band))
-            best = np.abs(offset - centre) <= half
-    if best_rows < UPRIGHT_SHARE * np.unique(rows).size or best.all():
+    slopes = np.linspace(-max_slant, max_slant, 2 * int(np.ceil(max_slant * (rows.max() + 1))) + 1)[:, None]
+    # the line's runs: pixels of a row less than a band apart (they come in row order, each row's
+    # left to right). A run covers the course columns within half of its pixels, and the runs of
+    # a row cover columns apart: counting runs counts rows
+    run = np.flatnonzero(np.diff(rows, prepend=-1) | (np.diff(x, prepend=x[0]) > 2 * half))
+    last = np.append(run[1:], y.size) - 1
+
+    def straightened(index: np.ndarray) -> np.ndarray:  # per slope, the pixels' columns along it
+        return np.round(x[index] - slopes * rows[index]).astype(np.int64)
+
+    lowest = straightened(run).min(axis=1, keepdims=True)  # each slope's leftmost column: 0
+    first, end = straightened(run) - lowest, straightened(last) - lowest + 2 * half + 1
+    width = int(end.max()) + 1
+    steps = np.bincount(
+        np.concatenate([(np.arange(slopes.size)[:, None] * width + edge).ravel() for edge in (first, end)]),
+        np.concatenate([np.ones(first.size), -np.ones(end.size)]),
+        minlength=slopes.size * width,
+    )
+    # per slope and course column (from half left of the leftmost pixel): rows within half of it
+    rows_in_band = np.cumsum(steps.reshape(slopes.size, width), axis=1)
+    slope, centre = np.unravel_index(np.argmax(rows_in_band), rows_in_band.shape)
+    best = np.abs(straightened(np.arange(y.size))[slope] - lowest[slope] + half - centre) <= half
+    if rows_in_band[slope, centre] < UPRIGHT_SHARE * np.unique(rows).size or best.all():
         return None
     return best
 
