@@ -213,10 +213,12 @@ def line_scratch_mask(
     t = thresholds
     width = frame.grey.shape[1]
     candidates = [_line_candidates(response, t) for response in frame.responses]
-    strengths = [
-        lines.mean(integer_to_unit(response[lines.ys, lines.xs]))
+    # each polarity's response on its candidate lines' pixels, and its mean per line
+    on_lines = [
+        integer_to_unit(response[lines.ys, lines.xs])
         for response, (_, lines, _) in zip(frame.responses, candidates, strict=True)
     ]
+    strengths = [lines.mean(response) for response, (_, lines, _) in zip(on_lines, candidates, strict=True)]
     found = np.zeros(frame.grey.shape, bool)
     kept = [
         (np.abs(slope) <= t.line_max_slant)
@@ -247,10 +249,10 @@ def line_scratch_mask(
     ]
     # the picture's motion beside the candidate lines, not on them: the flow follows a clear
     # scratch as it drifts over the film, and would carry it along like picture
-    on_lines = np.zeros(frame.grey.shape, np.uint8)
+    any_line = np.zeros(frame.grey.shape, np.uint8)
     for _, lines, _ in candidates:
-        on_lines |= (lines.labels > 0).astype(np.uint8)
-    beside = PictureMotion(cv2.dilate(on_lines, np.ones((1, 2 * t.line_width + 1), np.uint8)), SURROUNDINGS)
+        any_line |= (lines.labels > 0).astype(np.uint8)
+    beside = PictureMotion(cv2.dilate(any_line, np.ones((1, 2 * t.line_width + 1), np.uint8)), SURROUNDINGS)
     others = [(view, beside.around(motion.flow)) for view, motion in neighbours]
     others += [(view, beside.around(flow)) for view, flow in far]
     for polarity, ((_, lines, _), strength, keep) in enumerate(zip(candidates, strengths, kept, strict=True)):
@@ -264,7 +266,7 @@ def line_scratch_mask(
         beside_line = [lines.columns(side * (t.line_width + 2), width) for side in (-1, 1)]
         mine_beside = [frame.grey[lines.ys, columns] for columns in beside_line]  # the same for every frame
         mine_on = frame.grey[lines.ys, lines.xs]
-        mine_response = integer_to_unit(frame.responses[polarity][lines.ys, lines.xs])
+        mine_response = on_lines[polarity]
         for index, (view, picture) in enumerate(others):
             theirs = view.responses[polarity]
             on_film_pixels = integer_to_unit(np.max([theirs[lines.ys, c] for c in shifted.values()], axis=0))
@@ -492,8 +494,9 @@ def _upright_course(y: np.ndarray, x: np.ndarray, line_width: int, max_slant: fl
     def straightened(index: np.ndarray) -> np.ndarray:  # per slope, the pixels' columns along it
         return np.round(x[index] - slopes * rows[index]).astype(np.int64)
 
-    lowest = straightened(run).min(axis=1, keepdims=True)  # each slope's leftmost column: 0
-    first, end = straightened(run) - lowest, straightened(last) - lowest + 2 * half + 1
+    starts = straightened(run)
+    lowest = starts.min(axis=1, keepdims=True)  # each slope's leftmost column: 0
+    first, end = starts - lowest, straightened(last) - lowest + 2 * half + 1
     width = int(end.max()) + 1
     steps = np.bincount(
         np.concatenate([(np.arange(slopes.size)[:, None] * width + edge).ravel() for edge in (first, end)]),
