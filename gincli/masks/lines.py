@@ -32,11 +32,11 @@ its continuation).
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from gincli.core.imagemath import connected_components, integer_to_unit, to_unit_float
+from gincli.core.imagemath import connected_components, integer_to_unit, nonzero_pixels, to_unit_float
 from gincli.core.lazy import cv2
 from gincli.masks.motion import Motion, PictureMotion, at_pixels, dense_flow, read_at
 from gincli.masks.thresholds import DamageThresholds
@@ -54,7 +54,7 @@ PERSISTENCE = 12  # frames: a static line present this far before and after is p
 # their flow at that size gave the same masks on the four real clips as at full size
 DISTANT_FLOW_SCALE = 0.25
 SURROUNDINGS = 61  # px: the square over which the picture's motion beside a line is averaged
-COHERENT_SHARE = 0.6  # a line pixel keeps this share of line_contrast in its row mean (_coherent)
+COHERENT_SHARE = 0.6  # a line pixel keeps this share of line_contrast in its row mean (coherent_map)
 MIN_MOTION = 3.0  # px the picture beside a line must move for a line that went along to be told apart
 WENT_ALONG = 0.6  # share of its strength a line shows where the picture's motion puts it, if it went along
 # px the picture beside a line must have moved by a distant frame for a line still at its place on the
@@ -65,7 +65,7 @@ SCENE_MOVED_ON = 12.0
 SAME_PICTURE = 0.5
 SIDEDNESS = 1.0  # a line whose sides differ by its own strength, on average along it, is an edge
 # a found line's fainter stretch goes on only in rows where its row mean is this many times the most
-# on the quieter side beside it (see _stands_out). Planted damage (benchmarks/scratches.py), pixel
+# on the quieter side beside it (see stands_out). Planted damage (benchmarks/scratches.py), pixel
 # precision / recall, first 120 frames of the four real clips, then the 43 held-out photos' pans:
 # without the rule 0.84-0.88 / 0.60-0.79, 0.88 / 0.89; at 2, 0.89-0.97 / 0.58-0.78, 0.96 / 0.84;
 # 1.5 and 3 had the same balance (F1), 3 precision 0.91-0.97 but photo recall 0.81
@@ -187,13 +187,28 @@ class _Lines:
         return np.clip(self.xs + shift, 0, width - 1)
 
 
-def line_scratch_mask(
+class FoundLines(NamedTuple):
+    """What one frame's own tests found: its line scratches, and what following them into
+    other frames (:mod:`gincli.masks.tracks`) needs to know of its lines."""
+
+    mask: np.ndarray  # H x W bool: the line scratches found
+    # (rows, columns) of those of them a distant frame showed to be no persistent scene line:
+    # missing there, where the picture beside them is the same and their own pixels changed (a
+    # scene moving on past a line, as the picture's motion measured beside it tells, proves
+    # less: a walker passing beside a door frame moved that measure by 35 px)
+    proven: tuple[np.ndarray, np.ndarray]
+    # (rows, columns) of the lines shaped as scratches that a distant frame showed to be the
+    # scene's: at their place there, where the picture beside them is the same
+    scene: tuple[np.ndarray, np.ndarray]
+
+
+def line_scratches(
     frame: FrameView,
     thresholds: DamageThresholds = DamageThresholds(),
     neighbours: list[tuple[FrameView, Motion]] = (),  # type: ignore[assignment]
     distant: list[FrameView] = (),  # type: ignore[assignment]
-) -> np.ndarray:
-    """Thin, long, near-vertical bright or dark lines in one frame (H x W bool).
+) -> FoundLines:
+    """Thin, long, near-vertical bright or dark lines in one frame (:class:`FoundLines`).
 
     ``neighbours``: the adjacent frames, with their :class:`Motion` from this one; ``distant``:
     frames about ``PERSISTENCE`` away (their motion is computed only if a candidate line needs
@@ -219,7 +234,8 @@ def line_scratch_mask(
         for response, (_, lines, _) in zip(frame.responses, candidates, strict=True)
     ]
     strengths = [lines.mean(response) for response, (_, lines, _) in zip(on_lines, candidates, strict=True)]
-    found = np.zeros(frame.grey.shape, bool)
+    found, proven = np.zeros(frame.grey.shape, bool), np.zeros(frame.grey.shape, bool)
+    scene: list[tuple[np.ndarray, np.ndarray]] = []
     kept = [
         (np.abs(slope) <= t.line_max_slant)
         & (bend <= t.line_max_bend)
@@ -227,7 +243,8 @@ def line_scratch_mask(
         for strength, (_, lines, (slope, bend)) in zip(strengths, candidates, strict=True)
     ]
     if not any(keep.any() for keep in kept):
-        return found  # the usual case on clean footage: no other frame needs looking at
+        # the usual case on clean footage: no other frame needs looking at
+        return FoundLines(found, nonzero_pixels(proven), nonzero_pixels(proven))  # none of either
     # lines whose sides differ as an edge's do (see _one_sided): picture, unless a distant frame
     # shows that they came or went (below)
     edges = [
@@ -253,6 +270,9 @@ def line_scratch_mask(
     for _, lines, _ in candidates:
         any_line |= (lines.labels > 0).astype(np.uint8)
     beside = PictureMotion(cv2.dilate(any_line, np.ones((1, 2 * t.line_width + 1), np.uint8)), SURROUNDINGS)
+    # per line: missing from a distant frame that shows the same picture beside it, its own
+    # pixels changed there: it came or went, as no scene line does (see FoundLines.proven)
+    seen_missing = [np.zeros(keep.size, bool) for keep in kept]
     others = [(view, beside.around(motion.flow)) for view, motion in neighbours]
     others += [(view, beside.around(flow)) for view, flow in far]
     for polarity, ((_, lines, _), strength, keep) in enumerate(zip(candidates, strengths, kept, strict=True)):
@@ -313,10 +333,15 @@ def line_scratch_mask(
                 still = (own_change < 0.5 * t.line_contrast) & ~left_behind
                 persistent &= there | ~same_picture | still
                 changed = own_change >= SAME_PICTURE * strength
-                came_or_went |= same_picture & changed & ~there & (carried < WENT_ALONG * strength)
+                went = same_picture & changed & (carried < WENT_ALONG * strength)
+                came_or_went |= went & ~there
+                seen_missing[polarity] |= went & ~shown
                 judged |= there | same_picture
         # at its place in every distant frame that can tell, and not left behind: the scene's
-        keep &= ~(persistent & judged)
+        scene_line = keep & persistent & judged
+        on_scene_line = scene_line[lines.owner]
+        scene.append((lines.ys[on_scene_line], lines.xs[on_scene_line]))
+        keep &= ~scene_line
         # an edge-like line is damage only if a distant frame shows the same picture beside it
         # but not the line, neither at its place nor where the picture went: it came or went,
         # as an edge of the scene does not (a scratch lying along a face's or a door's edge).
@@ -327,13 +352,18 @@ def line_scratch_mask(
         keep &= ~edges[polarity] | came_or_went
     line_sets = [lines for _, lines, _ in candidates]
     shadows = _shadows(frame.grey, frame.responses, line_sets, strengths, kept, t.line_width)
-    for response, (coherent, lines, _), keep, shadow in zip(frame.responses, candidates, kept, shadows, strict=True):
+    for response, (coherent, lines, _), keep, shadow, told in zip(
+        frame.responses, candidates, kept, shadows, seen_missing, strict=True
+    ):
         keep &= ~shadow
-        if keep.any():
-            # each line's own pixels on its course, then (hysteresis: scratches are straight)
-            # its fainter stretches over busy picture where they lie on that course
-            found[_along_lines(lines, keep, t.line_width, (response, coherent), 0.4 * t.line_contrast)] = True
-    return found
+        # each line's own pixels on its course, then (hysteresis: scratches are straight)
+        # its fainter stretches over busy picture where they lie on that course
+        maps, floor = (response, coherent), 0.4 * t.line_contrast
+        found[_along_lines(lines, keep & ~told, t.line_width, maps, floor)] = True
+        told_pixels = _along_lines(lines, keep & told, t.line_width, maps, floor)
+        found[told_pixels] = proven[told_pixels] = True
+    scene_rows, scene_columns = (np.concatenate([pixels[k] for pixels in scene] or [np.zeros(0, int)]) for k in (0, 1))
+    return FoundLines(found, nonzero_pixels(proven), (scene_rows, scene_columns))
 
 
 def _shadows(
@@ -410,7 +440,7 @@ def _one_sided(image: np.ndarray, lines: _Lines, strength: np.ndarray, distance:
     return keep
 
 
-def _coherent(response: np.ndarray) -> np.ndarray:
+def coherent_map(response: np.ndarray) -> np.ndarray:
     """The response averaged down ``COHERENCE_ROWS`` rows, widened by a pixel each side first
     to tolerate a slight slant: lines keep their strength, grain averages away."""
     return cv2.blur(cv2.dilate(response, np.ones((1, 3), np.uint8)), (1, COHERENCE_ROWS))
@@ -418,25 +448,30 @@ def _coherent(response: np.ndarray) -> np.ndarray:
 
 def without_lines(grey: np.ndarray, responses: LinePair, line_contrast: float) -> np.ndarray:
     """``grey`` with its thin vertical lines taken out (scratches, poles, door frames: where a
-    polarity's :func:`_coherent` map reaches ``COHERENT_SHARE`` of ``line_contrast``), each pixel
+    polarity's :func:`coherent_map` reaches ``COHERENT_SHARE`` of ``line_contrast``), each pixel
     set to the level its top-hat measured it against: the picture as the distant frames' coarse
     flow should read it."""
     picture = grey.copy()
     threshold = COHERENT_SHARE * line_contrast
     for operation, response in zip((cv2.subtract, cv2.add), map(integer_to_unit, responses), strict=True):
-        operation(picture, response, dst=picture, mask=cv2.compare(_coherent(response), threshold, cv2.CMP_GT))
+        operation(picture, response, dst=picture, mask=cv2.compare(coherent_map(response), threshold, cv2.CMP_GT))
     return picture
+
+
+def shortest_scratch(height: int, t: DamageThresholds) -> float:
+    """Rows the shortest scratch spans in a frame ``height`` px tall: ``line_min_length`` of the
+    height, or ``line_min_rows`` if fewer, and never under ``COHERENCE_ROWS``."""
+    return max(COHERENCE_ROWS, min(t.line_min_length * height, t.line_min_rows))
 
 
 def _line_candidates(
     response: np.ndarray, t: DamageThresholds
 ) -> tuple[np.ndarray, _Lines, tuple[np.ndarray, np.ndarray]]:
-    """(the response's :func:`_coherent` map, its candidate lines with a scratch's shape, their
+    """(the response's :func:`coherent_map`, its candidate lines with a scratch's shape, their
     courses: :meth:`_Lines.courses`) for one polarity."""
-    h = response.shape[0]
     response = integer_to_unit(response)
-    min_rows = max(COHERENCE_ROWS, min(t.line_min_length * h, t.line_min_rows))
-    coherent = _coherent(response)
+    min_rows = shortest_scratch(response.shape[0], t)
+    coherent = coherent_map(response)
     # a scratch pixel carries a good share of the line's strength; grain beside it does not
     candidate = (coherent > COHERENT_SHARE * t.line_contrast) & (
         response > np.maximum(0.5 * t.line_contrast, 0.4 * coherent)
@@ -479,10 +514,10 @@ def _line_candidates(
 def _upright_course(y: np.ndarray, x: np.ndarray, line_width: int, max_slant: float) -> np.ndarray | None:
     """Which pixels of a line (rows ``y``, columns ``x``) lie on its best upright course: the
     straight course leaning at most ``max_slant`` in whose band (the line's usual half width,
-    :func:`_half_width`) the most rows have a pixel, if that holds ``UPRIGHT_SHARE`` of the
+    :func:`half_width`) the most rows have a pixel, if that holds ``UPRIGHT_SHARE`` of the
     line's rows and not all of its pixels; else None."""
     rows = y - y.min()
-    half = _half_width(y, line_width)
+    half = half_width(y, line_width)
     # slopes a column apart over the line's height: a course is found within a pixel
     slopes = np.linspace(-max_slant, max_slant, 2 * int(np.ceil(max_slant * (rows.max() + 1))) + 1)[:, None]
     # the line's runs: pixels of a row less than a band apart (they come in row order, each row's
@@ -512,7 +547,7 @@ def _upright_course(y: np.ndarray, x: np.ndarray, line_width: int, max_slant: fl
     return best
 
 
-def _half_width(y: np.ndarray, line_width: int) -> int:
+def half_width(y: np.ndarray, line_width: int) -> int:
     """Half the usual width of a line whose pixels lie in rows ``y`` (its median pixels a row,
     at most ``line_width``), plus one: the band around its course that holds it."""
     per_row = np.bincount(y - y.min())
@@ -558,7 +593,7 @@ def _along_lines(
     for index in np.flatnonzero(keep):
         mine = lines.owner == index
         y, x = lines.ys[mine], lines.xs[mine]
-        half = _half_width(y, line_width)
+        half = half_width(y, line_width)
         slope, offset = np.polyfit(y, x, 1)
         on_course = np.abs(x - (slope * y + offset)) <= half
         slope, offset = np.polyfit(y[on_course], x[on_course], 1)  # again without what joined it
@@ -573,7 +608,7 @@ def _along_lines(
         band_rows, band_columns = band_rows[chosen], band_columns[chosen]
         with_faint = np.zeros(height, bool)
         with_faint[band_rows] = True
-        with_faint &= _stands_out(maps[1], slope * rows + offset, half, line_width)
+        with_faint &= stands_out(maps[1], slope * rows + offset, half, line_width)
         top = y.min() - 1 - _reach(with_faint[: y.min()][::-1])
         bottom = y.max() + 1 + _reach(with_faint[y.max() + 1 :])
         within = (band_rows >= top) & (band_rows <= bottom)
@@ -584,8 +619,8 @@ def _along_lines(
     return np.concatenate(found_rows), np.concatenate(found_columns)
 
 
-def _stands_out(coherent: np.ndarray, course: np.ndarray, half: int, line_width: int) -> np.ndarray:
-    """Per row, whether the :func:`_coherent` map within ``half`` px of a line's ``course`` (its
+def stands_out(coherent: np.ndarray, course: np.ndarray, half: int, line_width: int) -> np.ndarray:
+    """Per row, whether the :func:`coherent_map` within ``half`` px of a line's ``course`` (its
     column in each row) peaks at ``STANDS_OUT`` times the most it reaches in the ``line_width`` + 1
     columns just beyond on the quieter side: a scratch over busy picture adds its contrast to
     the picture's, while grass or foliage along its course is as strong beside it as on it, on

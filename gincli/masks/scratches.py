@@ -19,19 +19,28 @@ from functools import cached_property
 
 import numpy as np
 
-from gincli.core.imagemath import LUMA_BT601, dilate_mask, integer_to_unit, own_depth_luma, to_unit_float
+from gincli.core.imagemath import (
+    LUMA_BT601,
+    dilate_mask,
+    integer_to_unit,
+    nonzero_pixels,
+    own_depth_luma,
+    to_unit_float,
+)
 from gincli.core.lazy import cv2
 from gincli.masks.dust import dust_mask
 from gincli.masks.lines import (
     DISTANT_FLOW_SCALE,
     PERSISTENCE,
+    FoundLines,
     LinePair,
     line_responses,
-    line_scratch_mask,
+    line_scratches,
     without_lines,
 )
 from gincli.masks.motion import FlowFrame, Motion, dense_flow, global_shift
 from gincli.masks.thresholds import SENSITIVITY, DamageThresholds
+from gincli.masks.tracks import follow_lines
 
 __all__ = [
     "SENSITIVITY",
@@ -43,7 +52,7 @@ __all__ = [
     "film_damage_mask",
     "global_shift",
     "grey",
-    "line_scratch_mask",
+    "line_scratches",
 ]
 
 # a shot cut: the mean difference of two frames' contrast-normalised 32 x 18 thumbnails (cuts on
@@ -72,7 +81,7 @@ class FrameView:
     its luma (and that as the optical flow reads it), its bright and dark line responses (in
     an 8- or 16-bit frame's own depth: the detector holds 25 frames, and at 3840 x 2160 their
     float32 maps were 1.2 GB more), a thumbnail that tells shot cuts, and the frame itself
-    (its colours tell an edge from a scratch, see :func:`line_scratch_mask`); the luma without
+    (its colours tell an edge from a scratch, see :func:`line_scratches`); the luma without
     its lines only when a line test asks for it (on clean footage, mostly never)."""
 
     grey: np.ndarray
@@ -103,6 +112,10 @@ class FrameView:
         return float(np.abs(self.thumbnail - previous.thumbnail).mean()) > CUT_DIFFERENCE
 
 
+# what detecting a frame needs: (previous, current, following, distant), see _detection_windows
+Window = tuple[FrameView | None, FrameView, FrameView | None, list[FrameView]]
+
+
 def film_damage_mask(
     previous: np.ndarray | None,
     current: np.ndarray,
@@ -113,51 +126,73 @@ def film_damage_mask(
     """Scratches and dust in ``current`` (H x W float32, 1 = damage). Neighbour frames may be
     None at the ends of a clip (the one that exists stands in for both; none: lines only).
     ``distant``: frames about ``PERSISTENCE`` away, to tell persistent scene lines (see
-    :func:`line_scratch_mask`); :func:`damage_masks` supplies them."""
+    :func:`line_scratches`); :func:`damage_masks` supplies them, and follows the scratches
+    it finds through the frames around (:mod:`gincli.masks.tracks`), as one frame cannot."""
     view = lambda image: FrameView.of(image, thresholds) if image is not None else None  # noqa: E731
-    return _damage(view(previous), view(current), view(following), [view(d) for d in distant], thresholds)
+    lines, dust = _detect(view(previous), view(current), view(following), [view(d) for d in distant], thresholds)
+    return dilate_mask(lines.mask | dust, thresholds.grow)
 
 
-def _damage(
+def _detect(
     previous: FrameView | None,
     current: FrameView,
     following: FrameView | None,
     distant: list[FrameView],
     thresholds: DamageThresholds,
-) -> np.ndarray:
+) -> tuple[FoundLines, np.ndarray]:
+    """(the line scratches a frame's own tests find in it (:func:`line_scratches`), the dust:
+    H x W bool)."""
     neighbours = [(v, Motion(dense_flow(current.flow, v.flow))) for v in (previous, following) if v is not None]
-    found = line_scratch_mask(current, thresholds, neighbours, distant)
-    if neighbours:
-        (first, first_motion), (last, last_motion) = neighbours[0], neighbours[-1]
-        motions = (first_motion, last_motion)
-        found |= dust_mask(first.grey, current.grey, last.grey, thresholds, motions, (first.flow, last.flow))
-    return dilate_mask(found, thresholds.grow)
+    lines = line_scratches(current, thresholds, neighbours, distant)
+    if not neighbours:
+        return lines, np.zeros_like(lines.mask)
+    (first, first_motion), (last, last_motion) = neighbours[0], neighbours[-1]
+    motions = (first_motion, last_motion)
+    return lines, dust_mask(first.grey, current.grey, last.grey, thresholds, motions, (first.flow, last.flow))
 
 
 def damage_masks(
     images: Iterable[np.ndarray], thresholds: DamageThresholds = DamageThresholds(), workers: int = 1
 ) -> Iterator[np.ndarray]:
-    """The damage mask of every frame of a clip, in order, each found with its neighbours and
-    the frames ``PERSISTENCE`` before and after (those that exist at the clip's ends). Streams:
-    holds ``2 * PERSISTENCE + 1`` frames, each prepared once (:class:`FrameView`), and up to
+    """The damage mask of every frame of a clip, in order (H x W float32, 1 = damage), each
+    found with its neighbours and the frames ``PERSISTENCE`` before and after (those that exist
+    at the clip's ends), and with the scratches found in the ``line_follow`` frames around it
+    followed into it (:func:`follow_lines`). Streams: holds ``2 * PERSISTENCE + 1`` frames,
+    each prepared once (:class:`FrameView`), the masks of ``line_follow`` more, and up to
     ``2 * workers`` detections in flight on ``workers`` threads (OpenCV releases the GIL)."""
+    found = follow_lines(_detections(images, thresholds, workers), thresholds)
+    for lines, (dust_rows, dust_columns) in found:
+        lines[dust_rows, dust_columns] = True
+        yield dilate_mask(lines, thresholds.grow)
+
+
+Detected = tuple[LinePair, int, FoundLines, tuple[np.ndarray, np.ndarray]]
+
+
+def _detections(images: Iterable[np.ndarray], thresholds: DamageThresholds, workers: int) -> Iterator[Detected]:
+    """For every frame in order: (its line responses, its shot's number, the lines its own tests
+    found, the pixels of its dust): what :func:`follow_lines` takes."""
+
+    def detected(window: Window, shot: int) -> Detected:
+        lines, dust = _detect(*window, thresholds)
+        return window[1].responses, shot, lines, nonzero_pixels(dust)
+
     if workers <= 1:
-        yield from (_damage(*frames, thresholds) for frames in _detection_windows(images, thresholds))
+        yield from (detected(window, shot) for window, shot in _detection_windows(images, thresholds))
         return
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        pending: deque[Future[np.ndarray]] = deque()
-        for frames in _detection_windows(images, thresholds):
-            pending.append(pool.submit(_damage, *frames, thresholds))
+        pending: deque[Future] = deque()
+        for window, shot in _detection_windows(images, thresholds):
+            pending.append(pool.submit(detected, window, shot))
             if len(pending) >= 2 * workers:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
 
 
-def _detection_windows(
-    images: Iterable[np.ndarray], thresholds: DamageThresholds
-) -> Iterator[tuple[FrameView | None, FrameView, FrameView | None, list[FrameView]]]:
-    """(previous, current, following, distant) for every frame in order: what detecting it needs.
+def _detection_windows(images: Iterable[np.ndarray], thresholds: DamageThresholds) -> Iterator[tuple[Window, int]]:
+    """((previous, current, following, distant), the shot's number) for every frame in order:
+    what detecting it needs, and which shot it belongs to.
 
     Only frames of the same shot count. Across a cut the picture is another one: a neighbour
     there says nothing about dust, and a scene line that starts with its shot would pass for a
@@ -169,7 +204,7 @@ def _detection_windows(
     first = 0  # the clip index of buffer[0]
     upcoming = 0  # the next frame to detect
 
-    def window(i: int) -> tuple[FrameView | None, FrameView, FrameView | None, list[FrameView]]:
+    def window(i: int) -> tuple[Window, int]:
         current, shot = buffer[i - first]
 
         def at(j: int) -> FrameView | None:
@@ -184,7 +219,7 @@ def _detection_windows(
             previous = at(i + 2)
         elif following is None:
             following = at(i - 2)
-        return previous, current, following, distant
+        return (previous, current, following, distant), shot
 
     for newest, image in enumerate(images):
         view = FrameView.of(image, thresholds)

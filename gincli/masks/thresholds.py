@@ -26,6 +26,10 @@ class DamageThresholds:
     # how steep a scratch's edges are: the largest step between two adjacent pixels of each of
     # its rows, as a share of its strength, on average (0: no test; see gincli.masks.lines)
     line_sharpness: float = 0.85
+    # frames a scratch that a frame's own tests found is followed before and after it, at its
+    # place on the film, where those frames' own tests miss it (0: every frame judged alone; see
+    # gincli.masks.tracks)
+    line_follow: int = 12
     dust_contrast: float = 0.12  # how far a speck differs from both neighbour frames
     # px: smallest speck; a lone pixel that differs from both neighbours is noise (a hot pixel, a
     # codec's sparkle) or the edge of a moving thing, not dust (most clean false alarms on
