@@ -50,10 +50,13 @@ What is detected (intensities are fractions of full scale, 0-1):
                   --line-max-bend px from straight. Picture, not damage: lines
                   that move with the picture beside them (tree trunks, masts),
                   lines at the same place 12 frames before and after (a door
-                  frame on a still shot; a scratch that stays that long on one
-                  is missed, under a pan it is found), lines whose two sides
-                  differ (edges). Near cuts and in busy shots some picture is
-                  still taken: review the masks.
+                  frame on a still shot), lines whose two sides differ
+                  (edges). A scratch found in one frame is followed up to
+                  --line-follow frames before and after it, at its place on
+                  the film, where those frames alone miss it (a scratch that
+                  lasts longer than 12 frames on a still shot is found where
+                  it is gone 12 frames on, and followed back). Near cuts and
+                  in busy shots some picture is still taken: review the masks.
   dust, blotches  pixels brighter or darker than the same place in both the
                   previous and the next frame (after aligning them for weave
                   and pans) by --dust-contrast, in specks of --dust-min-area
@@ -86,6 +89,9 @@ def threshold_options(command: click.Command) -> click.Command:
         click.option("--line-sharpness", default=DEFAULTS.line_sharpness, show_default=True,
                      help="How sharp a scratch's edges are: its steepest step between two pixels, as a share "
                           "of its contrast (0: any; lower it for soft or upscaled footage)."),
+        click.option("--line-follow", default=DEFAULTS.line_follow, show_default=True, type=click.IntRange(min=0),
+                     help="Frames a scratch found in one frame is followed before and after it, at its place "
+                          "on the film, where those frames alone miss it (0: judge every frame alone)."),
         click.option("--dust-contrast", default=DEFAULTS.dust_contrast, show_default=True,
                      help="Dust difference from both neighbour frames (0-1)."),
         click.option("--dust-min-area", default=DEFAULTS.dust_min_area, show_default=True,
