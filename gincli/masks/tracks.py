@@ -152,7 +152,9 @@ class _Held(Generic[Payload]):
 
     responses: LinePair
     shot: int
-    found: FoundLines  # by its own tests
+    found: tuple[np.ndarray, np.ndarray]  # (rows, columns) of the lines its own tests found
+    proven: tuple[np.ndarray, np.ndarray]  # of those of them proven no scene line (FoundLines)
+    scene: tuple[np.ndarray, np.ndarray]  # of the lines its own tests showed to be the scene's
     followed: list[LineTrack]
     payload: Payload
 
@@ -164,10 +166,9 @@ class _Held(Generic[Payload]):
         and keeps ``SCENE_KEPT_STRENGTH`` of its strength there."""
         if track is None:
             return False
-        found = self.found.proven if track.proven else nonzero_pixels(self.found.mask)
-        if self._mostly_near(track, found):
+        if self._mostly_near(track, self.proven if track.proven else self.found):
             return False
-        if not self._mostly_near(track, self.found.scene):
+        if not self._mostly_near(track, self.scene):
             return True
         here = integer_to_unit(self.responses[track.polarity][track.rows, track.columns]).mean()
         return track.proven and here >= SCENE_KEPT_STRENGTH * track.strength
@@ -181,7 +182,8 @@ class _Held(Generic[Payload]):
 
     def lines(self) -> np.ndarray:
         """H x W bool: its own lines and those followed into it."""
-        mask = self.found.mask
+        mask = np.zeros(self.responses[0].shape, bool)
+        mask[self.found] = True
         for track in self.followed:
             mask[track.rows, track.columns] = True
         return mask
@@ -204,7 +206,7 @@ def follow_lines(
     held: deque[_Held[Payload]] = deque()
     ahead: list[LineTrack] = []  # the latest frame's tracks, its own and followed ones
     for responses, shot, found, payload in frames:
-        frame = _Held(responses, shot, found, [], payload)
+        frame = _Held(responses, shot, nonzero_pixels(found.mask), found.proven, found.scene, [], payload)
         proven = np.zeros(found.mask.shape, np.uint8)
         proven[found.proven] = 1
         own = found_tracks(proven, True, responses, t)
