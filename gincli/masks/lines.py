@@ -478,7 +478,7 @@ def _line_candidates(
     )
     # keep vertical runs only: slanted picture detail touching a scratch must not merge with it
     candidate = cv2.morphologyEx(candidate.astype(np.uint8), cv2.MORPH_OPEN, np.ones((VERTICAL_RUN, 1), np.uint8))
-    labels, stats = _components_in_columns(candidate)
+    labels, stats = components_in_columns(candidate)
     height, width, area = (stats[:, k] for k in (cv2.CC_STAT_HEIGHT, cv2.CC_STAT_WIDTH, cv2.CC_STAT_AREA))
     shaped = (
         (height >= min_rows)
@@ -554,7 +554,7 @@ def half_width(y: np.ndarray, line_width: int) -> int:
     return int(min(line_width, np.median(per_row[per_row > 0])) / 2 + 1)
 
 
-def _components_in_columns(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def components_in_columns(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`connected_components`' labels and statistics of a uint8 mask, labelled on the
     columns that hold its pixels and the ones beside them only where those are under half of
     the frame's (clean footage: a few dozen of a 720p frame's 1280; in grass, nearly all, and

@@ -40,7 +40,7 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
-from gincli.core.imagemath import connected_components, integer_to_unit, nonzero_pixels
+from gincli.core.imagemath import integer_to_unit, nonzero_pixels
 from gincli.core.lazy import cv2
 from gincli.masks.lines import (
     COHERENCE_ROWS,
@@ -49,6 +49,7 @@ from gincli.masks.lines import (
     FoundLines,
     LinePair,
     coherent_map,
+    components_in_columns,
     half_width,
     shortest_scratch,
     stands_out,
@@ -89,7 +90,7 @@ def found_tracks(mask: np.ndarray, proven: bool, responses: LinePair, t: DamageT
     height = mask.shape[0]
     if not cv2.countNonZero(mask):
         return []
-    _, labels, stats = connected_components(mask)
+    labels, stats = components_in_columns(mask)
     long_enough = stats[:, cv2.CC_STAT_HEIGHT] >= shortest_scratch(height, t)
     long_enough[0] = False  # the background
     tracks = []
@@ -173,12 +174,17 @@ class _Held(Generic[Payload]):
         here = integer_to_unit(self.responses[track.polarity][track.rows, track.columns]).mean()
         return track.proven and here >= SCENE_KEPT_STRENGTH * track.strength
 
-    def _mostly_near(self, track: LineTrack, pixels: tuple[np.ndarray, np.ndarray]) -> bool:
-        width = self.responses[0].shape[1]
-        keys, near = track.rows * width + track.columns, np.zeros(track.rows.size, bool)
-        for shift in range(-NEAR_FOUND, NEAR_FOUND + 1):
-            near |= np.isin(keys + shift, pixels[0] * width + pixels[1])
-        return bool(near.mean() >= 0.5)
+    @staticmethod
+    def _mostly_near(track: LineTrack, pixels: tuple[np.ndarray, np.ndarray]) -> bool:
+        """Whether half of ``track``'s pixels or more lie within ``NEAR_FOUND`` px, along their
+        row, of ``pixels``: looked up in a mask of the box around the track only."""
+        top, left = track.rows.min(), track.columns.min() - NEAR_FOUND
+        rows, columns = pixels[0] - top, pixels[1] - left
+        box = np.zeros((track.rows.max() - top + 1, track.columns.max() + NEAR_FOUND - left + 1), np.uint8)
+        inside = (rows >= 0) & (rows < box.shape[0]) & (columns >= 0) & (columns < box.shape[1])
+        box[rows[inside], columns[inside]] = 1
+        near = cv2.dilate(box, np.ones((1, 2 * NEAR_FOUND + 1), np.uint8))
+        return bool(near[track.rows - top, track.columns - left].mean() >= 0.5)
 
     def lines(self) -> np.ndarray:
         """H x W bool: its own lines and those followed into it."""
