@@ -76,7 +76,7 @@ def test_scratch_candidates_are_labelled_as_on_the_whole_frame(columns: str) -> 
     """The line detector labels its candidates on the columns that hold them (few on clean
     footage) or on the whole frame (most, in grass): OpenCV's own labelling of the whole mask,
     label for label, either way."""
-    from gincli.masks.lines import _components_in_columns
+    from gincli.masks.lines import components_in_columns
 
     rng = np.random.default_rng(3)
     mask = np.zeros((90, 160), np.uint8)
@@ -85,7 +85,7 @@ def test_scratch_candidates_are_labelled_as_on_the_whole_frame(columns: str) -> 
         top = int(rng.integers(0, 60))
         mask[top : top + int(rng.integers(5, 30)), x : x + int(rng.integers(1, 3))] = 1
     count, want_labels, want_stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    labels, stats = _components_in_columns(mask)
+    labels, stats = components_in_columns(mask)
     assert count > 5 and np.array_equal(labels, want_labels)
     assert np.array_equal(stats[1:], want_stats[1:])  # the background's row is the one exception
 
