@@ -108,7 +108,11 @@ def follow(track: LineTrack, responses: LinePair, t: DamageThresholds) -> LineTr
     """``track`` sought in another frame (its line ``responses``): where it lies there, or None
     where it is not there, or leans."""
     height, width = responses[0].shape
-    slope, offset = np.polyfit(track.rows, track.columns, 1)
+    # its straight course x = slope * y + offset, by least squares
+    mean_row, mean_column = track.rows.mean(), track.columns.mean()
+    centred = track.rows - mean_row
+    slope = float(centred @ (track.columns - mean_column)) / max(float(centred @ centred), 1e-9)
+    offset = mean_column - slope * mean_row
     if abs(slope) > t.line_max_slant:
         return None
     half = half_width(track.rows, t.line_width)
@@ -124,17 +128,15 @@ def follow(track: LineTrack, responses: LinePair, t: DamageThresholds) -> LineTr
     coherent = coherent_map(response)
     course = course[top:bottom] - left
     inside = rows - top
-    band = np.arange(-half, half + 1)
-
-    def band_columns(shift: int) -> np.ndarray:
-        columns = np.round(course[inside] + shift).astype(int)[:, None] + band
-        return np.clip(columns, 0, right - left - 1)
-
-    def peak(shift: int) -> float:  # the row mean's peak in the band, on average over the rows
-        return float(coherent[inside[:, None], band_columns(shift)].max(axis=1).mean())
-
-    shift = max(range(-MAX_DRIFT, MAX_DRIFT + 1), key=peak)
-    columns = band_columns(shift)
+    # the columns of the band around the course at every drift, read once: a drift's band is a
+    # slice of them
+    reached = np.arange(-half - MAX_DRIFT, half + MAX_DRIFT + 1)
+    all_columns = np.clip(np.round(course[inside]).astype(int)[:, None] + reached, 0, right - left - 1)
+    peaks = coherent[inside[:, None], all_columns]
+    band = 2 * half + 1
+    # the drift whose band holds the row mean's highest peaks, on average over the rows
+    start = max(range(2 * MAX_DRIFT + 1), key=lambda k: float(peaks[:, k : k + band].max(axis=1).mean()))
+    shift, columns = start - MAX_DRIFT, all_columns[:, start : start + band]
     on = response[inside[:, None], columns]
     there = (on > max(0.4 * t.line_contrast, KEPT_STRENGTH * track.strength)) & (
         coherent[inside[:, None], columns] > COHERENT_SHARE * t.line_contrast
