@@ -176,16 +176,22 @@ class _Held(Generic[Payload]):
         here = integer_to_unit(self.responses[track.polarity][track.rows, track.columns]).mean()
         return track.proven and here >= SCENE_KEPT_STRENGTH * track.strength
 
+    def has_own(self, track: LineTrack) -> bool:
+        """Whether this frame's own tests found a line (proven no scene line, if ``track`` was)
+        where ``track``, from a frame beside, would be sought: within its drift. That line is
+        followed on itself, so ``track`` need not be sought here."""
+        return self._mostly_near(track, self.proven if track.proven else self.found, NEAR_FOUND + MAX_DRIFT)
+
     @staticmethod
-    def _mostly_near(track: LineTrack, pixels: tuple[np.ndarray, np.ndarray]) -> bool:
-        """Whether half of ``track``'s pixels or more lie within ``NEAR_FOUND`` px, along their
-        row, of ``pixels``: looked up in a mask of the box around the track only."""
-        top, left = track.rows.min(), track.columns.min() - NEAR_FOUND
+    def _mostly_near(track: LineTrack, pixels: tuple[np.ndarray, np.ndarray], reach: int = NEAR_FOUND) -> bool:
+        """Whether half of ``track``'s pixels or more lie within ``reach`` px, along their row,
+        of ``pixels``: looked up in a mask of the box around the track only."""
+        top, left = track.rows.min(), track.columns.min() - reach
         rows, columns = pixels[0] - top, pixels[1] - left
-        box = np.zeros((track.rows.max() - top + 1, track.columns.max() + NEAR_FOUND - left + 1), np.uint8)
+        box = np.zeros((track.rows.max() - top + 1, track.columns.max() + reach - left + 1), np.uint8)
         inside = (rows >= 0) & (rows < box.shape[0]) & (columns >= 0) & (columns < box.shape[1])
         box[rows[inside], columns[inside]] = 1
-        near = cv2.dilate(box, np.ones((1, 2 * NEAR_FOUND + 1), np.uint8))
+        near = cv2.dilate(box, np.ones((1, 2 * reach + 1), np.uint8))
         return bool(near[track.rows - top, track.columns - left].mean() >= 0.5)
 
     def lines(self) -> np.ndarray:
@@ -220,12 +226,16 @@ def follow_lines(
         own = found_tracks(proven, True, responses, t)
         own += found_tracks(found.mask.view(np.uint8) & (1 - proven), False, responses, t)
         if held and held[-1].shot == shot:
-            onward = (follow(track, responses, t) for track in ahead if track.frames_away < t.line_follow)
+            onward = (
+                follow(track, responses, t)
+                for track in ahead
+                if track.frames_away < t.line_follow and not frame.has_own(track)
+            )
             frame.followed = [track for track in onward if frame.takes(track)]
         ahead = own + frame.followed
         for track in own:  # back into the frames before, as far as it goes
             for earlier in reversed(held):
-                if earlier.shot != shot or track.frames_away >= t.line_follow:
+                if earlier.shot != shot or track.frames_away >= t.line_follow or earlier.has_own(track):
                     break
                 followed = follow(track, earlier.responses, t)
                 if followed is None or not earlier.takes(followed):
