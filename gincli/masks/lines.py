@@ -243,8 +243,8 @@ def line_scratches(
         for strength, (_, lines, (slope, bend)) in zip(strengths, candidates, strict=True)
     ]
     if not any(keep.any() for keep in kept):
-        # the usual case on clean footage: no other frame needs looking at
-        return FoundLines(found, nonzero_pixels(proven), nonzero_pixels(proven))  # none of either
+        none = (np.zeros(0, np.intp), np.zeros(0, np.intp))
+        return FoundLines(found, none, none)  # the usual case on clean footage: no other frame looked at
     # lines whose sides differ as an edge's do (see _one_sided): picture, unless a distant frame
     # shows that they came or went (below)
     edges = [
@@ -352,16 +352,16 @@ def line_scratches(
         keep &= ~edges[polarity] | came_or_went
     line_sets = [lines for _, lines, _ in candidates]
     shadows = _shadows(frame.grey, frame.responses, line_sets, strengths, kept, t.line_width)
-    for response, (coherent, lines, _), keep, shadow, told in zip(
+    for response, (coherent, lines, _), keep, shadow, came_or_went_seen in zip(
         frame.responses, candidates, kept, shadows, seen_missing, strict=True
     ):
         keep &= ~shadow
         # each line's own pixels on its course, then (hysteresis: scratches are straight)
         # its fainter stretches over busy picture where they lie on that course
         maps, floor = (response, coherent), 0.4 * t.line_contrast
-        found[_along_lines(lines, keep & ~told, t.line_width, maps, floor)] = True
-        told_pixels = _along_lines(lines, keep & told, t.line_width, maps, floor)
-        found[told_pixels] = proven[told_pixels] = True
+        found[_along_lines(lines, keep & ~came_or_went_seen, t.line_width, maps, floor)] = True
+        proven_pixels = _along_lines(lines, keep & came_or_went_seen, t.line_width, maps, floor)
+        found[proven_pixels] = proven[proven_pixels] = True
     scene_rows, scene_columns = (np.concatenate([pixels[k] for pixels in scene] or [np.zeros(0, int)]) for k in (0, 1))
     return FoundLines(found, nonzero_pixels(proven), (scene_rows, scene_columns))
 

@@ -158,7 +158,7 @@ def damage_masks(
     found with its neighbours and the frames ``PERSISTENCE`` before and after (those that exist
     at the clip's ends), and with the scratches found in the ``line_follow`` frames around it
     followed into it (:func:`follow_lines`). Streams: holds ``2 * PERSISTENCE + 1`` frames,
-    each prepared once (:class:`FrameView`), the masks of ``line_follow`` more, and up to
+    each prepared once (:class:`FrameView`), the lines found in ``line_follow`` more, and up to
     ``2 * workers`` detections in flight on ``workers`` threads (OpenCV releases the GIL)."""
     found = follow_lines(_detections(images, thresholds, workers), thresholds)
     for lines, (dust_rows, dust_columns) in found:
@@ -181,7 +181,7 @@ def _detections(images: Iterable[np.ndarray], thresholds: DamageThresholds, work
         yield from (detected(window, shot) for window, shot in _detection_windows(images, thresholds))
         return
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        pending: deque[Future] = deque()
+        pending: deque[Future[Detected]] = deque()
         for window, shot in _detection_windows(images, thresholds):
             pending.append(pool.submit(detected, window, shot))
             if len(pending) >= 2 * workers:

@@ -24,11 +24,11 @@ that a walker hid from the distant frames is not proven, nor is a pole that a sc
 for a while as strong without it.
 
 Planted damage (``benchmarks/scratches.py``, 120 frames of the four real clips, 2 seeds),
-pixel recall without following -> with it: carphone 0.613 -> 0.708, movie.avi 0.719 -> 0.758,
-bikes 0.771 -> 0.892, Big Buck Bunny 0.802 -> 0.866; precision the same within 0.001, clean
+pixel recall without following -> with it: carphone 0.613 -> 0.707, movie.avi 0.719 -> 0.758,
+bikes 0.771 -> 0.891, Big Buck Bunny 0.802 -> 0.866; precision the same within 0.001, clean
 footage's flags the same. Every found line followed alike, proven or not: the door frame's
 edge flagged through a whole still shot. No line followed onto a scene line: 0.672, 0.752,
-0.814, 0.843. Followed 6 frames each way instead of 12: 0.694, 0.758, 0.872, 0.856.
+0.814, 0.843.
 """
 
 from __future__ import annotations
