@@ -32,6 +32,20 @@ def smooth_image(rng: np.random.Generator, height: int, width: int) -> np.ndarra
     return (np.clip(0.7 * blurred + 0.3 * ramp, 0, 1) * 255).astype(np.uint8)
 
 
+def scratched_still_shot(
+    picture: np.ndarray, rng: np.random.Generator, where: tuple, change: float, grain: float = 2.0
+) -> list[np.ndarray]:
+    """25 frames of a still shot of ``picture`` (0-255) with grain from ``rng``, and in frames
+    8-16 a scratch: ``change`` added at ``where``. The frames 12 away from those see it missing."""
+    frames = []
+    for i in range(25):
+        frame = picture + rng.normal(0, grain, picture.shape)
+        if 8 <= i <= 16:
+            frame[where] += change
+        frames.append(np.clip(frame, 0, 255).astype(np.uint8))
+    return frames
+
+
 @pytest.fixture
 def image_folder(tmp_path: Path) -> Path:
     """Six small images (two in a sub-folder) in the formats training reads."""

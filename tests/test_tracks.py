@@ -15,7 +15,7 @@ from gincli.io.images import read_image, write_image
 from gincli.masks.lines import line_responses
 from gincli.masks.scratches import DamageThresholds, damage_masks
 from gincli.masks.tracks import LineTrack, follow
-from tests.conftest import smooth_image
+from tests.conftest import scratched_still_shot, smooth_image
 
 NOT_FOLLOWED = replace(DamageThresholds(), line_follow=0)
 
@@ -74,12 +74,7 @@ def test_a_scratch_is_not_followed_onto_a_shorter_pole_it_lay_over() -> None:
     rng = np.random.default_rng(8)
     wall = smooth_image(rng, 144, 256).astype(np.float64) * 0.3 + 110
     wall[8:100, 120:122] -= 30
-    frames = []
-    for i in range(25):
-        frame = wall + rng.normal(0, 1.5, wall.shape)
-        if 8 <= i <= 16:
-            frame[8:136, 120:122] -= 25
-        frames.append(np.clip(frame, 0, 255).astype(np.uint8))
+    frames = scratched_still_shot(wall, rng, np.s_[8:136, 120:122], -25, grain=1.5)
     on_pole = [int(mask[8:100, 120:122].mean() > 0.9) for mask in damage_masks(frames)]
     assert on_pole == [0] * 8 + [1] * 9 + [0] * 8, on_pole
 

@@ -23,7 +23,7 @@ from gincli.jobs.temporal import FillSmoother, hole_flicker
 from gincli.jobs.video import VideoOptions, inpaint_video
 from gincli.masks.scratches import DamageThresholds, damage_masks, dense_flow, grey
 from gincli.testing.film_damage import damage_clip, detection_scores, pan_clip
-from tests.conftest import smooth_image
+from tests.conftest import scratched_still_shot, smooth_image
 
 W, H, N = 96, 64, 30
 RATE = Fraction(24000, 1001)
@@ -806,20 +806,6 @@ def test_a_scene_line_hidden_in_one_distant_frame_is_still_picture() -> None:
         frames.append(np.clip(frame + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8))
     found = [m > 0 for m in damage_masks(frames)]
     assert all(m[:, 135:147].sum() == 0 for m in found[12:20]), [int(m[:, 135:147].sum()) for m in found]
-
-
-def scratched_still_shot(
-    picture: np.ndarray, rng: np.random.Generator, where: tuple, change: float, grain: float = 2.0
-) -> list[np.ndarray]:
-    """25 frames of a still shot of ``picture`` (0-255) with grain from ``rng``, and in frames
-    8-16 a scratch: ``change`` added at ``where``. The frames 12 away from those see it missing."""
-    frames = []
-    for i in range(25):
-        frame = picture + rng.normal(0, grain, picture.shape)
-        if 8 <= i <= 16:
-            frame[where] += change
-        frames.append(np.clip(frame, 0, 255).astype(np.uint8))
-    return frames
 
 
 def test_a_scratch_over_a_fainter_scene_line_is_found_and_the_line_alone_is_picture() -> None:

@@ -167,9 +167,7 @@ class _Held(Generic[Payload]):
         scene line, if the track was; that line is followed on itself), and not mostly on a line
         this frame's tests showed to be the scene's, unless the track was proven no scene line
         and keeps ``SCENE_KEPT_STRENGTH`` of its strength there."""
-        if track is None:
-            return False
-        if self._mostly_near(track, self.proven if track.proven else self.found):
+        if track is None or self.has_own(track):
             return False
         if not self._mostly_near(track, self.scene):
             return True
@@ -178,20 +176,21 @@ class _Held(Generic[Payload]):
 
     def has_own(self, track: LineTrack) -> bool:
         """Whether this frame's own tests found a line (proven no scene line, if ``track`` was)
-        along ``track``, from a frame beside: that line is followed on itself, so ``track`` need
-        not be sought here (as wide a reach as its drift lost recall: bikes 0.900 -> 0.899)."""
-        return self._mostly_near(track, self.proven if track.proven else self.found, NEAR_FOUND)
+        along ``track`` (from a frame beside, or followed into this one): that line is followed
+        on itself, so ``track`` need not be sought or kept here (asked of the track before it is
+        sought with as wide a reach as its drift, it lost recall: bikes 0.900 -> 0.899)."""
+        return self._mostly_near(track, self.proven if track.proven else self.found)
 
     @staticmethod
-    def _mostly_near(track: LineTrack, pixels: tuple[np.ndarray, np.ndarray], reach: int = NEAR_FOUND) -> bool:
-        """Whether half of ``track``'s pixels or more lie within ``reach`` px, along their row,
-        of ``pixels``: looked up in a mask of the box around the track only."""
-        top, left = track.rows.min(), track.columns.min() - reach
+    def _mostly_near(track: LineTrack, pixels: tuple[np.ndarray, np.ndarray]) -> bool:
+        """Whether half of ``track``'s pixels or more lie within ``NEAR_FOUND`` px, along their
+        row, of ``pixels``: looked up in a mask of the box around the track only."""
+        top, left = track.rows.min(), track.columns.min() - NEAR_FOUND
         rows, columns = pixels[0] - top, pixels[1] - left
-        box = np.zeros((track.rows.max() - top + 1, track.columns.max() + reach - left + 1), np.uint8)
+        box = np.zeros((track.rows.max() - top + 1, track.columns.max() + NEAR_FOUND - left + 1), np.uint8)
         inside = (rows >= 0) & (rows < box.shape[0]) & (columns >= 0) & (columns < box.shape[1])
         box[rows[inside], columns[inside]] = 1
-        near = cv2.dilate(box, np.ones((1, 2 * reach + 1), np.uint8))
+        near = cv2.dilate(box, np.ones((1, 2 * NEAR_FOUND + 1), np.uint8))
         return bool(near[track.rows - top, track.columns - left].mean() >= 0.5)
 
     def lines(self) -> np.ndarray:
@@ -221,10 +220,12 @@ def follow_lines(
     ahead: list[LineTrack] = []  # the latest frame's tracks, its own and followed ones
     for responses, shot, found, payload in frames:
         frame = _Held(responses, shot, nonzero_pixels(found.mask), found.proven, found.scene, [], payload)
-        proven = np.zeros(found.mask.shape, np.uint8)
-        proven[found.proven] = 1
-        own = found_tracks(proven, True, responses, t)
-        own += found_tracks(found.mask.view(np.uint8) & (1 - proven), False, responses, t)
+        own = []
+        if frame.found[0].size:  # on clean footage, mostly not: no frame-sized work then
+            proven = np.zeros(found.mask.shape, np.uint8)
+            proven[found.proven] = 1
+            own = found_tracks(proven, True, responses, t)
+            own += found_tracks(found.mask.view(np.uint8) & (1 - proven), False, responses, t)
         if held and held[-1].shot == shot:
             onward = (
                 follow(track, responses, t)
