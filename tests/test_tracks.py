@@ -107,6 +107,38 @@ def test_follow_finds_a_scratch_that_drifted_and_not_one_that_is_gone_or_a_leani
     assert follow(leaning, responses(40, 98, slope=0.1), t) is None
 
 
+def test_a_proven_scratch_goes_on_between_scene_lines_where_the_picture_beside_it_is_unchanged() -> None:
+    """A dark scratch at columns 98-99 between two dark poles 5 px to each side: the poles answer
+    the top-hat as strongly as the scratch, so it does not stand out from them (stands_out) and
+    is not followed on the responses alone. Given both frames' pictures, a proven track is
+    followed where the picture beside it is unchanged (STILL_BESIDE), also where it drifted a
+    pixel; not an unproven one, nor a proven one into a frame whose picture beside it changed
+    (20 levels brighter)."""
+    t = DamageThresholds()
+    rng = np.random.default_rng(9)
+    picture = smooth_image(rng, 144, 256)[..., 1].astype(np.float64) * 0.5 + 60
+    for left in (91, 98, 105):  # pole, scratch, pole
+        picture[8:136, left : left + 2] -= 40
+
+    def frame(brighter: float = 0.0, drift: int = 0) -> np.ndarray:
+        noisy = picture + brighter + rng.normal(0, 2, picture.shape)
+        noisy[8:136, 98:101] = noisy[8:136, 98 - drift : 101 - drift]  # the scratch moved on the film
+        return np.clip(noisy, 0, 255).astype(np.uint8)
+
+    rows, columns = np.repeat(np.arange(8, 136), 2), np.tile([98, 99], 128)
+    proven, unproven = (LineTrack(rows, columns, 1, 40 / 255, 0, proof) for proof in (True, False))
+    here, there, changed = frame(), frame(), frame(brighter=20)
+    responses = line_responses(there, t.line_width)
+    assert follow(proven, responses, t) is None
+    followed = follow(proven, responses, t, (here, there))
+    assert followed is not None and set(np.unique(followed.columns)) <= {98, 99}, followed
+    assert followed.rows.min() <= 12 and followed.rows.max() >= 131
+    assert follow(unproven, responses, t, (here, there)) is None
+    drifted = frame(drift=1)  # its own change is no change of the picture beside it
+    assert follow(proven, line_responses(drifted, t.line_width), t, (here, drifted)) is not None
+    assert follow(proven, line_responses(changed, t.line_width), t, (here, changed)) is None
+
+
 def test_gin_scratches_follows_lines_unless_told_not_to(tmp_path: Path) -> None:
     """`gin scratches --line-follow 0` judges every frame alone: the long scratch of the first
     test is then missed in the first 12 frames of the folder; by default it is found there."""

@@ -22,6 +22,7 @@ import numpy as np
 from gincli.core.imagemath import (
     LUMA_BT601,
     dilate_mask,
+    from_unit_float,
     integer_to_unit,
     nonzero_pixels,
     own_depth_luma,
@@ -166,16 +167,17 @@ def damage_masks(
         yield dilate_mask(lines, thresholds.grow)
 
 
-Detected = tuple[LinePair, int, FoundLines, tuple[np.ndarray, np.ndarray]]
+Detected = tuple[LinePair, np.ndarray, int, FoundLines, tuple[np.ndarray, np.ndarray]]
 
 
 def _detections(images: Iterable[np.ndarray], thresholds: DamageThresholds, workers: int) -> Iterator[Detected]:
-    """For every frame in order: (its line responses, its shot's number, the lines its own tests
-    found, the pixels of its dust): what :func:`follow_lines` takes."""
+    """For every frame in order: (its line responses, its luma (uint8), its shot's number, the
+    lines its own tests found, the pixels of its dust): what :func:`follow_lines` takes."""
 
     def detected(window: Window, shot: int) -> Detected:
         lines, dust = _detect(*window, thresholds)
-        return window[1].responses, shot, lines, nonzero_pixels(dust)
+        current = window[1]
+        return current.responses, from_unit_float(current.grey, np.uint8), shot, lines, nonzero_pixels(dust)
 
     if workers <= 1:
         yield from (detected(window, shot) for window, shot in _detection_windows(images, thresholds))
