@@ -232,10 +232,10 @@ class _Held(Generic[Payload]):
 def follow_lines(
     frames: Iterable[tuple[LinePair, np.ndarray, int, FoundLines, Payload]], t: DamageThresholds
 ) -> Iterator[tuple[np.ndarray, Payload]]:
-    """For each frame, in order, given as (its line responses, its luma (uint8), its shot's number, what its own
-    tests found (:func:`gincli.masks.lines.line_scratches`), anything to hand back with it):
-    (the H x W bool mask of its lines with those followed into it from the ``line_follow``
-    frames before and after it in its shot, that thing). Holds ``line_follow`` frames: a frame
+    """For each frame, in order, given as (its line responses, its luma (uint8), its shot's
+    number, what its own tests found (:func:`gincli.masks.lines.line_scratches`), anything to
+    hand back with it): (the H x W bool mask of its lines with those followed into it from the
+    ``line_follow`` frames before and after it in its shot, that thing). Holds ``line_follow`` frames: a frame
     is handed back once the lines of the frames after it were followed back into it.
 
     A line that no distant frame showed to be no scene line (something passed in front of it
