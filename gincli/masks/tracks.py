@@ -162,8 +162,8 @@ def follow(
     )
     standing = stands_out(coherent, course + shift, half, t.line_width)[inside]
     if track.proven and pictures is not None:
-        box = np.s_[top:bottom, left:right]
-        change = cv2.absdiff(pictures[0][box], pictures[1][box])[inside].astype(np.float32)
+        box = np.s_[rows[0] : rows[-1] + 1, left:right]  # the track's rows only
+        change = cv2.absdiff(pictures[0][box], pictures[1][box]).astype(np.float32)
         beside = np.abs(np.arange(right - left) - course[inside][:, None]) > half + MAX_DRIFT
         mean_change = (change * beside).sum(axis=1) / np.maximum(beside.sum(axis=1), 1)
         standing |= mean_change < STILL_BESIDE * t.line_contrast * 255
