@@ -33,14 +33,21 @@ def smooth_image(rng: np.random.Generator, height: int, width: int) -> np.ndarra
 
 
 def scratched_still_shot(
-    picture: np.ndarray, rng: np.random.Generator, where: tuple, change: float, grain: float = 2.0
+    picture: np.ndarray,
+    rng: np.random.Generator,
+    where: tuple,
+    change: float,
+    grain: float = 2.0,
+    scratched: range = range(8, 17),
+    count: int = 25,
 ) -> list[np.ndarray]:
-    """25 frames of a still shot of ``picture`` (0-255) with grain from ``rng``, and in frames
-    8-16 a scratch: ``change`` added at ``where``. The frames 12 away from those see it missing."""
+    """``count`` frames of a still shot of ``picture`` (0-255) with grain from ``rng``, and in
+    the ``scratched`` frames a scratch: ``change`` added at ``where``. By default 25 frames,
+    scratched in 8-16: the frames 12 away from those see it missing."""
     frames = []
-    for i in range(25):
+    for i in range(count):
         frame = picture + rng.normal(0, grain, picture.shape)
-        if 8 <= i <= 16:
+        if i in scratched:
             frame[where] += change
         frames.append(np.clip(frame, 0, 255).astype(np.uint8))
     return frames

@@ -23,13 +23,7 @@ NOT_FOLLOWED = replace(DamageThresholds(), line_follow=0)
 def still_shot_with_line(picture: np.ndarray, frames: range, rng: np.random.Generator, count: int) -> list[np.ndarray]:
     """``count`` frames of a still shot of ``picture`` (float, 0-255) with grain, and a dark
     scratch 2 px wide at columns 120-121, rows 8-135, in ``frames``."""
-    shot = []
-    for i in range(count):
-        frame = picture + rng.normal(0, 2, picture.shape)
-        if i in frames:
-            frame[8:136, 120:122] -= 45
-        shot.append(np.clip(frame, 0, 255).astype(np.uint8))
-    return shot
+    return scratched_still_shot(picture, rng, np.s_[8:136, 120:122], -45, scratched=frames, count=count)
 
 
 def found_on_line(masks: list[np.ndarray]) -> list[int]:
