@@ -14,7 +14,7 @@ from gincli.cli.main import main
 from gincli.io.images import read_image, write_image
 from gincli.masks.lines import line_responses
 from gincli.masks.scratches import DamageThresholds, damage_masks
-from gincli.masks.tracks import LineTrack, follow
+from gincli.masks.tracks import LineTrack, follow, found_tracks
 from tests.conftest import scratched_still_shot, smooth_image
 
 NOT_FOLLOWED = replace(DamageThresholds(), line_follow=0)
@@ -73,41 +73,77 @@ def test_a_scratch_is_not_followed_onto_a_shorter_pole_it_lay_over() -> None:
     assert on_pole == [0] * 8 + [1] * 9 + [0] * 8, on_pole
 
 
+def track_of(frame: np.ndarray, where: tuple[slice, slice], t: DamageThresholds) -> LineTrack:
+    """The proven track of the scratch at ``where`` in ``frame`` (uint8 luma), as a frame's own
+    tests would hand it to the follower."""
+    mask = np.zeros(frame.shape, np.uint8)
+    mask[where] = 1
+    (track,) = found_tracks(mask, True, line_responses(frame, t.line_width), frame, t)
+    return track
+
+
+def sought(track: LineTrack, here: np.ndarray, there: np.ndarray, t: DamageThresholds) -> LineTrack | None:
+    """``track``, found in ``here``, followed into ``there`` (uint8 luma)."""
+    return follow(track, line_responses(there, t.line_width), (here, there), t)
+
+
 def test_follow_finds_a_scratch_that_drifted_and_not_one_that_is_gone_or_a_leaning_line() -> None:
     """A track found at columns 98-99 is followed into a frame where the scratch drifted to
-    100-101 (MAX_DRIFT is 2 px), at its strength; not into a frame without it, nor into one
-    where it is half as strong (KEPT_STRENGTH); a track leaning 0.1 column per row is not
+    100-101 (MAX_DRIFT is 2 px), as strong; not into a frame without it, nor into one where it
+    is less than half as strong (KEPT_STRENGTH); a track leaning 0.1 column per row is not
     followed, not even along a line leaning as it does."""
     t = DamageThresholds()
     rng = np.random.default_rng(7)
     picture = smooth_image(rng, 144, 256)[..., 1].astype(np.float64) * 0.5 + 60
 
-    def responses(contrast: float, column: int, slope: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-        frame = picture + rng.normal(0, 2, picture.shape)
+    def frame(contrast: float, column: int, slope: float = 0.0) -> np.ndarray:
+        noisy = picture + rng.normal(0, 2, picture.shape)
         for row in range(8, 136):
             left = column + round(slope * (row - 8))
-            frame[row, left : left + 2] -= contrast
-        return line_responses(np.clip(frame, 0, 255).astype(np.uint8), t.line_width)
+            noisy[row, left : left + 2] -= contrast
+        return np.clip(noisy, 0, 255).astype(np.uint8)
 
-    rows = np.repeat(np.arange(8, 136), 2)
-    columns = np.tile([98, 99], 128)
-    track = LineTrack(rows, columns, 1, 40 / 255, 0, True)
-    followed = follow(track, responses(40, 100), t)
+    here = frame(40, 98)
+    track = track_of(here, np.s_[8:136, 98:100], t)
+    followed = sought(track, here, frame(40, 100), t)
     assert followed is not None and set(np.unique(followed.columns)) <= {99, 100, 101, 102}
     assert followed.rows.min() <= 12 and followed.rows.max() >= 131 and followed.frames_away == 1
-    assert follow(track, responses(0, 100), t) is None
-    assert follow(track, responses(16, 100), t) is None
-    leaning = LineTrack(rows, np.round(98 + 0.1 * (rows - 8)).astype(int) + np.tile([0, 1], 128), 1, 40 / 255, 0, True)
-    assert follow(leaning, responses(40, 98, slope=0.1), t) is None
+    assert sought(track, here, frame(0, 100), t) is None
+    assert sought(track, here, frame(16, 100), t) is None
+    leaning_here = frame(40, 98, slope=0.1)
+    leaning = track_of(leaning_here, (np.arange(8, 136), np.round(98 + 0.1 * np.arange(128)).astype(int)), t)
+    assert sought(leaning, leaning_here, frame(40, 98, slope=0.1), t) is None
+
+
+def test_a_scratch_is_followed_over_darker_picture_by_the_share_of_light_it_takes() -> None:
+    """A dark scratch that takes away half the light over a bright wall (200 levels: 100 less)
+    is followed where a dark coat (80 levels) moved under it: it takes away half the light
+    there too, 40 levels, under half of its strength where found but the same share of its
+    headroom (relative_strengths); not where it takes away a fifth (16 levels)."""
+    t = DamageThresholds()
+    rng = np.random.default_rng(11)
+    wall = smooth_image(rng, 144, 256)[..., 1].astype(np.float64) * 0.1 + 190
+
+    def frame(level: float, share: float) -> np.ndarray:
+        picture = wall + rng.normal(0, 2, wall.shape)
+        picture[:, 60:140] += level - 200  # the coat, or the wall as it is
+        picture[8:136, 98:100] *= 1 - share
+        return np.clip(picture, 0, 255).astype(np.uint8)
+
+    here = frame(200, 0.5)
+    track = track_of(here, np.s_[8:136, 98:100], t)
+    followed = sought(track, here, frame(80, 0.5), t)
+    assert followed is not None and set(np.unique(followed.columns)) <= {97, 98, 99, 100}, followed
+    assert followed.rows.min() <= 12 and followed.rows.max() >= 131
+    assert sought(track, here, frame(80, 0.2), t) is None
 
 
 def test_a_proven_scratch_goes_on_between_scene_lines_where_the_picture_beside_it_is_unchanged() -> None:
     """A dark scratch at columns 98-99 between two dark poles 5 px to each side: the poles answer
-    the top-hat as strongly as the scratch, so it does not stand out from them (stands_out) and
-    is not followed on the responses alone. Given both frames' pictures, a proven track is
-    followed where the picture beside it is unchanged (STILL_BESIDE), also where it drifted a
-    pixel; not an unproven one, nor a proven one into a frame whose picture beside it changed
-    (20 levels brighter)."""
+    the top-hat as strongly as the scratch, so it does not stand out from them (stands_out), and
+    an unproven track is not followed. A proven one is followed where the picture beside it is
+    unchanged (STILL_BESIDE), also where it drifted a pixel; not into a frame whose picture
+    beside it changed (20 levels brighter)."""
     t = DamageThresholds()
     rng = np.random.default_rng(9)
     picture = smooth_image(rng, 144, 256)[..., 1].astype(np.float64) * 0.5 + 60
@@ -119,18 +155,15 @@ def test_a_proven_scratch_goes_on_between_scene_lines_where_the_picture_beside_i
         noisy[8:136, 98:101] = noisy[8:136, 98 - drift : 101 - drift]  # the scratch moved on the film
         return np.clip(noisy, 0, 255).astype(np.uint8)
 
-    rows, columns = np.repeat(np.arange(8, 136), 2), np.tile([98, 99], 128)
-    proven, unproven = (LineTrack(rows, columns, 1, 40 / 255, 0, proof) for proof in (True, False))
     here, there, changed = frame(), frame(), frame(brighter=20)
-    responses = line_responses(there, t.line_width)
-    assert follow(proven, responses, t) is None
-    followed = follow(proven, responses, t, (here, there))
+    proven = track_of(here, np.s_[8:136, 98:100], t)
+    followed = sought(proven, here, there, t)
     assert followed is not None and set(np.unique(followed.columns)) <= {98, 99}, followed
     assert followed.rows.min() <= 12 and followed.rows.max() >= 131
-    assert follow(unproven, responses, t, (here, there)) is None
+    assert sought(replace(proven, proven=False), here, there, t) is None
     drifted = frame(drift=1)  # its own change is no change of the picture beside it
-    assert follow(proven, line_responses(drifted, t.line_width), t, (here, drifted)) is not None
-    assert follow(proven, line_responses(changed, t.line_width), t, (here, changed)) is None
+    assert sought(proven, here, drifted, t) is not None
+    assert sought(proven, here, changed, t) is None
 
 
 def test_gin_scratches_follows_lines_unless_told_not_to(tmp_path: Path) -> None:
