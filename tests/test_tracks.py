@@ -138,6 +138,27 @@ def test_a_scratch_is_followed_over_darker_picture_by_the_share_of_light_it_take
     assert sought(track, here, frame(80, 0.2), t) is None
 
 
+def test_a_followed_scratch_is_taken_between_its_ends_where_it_does_not_stand_out() -> None:
+    """A dark scratch (rows 8-135) with two dark poles 5 px to each side of it in rows 60-84
+    only: there it stands out from neither side, and an unproven track is followed in the rows
+    above and below them; between those, it is taken in the poles' rows too, as it is there."""
+    t = DamageThresholds()
+    rng = np.random.default_rng(12)
+    picture = smooth_image(rng, 144, 256)[..., 1].astype(np.float64) * 0.5 + 60
+    picture[8:136, 98:100] -= 40
+    for left in (91, 105):
+        picture[60:85, left : left + 2] -= 40
+
+    def frame() -> np.ndarray:
+        return np.clip(picture + rng.normal(0, 2, picture.shape), 0, 255).astype(np.uint8)
+
+    here, there = frame(), frame()
+    track = replace(track_of(here, np.s_[8:136, 98:100], t), proven=False)
+    followed = sought(track, here, there, t)
+    assert followed is not None
+    assert set(range(12, 132)) <= set(followed.rows.tolist()), sorted(set(range(8, 136)) - set(followed.rows.tolist()))
+
+
 def test_a_proven_scratch_goes_on_between_scene_lines_where_the_picture_beside_it_is_unchanged() -> None:
     """A dark scratch at columns 98-99 between two dark poles 5 px to each side: the poles answer
     the top-hat as strongly as the scratch, so it does not stand out from them (stands_out), and

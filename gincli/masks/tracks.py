@@ -33,6 +33,13 @@ precision 0.003 lower on each, clean footage's flags the same. Every track alike
 not: bikes 0.912, Big Buck Bunny 0.918, the small clips within 0.004 (not taken: an unproven
 line may be a scene line); at 0.5 of line_contrast, carphone 0.765 but precision 0.901.
 
+Standing out tells where a followed scratch is found, and so how far it reaches; between its
+first and last rows found, it is taken wherever it is there, standing out or not (rows beside a
+pole, or busy picture on both sides): picture detail along its course beyond its ends is what
+standing out guards against. 120 frames as above, precision / recall: bikes 0.950 / 0.912 ->
+0.949 / 0.914, Big Buck Bunny 0.949 / 0.917 -> 0.948 / 0.919, carphone 0.909 / 0.746 -> 0.909 /
+0.751, movie.avi 0.926 / 0.793 -> 0.925 / 0.797; clean footage's flags the same.
+
 Following must not spread a scene line that one frame's tests took for a scratch over its whole
 shot. A line is followed onto a line that the frame's own tests showed to be the scene's (at its
 place in a distant frame that shows the same picture beside it) only if a distant frame proved
@@ -203,7 +210,11 @@ def follow(
     found_rows = there.any(axis=1) & standing
     if found_rows.sum() < max(FOLLOWED_ROWS * rows.size, shortest_scratch(height, t)):
         return None
-    chosen = there & found_rows[:, None] & (on >= CORE * on.max(axis=1, keepdims=True))
+    # between its first and last rows found, it is taken wherever it is there, standing out or not:
+    # picture detail along its course beyond its ends is what standing out guards against
+    found = np.flatnonzero(found_rows)
+    between = (np.arange(rows.size) >= found[0]) & (np.arange(rows.size) <= found[-1])
+    chosen = there & between[:, None] & (on >= CORE * on.max(axis=1, keepdims=True))
     ys = np.broadcast_to(rows[:, None], on.shape)[chosen]
     return replace(track, rows=ys, columns=columns[chosen] + left, frames_away=track.frames_away + 1)
 
