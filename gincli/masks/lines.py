@@ -547,6 +547,14 @@ def _upright_course(y: np.ndarray, x: np.ndarray, line_width: int, max_slant: fl
     return best
 
 
+def straight_course(y: np.ndarray, x: np.ndarray) -> tuple[float, float]:
+    """(slope, offset) of the straight course x = slope * y + offset through the pixels at rows
+    ``y``, columns ``x``, by least squares: one line's (:meth:`_Lines.courses` fits many at once)."""
+    centred = y - y.mean()
+    slope = float(centred @ (x - x.mean())) / max(float(centred @ centred), 1e-9)
+    return slope, float(x.mean() - slope * y.mean())
+
+
 def half_width(y: np.ndarray, line_width: int) -> int:
     """Half the usual width of a line whose pixels lie in rows ``y`` (its median pixels a row,
     at most ``line_width``), plus one: the band around its course that holds it."""
@@ -594,9 +602,9 @@ def _along_lines(
         mine = lines.owner == index
         y, x = lines.ys[mine], lines.xs[mine]
         half = half_width(y, line_width)
-        slope, offset = np.polyfit(y, x, 1)
+        slope, offset = straight_course(y, x)
         on_course = np.abs(x - (slope * y + offset)) <= half
-        slope, offset = np.polyfit(y[on_course], x[on_course], 1)  # again without what joined it
+        slope, offset = straight_course(y[on_course], x[on_course])  # again without what joined it
         on_course = np.abs(x - (slope * y + offset)) <= half
         found_rows.append(y[on_course])
         found_columns.append(x[on_course])

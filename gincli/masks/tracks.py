@@ -80,6 +80,7 @@ from gincli.masks.lines import (
     half_width,
     shortest_scratch,
     stands_out,
+    straight_course,
 )
 from gincli.masks.thresholds import DamageThresholds
 
@@ -164,11 +165,7 @@ def follow(
     in and of the other frame: a proven track goes on in rows where the picture beside its
     course is unchanged, whether or not it stands out there."""
     height, width = responses[0].shape
-    # its straight course x = slope * y + offset, by least squares
-    mean_row, mean_column = track.rows.mean(), track.columns.mean()
-    centred = track.rows - mean_row
-    slope = float(centred @ (track.columns - mean_column)) / max(float(centred @ centred), 1e-9)
-    offset = mean_column - slope * mean_row
+    slope, offset = straight_course(track.rows, track.columns)
     if abs(slope) > t.line_max_slant:
         return None
     half = half_width(track.rows, t.line_width)
