@@ -35,8 +35,8 @@ line may be a scene line); at 0.5 of line_contrast, carphone 0.765 but precision
 
 Standing out tells where a followed scratch is found, and so how far it reaches; between its
 first and last rows found, it is taken wherever it is there, standing out or not (rows beside a
-pole, or busy picture on both sides): picture detail along its course beyond its ends is what
-standing out guards against. 120 frames as above, precision / recall: bikes 0.950 / 0.912 ->
+pole, or busy picture on both sides): the picture detail that standing out guards against lies
+along its course beyond its ends. 120 frames as above, precision / recall: bikes 0.950 / 0.912 ->
 0.949 / 0.914, Big Buck Bunny 0.949 / 0.917 -> 0.948 / 0.919, carphone 0.909 / 0.746 -> 0.909 /
 0.751, movie.avi 0.926 / 0.793 -> 0.925 / 0.797; clean footage's flags the same.
 
@@ -122,11 +122,12 @@ class LineTrack:
 
 
 def relative_strengths(polarity: int, luma: np.ndarray, response: np.ndarray) -> np.ndarray:
-    """A line's response (float, 0-1) as a share of its headroom: the level the top-hat measured
-    it against, counted from black for a dark line (the luma (uint8) plus the response) and from
-    white for a bright one, at least ``LEAST_HEADROOM``. A scratch takes away (adds) a share of
-    the light that passes: over a dark suit a dark scratch answers a fraction of what it answers
-    over a face, and the same share of its headroom."""
+    """A line's ``response`` (float, 0-1, at pixels whose ``luma`` is given, uint8) as a share of
+    its headroom: the level the top-hat measured it against, counted from black for a dark line
+    (the luma plus the response) and from white for a bright one (white less the luma, plus the
+    response), at least ``LEAST_HEADROOM``. A scratch takes away (adds) a share of the light that
+    passes: over a dark suit a dark scratch answers a fraction of what it answers over a face,
+    and the same share of its headroom."""
     luma = to_unit_float(luma)
     headroom = luma + response if polarity == 1 else 1 - luma + response
     return response / np.maximum(headroom, LEAST_HEADROOM)
