@@ -76,7 +76,7 @@ def test_scratch_candidates_are_labelled_as_on_the_whole_frame(columns: str) -> 
     """The line detector labels its candidates on the columns that hold them (few on clean
     footage) or on the whole frame (most, in grass): OpenCV's own labelling of the whole mask,
     label for label, either way."""
-    from gincli.masks.lines import components_in_columns
+    from gincli.masks.line_candidates import components_in_columns
 
     rng = np.random.default_rng(3)
     mask = np.zeros((90, 160), np.uint8)
@@ -96,7 +96,7 @@ def test_a_lines_lean_is_that_of_its_own_course_not_of_what_joined_its_side() ->
     pixels leans 0.024, under the limit (a suit's edge on bikes.mp4 leaned 0.052 so and was
     flagged as a scratch); refitted through the pixels on the first course, 0.074."""
     from gincli.core.imagemath import connected_components
-    from gincli.masks.lines import _Lines
+    from gincli.masks.line_candidates import CandidateLines
 
     mask = np.zeros((144, 256), np.uint8)
     for row in range(10, 134):
@@ -105,7 +105,7 @@ def test_a_lines_lean_is_that_of_its_own_course_not_of_what_joined_its_side() ->
     mask[94:134, foot - 8 : foot - 6] = 1  # the upright piece
     mask[94, foot - 8 : foot] = 1  # joined to the line
     count, labels, stats = connected_components(mask)
-    lines = _Lines(labels, stats, np.arange(count) > 0)
+    lines = CandidateLines(labels, stats, np.arange(count) > 0)
     assert lines.ids.size == 1
     slopes, bends = lines.courses(4)
     assert abs(slopes[0] - 0.08) < 0.01, slopes
@@ -115,7 +115,7 @@ def test_a_lines_lean_is_that_of_its_own_course_not_of_what_joined_its_side() ->
 def test_a_lines_bend_is_the_sagitta_of_its_course() -> None:
     """An arc bending 5 px over its 124 rows (a wheel's rim) and a straight line beside it."""
     from gincli.core.imagemath import connected_components
-    from gincli.masks.lines import _Lines
+    from gincli.masks.line_candidates import CandidateLines
 
     mask = np.zeros((144, 256), np.uint8)
     for row in range(10, 134):
@@ -123,20 +123,20 @@ def test_a_lines_bend_is_the_sagitta_of_its_course() -> None:
         mask[row, column : column + 2] = 1
         mask[row, 200:202] = 1
     count, labels, stats = connected_components(mask)
-    slopes, bends = _Lines(labels, stats, np.arange(count) > 0).courses(4)
+    slopes, bends = CandidateLines(labels, stats, np.arange(count) > 0).courses(4)
     assert abs(bends[0] - 5) < 0.5 and bends[1] < 0.1 and np.abs(slopes).max() < 0.01, (slopes, bends)
 
 
 def _candidates_of(spans: list[tuple[int, int, int, int]], height: int = 272) -> tuple:
     """The bright candidate lines of a response map holding, for each (first row, last row,
     first column, last column), a block of 0.3 (a line's own pixels), and their courses."""
-    from gincli.masks.lines import _line_candidates
+    from gincli.masks.line_candidates import line_candidates
     from gincli.masks.thresholds import DamageThresholds
 
     response = np.zeros((height, 400), np.float32)
     for top, bottom, left, right in spans:
         response[top : bottom + 1, left : right + 1] = 0.3
-    _, lines, courses = _line_candidates(response, DamageThresholds())
+    _, lines, courses = line_candidates(response, DamageThresholds())
     return lines, courses
 
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from gincli.cli.main import main
 from gincli.io.images import read_image, write_image
-from gincli.masks.lines import line_responses
+from gincli.masks.line_candidates import line_responses
 from gincli.masks.scratches import DamageThresholds, damage_masks
 from gincli.masks.tracks import LineTrack, follow, found_tracks
 from tests.conftest import scratched_still_shot, smooth_image

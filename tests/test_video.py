@@ -363,7 +363,7 @@ def test_line_responses_in_the_frames_own_depth_equal_the_float_ones(dtype: type
     faster way, and a quarter of float32's memory at 8 bits); read as float in [0, 1], they
     equal those of the same luma as float."""
     from gincli.core.imagemath import integer_to_unit
-    from gincli.masks.lines import line_responses
+    from gincli.masks.line_candidates import line_responses
 
     top = np.iinfo(dtype).max
     rng = np.random.default_rng(2)

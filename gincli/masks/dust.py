@@ -18,7 +18,7 @@ import numpy as np
 
 from gincli.core.imagemath import connected_components, nonzero_pixels
 from gincli.core.lazy import cv2
-from gincli.masks.lines import VERTICAL_RUN
+from gincli.masks.line_candidates import VERTICAL_RUN
 from gincli.masks.motion import FlowFrame, Motion, at_pixels, dense_flow, flow_roughness
 from gincli.masks.thresholds import DamageThresholds
 

@@ -29,15 +29,8 @@ from gincli.core.imagemath import (
 )
 from gincli.core.lazy import cv2
 from gincli.masks.dust import dust_mask
-from gincli.masks.lines import (
-    DISTANT_FLOW_SCALE,
-    PERSISTENCE,
-    FoundLines,
-    LinePair,
-    line_responses,
-    line_scratches,
-    without_lines,
-)
+from gincli.masks.line_candidates import LinePair, line_responses
+from gincli.masks.lines import DISTANT_FLOW_SCALE, PERSISTENCE, FoundLines, line_scratches, without_lines
 from gincli.masks.motion import FlowFrame, Motion, dense_flow, global_shift
 from gincli.masks.thresholds import SENSITIVITY, DamageThresholds
 from gincli.masks.tracks import follow_lines

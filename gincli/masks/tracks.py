@@ -69,19 +69,17 @@ import numpy as np
 
 from gincli.core.imagemath import integer_to_unit, nonzero_pixels, to_unit_float
 from gincli.core.lazy import cv2
-from gincli.masks.lines import (
+from gincli.masks.line_candidates import (
     COHERENCE_ROWS,
     COHERENT_SHARE,
-    MAX_DRIFT,
-    FoundLines,
     LinePair,
     coherent_map,
     components_in_columns,
     half_width,
     shortest_scratch,
-    stands_out,
     straight_course,
 )
+from gincli.masks.lines import MAX_DRIFT, FoundLines, stands_out
 from gincli.masks.thresholds import DamageThresholds
 
 # share of its relative strength where found (see relative_strengths) a scratch keeps where it is followed
