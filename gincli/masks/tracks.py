@@ -209,7 +209,8 @@ def follow(
     # between its first and last rows found, it is taken wherever it is there, standing out or not:
     # picture detail along its course beyond its ends is what standing out guards against
     found = np.flatnonzero(found_rows)
-    between = (np.arange(rows.size) >= found[0]) & (np.arange(rows.size) <= found[-1])
+    between = np.zeros(rows.size, bool)
+    between[found[0] : found[-1] + 1] = True
     chosen = there & between[:, None] & (on >= CORE * on.max(axis=1, keepdims=True))
     ys = np.broadcast_to(rows[:, None], on.shape)[chosen]
     return replace(track, rows=ys, columns=columns[chosen] + left, frames_away=track.frames_away + 1)
