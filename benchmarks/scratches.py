@@ -14,7 +14,8 @@ Each photo becomes a clip (a slow pan with film grain, `gincli.testing.film_dama
 damage is added (`damage_clip`: scratches 1-5 px wide, of random length, brightness and drift,
 lasting 3-30 frames; dust specks of random size in single frames). Reported per clip and in
 total: pixel precision and recall of `damage_masks` (a detected pixel within 2 px of a truly
-damaged one counts, and the other way round), and the share of pixels flagged on the clean clip.
+damaged one counts, and the other way round), the recall of the line scratches' pixels and of the
+dust's apart (`lines`, `dust`), and the share of pixels flagged on the clean clip.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import numpy as np
 from gincli.io.images import iter_image_files, read_image
 from gincli.io.video import open_frames
 from gincli.masks.scratches import SENSITIVITY, DamageThresholds, damage_masks, global_shift, grey
-from gincli.testing.film_damage import damage_clip, detection_scores, pan_clip
+from gincli.testing.film_damage import DamagedFrame, damage_clip, detection_scores, found_truths, pan_clip
 
 THRESHOLDS = DamageThresholds()  # --sensitivity sets it
 
@@ -43,6 +44,28 @@ def detect(frames: list[np.ndarray]) -> tuple[list[np.ndarray], list[float]]:
         seconds.append(time.perf_counter() - start)
         start = time.perf_counter()
     return masks, seconds
+
+
+def scores(found: list[np.ndarray], planted: list[DamagedFrame]) -> np.ndarray:
+    """Pixel counts over a clip: true detections, all detections, found truths, all truths (see
+    ``detection_scores``), then found and all of the line scratches' pixels, and of the dust's."""
+    return np.sum(
+        [
+            (
+                *detection_scores(mask, frame.truth),
+                *found_truths(mask, frame.scratches),
+                *found_truths(mask, frame.truth & ~frame.scratches),
+            )
+            for mask, frame in zip(found, planted, strict=True)
+        ],
+        axis=0,
+    )
+
+
+def shares(totals: np.ndarray) -> str:
+    """Precision, recall, and recall of the line scratches and of the dust, as table columns."""
+    ratio = [totals[k] / max(1, totals[k + 1]) for k in (0, 2, 4, 6)]
+    return f"{ratio[0]:>9.3f} {ratio[1]:>7.3f} {ratio[2]:>6.3f} {ratio[3]:>6.3f}"
 
 
 def main() -> None:
@@ -81,33 +104,34 @@ def main() -> None:
         sys.exit(f"no photos in {args.photos}: build them with `python scripts/build_training_set.py data`")
     width, height = (int(v) for v in args.size.split("x"))
     rng = np.random.default_rng(args.seed)
-    totals, flagged, pixels, timings = np.zeros(4), 0, 0, []
-    print(f"{'clip':<22} {'pan px/frame':>12} {'precision':>9} {'recall':>7} {'clean flagged':>13}")
+    totals, flagged, pixels, timings = np.zeros(8), 0, 0, []
+    print(
+        f"{'clip':<22} {'pan px/frame':>12} {'precision':>9} {'recall':>7} {'lines':>6} {'dust':>6} {'clean flagged':>13}"
+    )
     for path in photos:
         clean = list(pan_clip(read_image(path), args.frames, width, height, rng))
-        damaged, truth = zip(*damage_clip(clean, rng), strict=True)
-        found, seconds = detect(list(damaged))
+        planted = list(damage_clip(clean, rng))
+        found, seconds = detect([frame.image for frame in planted])
         timings += seconds
-        scores = np.sum([detection_scores(f, t) for f, t in zip(found, truth, strict=True)], axis=0)
+        counts = scores(found, planted)
         on_clean = sum(int(m.sum()) for m in detect(clean)[0])
-        totals += scores
+        totals += counts
         flagged += on_clean
         pixels += len(clean) * width * height
         pan = np.hypot(*global_shift(grey(clean[1]), grey(clean[0])))
-        print(f"{path.stem:<22} {pan:>12.1f} {scores[0] / max(1, scores[1]):>9.3f} {scores[2] / max(1, scores[3]):>7.3f}"
-              f" {100 * on_clean / (len(clean) * width * height):>12.3f}%")  # fmt: skip
-    print(
-        f"{'all':<22} {'':>12} {totals[0] / totals[1]:>9.3f} {totals[2] / totals[3]:>7.3f} {100 * flagged / pixels:>12.3f}%"
-    )
+        print(f"{path.stem:<22} {pan:>12.1f} {shares(counts)} {100 * on_clean / (len(clean) * width * height):>12.3f}%")
+    print(f"{'all':<22} {'':>12} {shares(totals)} {100 * flagged / pixels:>12.3f}%")
     print(f"\n{len(photos)} clips x {args.frames} frames at {width} x {height}; "
           f"detector {1000 * float(np.median(timings)):.0f} ms per frame (median)")  # fmt: skip
 
 
 def real_clips(paths: list[Path], frames: int, seed: int, seeds: int) -> None:
     """Per clip: flags on the clean clip, then precision and recall with damage planted by each
-    seed (each clip gets the same seeds, whatever clips come before it)."""
+    seed (each clip gets the same seeds, whatever clips come before it), and the recall of the
+    planted line scratches and of the dust apart."""
     print(
         f"{'clip':<20} {'size':>9} {'frames':>6} {'clean flagged':>13} {'frames flagged':>14} {'precision':>9} {'recall':>7}"
+        f" {'lines':>6} {'dust':>6}"
     )
     for path in paths:
         source = open_frames(path)
@@ -116,15 +140,14 @@ def real_clips(paths: list[Path], frames: int, seed: int, seeds: int) -> None:
         found, seconds = detect(clean)
         flagged = sum(int(m.sum()) for m in found) / (len(clean) * h * w)
         frames_flagged = sum(bool(m.any()) for m in found) / len(clean)
-        totals, each = np.zeros(4), []
+        totals, each = np.zeros(8), []
         for rng in (np.random.default_rng(s) for s in range(seed, seed + seeds)):
-            damaged, truth = zip(*damage_clip(clean, rng), strict=True)
-            planted = detect(list(damaged))[0]
-            scores = np.sum([detection_scores(f, t) for f, t in zip(planted, truth, strict=True)], axis=0)
-            each.append(f"{scores[0] / max(1, scores[1]):.2f}/{scores[2] / max(1, scores[3]):.2f}")
-            totals += scores
+            planted = list(damage_clip(clean, rng))
+            counts = scores(detect([frame.image for frame in planted])[0], planted)
+            each.append(f"{counts[0] / max(1, counts[1]):.2f}/{counts[2] / max(1, counts[3]):.2f}")
+            totals += counts
         print(f"{path.name:<20} {f'{w}x{h}':>9} {len(clean):>6} {100 * flagged:>12.4f}% {100 * frames_flagged:>13.0f}%"
-              f" {totals[0] / max(1, totals[1]):>9.3f} {totals[2] / max(1, totals[3]):>7.3f}"
+              f" {shares(totals)}"
               f"   ({1000 * float(np.median(seconds)):.0f} ms/frame{'; seeds ' + ' '.join(each) if seeds > 1 else ''})")  # fmt: skip
 
 

@@ -65,7 +65,7 @@ def make_clip(folder: Path, frames: int, pan_frames: int, damaged: bool = False)
     clip = folder / f"clip_{frames}{'_damaged' if damaged else ''}.mp4"
     pictures = itertools.islice(pan_clip(still, pan_frames, WIDTH, HEIGHT, rng), frames)
     if damaged:
-        pictures = (frame for frame, _ in damage_clip(pictures, rng))
+        pictures = (damaged.image for damaged in damage_clip(pictures, rng))
     encode_chunk(clip, (Frame(i, f, i, i + 1) for i, f in enumerate(pictures)), info, "h264", 18, 0)
     if damaged:
         return clip, folder / "no_masks"  # none: the run detects them

@@ -3,12 +3,14 @@ detector (``benchmarks/scratches.py``), tests and demos. Pure numpy / OpenCV, se
 
 Scratches: 1-5 px wide near-vertical lines, bright or dark, lasting a few to a few dozen
 frames while drifting sideways; dust: specks and blotches of random size in one frame only.
+Each frame comes with where its damage is, and which of it the scratches made.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -69,10 +71,18 @@ def _apply(frame: np.ndarray, coverage: np.ndarray, contrast: float) -> np.ndarr
     return frame + cover * (1.0 - frame) if contrast > 0 else frame * (1.0 - cover)
 
 
+class DamagedFrame(NamedTuple):
+    """A frame with planted damage, and where the damage is."""
+
+    image: np.ndarray  # uint8, damaged
+    truth: np.ndarray  # bool: the pixels the damage changed by VISIBLE or more
+    scratches: np.ndarray  # bool: those of them the line scratches changed so (the rest is dust's)
+
+
 def damage_clip(
     frames: Iterable[np.ndarray], rng: np.random.Generator, scratches_per_frame: float = 0.15, dust_per_frame: float = 3
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """(damaged uint8 frame, true damage mask as bool) for each clean frame.
+) -> Iterator[DamagedFrame]:
+    """Each clean frame with planted damage (:class:`DamagedFrame`).
 
     ``scratches_per_frame``: chance a new scratch starts in a frame; ``dust_per_frame``: mean
     number of specks (Poisson)."""
@@ -93,6 +103,7 @@ def damage_clip(
             scratch.x += scratch.drift + float(rng.normal(0, 0.3))
             scratch.frames_left -= 1
         active = [s for s in active if s.frames_left > 0 and 0 <= s.x < width]
+        scratched = np.abs(frame - to_unit_float(clean)).max(axis=2) >= VISIBLE
         for _ in range(int(rng.poisson(dust_per_frame))):
             coverage = np.zeros((height, width), np.float32)
             centre = (int(rng.integers(0, width)), int(rng.integers(0, height)))
@@ -101,14 +112,24 @@ def damage_clip(
             contrast = float(rng.choice([-1, 1]) * rng.uniform(0.3, 0.8))
             frame = _apply(frame, coverage, contrast)
         truth = np.abs(frame - to_unit_float(clean)).max(axis=2) >= VISIBLE
-        yield (np.clip(frame, 0, 1) * 255 + 0.5).astype(np.uint8), truth
+        yield DamagedFrame((np.clip(frame, 0, 1) * 255 + 0.5).astype(np.uint8), truth, truth & scratched)
 
 
 def detection_scores(found: np.ndarray, truth: np.ndarray, tolerance: int = 2) -> tuple[int, int, int, int]:
     """(true detections, all detections, found truths, all truths), each as pixel counts: a
     detected pixel is right within ``tolerance`` px of a true one, and a true pixel is found
     within ``tolerance`` px of a detected one."""
+    near_truth = _near(truth, tolerance)
+    return int((found & near_truth).sum()), int(found.sum()), *found_truths(found, truth, tolerance)
+
+
+def found_truths(found: np.ndarray, truth: np.ndarray, tolerance: int = 2) -> tuple[int, int]:
+    """(found truths, all truths) as pixel counts, as in :func:`detection_scores`: for recall
+    over a part of the damage (its line scratches, its dust)."""
+    return int((truth & _near(found, tolerance)).sum()), int(truth.sum())
+
+
+def _near(mask: np.ndarray, tolerance: int) -> np.ndarray:
+    """The pixels within ``tolerance`` px of ``mask``'s."""
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * tolerance + 1,) * 2)
-    near_truth = cv2.dilate(truth.astype(np.uint8), kernel) > 0
-    near_found = cv2.dilate(found.astype(np.uint8), kernel) > 0
-    return int((found & near_truth).sum()), int(found.sum()), int((truth & near_found).sum()), int(truth.sum())
+    return cv2.dilate(mask.astype(np.uint8), kernel) > 0
