@@ -162,3 +162,33 @@ def test_the_upright_middle_of_a_rims_arc_is_not_carved_out_of_it() -> None:
     lines, (slopes, bends) = _candidates_of(spans)
     assert lines.ids.size == 1 and lines.ys.size == sum((b - t + 1) * (e - s + 1) for t, b, s, e in spans)
     assert abs(slopes[0]) > 0.06 or bends[0] > 2, (slopes, bends)  # picture by its lean
+
+
+def test_a_higher_contrast_judges_the_same_candidate_lines_and_drops_the_weak_ones() -> None:
+    """A line's shape is judged on the whole line whatever contrast is asked: at 1.5 times the
+    contrast (--sensitivity low) the candidates are those of the default contrast (found at
+    that contrast, a scene line on bikes.mp4 was only its upright, sharp core). The contrast
+    asked then decides what is strong enough: a sharp upright line 12 levels dark is a scratch
+    at the default contrast (18 levels), not at 1.5 times it."""
+    from gincli.masks.line_candidates import line_candidates, line_responses
+    from gincli.masks.lines import line_scratches
+    from gincli.masks.scratches import FrameView
+    from gincli.masks.thresholds import DamageThresholds
+
+    rng = np.random.default_rng(4)
+    picture = np.full((144, 256), 128.0) + rng.normal(0, 1, (144, 256))
+    picture[8:136, 60:62] -= 40  # a clear line
+    for row in range(8, 136):  # a fainter one that leans
+        picture[row, 150 + round(0.1 * (row - 8)) :][:2] -= 14
+    picture[8:136, 200:202] -= 12  # a faint upright one
+    frame = np.repeat(np.clip(picture, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
+    normal, low = DamageThresholds(), DamageThresholds().at_sensitivity("low")
+    dark = line_responses(frame[..., 0], normal.line_width)[1]
+    _, at_normal, _ = line_candidates(dark, normal)
+    _, at_low, _ = line_candidates(dark, low)
+    assert np.array_equal(at_low.xs, at_normal.xs) and np.array_equal(at_low.ys, at_normal.ys)
+    assert {60, 150, 200} <= {int(x) for x in at_normal.xs // 10 * 10}
+    found = {level: line_scratches(FrameView.of(frame, t), t).mask for level, t in (("normal", normal), ("low", low))}
+    assert found["normal"][8:136, 60:62].all() and found["low"][8:136, 60:62].all()
+    assert found["normal"][8:136, 200:202].mean() > 0.9 and not found["low"][:, 195:210].any()
+    assert not found["normal"][:, 145:170].any()  # the leaning one is picture at either contrast

@@ -139,6 +139,7 @@ def line_scratches(
         (np.abs(slope) <= t.line_max_slant)
         & (bend <= t.line_max_bend)
         & _sharp_edged(frame.grey, lines, strength, t.line_sharpness)
+        & (strength >= COHERENT_SHARE * t.line_contrast)  # strong enough for the contrast asked (SHAPE_CONTRAST)
         for strength, (_, lines, (slope, bend)) in zip(strengths, candidates, strict=True)
     ]
     if not any(keep.any() for keep in kept):
