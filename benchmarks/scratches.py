@@ -53,8 +53,7 @@ def scores(found: list[np.ndarray], planted: list[DamagedFrame]) -> np.ndarray:
         [
             (
                 *detection_scores(mask, frame.truth),
-                *found_truths(mask, frame.scratches),
-                *found_truths(mask, frame.truth & ~frame.scratches),
+                *found_truths(mask, frame.scratches, frame.truth & ~frame.scratches),
             )
             for mask, frame in zip(found, planted, strict=True)
         ],

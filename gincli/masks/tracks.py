@@ -148,11 +148,10 @@ def found_tracks(
         x, y, w, h = stats[label, :4]
         ys, xs = np.nonzero(labels[y : y + h, x : x + w] == label)
         ys, xs = ys + y, xs + x
-        strengths = [float(integer_to_unit(response[ys, xs]).mean()) for response in responses]
-        polarity = int(np.argmax(strengths))
-        response = integer_to_unit(responses[polarity][ys, xs])
-        relative = float(relative_strengths(polarity, luma[ys, xs], response).mean())
-        tracks.append(LineTrack(ys, xs, polarity, strengths[polarity], relative, 0, proven))
+        on = [integer_to_unit(response[ys, xs]) for response in responses]
+        polarity = int(np.argmax([values.mean() for values in on]))
+        relative = float(relative_strengths(polarity, luma[ys, xs], on[polarity]).mean())
+        tracks.append(LineTrack(ys, xs, polarity, float(on[polarity].mean()), relative, 0, proven))
     return tracks
 
 

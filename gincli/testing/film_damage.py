@@ -89,7 +89,8 @@ def damage_clip(
     active: list[Scratch] = []
     for clean in frames:
         height, width = clean.shape[:2]
-        frame = to_unit_float(clean)
+        original = to_unit_float(clean)
+        frame = original  # each blemish makes a new array (_apply): the original stays as it was
         if rng.random() < scratches_per_frame or not active:
             active.append(_new_scratch(height, width, rng))
         for scratch in active:
@@ -103,7 +104,7 @@ def damage_clip(
             scratch.x += scratch.drift + float(rng.normal(0, 0.3))
             scratch.frames_left -= 1
         active = [s for s in active if s.frames_left > 0 and 0 <= s.x < width]
-        scratched = np.abs(frame - to_unit_float(clean)).max(axis=2) >= VISIBLE
+        scratched = np.abs(frame - original).max(axis=2) >= VISIBLE
         for _ in range(int(rng.poisson(dust_per_frame))):
             coverage = np.zeros((height, width), np.float32)
             centre = (int(rng.integers(0, width)), int(rng.integers(0, height)))
@@ -111,7 +112,7 @@ def damage_clip(
             cv2.ellipse(coverage, centre, axes, float(rng.uniform(0, 180)), 0, 360, 1.0, -1, cv2.LINE_AA)
             contrast = float(rng.choice([-1, 1]) * rng.uniform(0.3, 0.8))
             frame = _apply(frame, coverage, contrast)
-        truth = np.abs(frame - to_unit_float(clean)).max(axis=2) >= VISIBLE
+        truth = np.abs(frame - original).max(axis=2) >= VISIBLE
         yield DamagedFrame((np.clip(frame, 0, 1) * 255 + 0.5).astype(np.uint8), truth, truth & scratched)
 
 
@@ -120,13 +121,15 @@ def detection_scores(found: np.ndarray, truth: np.ndarray, tolerance: int = 2) -
     detected pixel is right within ``tolerance`` px of a true one, and a true pixel is found
     within ``tolerance`` px of a detected one."""
     near_truth = _near(truth, tolerance)
-    return int((found & near_truth).sum()), int(found.sum()), *found_truths(found, truth, tolerance)
+    return int((found & near_truth).sum()), int(found.sum()), *found_truths(found, truth, tolerance=tolerance)
 
 
-def found_truths(found: np.ndarray, truth: np.ndarray, tolerance: int = 2) -> tuple[int, int]:
-    """(found truths, all truths) as pixel counts, as in :func:`detection_scores`: for recall
-    over a part of the damage (its line scratches, its dust)."""
-    return int((truth & _near(found, tolerance)).sum()), int(truth.sum())
+def found_truths(found: np.ndarray, *truths: np.ndarray, tolerance: int = 2) -> tuple[int, ...]:
+    """(found truths, all truths) as pixel counts for each of ``truths``, as in
+    :func:`detection_scores`: for recall over parts of the damage (its line scratches, its
+    dust), ``found`` widened once for all of them."""
+    near_found = _near(found, tolerance)
+    return tuple(count for truth in truths for count in (int((truth & near_found).sum()), int(truth.sum())))
 
 
 def _near(mask: np.ndarray, tolerance: int) -> np.ndarray:
