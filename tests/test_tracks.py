@@ -115,6 +115,28 @@ def test_follow_finds_a_scratch_that_drifted_and_not_one_that_is_gone_or_a_leani
     assert sought(leaning, leaning_here, frame(40, 98, slope=0.1), t) is None
 
 
+def test_a_found_line_broken_where_it_crossed_an_edge_is_followed_whole() -> None:
+    """A frame's own tests found a scratch (rows 8-128) in two pieces, rows 8-99 and 102-128 (its
+    mask broke where it crossed an edge of the picture): the lower one, 27 rows, is shorter than
+    the shortest scratch (31 rows) on its own. They are one track, followed whole."""
+    t = DamageThresholds()
+    rng = np.random.default_rng(12)
+    picture = smooth_image(rng, 144, 256)[..., 1].astype(np.float64) * 0.5 + 60
+
+    def frame() -> np.ndarray:
+        noisy = picture + rng.normal(0, 2, picture.shape)
+        noisy[8:129, 98:100] -= 40
+        return np.clip(noisy, 0, 255).astype(np.uint8)
+
+    here = frame()
+    mask = np.zeros(here.shape, np.uint8)
+    mask[8:100, 98:100] = mask[102:129, 98:100] = 1
+    (track,) = found_tracks(mask, True, line_responses(here, t.line_width), here, t)
+    assert track.rows.min() == 8 and track.rows.max() == 128
+    followed = sought(track, here, frame(), t)
+    assert followed is not None and followed.rows.max() >= 126, followed
+
+
 def test_a_scratch_is_followed_over_darker_picture_by_the_share_of_light_it_takes() -> None:
     """A dark scratch that takes away half the light over a bright wall (200 levels: 100 less)
     is followed where a dark coat (80 levels) moved under it: it takes away half the light

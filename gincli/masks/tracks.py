@@ -40,6 +40,12 @@ along its course beyond its ends. 120 frames as above, precision / recall: bikes
 0.949 / 0.914, Big Buck Bunny 0.949 / 0.917 -> 0.948 / 0.919, carphone 0.909 / 0.746 -> 0.909 /
 0.751, movie.avi 0.926 / 0.793 -> 0.925 / 0.797; clean footage's flags the same.
 
+A found line is followed whole: its pieces a row or two apart are one track (its mask breaks
+where it crosses an edge of the picture, a row shifting sideways, and a piece shorter than the
+shortest scratch was followed no further). 120 frames as above, precision / recall: carphone
+0.909 / 0.751 -> 0.907 / 0.770, movie.avi 0.925 / 0.797 -> 0.925 / 0.805, bikes 0.949 / 0.914 ->
+0.949 / 0.922, Big Buck Bunny 0.948 / 0.919 -> 0.948 / 0.927; clean footage's flags the same.
+
 Following must not spread a scene line that one frame's tests took for a scratch over its whole
 shot. A line is followed onto a line that the frame's own tests showed to be the scene's (at its
 place in a distant frame that shows the same picture beside it) only if a distant frame proved
@@ -102,6 +108,7 @@ STILL_BESIDE = 0.25
 # levels, so that a line over black (white) is not taken to darken (brighten) by nearly its whole
 # headroom
 LEAST_HEADROOM = 0.05
+BRIDGED_ROWS = 2  # rows between two pieces of a found line that still make one track (found_tracks)
 
 Payload = TypeVar("Payload")
 
@@ -140,13 +147,18 @@ def found_tracks(
     height = mask.shape[0]
     if not cv2.countNonZero(mask):
         return []
-    labels, stats = components_in_columns(mask)
-    long_enough = stats[:, cv2.CC_STAT_HEIGHT] >= shortest_scratch(height, t)
+    # pieces of a line up to BRIDGED_ROWS apart are one track: a scratch's mask breaks where it
+    # crosses an edge of the picture, and a piece shorter than the shortest scratch was not followed
+    labels, stats = components_in_columns(cv2.dilate(mask, np.ones((2 * BRIDGED_ROWS + 1, 3), np.uint8)))
+    shortest = shortest_scratch(height, t)
+    long_enough = stats[:, cv2.CC_STAT_HEIGHT] >= shortest  # with the bridging's rows: checked again below
     long_enough[0] = False  # the background
     tracks = []
     for label in np.flatnonzero(long_enough):
         x, y, w, h = stats[label, :4]
-        ys, xs = np.nonzero(labels[y : y + h, x : x + w] == label)
+        ys, xs = np.nonzero((labels[y : y + h, x : x + w] == label) & (mask[y : y + h, x : x + w] > 0))
+        if ys.size == 0 or ys.max() - ys.min() + 1 < shortest:
+            continue
         ys, xs = ys + y, xs + x
         on = [integer_to_unit(response[ys, xs]) for response in responses]
         polarity = int(np.argmax([values.mean() for values in on]))
