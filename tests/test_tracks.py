@@ -12,9 +12,10 @@ from click.testing import CliRunner
 
 from gincli.cli.main import main
 from gincli.io.images import read_image, write_image
-from gincli.masks.line_candidates import line_responses
+from gincli.masks.line_candidates import LinePair, line_responses
+from gincli.masks.lines import FoundLines
 from gincli.masks.scratches import DamageThresholds, damage_masks
-from gincli.masks.tracks import LineTrack, follow, found_tracks
+from gincli.masks.tracks import LineTrack, follow, follow_lines, found_tracks
 from tests.conftest import scratched_still_shot, smooth_image
 
 NOT_FOLLOWED = replace(DamageThresholds(), line_follow=0)
@@ -179,6 +180,37 @@ def test_a_followed_scratch_is_taken_between_its_ends_where_it_does_not_stand_ou
     followed = sought(track, here, there, t)
     assert followed is not None
     assert set(range(12, 132)) <= set(followed.rows.tolist()), sorted(set(range(8, 136)) - set(followed.rows.tolist()))
+
+
+def test_a_scratch_in_the_frames_either_side_is_sought_in_fewer_rows_between_them() -> None:
+    """A dark scratch (rows 8-135) that the own tests of frames 0 and 2 found; in frame 1, two
+    dark poles stand 5 px to each side of it in rows 8-100, so there it stands out in its lower
+    35 rows only: too few to follow it into a frame (FOLLOWED_ROWS: half its rows), enough in a
+    frame between two that have it (BRACKETED_ROWS: a quarter). Unless frame 0 lacks it."""
+    t = DamageThresholds()
+    rng = np.random.default_rng(13)
+    picture = smooth_image(rng, 144, 256)[..., 1].astype(np.float64) * 0.5 + 60
+    scratch = np.s_[8:136, 98:100]
+    nothing = (np.zeros(0, int), np.zeros(0, int))
+
+    def frame(scratched: bool, poles: bool) -> tuple[LinePair, np.ndarray, int, FoundLines, int]:
+        noisy = picture + rng.normal(0, 2, picture.shape)
+        if scratched:
+            noisy[scratch] -= 40
+        for left in (91, 105) if poles else ():
+            noisy[8:101, left : left + 2] -= 40
+        luma = np.clip(noisy, 0, 255).astype(np.uint8)
+        found = np.zeros(luma.shape, bool)
+        found[scratch] = scratched and not poles  # frame 1's own tests miss it
+        return line_responses(luma, t.line_width), luma, 0, FoundLines(found, nothing, nothing), 0
+
+    for first_has_it in (True, False):
+        frames = [frame(first_has_it, False), frame(True, True), frame(True, False)]
+        between = [mask for mask, _ in follow_lines(frames, t)][1]
+        if first_has_it:
+            assert between[104:132, 98:100].all(), np.flatnonzero(between[:, 98:100].any(axis=1))
+        else:
+            assert not between.any(), np.flatnonzero(between.any(axis=1))
 
 
 def test_a_proven_scratch_goes_on_between_scene_lines_where_the_picture_beside_it_is_unchanged() -> None:
