@@ -313,7 +313,7 @@ def _found_before(track: LineTrack, held: deque[_Held[Payload]], index: int) -> 
     """Whether a frame before ``held[index]`` in its shot has a line along ``track`` (which lies
     in the frame after it), within the drift it may have had since."""
     shot = held[index].shot
-    for distance, frame in enumerate(reversed([held[k] for k in range(index)]), start=2):
+    for distance, frame in enumerate(reversed(list(held)[:index]), start=2):
         if frame.shot != shot:
             return False
         if frame.has_along(track, distance * MAX_DRIFT):
