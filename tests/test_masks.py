@@ -192,3 +192,23 @@ def test_a_higher_contrast_judges_the_same_candidate_lines_and_drops_the_weak_on
     assert found["normal"][8:136, 60:62].all() and found["low"][8:136, 60:62].all()
     assert found["normal"][8:136, 200:202].mean() > 0.9 and not found["low"][:, 195:210].any()
     assert not found["normal"][:, 145:170].any()  # the leaning one is picture at either contrast
+
+
+def test_a_lines_faint_stretch_takes_a_share_of_the_light_like_the_line_itself() -> None:
+    """A dark scratch in rows 8-80 takes half the light of a wall (200 levels); below its end a
+    thread along its course (rows 81-135) takes a twenty-fifth (8 levels): faint enough for the
+    faint stretches' floor, and standing out from the plain wall, but taking under FAINT_SHARE
+    of the scratch's share, it is picture past the scratch's end, not the scratch going on."""
+    from gincli.masks.lines import line_scratches
+    from gincli.masks.scratches import FrameView
+    from gincli.masks.thresholds import DamageThresholds
+
+    t = DamageThresholds()
+    rng = np.random.default_rng(5)
+    picture = np.full((144, 256), 200.0) + rng.normal(0, 1, (144, 256))
+    picture[8:81, 98:100] *= 0.5  # the scratch
+    picture[81:136, 98:100] -= 8  # the thread
+    frame = np.repeat(np.clip(picture, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
+    found = line_scratches(FrameView.of(frame, t), t).mask
+    rows = np.flatnonzero(found[:, 96:102].any(axis=1))
+    assert rows.min() <= 10 and 78 <= rows.max() <= 84, rows

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gincli.core.imagemath import connected_components, integer_to_unit
+from gincli.core.imagemath import connected_components, integer_to_unit, to_unit_float
 from gincli.core.lazy import cv2
 from gincli.masks.thresholds import DamageThresholds
 
@@ -31,6 +31,10 @@ UPRIGHT_SHARE = 0.8  # share of a leaning candidate's rows its upright course mu
 # line on bikes.mp4 was only its core, upright and sharp where the whole leant and was soft: low
 # flagged 0.0158 % of bikes' clean footage over 120 frames against normal's 0.0040 % (now 0.0023 %)
 SHAPE_CONTRAST = DamageThresholds().line_contrast
+# the least headroom a line's relative strength is measured against (relative_strengths): 13 of 255
+# levels, so that a line over black (white) is not taken to darken (brighten) by nearly its whole
+# headroom
+LEAST_HEADROOM = 0.05
 
 
 def line_responses(luma: np.ndarray, line_width: int) -> LinePair:
@@ -138,6 +142,18 @@ def coherent_map(response: np.ndarray) -> np.ndarray:
     """The response averaged down ``COHERENCE_ROWS`` rows, widened by a pixel each side first
     to tolerate a slight slant: lines keep their strength, grain averages away."""
     return cv2.blur(cv2.dilate(response, np.ones((1, 3), np.uint8)), (1, COHERENCE_ROWS))
+
+
+def relative_strengths(polarity: int, luma: np.ndarray, response: np.ndarray) -> np.ndarray:
+    """A line's ``response`` (float, 0-1, at pixels whose ``luma`` is given: uint8, or float 0-1)
+    as a share of its headroom: the level the top-hat measured it against, counted from black for a dark line
+    (the luma plus the response) and from white for a bright one (white less the luma, plus the
+    response), at least ``LEAST_HEADROOM``. A scratch takes away (adds) a share of the light that
+    passes: over a dark suit a dark scratch answers a fraction of what it answers over a face,
+    and the same share of its headroom."""
+    luma = to_unit_float(luma)
+    headroom = luma + response if polarity == 1 else 1 - luma + response
+    return response / np.maximum(headroom, LEAST_HEADROOM)
 
 
 def shortest_scratch(height: int, t: DamageThresholds) -> float:

@@ -9,7 +9,7 @@ its place on the film from one frame to the next (drifting at most ``MAX_DRIFT``
 away (adds) about the same share of the light: once a frame's tests found it, it is sought in
 the next frame and the previous one along its course, with the same polarity, at least
 ``KEPT_STRENGTH`` of the share of its headroom it took where it was found
-(:func:`relative_strengths`), coherent over rows and standing out from the picture beside it, in
+(:func:`~gincli.masks.line_candidates.relative_strengths`), coherent over rows and standing out from the picture beside it, in
 ``FOLLOWED_ROWS`` of its rows and at least the shortest scratch's; then on from there, up to
 ``line_follow`` frames from the frame that found it, each way, within its shot. A line that
 leans is not followed (a leaning scene line beside a scratch would be walked along).
@@ -81,7 +81,7 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
-from gincli.core.imagemath import integer_to_unit, nonzero_pixels, to_unit_float
+from gincli.core.imagemath import integer_to_unit, nonzero_pixels
 from gincli.core.lazy import cv2
 from gincli.masks.line_candidates import (
     COHERENCE_ROWS,
@@ -91,6 +91,7 @@ from gincli.masks.line_candidates import (
     coherent_map,
     components_in_columns,
     half_width,
+    relative_strengths,
     shortest_scratch,
     straight_course,
 )
@@ -115,10 +116,6 @@ SCENE_KEPT_STRENGTH = 0.8
 # a row's picture beside a proven scratch's course (beyond its band and drift) is unchanged from the
 # frame it was followed from when it differs from it by under this share of line_contrast on average
 STILL_BESIDE = 0.25
-# the least headroom a line's relative strength is measured against (relative_strengths): 13 of 255
-# levels, so that a line over black (white) is not taken to darken (brighten) by nearly its whole
-# headroom
-LEAST_HEADROOM = 0.05
 BRIDGED_ROWS = 2  # rows between two pieces of a found line that still make one track (found_tracks)
 
 Payload = TypeVar("Payload")
@@ -135,18 +132,6 @@ class LineTrack:
     relative_strength: float  # there, its mean response as a share of its headroom (relative_strengths)
     frames_away: int  # from that frame
     proven: bool  # whether a distant frame showed it there to be no scene line (FoundLines.proven)
-
-
-def relative_strengths(polarity: int, luma: np.ndarray, response: np.ndarray) -> np.ndarray:
-    """A line's ``response`` (float, 0-1, at pixels whose ``luma`` is given, uint8) as a share of
-    its headroom: the level the top-hat measured it against, counted from black for a dark line
-    (the luma plus the response) and from white for a bright one (white less the luma, plus the
-    response), at least ``LEAST_HEADROOM``. A scratch takes away (adds) a share of the light that
-    passes: over a dark suit a dark scratch answers a fraction of what it answers over a face,
-    and the same share of its headroom."""
-    luma = to_unit_float(luma)
-    headroom = luma + response if polarity == 1 else 1 - luma + response
-    return response / np.maximum(headroom, LEAST_HEADROOM)
 
 
 def found_tracks(
