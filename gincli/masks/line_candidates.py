@@ -146,11 +146,11 @@ def coherent_map(response: np.ndarray) -> np.ndarray:
 
 def relative_strengths(polarity: int, luma: np.ndarray, response: np.ndarray) -> np.ndarray:
     """A line's ``response`` (float, 0-1, at pixels whose ``luma`` is given: uint8, or float 0-1)
-    as a share of its headroom: the level the top-hat measured it against, counted from black for a dark line
-    (the luma plus the response) and from white for a bright one (white less the luma, plus the
-    response), at least ``LEAST_HEADROOM``. A scratch takes away (adds) a share of the light that
-    passes: over a dark suit a dark scratch answers a fraction of what it answers over a face,
-    and the same share of its headroom."""
+    as a share of its headroom: the level the top-hat measured it against, counted from black
+    for a dark line (the luma plus the response) and from white for a bright one (white less the
+    luma, plus the response), at least ``LEAST_HEADROOM``. A scratch takes away (adds) a share
+    of the light that passes: over a dark suit a dark scratch answers a fraction of what it
+    answers over a face, and the same share of its headroom."""
     luma = to_unit_float(luma)
     headroom = luma + response if polarity == 1 else 1 - luma + response
     return response / np.maximum(headroom, LEAST_HEADROOM)

@@ -375,16 +375,15 @@ def _along_lines(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(rows, columns) of each kept line's pixels within its half-width (plus one) of its
     fitted straight course x = a y + b, and of the faint pixels there (both ``maps``, the
-    response and its row mean, above ``floor``, taking ``FAINT_SHARE`` of the share of the
-    light that the line takes on its own rows (:func:`relative_strengths` of ``polarity`` over
-    ``luma``), in rows where the row mean on the course stands out from beside it) from the
-    line on up and down as long as no more than
-    ``COHERENCE_ROWS`` rows in a row lack one: the line's fainter stretches over busy
-    picture, not the picture's own detail further along its course (grass blades below a
-    scratch that ends were taken as its continuation down to the frame's edge), nor picture
-    that touches it (grass blades beside a scratch joined its candidate line). The course and
-    width are those of most of its rows, so that a few such blades move neither. The maps are
-    read at the band's pixels only."""
+    response and its row mean, above ``floor``; past the line's own rows, taking
+    ``FAINT_SHARE`` of the share of the light that it takes on them: :func:`relative_strengths`
+    of ``polarity`` over ``luma``; in rows where the row mean on the course stands out from
+    beside it) from the line on up and down as long as no more than ``COHERENCE_ROWS`` rows in
+    a row lack one: the line's fainter stretches over busy picture, not the picture's own
+    detail further along its course (grass blades below a scratch that ends were taken as its
+    continuation down to the frame's edge), nor picture that touches it (grass blades beside a
+    scratch joined its candidate line). The course and width are those of most of its rows, so
+    that a few such blades move neither. The maps are read at the band's pixels only."""
     height, width = maps[0].shape
     rows = np.arange(height)
     found_rows, found_columns = [], []
