@@ -153,7 +153,7 @@ def found_tracks(
     for label in np.flatnonzero(long_enough):
         x, y, w, h = stats[label, :4]
         ys, xs = np.nonzero((labels[y : y + h, x : x + w] == label) & (mask[y : y + h, x : x + w] > 0))
-        if ys.size == 0 or ys.max() - ys.min() + 1 < shortest:
+        if ys.max() - ys.min() + 1 < shortest:  # every part holds a pixel of the mask
             continue
         ys, xs = ys + y, xs + x
         on = [integer_to_unit(response[ys, xs]) for response in responses]
