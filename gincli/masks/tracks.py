@@ -75,8 +75,9 @@ edge flagged through a whole still shot. No line followed onto a scene line: 0.6
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Generic, TypeVar
 
 import numpy as np
@@ -168,13 +169,14 @@ def follow(
     responses: LinePair,
     pictures: tuple[np.ndarray, np.ndarray],
     t: DamageThresholds,
-    bracketed: bool = False,
+    bracketed: Callable[[], bool] | None = None,
 ) -> LineTrack | None:
     """``track`` sought in another frame (its line ``responses``): where it lies there, or None
     where it is not there, or leans. ``pictures``: the luma (uint8) of the frame the track lies
     in and of the other frame: a proven track goes on in rows where the picture beside its
-    course is unchanged, whether or not it stands out there. ``bracketed``: the frame lies between
-    two that have the line, and fewer of its rows must be found there (``BRACKETED_ROWS``)."""
+    course is unchanged, whether or not it stands out there. ``bracketed``, asked only where too
+    few rows are found for a followed scratch: whether the frame lies between two that have the
+    line, where fewer of its rows must be found (``BRACKETED_ROWS``)."""
     height, width = responses[0].shape
     slope, offset = straight_course(track.rows, track.columns)
     if abs(slope) > t.line_max_slant:
@@ -216,12 +218,10 @@ def follow(
         mean_change = (change * beside).sum(axis=1) / np.maximum(beside.sum(axis=1), 1)
         standing |= mean_change < STILL_BESIDE * t.line_contrast * 255
     found_rows = there.any(axis=1) & standing
-    needed = (
-        (BRACKETED_ROWS * rows.size, VERTICAL_RUN)
-        if bracketed
-        else (FOLLOWED_ROWS * rows.size, shortest_scratch(height, t))
-    )
-    if found_rows.sum() < max(needed):
+    count = found_rows.sum()
+    if count < max(FOLLOWED_ROWS * rows.size, shortest_scratch(height, t)) and not (
+        count >= max(BRACKETED_ROWS * rows.size, VERTICAL_RUN) and bracketed is not None and bracketed()
+    ):
         return None
     # between its first and last rows found, it is taken wherever it is there, standing out or not:
     # picture detail along its course beyond its ends is what standing out guards against
@@ -344,9 +344,8 @@ def follow_lines(
                 earlier = held[index]
                 if earlier.shot != shot or track.frames_away >= t.line_follow or earlier.has_own(track):
                     break
-                followed = follow(track, earlier.responses, (later, earlier.picture), t)
-                if not earlier.takes(followed) and _found_before(track, held, index):
-                    followed = follow(track, earlier.responses, (later, earlier.picture), t, bracketed=True)
+                between = partial(_found_before, track, held, index)
+                followed = follow(track, earlier.responses, (later, earlier.picture), t, bracketed=between)
                 if not earlier.takes(followed):
                     break
                 earlier.followed.append(followed)
