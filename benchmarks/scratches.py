@@ -31,7 +31,7 @@ import numpy as np
 from gincli.io.images import iter_image_files, read_image
 from gincli.io.video import open_frames
 from gincli.masks.scratches import SENSITIVITY, DamageThresholds, damage_masks, global_shift, grey
-from gincli.testing.film_damage import DamagedFrame, damage_clip, detection_scores, found_truths, pan_clip
+from gincli.testing.film_damage import DamagedFrame, damage_clip, detection_scores, pan_clip
 
 THRESHOLDS = DamageThresholds()  # --sensitivity sets it
 
@@ -51,10 +51,7 @@ def scores(found: list[np.ndarray], planted: list[DamagedFrame]) -> np.ndarray:
     ``detection_scores``), then found and all of the line scratches' pixels, and of the dust's."""
     return np.sum(
         [
-            (
-                *detection_scores(mask, frame.truth),
-                *found_truths(mask, frame.scratches, frame.truth & ~frame.scratches),
-            )
+            detection_scores(mask, frame.truth, frame.scratches, frame.truth & ~frame.scratches)
             for mask, frame in zip(found, planted, strict=True)
         ],
         axis=0,

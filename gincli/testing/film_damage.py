@@ -116,20 +116,14 @@ def damage_clip(
         yield DamagedFrame((np.clip(frame, 0, 1) * 255 + 0.5).astype(np.uint8), truth, truth & scratched)
 
 
-def detection_scores(found: np.ndarray, truth: np.ndarray, tolerance: int = 2) -> tuple[int, int, int, int]:
+def detection_scores(found: np.ndarray, truth: np.ndarray, *parts: np.ndarray, tolerance: int = 2) -> tuple[int, ...]:
     """(true detections, all detections, found truths, all truths), each as pixel counts: a
     detected pixel is right within ``tolerance`` px of a true one, and a true pixel is found
-    within ``tolerance`` px of a detected one."""
-    near_truth = _near(truth, tolerance)
-    return int((found & near_truth).sum()), int(found.sum()), *found_truths(found, truth, tolerance=tolerance)
-
-
-def found_truths(found: np.ndarray, *truths: np.ndarray, tolerance: int = 2) -> tuple[int, ...]:
-    """(found truths, all truths) as pixel counts for each of ``truths``, as in
-    :func:`detection_scores`: for recall over parts of the damage (its line scratches, its
-    dust), ``found`` widened once for all of them."""
-    near_found = _near(found, tolerance)
-    return tuple(count for truth in truths for count in (int((truth & near_found).sum()), int(truth.sum())))
+    within ``tolerance`` px of a detected one; then (found, all) the same way for each of
+    ``parts`` of the truth (its line scratches, its dust), ``found`` widened once for all."""
+    near_truth, near_found = _near(truth, tolerance), _near(found, tolerance)
+    counts = (count for part in (truth, *parts) for count in (int((part & near_found).sum()), int(part.sum())))
+    return int((found & near_truth).sum()), int(found.sum()), *counts
 
 
 def _near(mask: np.ndarray, tolerance: int) -> np.ndarray:
