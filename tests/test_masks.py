@@ -112,6 +112,29 @@ def test_a_lines_lean_is_that_of_its_own_course_not_of_what_joined_its_side() ->
     assert bends[0] < 0.5, bends  # nor does it bend the course (through all pixels: 2.5 px)
 
 
+@pytest.mark.parametrize(("left", "right", "moved_on"), [(0, 30, False), (30, 0, False), (20, 20, True)])
+def test_the_scene_moved_on_past_a_line_only_where_both_its_sides_moved(left: int, right: int, moved_on: bool) -> None:
+    """A line at column 160 of a 320 px frame, the picture moving ``left`` px beside it on
+    the left and ``right`` px on the right by a distant frame. A walker passing beside a door's
+    edge moves one side only: averaged over a square around both sides (61 px), 30 px on one
+    side read as 15, over SCENE_MOVED_ON's 12, and the edge was taken for left behind by a
+    scene that moved on (bikes' clean clip: a door's edge flagged in a frame)."""
+    from gincli.core.imagemath import connected_components
+    from gincli.masks.line_candidates import CandidateLines
+    from gincli.masks.lines import SCENE_MOVED_ON, SURROUNDINGS, slower_side_speed
+    from gincli.masks.motion import PictureMotion
+
+    mask = np.zeros((144, 320), np.uint8)
+    mask[10:134, 160:162] = 1
+    count, labels, stats = connected_components(mask)
+    lines = CandidateLines(labels, stats, np.arange(count) > 0)
+    flow = np.zeros((144, 320, 2), np.float32)
+    flow[:, :160, 0], flow[:, 162:, 0] = left, right
+    beside = PictureMotion(cv2.dilate(mask, np.ones((1, 15), np.uint8)), SURROUNDINGS)
+    speed = slower_side_speed(beside, beside.around(flow), lines, 320)
+    assert bool(speed[0] >= SCENE_MOVED_ON) == moved_on, speed
+
+
 def test_a_lines_bend_is_the_sagitta_of_its_course() -> None:
     """An arc bending 5 px over its 124 rows (a wheel's rim) and a straight line beside it."""
     from gincli.core.imagemath import connected_components
