@@ -182,11 +182,38 @@ def test_a_followed_scratch_is_taken_between_its_ends_where_it_does_not_stand_ou
     assert set(range(12, 132)) <= set(followed.rows.tolist()), sorted(set(range(8, 136)) - set(followed.rows.tolist()))
 
 
+def test_a_scratch_there_in_nearly_all_its_rows_is_followed_where_it_does_not_stand_out() -> None:
+    """A dark scratch (rows 8-135) found where it stood out all along, followed into a frame
+    where dark poles 5 px to each side of it in rows 8-110 leave it standing out in its lower
+    25 rows only (under FOLLOWED_ROWS' half): it is there in all its rows, so it is found in
+    all of them (PRESENT_ROWS). Not where it fades in a fifth of its rows (there in 80 % of
+    them), nor when it stood out in under STOOD_OUT of its rows where it was found."""
+    t = DamageThresholds()
+    rng = np.random.default_rng(14)
+    picture = smooth_image(rng, 144, 256)[..., 1].astype(np.float64) * 0.5 + 60
+
+    def frame(poles: bool, faded: int = 0) -> np.ndarray:
+        noisy = picture + rng.normal(0, 2, picture.shape)
+        noisy[8 + faded : 136, 98:100] -= 40
+        for left in (91, 105) if poles else ():
+            noisy[8:111, left : left + 2] -= 40
+        return np.clip(noisy, 0, 255).astype(np.uint8)
+
+    here = frame(poles=False)
+    track = replace(track_of(here, np.s_[8:136, 98:100], t), proven=False)
+    assert track.stood_out > 0.9
+    followed = sought(track, here, frame(poles=True), t)
+    assert followed is not None and followed.rows.min() <= 12 and followed.rows.max() >= 131, followed
+    assert sought(track, here, frame(poles=True, faded=26), t) is None
+    assert sought(replace(track, stood_out=0.3), here, frame(poles=True), t) is None
+
+
 def test_a_scratch_in_the_frames_either_side_is_sought_in_fewer_rows_between_them() -> None:
     """A dark scratch (rows 8-135) that the own tests of frames 0 and 2 found; in frame 1, two
     dark poles stand 5 px to each side of it in rows 8-100, so there it stands out in its lower
-    35 rows only: too few to follow it into a frame (FOLLOWED_ROWS: half its rows), enough in a
-    frame between two that have it (BRACKETED_ROWS: a quarter). Unless frame 0 lacks it."""
+    35 rows only, and it fades in rows 8-30 (so it is not there in nearly all its rows,
+    PRESENT_ROWS): too few to follow it into a frame (FOLLOWED_ROWS: half its rows), enough in
+    a frame between two that have it (BRACKETED_ROWS: a quarter). Unless frame 0 lacks it."""
     t = DamageThresholds()
     rng = np.random.default_rng(13)
     picture = smooth_image(rng, 144, 256)[..., 1].astype(np.float64) * 0.5 + 60
@@ -199,6 +226,8 @@ def test_a_scratch_in_the_frames_either_side_is_sought_in_fewer_rows_between_the
             noisy[scratch] -= 40
         for left in (91, 105) if poles else ():
             noisy[8:101, left : left + 2] -= 40
+        if poles:
+            noisy[8:31, 98:100] += 30  # the scratch fades
         luma = np.clip(noisy, 0, 255).astype(np.uint8)
         found = np.zeros(luma.shape, bool)
         found[scratch] = scratched and not poles  # frame 1's own tests miss it
