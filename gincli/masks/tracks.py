@@ -189,15 +189,30 @@ def found_tracks(
 def _share_standing_out(rows: np.ndarray, columns: np.ndarray, response: np.ndarray, line_width: int) -> float:
     """The share of a line's rows (its pixels ``rows``, ``columns``) where it stands out from the
     picture beside it in ``response`` (:func:`stands_out`), read on the box around it only."""
-    height, width = response.shape
     slope, offset = straight_course(rows, columns)
     half = half_width(rows, line_width)
-    reach = half + line_width + 3  # the columns stands_out reads, and the one coherent_map widens by
-    top, bottom = max(0, rows.min() - COHERENCE_ROWS // 2), min(height, rows.max() + COHERENCE_ROWS // 2 + 1)
-    left, right = max(0, int(columns.min()) - reach), min(width, int(columns.max()) + reach + 1)
-    coherent = coherent_map(integer_to_unit(response[top:bottom, left:right]))
-    course = slope * np.arange(top, bottom) + offset - left
-    return float(stands_out(coherent, course, half, line_width)[rows.min() - top : rows.max() - top + 1].mean())
+    spanned = np.arange(rows.min(), rows.max() + 1)
+    course = slope * np.arange(response.shape[0]) + offset
+    _, coherent, top, left = _around_course(response, spanned, course, half + line_width + 3)
+    return float(
+        stands_out(coherent, course[top : top + coherent.shape[0]] - left, half, line_width)[spanned - top].mean()
+    )
+
+
+def _around_course(
+    response: np.ndarray, rows: np.ndarray, course: np.ndarray, reach: int
+) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """A polarity's ``response`` (in its own depth) on the box around a line: its ``rows`` (in
+    order), the rows its row mean reads above and below them, and ``reach`` px either side of
+    its ``course`` (its column in every row of the frame) there; as (the box in 0-1, its
+    :func:`coherent_map`, the box's top row, its left column). ``reach`` covers the columns a
+    caller reads beside the course, and the one ``coherent_map`` widens by."""
+    height, width = response.shape
+    top, bottom = max(0, rows[0] - COHERENCE_ROWS // 2), min(height, rows[-1] + COHERENCE_ROWS // 2 + 1)
+    left = max(0, int(course[rows].min()) - reach)
+    right = min(width, int(course[rows].max()) + reach + 1)
+    box = integer_to_unit(response[top:bottom, left:right])
+    return box, coherent_map(box), top, left
 
 
 def follow(
@@ -213,21 +228,18 @@ def follow(
     course is unchanged, whether or not it stands out there. ``bracketed``, asked only where too
     few rows are found for a followed scratch: whether the frame lies between two that have the
     line, where fewer of its rows must be found (``BRACKETED_ROWS``)."""
-    height, width = responses[0].shape
+    height = responses[0].shape[0]
     slope, offset = straight_course(track.rows, track.columns)
     if abs(slope) > t.line_max_slant:
         return None
     half = half_width(track.rows, t.line_width)
     rows = np.arange(track.rows.min(), track.rows.max() + 1)
-    # the box around every pixel looked at: the rows the row mean reads, the course within the
-    # drift and its band, the columns beside it that stands_out reads, the one coherent_map widens by
-    reach = MAX_DRIFT + half + t.line_width + 3
+    # the box around every pixel looked at: the course within the drift and its band, and the
+    # columns beside it that stands_out reads
     course = slope * np.arange(height) + offset
-    top, bottom = max(0, rows[0] - COHERENCE_ROWS // 2), min(height, rows[-1] + COHERENCE_ROWS // 2 + 1)
-    left = max(0, int(course[rows].min()) - reach)
-    right = min(width, int(course[rows].max()) + reach + 1)
-    response = integer_to_unit(responses[track.polarity][top:bottom, left:right])
-    coherent = coherent_map(response)
+    reach = MAX_DRIFT + half + t.line_width + 3
+    response, coherent, top, left = _around_course(responses[track.polarity], rows, course, reach)
+    bottom, right = top + response.shape[0], left + response.shape[1]
     course = course[top:bottom] - left
     inside = rows - top
     # the columns of the band around the course at every drift, read once: a drift's band is a
@@ -249,7 +261,7 @@ def follow(
     standing = stands_out(coherent, course + shift, half, t.line_width)[inside]
     if there.any(axis=1).mean() >= PRESENT_ROWS and track.stood_out >= STOOD_OUT:
         standing[:] = True  # the scratch along nearly its whole length, over busy picture or not
-    if track.proven:
+    elif track.proven:
         box = np.s_[rows[0] : rows[-1] + 1, left:right]  # the track's rows only
         change = cv2.absdiff(pictures[0][box], pictures[1][box]).astype(np.float32)
         beside = np.abs(np.arange(right - left) - course[inside][:, None]) > half + MAX_DRIFT
