@@ -135,6 +135,30 @@ def test_the_scene_moved_on_past_a_line_only_where_both_its_sides_moved(left: in
     assert bool(speed[0] >= SCENE_MOVED_ON) == moved_on, speed
 
 
+@pytest.mark.parametrize("lit", [0, 60])
+def test_only_a_distant_frame_with_the_same_picture_beside_a_line_tells_it_is_the_scenes(lit: int) -> None:
+    """A dark line on a wall, at its place in the frame 12 away: picture (not found). That frame
+    tells the frames around that it is the scene's (FoundLines.scene, which stops a scratch
+    followed onto it) only if it shows the same picture beside it; not with the wall lit by 60
+    levels there: a line at its place beside other picture may be another one (carphone: a
+    scratch along a nose's shadow, and twelve frames on the moved face's edge lay there)."""
+    from gincli.masks.lines import line_scratches
+    from gincli.masks.scratches import FrameView
+    from gincli.masks.thresholds import DamageThresholds
+
+    t = DamageThresholds()
+    rng = np.random.default_rng(7)
+    wall = np.full((144, 256, 3), 110.0) + rng.normal(0, 1.5, (144, 256, 3))
+    wall[8:136, 120:122] -= 50
+
+    def view(picture: np.ndarray) -> FrameView:
+        return FrameView.of(np.clip(picture, 0, 255).astype(np.uint8), t)
+
+    found = line_scratches(view(wall), t, [], [view(wall + lit + rng.normal(0, 1.5, wall.shape))])
+    assert not found.mask.any()
+    assert (found.scene[0].size > 0) == (lit == 0), found.scene[0].size
+
+
 def test_a_lines_bend_is_the_sagitta_of_its_course() -> None:
     """An arc bending 5 px over its 124 rows (a wheel's rim) and a straight line beside it."""
     from gincli.core.imagemath import connected_components

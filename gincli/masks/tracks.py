@@ -120,7 +120,7 @@ FOLLOWED_ROWS = 0.5  # share of its rows a followed scratch must be found in
 # a followed scratch there (strong and coherent enough) in this share of its rows is found in all of
 # them, standing out or not, if it stood out in STOOD_OUT of its rows where its frame's tests found it
 PRESENT_ROWS = 0.9
-STOOD_OUT = 0.35
+STOOD_OUT = 0.3
 # ... or, in a frame between two that have it (bracketed), this share and VERTICAL_RUN rows at least
 BRACKETED_ROWS = 0.25
 # a followed pixel's response is at least this share of the most in its row on the course: the
@@ -128,6 +128,8 @@ BRACKETED_ROWS = 0.25
 # carphone 0.900 against 0.903)
 CORE = 0.7
 NEAR_FOUND = 2  # px: a followed line this near a line the frame's own tests found is that line
+# px: where it is, the followed line adds its pixels this far from that line's along their rows only
+BEYOND_OWN = 4
 # share of its strength a scratch keeps where it is followed onto a line the frame's own tests
 # showed to be the scene's: a scratch that lies over a scene line adds to it, so there its whole
 # strength, not the scene line's alone, goes on (a pole under a scratch answered with 0.54 of
@@ -248,8 +250,10 @@ def follow(
     all_columns = np.clip(np.round(course[inside]).astype(int)[:, None] + reached, 0, right - left - 1)
     peaks = coherent[inside[:, None], all_columns]
     band = 2 * half + 1
-    # the drift whose band holds the row mean's highest peaks, on average over the rows
-    start = max(range(2 * MAX_DRIFT + 1), key=lambda k: float(peaks[:, k : k + band].max(axis=1).mean()))
+    # the drift whose band holds the most of the row mean: centred on the scratch. (Its highest
+    # peaks, as before, were held by every drift whose band reached the peak: the first such won,
+    # and a wide scratch was followed off its middle, its far edge lost a frame further on)
+    start = max(range(2 * MAX_DRIFT + 1), key=lambda k: float(peaks[:, k : k + band].mean()))
     shift, columns = start - MAX_DRIFT, all_columns[:, start : start + band]
     on = response[inside[:, None], columns]
     relative = relative_strengths(track.polarity, pictures[1][top:bottom, left:right][inside[:, None], columns], on)
@@ -296,44 +300,58 @@ class _Held(Generic[Payload]):
     followed: list[LineTrack]
     payload: Payload
 
-    def takes(self, track: LineTrack | None) -> bool:
-        """Whether ``track``, followed into this frame, adds to it: found there (not None), not
-        mostly within ``NEAR_FOUND`` px of a line this frame's own tests found (proven to be no
-        scene line, if the track was; that line is followed on itself), and not mostly on a line
-        this frame's tests showed to be the scene's, unless the track was proven no scene line
-        and keeps ``SCENE_KEPT_STRENGTH`` of its strength there."""
-        if track is None or self.has_own(track):
+    def take(self, track: LineTrack | None) -> bool:
+        """Adds what ``track``, followed into this frame (None: not found there), brings to it;
+        returns whether it goes on from here. Where this frame's own tests found the line too
+        (:meth:`has_own`), it brings its pixels beyond theirs only (:meth:`_beyond_own`: the
+        stretch over busy picture where those tests stopped short), and goes no further: their
+        line is followed on itself. Else it brings all of it, unless it lies mostly on a line
+        this frame's tests showed to be the scene's and it was not proven no scene line, or
+        keeps under ``SCENE_KEPT_STRENGTH`` of its strength there."""
+        if track is None:
             return False
-        if not self._mostly_near(track, self.scene, NEAR_FOUND):
-            return True
-        here = integer_to_unit(self.responses[track.polarity][track.rows, track.columns]).mean()
-        return track.proven and here >= SCENE_KEPT_STRENGTH * track.strength
+        if self.has_own(track):
+            beyond = self._beyond_own(track)
+            if beyond.rows.size:
+                self.followed.append(beyond)
+            return False
+        if self._near(track, self.scene, NEAR_FOUND).mean() >= 0.5:
+            here = integer_to_unit(self.responses[track.polarity][track.rows, track.columns]).mean()
+            if not (track.proven and here >= SCENE_KEPT_STRENGTH * track.strength):
+                return False
+        self.followed.append(track)
+        return True
 
     def has_along(self, track: LineTrack, reach: int) -> bool:
         """Whether this frame has a line, its own or followed into it, along ``track`` within
         ``reach`` px of it."""
         pixels = [self.found, *((followed.rows, followed.columns) for followed in self.followed)]
         rows, columns = (np.concatenate([where[k] for where in pixels]) for k in (0, 1))
-        return self._mostly_near(track, (rows, columns), reach)
+        return self._near(track, (rows, columns), reach).mean() >= 0.5
 
     def has_own(self, track: LineTrack) -> bool:
         """Whether this frame's own tests found a line (proven no scene line, if ``track`` was)
-        along ``track`` (from a frame beside, or followed into this one): that line is followed
-        on itself, so ``track`` need not be sought or kept here (asked of the track before it is
-        sought with as wide a reach as its drift, it lost recall: bikes 0.900 -> 0.899)."""
-        return self._mostly_near(track, self.proven if track.proven else self.found, NEAR_FOUND)
+        along ``track`` (half its pixels within ``NEAR_FOUND`` px): that line is followed on
+        itself."""
+        return self._near(track, self.proven if track.proven else self.found, NEAR_FOUND).mean() >= 0.5
+
+    def _beyond_own(self, track: LineTrack) -> LineTrack:
+        """``track`` less its pixels within ``BEYOND_OWN`` px, along their row, of the lines this
+        frame's own tests found."""
+        away = ~self._near(track, self.found, BEYOND_OWN)
+        return replace(track, rows=track.rows[away], columns=track.columns[away])
 
     @staticmethod
-    def _mostly_near(track: LineTrack, pixels: tuple[np.ndarray, np.ndarray], reach: int) -> bool:
-        """Whether half of ``track``'s pixels or more lie within ``reach`` px, along their row,
-        of ``pixels``: looked up in a mask of the box around the track only."""
+    def _near(track: LineTrack, pixels: tuple[np.ndarray, np.ndarray], reach: int) -> np.ndarray:
+        """Per pixel of ``track``, whether it lies within ``reach`` px, along its row, of
+        ``pixels``: looked up in a mask of the box around the track only."""
         top, left = track.rows.min(), track.columns.min() - reach
         rows, columns = pixels[0] - top, pixels[1] - left
         box = np.zeros((track.rows.max() - top + 1, track.columns.max() + reach - left + 1), np.uint8)
         inside = (rows >= 0) & (rows < box.shape[0]) & (columns >= 0) & (columns < box.shape[1])
         box[rows[inside], columns[inside]] = 1
         near = cv2.dilate(box, np.ones((1, 2 * reach + 1), np.uint8))
-        return bool(near[track.rows - top, track.columns - left].mean() >= 0.5)
+        return near[track.rows - top, track.columns - left] > 0
 
     def lines(self) -> np.ndarray:
         """H x W bool: its own lines and those followed into it."""
@@ -371,7 +389,7 @@ def follow_lines(
     door frame's edge found where a walker hid it from the distant frames was followed
     through a whole still shot before."""
     held: deque[_Held[Payload]] = deque()
-    ahead: list[LineTrack] = []  # the latest frame's tracks, its own and followed ones
+    ahead: list[LineTrack] = []  # the latest frame's tracks, its own and those that go on from it
     for responses, picture, shot, found, payload in frames:
         frame = _Held(responses, picture, shot, nonzero_pixels(found.mask), found.proven, found.scene, [], payload)
         own = []
@@ -380,25 +398,27 @@ def follow_lines(
             proven[found.proven] = 1
             own = found_tracks(proven, True, responses, picture, t)
             own += found_tracks(found.mask.view(np.uint8) & (1 - proven), False, responses, picture, t)
+        onward = []  # the tracks that go on from this frame
         if held and held[-1].shot == shot:
-            onward = (
-                follow(track, responses, (held[-1].picture, picture), t)
-                for track in ahead
-                if track.frames_away < t.line_follow and not frame.has_own(track)
-            )
-            frame.followed = [track for track in onward if frame.takes(track)]
-        ahead = own + frame.followed
+            for track in ahead:
+                if track.frames_away < t.line_follow:
+                    followed = follow(track, responses, (held[-1].picture, picture), t)
+                    if frame.take(followed):
+                        onward.append(followed)
+        ahead = own + onward
         for track in own:  # back into the frames before, as far as it goes
             later = picture  # the frame the track lies in
             for index in reversed(range(len(held))):
                 earlier = held[index]
-                if earlier.shot != shot or track.frames_away >= t.line_follow or earlier.has_own(track):
+                if earlier.shot != shot or track.frames_away >= t.line_follow:
+                    break
+                if earlier.has_own(track):  # that frame's own line goes back on from there itself
+                    earlier.take(follow(track, earlier.responses, (later, earlier.picture), t))
                     break
                 between = partial(_found_before, track, held, index)
                 followed = follow(track, earlier.responses, (later, earlier.picture), t, bracketed=between)
-                if not earlier.takes(followed):
+                if not earlier.take(followed):
                     break
-                earlier.followed.append(followed)
                 track, later = followed, earlier.picture
         held.append(frame)
         if len(held) > t.line_follow:
