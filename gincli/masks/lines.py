@@ -70,10 +70,11 @@ SCENE_MOVED_ON = 12.0
 SAME_PICTURE = 0.5
 # a line's own pixels are unchanged in a distant frame where they differ from this frame's by under this
 # share of its strength (on average). Its strength, not line_contrast (half of it, before): a strong
-# scene line that faded a little there was taken to have gone. Planted damage, 120 frames, 4 seeds,
-# precision / recall: carphone 0.909 / 0.817 -> 0.922 / 0.815, movie.avi 0.919 / 0.836 -> 0.947 /
-# 0.831; bikes and Big Buck Bunny the same. Under half: a scratch over a fainter pole changes the
-# pair's pixels by its own share of their strength, 46 % in tests/test_video.py
+# line whose response was gone in a distant frame while its own pixels changed a little (the dark
+# gap beside a bright scratch, as the scratch went) was taken to have gone. Planted damage, 120
+# frames, 4 seeds, precision / recall: carphone 0.908 / 0.813 -> 0.920 / 0.812, movie.avi 0.919 /
+# 0.830 -> 0.946 / 0.826; bikes and Big Buck Bunny the same. Under half: a scratch over a fainter
+# pole changes the pair's pixels by its own share of their strength, 46 % in tests/test_video.py
 UNCHANGED = 0.4
 SIDEDNESS = 1.0  # a line whose sides differ by its own strength, on average along it, is an edge
 # a found line's fainter stretch goes on only in rows where its row mean is this many times the most
