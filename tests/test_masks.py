@@ -135,6 +135,34 @@ def test_the_scene_moved_on_past_a_line_only_where_both_its_sides_moved(left: in
     assert bool(speed[0] >= SCENE_MOVED_ON) == moved_on, speed
 
 
+@pytest.mark.parametrize("agreeing", [True, False])
+def test_a_steady_pan_continued_to_a_distant_frame_finds_where_a_line_went(agreeing: bool) -> None:
+    """A line at column 160; both neighbour frames see the picture beside it move 0.6 px a frame
+    to the left (a slow pan; if not agreeing, 1 px a frame towards the frame before and 0.2
+    towards the one after: 0.6 on average). The frame 12 later has the line at 152.8:
+    continuing the steady pan finds it there, 7.2 px on (the coarse distant flow beside a cable
+    on bikes.mp4 read 13.8, thrown off by a walker); motions that do not agree find nothing."""
+    from gincli.core.imagemath import connected_components
+    from gincli.masks.line_candidates import CandidateLines
+    from gincli.masks.lines import MAX_DRIFT, _carried_steadily
+
+    mask = np.zeros((144, 320), np.uint8)
+    mask[10:134, 160:162] = 1
+    count, labels, stats = connected_components(mask)
+    lines = CandidateLines(labels, stats, np.arange(count) > 0)
+    theirs = np.zeros((144, 320), np.uint8)
+    theirs[10:134, 152:155] = 80  # the line, 12 frames on
+    shifted = {drift: lines.columns(drift, 320) for drift in range(-MAX_DRIFT, MAX_DRIFT + 1)}
+    before = np.tile([-0.6 if agreeing else -1.0, 0.0], (lines.ys.size, 1))
+    after = np.tile([-0.6 if agreeing else -0.2, 0.0], (lines.ys.size, 1))
+    velocities = {drift: [before, after] for drift in shifted}
+    speed, carried = _carried_steadily(theirs, lines, shifted, velocities, 12)
+    if agreeing:
+        assert abs(speed[0] - 7.2) < 0.01 and carried[0] > 0.25, (speed, carried)
+    else:
+        assert carried[0] == 0, carried
+
+
 @pytest.mark.parametrize("lit", [0, 60])
 def test_only_a_distant_frame_with_the_same_picture_beside_a_line_tells_it_is_the_scenes(lit: int) -> None:
     """A dark line on a wall, at its place in the frame 12 away: picture (not found). That frame

@@ -83,6 +83,7 @@ class FrameView:
     image: np.ndarray
     flow: FlowFrame
     line_contrast: float
+    index: int | None = None  # its place in the clip, where known (damage_masks)
 
     @cached_property
     def flow_without_lines(self) -> FlowFrame:
@@ -92,13 +93,13 @@ class FrameView:
         return FlowFrame.only_for(picture, DISTANT_FLOW_SCALE)
 
     @classmethod
-    def of(cls, image: np.ndarray, thresholds: DamageThresholds) -> FrameView:
+    def of(cls, image: np.ndarray, thresholds: DamageThresholds, index: int | None = None) -> FrameView:
         own_depth = own_depth_luma(image)
         luma = grey(image) if own_depth is None else integer_to_unit(own_depth)
         small = cv2.resize(luma, (32, 18), interpolation=cv2.INTER_AREA)
         normalised = (small - small.mean()) / (small.std() + 0.02)  # flicker is no cut
         responses = line_responses(luma if own_depth is None else own_depth, thresholds.line_width)
-        return cls(luma, responses, normalised, image, FlowFrame(luma), thresholds.line_contrast)
+        return cls(luma, responses, normalised, image, FlowFrame(luma), thresholds.line_contrast, index)
 
     def starts_shot_after(self, previous: FrameView) -> bool:
         """Whether a cut lies between ``previous`` and this frame."""
@@ -217,7 +218,7 @@ def _detection_windows(images: Iterable[np.ndarray], thresholds: DamageThreshold
         return (previous, current, following, distant), shot
 
     for newest, image in enumerate(images):
-        view = FrameView.of(image, thresholds)
+        view = FrameView.of(image, thresholds, newest)
         shot = buffer[-1][1] + view.starts_shot_after(buffer[-1][0]) if buffer else 0
         buffer.append((view, shot))
         while upcoming + PERSISTENCE <= newest:
