@@ -7,7 +7,7 @@ moving objects alike), a pixel much brighter (or darker) than the same place in 
 are not dust. Nor where a like difference lies a few pixels off in a neighbour frame: that is
 a small thing moving faster than the flow follows (a ball, teeth as a mouth opens), which
 leaves a trail; dust leaves none (a scratch drifting beside it is no trail: what runs down
-many rows does not count). Nor where it blends into its own frame: dust covers the
+many rows, even in pieces, does not count). Nor where it blends into its own frame: dust covers the
 picture, so it stands out from the picture around it as much as from the neighbours; a
 warping miss, a moving reflection or a spinning wheel does not.
 """
