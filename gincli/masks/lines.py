@@ -233,14 +233,15 @@ def line_scratches(
             carried = lines.mean(in_scene)
             # the picture moved clearly, and the line went with it: picture
             keep &= ~_went_along(speed, carried, on_film, strength)
-            if index >= len(neighbours) and offset is not None and len(velocities[0]) == 2:
-                # or with the neighbour frames' motion continued to this distant frame, where the
-                # two agree (a steady pan): the coarse distant flow beside a thin bright cable on
-                # bikes.mp4 was thrown 6 px off by a walker's legs, and the cable, panning with the
-                # wall behind it, passed for a scratch in six frames (half of the clean clip's flags)
-                steadily = _carried_steadily(theirs, lines, shifted, velocities, offset)
-                keep &= ~_went_along(*steadily, on_film, strength)
             if index >= len(neighbours):
+                if offset is not None and len(velocities[0]) == 2:
+                    # or with the neighbour frames' motion continued to this distant frame, where
+                    # the two agree (a steady pan): the coarse distant flow beside a thin bright
+                    # cable on bikes.mp4 was thrown 6 px off by a walker's legs, and the cable,
+                    # panning with the wall behind it, passed for a scratch in six frames (half
+                    # of the clean clip's flags)
+                    steadily = _carried_steadily(theirs, lines, shifted, velocities, offset)
+                    keep &= ~_went_along(*steadily, on_film, strength)
                 # a distant frame. The picture moved far on both sides, and the line is not where
                 # it went: whatever is still at the line's place was left behind by the scene (a
                 # long scratch under a pan), so it says nothing of a persistent scene edge

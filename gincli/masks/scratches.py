@@ -121,7 +121,9 @@ def film_damage_mask(
     None at the ends of a clip (the one that exists stands in for both; none: lines only).
     ``distant``: frames about ``PERSISTENCE`` away, to tell persistent scene lines (see
     :func:`line_scratches`); :func:`damage_masks` supplies them, and follows the scratches
-    it finds through the frames around (:mod:`gincli.masks.tracks`), as one frame cannot."""
+    it finds through the frames around (:mod:`gincli.masks.tracks`), as one frame cannot. Its
+    frames have no places in a clip, so the steady-pan test (:func:`line_scratches`, which needs
+    each distant frame's offset) is not made here."""
     view = lambda image: FrameView.of(image, thresholds) if image is not None else None  # noqa: E731
     lines, dust = _detect(view(previous), view(current), view(following), [view(d) for d in distant], thresholds)
     return dilate_mask(lines.mask | dust, thresholds.grow)

@@ -330,7 +330,7 @@ class _Held(Generic[Payload]):
             if beyond.rows.size:
                 self.followed.append(beyond)
             return False
-        if self._near(track, self.scene, NEAR_FOUND).mean() >= 0.5:
+        if self._mostly_near(track, self.scene, NEAR_FOUND):
             here = integer_to_unit(self.responses[track.polarity][track.rows, track.columns]).mean()
             if not (track.proven and here >= SCENE_KEPT_STRENGTH * track.strength):
                 return False
@@ -342,19 +342,24 @@ class _Held(Generic[Payload]):
         ``reach`` px of it."""
         pixels = [self.found, *((followed.rows, followed.columns) for followed in self.followed)]
         rows, columns = (np.concatenate([where[k] for where in pixels]) for k in (0, 1))
-        return self._near(track, (rows, columns), reach).mean() >= 0.5
+        return self._mostly_near(track, (rows, columns), reach)
 
     def has_own(self, track: LineTrack) -> bool:
         """Whether this frame's own tests found a line (proven no scene line, if ``track`` was)
         along ``track`` (half its pixels within ``NEAR_FOUND`` px): that line is followed on
         itself."""
-        return self._near(track, self.proven if track.proven else self.found, NEAR_FOUND).mean() >= 0.5
+        return self._mostly_near(track, self.proven if track.proven else self.found, NEAR_FOUND)
 
     def _beyond_own(self, track: LineTrack) -> LineTrack:
         """``track`` less its pixels within ``BEYOND_OWN`` px, along their row, of the lines this
         frame's own tests found."""
         away = ~self._near(track, self.found, BEYOND_OWN)
         return replace(track, rows=track.rows[away], columns=track.columns[away])
+
+    @classmethod
+    def _mostly_near(cls, track: LineTrack, pixels: tuple[np.ndarray, np.ndarray], reach: int) -> bool:
+        """Whether half of ``track``'s pixels or more lie within ``reach`` px of ``pixels`` (:meth:`_near`)."""
+        return bool(cls._near(track, pixels, reach).mean() >= 0.5)
 
     @staticmethod
     def _near(track: LineTrack, pixels: tuple[np.ndarray, np.ndarray], reach: int) -> np.ndarray:
