@@ -90,6 +90,63 @@ def test_scratch_candidates_are_labelled_as_on_the_whole_frame(columns: str) -> 
     assert np.array_equal(stats[1:], want_stats[1:])  # the background's row is the one exception
 
 
+@pytest.mark.parametrize("depth", [np.uint8, np.uint16])
+def test_line_pixels_are_chosen_exactly_at_ties(depth: type) -> None:
+    """The detector's line pixels: the row mean (over COHERENCE_ROWS rows, widened a pixel each
+    side) over COHERENT_SHARE of the contrast, the pixel over half of it and over
+    ROW_MEAN_SHARE of that row mean. Checked against whole-number sums on a response full of
+    exact ties (a pixel holding exactly 2 / 5 of its row mean); a 16-bit response (8-bit times
+    257) gives the same pixels."""
+    from gincli.masks.line_candidates import COHERENCE_ROWS, COHERENT_SHARE, SHAPE_CONTRAST, _line_pixels
+    from gincli.masks.thresholds import DamageThresholds
+
+    t = DamageThresholds()
+    rng = np.random.default_rng(5)
+    response = np.zeros((120, 64), np.int64)
+    response[:, ::4] = 25  # lines 25 levels strong: row sums of 775 beside them, where they widen to
+    response[:, 1::8] = 10  # 2 / 5 of 25: a tie, and over half the contrast (8.9)
+    noisy = np.zeros(response.shape, bool)
+    noisy[80:] = rng.random((40, 64)) < 0.2
+    response[noisy] = rng.integers(0, 60, int(noisy.sum()))  # and noise below
+    widened = cv2.dilate(response.astype(np.uint8), np.ones((1, 3), np.uint8)).astype(np.int64)
+    padded = np.pad(widened, ((COHERENCE_ROWS // 2,) * 2, (0, 0)), mode="reflect")  # OpenCV's default border
+    sums = np.stack([padded[r : r + COHERENCE_ROWS].sum(axis=0) for r in range(response.shape[0])])
+    contrast = min(t.line_contrast, SHAPE_CONTRAST)
+    want = (sums > COHERENT_SHARE * contrast * COHERENCE_ROWS * 255) & (response > 0.5 * contrast * 255)
+    want &= 5 * COHERENCE_ROWS * response > 2 * sums  # exact: no float rounds a tie either way
+    ties = (5 * COHERENCE_ROWS * response == 2 * sums) & (sums > COHERENT_SHARE * contrast * COHERENCE_ROWS * 255)
+    ties &= response > 0.5 * contrast * 255
+    found = _line_pixels((response * (257 if depth == np.uint16 else 1)).astype(depth), t) > 0
+    assert ties.sum() > 50 and want.any()
+    assert np.array_equal(found, want), (found != want).sum()
+
+
+def test_values_at_pixels_are_computed_on_boxes_around_groups_of_them() -> None:
+    """A box filter 7 px across read at three small clusters of pixels far apart (one at the
+    frame's corner) and two touching ones: the whole frame's values, from three boxes of a few
+    hundred pixels each, not one around them all. Clusters nearer than twice the reach share
+    a box; more groups than MOST_BOXES, one box."""
+    from gincli.masks.motion import MOST_BOXES, at_pixels
+
+    rng = np.random.default_rng(2)
+    image = rng.random((300, 400)).astype(np.float32)
+    ys = np.array([0, 1, 2, 150, 151, 152, 150, 290, 299])
+    xs = np.array([0, 1, 0, 200, 200, 201, 206, 390, 399])  # (150, 206): 5 px from its neighbours
+    boxes = []
+
+    def blurred(part: np.ndarray) -> np.ndarray:
+        boxes.append(part.shape)
+        return cv2.blur(part, (7, 7))
+
+    values = at_pixels(ys, xs, 3, blurred, image)
+    assert np.array_equal(values, cv2.blur(image, (7, 7))[ys, xs])
+    assert len(boxes) == 3 and all(h * w < 400 for h, w in boxes), boxes
+    boxes.clear()
+    grid = np.arange(MOST_BOXES + 1) * 15  # more groups than boxes are worth
+    at_pixels(grid, grid, 3, blurred, image)
+    assert len(boxes) == 1
+
+
 def test_a_lines_lean_is_that_of_its_own_course_not_of_what_joined_its_side() -> None:
     """A bright line leaning 0.08 columns a row (a leaning pole: picture, over the 0.06 limit),
     joined near its foot by an upright piece 8 px to its side. Least squares over all their
@@ -211,7 +268,7 @@ def _candidates_of(spans: list[tuple[int, int, int, int]], height: int = 272) ->
     response = np.zeros((height, 400), np.float32)
     for top, bottom, left, right in spans:
         response[top : bottom + 1, left : right + 1] = 0.3
-    _, lines, courses = line_candidates(response, DamageThresholds())
+    lines, courses = line_candidates(response, DamageThresholds())
     return lines, courses
 
 
@@ -259,8 +316,8 @@ def test_a_higher_contrast_judges_the_same_candidate_lines_and_drops_the_weak_on
     frame = np.repeat(np.clip(picture, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
     normal, low = DamageThresholds(), DamageThresholds().at_sensitivity("low")
     dark = line_responses(frame[..., 0], normal.line_width)[1]
-    _, at_normal, _ = line_candidates(dark, normal)
-    _, at_low, _ = line_candidates(dark, low)
+    at_normal, _ = line_candidates(dark, normal)
+    at_low, _ = line_candidates(dark, low)
     assert np.array_equal(at_low.xs, at_normal.xs) and np.array_equal(at_low.ys, at_normal.ys)
     assert {60, 150, 200} <= {int(x) for x in at_normal.xs // 10 * 10}
     found = {level: line_scratches(FrameView.of(frame, t), t).mask for level, t in (("normal", normal), ("low", low))}

@@ -155,6 +155,8 @@ def _has_trail(
                 difference = np.maximum(difference - cv2.morphologyEx(bridged, cv2.MORPH_OPEN, run), 0)
                 return cv2.dilate(difference, near)
 
-            trail = at_pixels(ys[polarity], xs[polarity], radius + VERTICAL_RUN, spread, *warped, current)
+            # what spread reads: the closing's and the opening's rows (each twice half its bar), the dilation's
+            reach = BRIDGED_GAP + VERTICAL_RUN - 1 + radius
+            trail = at_pixels(ys[polarity], xs[polarity], reach, spread, *warped, current)
             trailed[polarity] = trail >= TRAIL_LIKENESS * contrast[polarity]
     return trailed
