@@ -258,6 +258,30 @@ def test_a_scratch_found_in_part_by_a_frames_own_tests_is_completed_by_the_one_b
     assert completed[8:136, 98:100].all(), np.flatnonzero(~completed[8:136, 98:100].all(axis=1)) + 8
 
 
+def test_a_scratch_completed_in_a_frame_is_followed_on_whole_from_there() -> None:
+    """A dark scratch (rows 8-135) in three frames: the first frame's own tests found all of it,
+    the second's its upper two thirds (rows 8-90), the third's nothing. Followed from the
+    first into the second, it goes no further (the second's own line is followed on), but
+    the rest it adds there joins that line: the third frame gets all of it (measured once:
+    rows 8-90 only, the second frame's own line followed alone)."""
+    t = DamageThresholds()
+    rng = np.random.default_rng(16)
+    picture = smooth_image(rng, 144, 256)[..., 1].astype(np.float64) * 0.5 + 60
+    nothing = (np.zeros(0, int), np.zeros(0, int))
+
+    def frame(found_rows: slice) -> tuple[LinePair, np.ndarray, int, FoundLines, int]:
+        noisy = picture + rng.normal(0, 2, picture.shape)
+        noisy[8:136, 98:100] -= 40
+        luma = np.clip(noisy, 0, 255).astype(np.uint8)
+        found = np.zeros(luma.shape, bool)
+        found[found_rows, 98:100] = True
+        return line_responses(luma, t.line_width), luma, 0, FoundLines(found, nothing, nothing), 0
+
+    frames = [frame(slice(8, 136)), frame(slice(8, 91)), frame(slice(0, 0))]
+    last = [mask for mask, _ in follow_lines(frames, t)][2]
+    assert last[8:136, 98:100].all(), np.flatnonzero(~last[8:136, 98:100].all(axis=1)) + 8
+
+
 def test_a_scratch_in_the_frames_either_side_is_sought_in_fewer_rows_between_them() -> None:
     """A dark scratch (rows 8-135) that the own tests of frames 0 and 2 found; in frame 1, two
     dark poles stand 5 px to each side of it in rows 8-100, so there it stands out in its lower
