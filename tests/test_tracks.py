@@ -233,6 +233,30 @@ def test_a_scratch_there_in_nearly_all_its_rows_is_followed_where_it_does_not_st
     assert sought(replace(track, stood_out=STOOD_OUT - 0.05), here, frame(poles=True), t) is None
 
 
+def scratched_frames(seed: int, found: list[slice]) -> list[tuple[LinePair, np.ndarray, int, FoundLines, int]]:
+    """Frames of a still shot (grain, a seeded picture) with a dark scratch at columns 98-99,
+    rows 8-135, as :func:`follow_lines` takes them: each with the ``found`` rows of the
+    scratch as its own tests' find."""
+    t = DamageThresholds()
+    rng = np.random.default_rng(seed)
+    picture = smooth_image(rng, 144, 256)[..., 1].astype(np.float64) * 0.5 + 60
+    nothing = (np.zeros(0, int), np.zeros(0, int))
+    frames = []
+    for rows in found:
+        noisy = picture + rng.normal(0, 2, picture.shape)
+        noisy[8:136, 98:100] -= 40
+        luma = np.clip(noisy, 0, 255).astype(np.uint8)
+        mask = np.zeros(luma.shape, bool)
+        mask[rows, 98:100] = True
+        frames.append((line_responses(luma, t.line_width), luma, 0, FoundLines(mask, nothing, nothing), 0))
+    return frames
+
+
+def missed_rows(mask: np.ndarray) -> np.ndarray:
+    """The rows of the scratch of :func:`scratched_frames` that ``mask`` does not cover."""
+    return np.flatnonzero(~mask[8:136, 98:100].all(axis=1)) + 8
+
+
 @pytest.mark.parametrize("partial", [0, 1])
 def test_a_scratch_found_in_part_by_a_frames_own_tests_is_completed_by_the_one_beside(partial: int) -> None:
     """A dark scratch (rows 8-135) in two frames; one frame's own tests found all of it, the
@@ -240,22 +264,9 @@ def test_a_scratch_found_in_part_by_a_frames_own_tests_is_completed_by_the_one_b
     from the one into the other, backwards or forwards, it adds the rest there (measured once:
     it was not followed into a frame whose own tests found most of the line, and rows 91-135
     were missed there)."""
-    t = DamageThresholds()
-    rng = np.random.default_rng(15)
-    picture = smooth_image(rng, 144, 256)[..., 1].astype(np.float64) * 0.5 + 60
-    nothing = (np.zeros(0, int), np.zeros(0, int))
-
-    def frame(found_rows: slice) -> tuple[LinePair, np.ndarray, int, FoundLines, int]:
-        noisy = picture + rng.normal(0, 2, picture.shape)
-        noisy[8:136, 98:100] -= 40
-        luma = np.clip(noisy, 0, 255).astype(np.uint8)
-        found = np.zeros(luma.shape, bool)
-        found[found_rows, 98:100] = True
-        return line_responses(luma, t.line_width), luma, 0, FoundLines(found, nothing, nothing), 0
-
-    frames = [frame(slice(8, 91) if index == partial else slice(8, 136)) for index in (0, 1)]
-    completed = [mask for mask, _ in follow_lines(frames, t)][partial]
-    assert completed[8:136, 98:100].all(), np.flatnonzero(~completed[8:136, 98:100].all(axis=1)) + 8
+    found = [slice(8, 91) if index == partial else slice(8, 136) for index in (0, 1)]
+    completed = [mask for mask, _ in follow_lines(scratched_frames(15, found), DamageThresholds())][partial]
+    assert not missed_rows(completed).size, missed_rows(completed)
 
 
 def test_a_scratch_completed_in_a_frame_is_followed_on_whole_from_there() -> None:
@@ -264,22 +275,9 @@ def test_a_scratch_completed_in_a_frame_is_followed_on_whole_from_there() -> Non
     first into the second, it goes no further (the second's own line is followed on), but
     the rest it adds there joins that line: the third frame gets all of it (measured once:
     rows 8-90 only, the second frame's own line followed alone)."""
-    t = DamageThresholds()
-    rng = np.random.default_rng(16)
-    picture = smooth_image(rng, 144, 256)[..., 1].astype(np.float64) * 0.5 + 60
-    nothing = (np.zeros(0, int), np.zeros(0, int))
-
-    def frame(found_rows: slice) -> tuple[LinePair, np.ndarray, int, FoundLines, int]:
-        noisy = picture + rng.normal(0, 2, picture.shape)
-        noisy[8:136, 98:100] -= 40
-        luma = np.clip(noisy, 0, 255).astype(np.uint8)
-        found = np.zeros(luma.shape, bool)
-        found[found_rows, 98:100] = True
-        return line_responses(luma, t.line_width), luma, 0, FoundLines(found, nothing, nothing), 0
-
-    frames = [frame(slice(8, 136)), frame(slice(8, 91)), frame(slice(0, 0))]
-    last = [mask for mask, _ in follow_lines(frames, t)][2]
-    assert last[8:136, 98:100].all(), np.flatnonzero(~last[8:136, 98:100].all(axis=1)) + 8
+    found = [slice(8, 136), slice(8, 91), slice(0, 0)]
+    last = [mask for mask, _ in follow_lines(scratched_frames(16, found), DamageThresholds())][2]
+    assert not missed_rows(last).size, missed_rows(last)
 
 
 def test_a_scratch_in_the_frames_either_side_is_sought_in_fewer_rows_between_them() -> None:
