@@ -97,7 +97,7 @@ def test_line_pixels_are_chosen_exactly_at_ties(depth: type) -> None:
     ROW_MEAN_SHARE of that row mean. Checked against whole-number sums on a response full of
     exact ties (a pixel holding exactly 2 / 5 of its row mean); a 16-bit response (8-bit times
     257) gives the same pixels."""
-    from gincli.masks.line_candidates import COHERENCE_ROWS, COHERENT_SHARE, SHAPE_CONTRAST, _line_pixels
+    from gincli.masks.line_candidates import COHERENCE_ROWS, COHERENT_SHARE, SHAPE_CONTRAST, _line_pixels, row_sums
     from gincli.masks.thresholds import DamageThresholds
 
     t = DamageThresholds()
@@ -116,7 +116,8 @@ def test_line_pixels_are_chosen_exactly_at_ties(depth: type) -> None:
     want &= 5 * COHERENCE_ROWS * response > 2 * sums  # exact: no float rounds a tie either way
     ties = (5 * COHERENCE_ROWS * response == 2 * sums) & (sums > COHERENT_SHARE * contrast * COHERENCE_ROWS * 255)
     ties &= response > 0.5 * contrast * 255
-    found = _line_pixels((response * (257 if depth == np.uint16 else 1)).astype(depth), t) > 0
+    scaled = (response * (257 if depth == np.uint16 else 1)).astype(depth)
+    found = _line_pixels(scaled, row_sums(scaled), t) > 0
     assert ties.sum() > 50 and want.any()
     assert np.array_equal(found, want), (found != want).sum()
 
@@ -268,7 +269,7 @@ def _candidates_of(spans: list[tuple[int, int, int, int]], height: int = 272) ->
     response = np.zeros((height, 400), np.float32)
     for top, bottom, left, right in spans:
         response[top : bottom + 1, left : right + 1] = 0.3
-    lines, courses = line_candidates(response, DamageThresholds())
+    lines, courses, _ = line_candidates(response, DamageThresholds())
     return lines, courses
 
 
@@ -316,8 +317,8 @@ def test_a_higher_contrast_judges_the_same_candidate_lines_and_drops_the_weak_on
     frame = np.repeat(np.clip(picture, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
     normal, low = DamageThresholds(), DamageThresholds().at_sensitivity("low")
     dark = line_responses(frame[..., 0], normal.line_width)[1]
-    at_normal, _ = line_candidates(dark, normal)
-    at_low, _ = line_candidates(dark, low)
+    at_normal, _, _ = line_candidates(dark, normal)
+    at_low, _, _ = line_candidates(dark, low)
     assert np.array_equal(at_low.xs, at_normal.xs) and np.array_equal(at_low.ys, at_normal.ys)
     assert {60, 150, 200} <= {int(x) for x in at_normal.xs // 10 * 10}
     found = {level: line_scratches(FrameView.of(frame, t), t).mask for level, t in (("normal", normal), ("low", low))}

@@ -141,17 +141,18 @@ class CandidateLines:
         return np.clip(self.xs + shift, 0, width - 1)
 
 
-def coherent_map(response: np.ndarray) -> np.ndarray:
+def coherent_map(response: np.ndarray, sums: np.ndarray | None = None) -> np.ndarray:
     """The response averaged down ``COHERENCE_ROWS`` rows, widened by a pixel each side first
     to tolerate a slight slant: lines keep their strength, grain averages away. ``response``:
     float32 in [0, 1], or 8- or 16-bit (its own depth, see :func:`line_responses`); returned
-    as float32 in [0, 1]."""
+    as float32 in [0, 1]. ``sums``: its :func:`row_sums`, where the caller has them."""
     # summed in its own depth, scaled once: half the time of a float32 map's at 720p (the same
     # values within a float's last bit)
-    return _row_sums(response) * np.float32(1 / (COHERENCE_ROWS * _full_range(response)))
+    sums = row_sums(response) if sums is None else sums
+    return sums * np.float32(1 / (COHERENCE_ROWS * _full_range(response)))
 
 
-def _row_sums(response: np.ndarray) -> np.ndarray:
+def row_sums(response: np.ndarray) -> np.ndarray:
     """The response widened by a pixel each side, summed down ``COHERENCE_ROWS`` rows (float32;
     of an 8- or 16-bit response, whole numbers, exact)."""
     widened = cv2.dilate(response, np.ones((1, 3), np.uint8))
@@ -181,14 +182,18 @@ def shortest_scratch(height: int, t: DamageThresholds) -> float:
     return max(COHERENCE_ROWS, min(t.line_min_length * height, t.line_min_rows))
 
 
-def line_candidates(response: np.ndarray, t: DamageThresholds) -> tuple[CandidateLines, tuple[np.ndarray, np.ndarray]]:
+def line_candidates(
+    response: np.ndarray, t: DamageThresholds
+) -> tuple[CandidateLines, tuple[np.ndarray, np.ndarray], np.ndarray]:
     """(the candidate lines of one polarity's ``response`` (in its own depth, see
     :func:`line_responses`) with a scratch's shape, their courses:
-    :meth:`CandidateLines.courses`)."""
+    :meth:`CandidateLines.courses`, the response's :func:`row_sums` they were found on)."""
     min_rows = shortest_scratch(response.shape[0], t)
+    sums = row_sums(response)
     # a scratch pixel carries a good share of the line's strength, grain beside it does not; and
     # only vertical runs are kept: slanted picture detail touching a scratch must not merge with it
-    candidate = cv2.morphologyEx(_line_pixels(response, t), cv2.MORPH_OPEN, np.ones((VERTICAL_RUN, 1), np.uint8))
+    pixels = _line_pixels(response, sums, t)
+    candidate = cv2.morphologyEx(pixels, cv2.MORPH_OPEN, np.ones((VERTICAL_RUN, 1), np.uint8))
     labels, stats = components_in_columns(candidate)
     height, width, area = (stats[:, k] for k in (cv2.CC_STAT_HEIGHT, cv2.CC_STAT_WIDTH, cv2.CC_STAT_AREA))
     shaped = (
@@ -219,18 +224,19 @@ def line_candidates(response: np.ndarray, t: DamageThresholds) -> tuple[Candidat
     if carved:
         lines = CandidateLines(labels, stats, shaped)
         slope, bend = lines.courses(band)
-    return lines, (slope, bend)
+    return lines, (slope, bend), sums
 
 
-def _line_pixels(response: np.ndarray, t: DamageThresholds) -> np.ndarray:
-    """The pixels (uint8, 255) of a ``response`` (in its own depth) that may belong to a line: its
+def _line_pixels(response: np.ndarray, sums: np.ndarray, t: DamageThresholds) -> np.ndarray:
+    """The pixels (uint8, 255) of a ``response`` (in its own depth; ``sums``: its
+    :func:`row_sums`) that may belong to a line: its
     :func:`coherent_map` reaches ``COHERENT_SHARE`` of the contrast asked (at most
     ``SHAPE_CONTRAST``), and the pixel holds ``ROW_MEAN_SHARE`` of that and half the contrast.
 
     Worked on the sums down ``COHERENCE_ROWS`` rows rather than their means: of an 8- or 16-bit
     response, whole numbers that float32 holds exactly, so that each test is exact (a third of
     the time of the float32 maps at 720p)."""
-    contrast, full, sums = min(t.line_contrast, SHAPE_CONTRAST), _full_range(response), _row_sums(response)
+    contrast, full = min(t.line_contrast, SHAPE_CONTRAST), _full_range(response)
     level = cv2.multiply(response, 1.0, dtype=cv2.CV_32F)  # a step a unit, as the sums
     share = ROW_MEAN_SHARE.denominator * COHERENCE_ROWS / ROW_MEAN_SHARE.numerator  # of the sums, exact in float32
     coherent = cv2.compare(sums, COHERENT_SHARE * contrast * COHERENCE_ROWS * full, cv2.CMP_GT)

@@ -155,9 +155,9 @@ def line_scratches(
     # each polarity's response on its candidate lines' pixels, and its mean per line
     on_lines = [
         integer_to_unit(response[lines.ys, lines.xs])
-        for response, (lines, _) in zip(frame.responses, candidates, strict=True)
+        for response, (lines, _, _) in zip(frame.responses, candidates, strict=True)
     ]
-    strengths = [lines.mean(response) for response, (lines, _) in zip(on_lines, candidates, strict=True)]
+    strengths = [lines.mean(response) for response, (lines, _, _) in zip(on_lines, candidates, strict=True)]
     found, proven = np.zeros(frame.grey.shape, bool), np.zeros(frame.grey.shape, bool)
     scene: list[tuple[np.ndarray, np.ndarray]] = []
     kept = [
@@ -165,7 +165,7 @@ def line_scratches(
         & (bend <= t.line_max_bend)
         & _sharp_edged(frame.grey, lines, strength, t.line_sharpness)
         & (strength >= COHERENT_SHARE * t.line_contrast)  # strong enough for the contrast asked (SHAPE_CONTRAST)
-        for strength, (lines, (slope, bend)) in zip(strengths, candidates, strict=True)
+        for strength, (lines, (slope, bend), _) in zip(strengths, candidates, strict=True)
     ]
     if not any(keep.any() for keep in kept):
         none = (np.zeros(0, np.intp), np.zeros(0, np.intp))
@@ -174,7 +174,7 @@ def line_scratches(
     # shows that they came or went (below)
     edges = [
         ~_one_sided(frame.image, lines, strength, t.line_width)
-        for strength, (lines, _) in zip(strengths, candidates, strict=True)
+        for strength, (lines, _, _) in zip(strengths, candidates, strict=True)
     ]
     # every other frame, with the picture's motion from this one: adjacent frames see fast
     # motion, distant ones slow motion too (over PERSISTENCE frames a slow pan adds up)
@@ -192,7 +192,7 @@ def line_scratches(
     # the picture's motion beside the candidate lines, not on them: the flow follows a clear
     # scratch as it drifts over the film, and would carry it along like picture
     any_line = np.zeros(frame.grey.shape, np.uint8)
-    for lines, _ in candidates:
+    for lines, _, _ in candidates:
         any_line |= (lines.labels > 0).astype(np.uint8)
     beside = PictureMotion(cv2.dilate(any_line, np.ones((1, 2 * t.line_width + 1), np.uint8)), SURROUNDINGS)
     # per line: missing from a distant frame that shows the same picture beside it, its own
@@ -200,7 +200,7 @@ def line_scratches(
     seen_missing = [np.zeros(keep.size, bool) for keep in kept]
     others = [(view, beside.around(motion.flow)) for view, motion in neighbours]
     others += [(view, beside.around(flow)) for view, flow in far]
-    for polarity, ((lines, _), strength, keep) in enumerate(zip(candidates, strengths, kept, strict=True)):
+    for polarity, ((lines, _, _), strength, keep) in enumerate(zip(candidates, strengths, kept, strict=True)):
         if not keep.any():
             continue
         # the line's columns moved by each drift, the same for every other frame
@@ -296,9 +296,9 @@ def line_scratches(
         # flags the same or better. Without the test of the line's own pixels, the trough
         # between a scratch and a bright wall came and went with the scratch
         keep &= ~edges[polarity] | came_or_went
-    line_sets = [lines for lines, _ in candidates]
+    line_sets = [lines for lines, _, _ in candidates]
     shadows = _shadows(frame.grey, frame.responses, line_sets, strengths, kept, t.line_width)
-    for polarity, (response, (lines, _), keep, shadow, came_or_went_seen) in enumerate(
+    for polarity, (response, (lines, _, sums), keep, shadow, came_or_went_seen) in enumerate(
         zip(frame.responses, candidates, kept, shadows, seen_missing, strict=True)
     ):
         keep &= ~shadow
@@ -306,7 +306,7 @@ def line_scratches(
             continue
         # each line's own pixels on its course, then (hysteresis: scratches are straight)
         # its fainter stretches over busy picture where they lie on that course
-        maps, floor = (response, coherent_map(response)), 0.4 * t.line_contrast
+        maps, floor = (response, coherent_map(response, sums)), 0.4 * t.line_contrast
         along = partial(
             _along_lines, lines, line_width=t.line_width, maps=maps, floor=floor, polarity=polarity, luma=frame.grey
         )

@@ -74,15 +74,15 @@ flagged, a facade's corner line).
 A scratch followed into a frame whose own tests found it too goes no further (their line is
 followed on itself), but adds its pixels more than ``BEYOND_OWN`` px from theirs: where those
 tests found part of it (its stretch over a dark suit, or its end over busy picture left out), the
-rest was lost before. Those pixels join that line's track, so that it is followed on over the
-whole scratch, not over the part its own tests found (carphone 0.918 / 0.853 -> 0.917 / 0.855,
-movie.avi 0.936 / 0.849 -> 0.935 / 0.854). 120 frames as above, precision / recall: carphone 0.921 / 0.816 -> 0.916 /
+rest was lost before. 120 frames as above, precision / recall: carphone 0.921 / 0.816 -> 0.916 /
 0.825, movie.avi 0.946 / 0.831 -> 0.943 / 0.836; all of it, not only its pixels beyond theirs:
 carphone 0.909 / 0.826 (its band, a drift off theirs, added pixels beside the scratch). Its band
 is the drift that holds the most of the row mean, centred on the scratch: the drift that held
 the highest peaks, as before, was the first of several whose bands reached the peak, and a wide
 scratch was followed off its middle (carphone 0.915 / 0.842 -> 0.920 / 0.847, movie.avi 0.943 /
-0.838 -> 0.935 / 0.846).
+0.838 -> 0.935 / 0.846). The pixels it adds join that line's track, so that the line is followed
+on over the whole scratch, not over the part its own tests found (carphone 0.918 / 0.853 ->
+0.917 / 0.855, movie.avi 0.936 / 0.849 -> 0.935 / 0.854).
 
 Following must not spread a scene line that one frame's tests took for a scratch over its whole
 shot. A line is followed onto a line that the frame's own tests showed to be the scene's (at its
