@@ -170,6 +170,28 @@ def test_a_lines_lean_is_that_of_its_own_course_not_of_what_joined_its_side() ->
     assert bends[0] < 0.5, bends  # nor does it bend the course (through all pixels: 2.5 px)
 
 
+def test_per_row_maxima_means_and_medians_of_each_line() -> None:
+    """Two lines: one 2 px wide over rows 10-14, one 1 px wide over rows 20-23. Per row, the
+    larger of a row's values; per line, their mean, and their median (the upper middle of an
+    even count), each line on its own rows only."""
+    from gincli.core.imagemath import connected_components
+    from gincli.masks.line_candidates import CandidateLines
+
+    mask = np.zeros((40, 60), np.uint8)
+    mask[10:15, 5:7] = 1
+    mask[20:24, 40] = 1
+    count, labels, stats = connected_components(mask)
+    lines = CandidateLines(labels, stats, np.arange(count) > 0)
+    values = np.zeros(mask.shape)
+    values[10:15, 5] = [5, 1, 4, 2, 3]  # the other column lower: each row's larger is these
+    values[10:15, 6] = 0.5
+    values[20:24, 40] = [9, 7, 1, 8]
+    rows = lines.row_maxima(values[lines.ys, lines.xs])
+    assert rows.tolist() == [5, 1, 4, 2, 3, 9, 7, 1, 8]
+    assert lines.mean_over_rows(rows).tolist() == [3.0, 6.25]
+    assert lines.median_over_rows(rows).tolist() == [3.0, 8.0]
+
+
 @pytest.mark.parametrize(("left", "right", "moved_on"), [(0, 30, False), (30, 0, False), (20, 20, True)])
 def test_the_scene_moved_on_past_a_line_only_where_both_its_sides_moved(left: int, right: int, moved_on: bool) -> None:
     """A line at column 160 of a 320 px frame, the picture moving ``left`` px beside it on

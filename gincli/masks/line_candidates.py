@@ -95,14 +95,27 @@ class CandidateLines:
         counts = np.maximum(np.bincount(self.owner, weights=among, minlength=self.ids.size), 1)
         return np.bincount(self.owner, weights=values * among, minlength=self.ids.size) / counts
 
-    def mean_of_row_maxima(self, values: np.ndarray) -> np.ndarray:
-        """Per line, the mean over the rows it spans of the largest of ``values`` (one per
-        pixel) in each row."""
+    def row_maxima(self, values: np.ndarray) -> np.ndarray:
+        """The largest of ``values`` (one per pixel) in each row of each line: one per row
+        that a line holds a pixel in, lines in order, each one's rows top to bottom."""
+        return np.maximum.reduceat(values, self.row_starts) if self.row_starts.size else np.zeros(0)
+
+    def mean_over_rows(self, row_values: np.ndarray) -> np.ndarray:
+        """Per line, the mean of ``row_values`` (one per row, as :meth:`row_maxima` gives)."""
+        row_owners = self.owner[self.row_starts]
+        counts = np.maximum(np.bincount(row_owners, minlength=self.ids.size), 1)
+        return np.bincount(row_owners, weights=row_values, minlength=self.ids.size) / counts
+
+    def median_over_rows(self, row_values: np.ndarray) -> np.ndarray:
+        """Per line, the median of ``row_values`` (one per row, as :meth:`row_maxima` gives; the
+        upper middle one where a line spans an even number of rows)."""
         if not self.row_starts.size:
             return np.zeros(self.ids.size)
-        row_maxima, row_owners = np.maximum.reduceat(values, self.row_starts), self.owner[self.row_starts]
-        counts = np.maximum(np.bincount(row_owners, minlength=self.ids.size), 1)
-        return np.bincount(row_owners, weights=row_maxima, minlength=self.ids.size) / counts
+        row_owners = self.owner[self.row_starts]
+        order = np.lexsort((row_values, row_owners))  # by line, then by value
+        counts = np.bincount(row_owners, minlength=self.ids.size)
+        starts = np.cumsum(counts) - counts
+        return np.where(counts > 0, row_values[order][np.minimum(starts + counts // 2, row_values.size - 1)], 0.0)
 
     def courses(self, band: int) -> tuple[np.ndarray, np.ndarray]:
         """Per line, (the slope a, in columns per row, of its straight course x = a y + b; how

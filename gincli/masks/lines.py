@@ -81,6 +81,9 @@ SAME_PICTURE = 0.5
 # 0.830 -> 0.946 / 0.826; bikes and Big Buck Bunny the same. Under half: a scratch over a fainter
 # pole changes the pair's pixels by its own share of their strength, 46 % in tests/test_video.py
 UNCHANGED = 0.4
+# a line stands out in a row by more than this many times as much as in its median row where it
+# crosses picture narrower than the top-hat's bar (see _sharp_edged)
+CROSSING = 1.5
 SIDEDNESS = 1.0  # a line whose sides differ by its own strength, on average along it, is an edge
 # a found line's fainter stretch goes on only in rows where its row mean is this many times the most
 # on the quieter side beside it (see stands_out). Planted damage (benchmarks/scratches.py), pixel
@@ -163,9 +166,9 @@ def line_scratches(
     kept = [
         (np.abs(slope) <= t.line_max_slant)
         & (bend <= t.line_max_bend)
-        & _sharp_edged(frame.grey, lines, strength, t.line_sharpness)
+        & _sharp_edged(frame.grey, lines, response, strength, t.line_sharpness)
         & (strength >= COHERENT_SHARE * t.line_contrast)  # strong enough for the contrast asked (SHAPE_CONTRAST)
-        for strength, (lines, (slope, bend), _) in zip(strengths, candidates, strict=True)
+        for response, strength, (lines, (slope, bend), _) in zip(on_lines, strengths, candidates, strict=True)
     ]
     if not any(keep.any() for keep in kept):
         none = (np.zeros(0, np.intp), np.zeros(0, np.intp))
@@ -401,18 +404,42 @@ def _shadows(
     return shadows
 
 
-def _sharp_edged(grey: np.ndarray, lines: CandidateLines, strength: np.ndarray, sharpness: float) -> np.ndarray:
+def _sharp_edged(
+    grey: np.ndarray, lines: CandidateLines, response: np.ndarray, strength: np.ndarray, sharpness: float
+) -> np.ndarray:
     """Which ``lines`` have a scratch's sharp edges: in each row, somewhere on the line, the
     picture steps between two adjacent pixels by ``sharpness`` of the line's strength or more,
-    on average along the line. A scratch is cut into the film and its edges are sharp (a
-    1 px scratch steps by its whole contrast); an out-of-focus pole, a soft contour or a lit
-    cheek rises over several pixels."""
+    on average along the line; or by ``sharpness`` of the most the line stands out in the row
+    (its ``response``, one per pixel), on average over its usual rows. A scratch is cut into
+    the film and its edges are sharp (a 1 px scratch steps by its whole contrast); an
+    out-of-focus pole, a soft contour or a lit cheek rises over several pixels.
+
+    Its usual rows: those where it stands out by at most ``CROSSING`` times as much as in its
+    median row. Where a scratch crosses dark or bright picture narrower than the top-hat's bar
+    (the rims of spectacles, a collar) the top-hat answers that picture's contrast along with
+    the scratch's while its edges step by the scratch's own, and those rows raised the line's
+    strength past the steps of its other rows. Planted damage, 120 frames, 4 seeds, precision /
+    recall: carphone 0.917 / 0.855 -> 0.913 / 0.874 (its line scratches 0.900 -> 0.922),
+    movie.avi 0.935 / 0.854 the same, bikes and Big Buck Bunny the same within 0.001; clean
+    footage's flags the same. The shaped, upright lines of the four clean clips that pass
+    every other test and fail the whole line's measure (105 on bikes in 250 frames, 13 on the
+    other three) fail this one too (a harness outside the repository). Judged in the median
+    row instead (carphone 0.913 / 0.867, movie.avi 0.936 / 0.852), a line of leaning grass
+    blades passed: sharp-edged in most rows, its pixels amid other blades in the rest."""
     width = grey.shape[1]
     here = grey[lines.ys, lines.xs]
-    steps = np.maximum(
-        np.abs(grey[lines.ys, lines.columns(1, width)] - here), np.abs(here - grey[lines.ys, lines.columns(-1, width)])
+    steps = lines.row_maxima(
+        np.maximum(
+            np.abs(grey[lines.ys, lines.columns(1, width)] - here),
+            np.abs(here - grey[lines.ys, lines.columns(-1, width)]),
+        )
     )
-    return lines.mean_of_row_maxima(steps) >= sharpness * strength
+    standing = lines.row_maxima(response)
+    median = lines.median_over_rows(standing)[lines.owner[lines.row_starts]]
+    usual = (standing <= CROSSING * median).astype(np.float64)
+    usual_steps, usual_standing = lines.mean_over_rows(steps * usual), lines.mean_over_rows(standing * usual)
+    whole = lines.mean_over_rows(steps) >= sharpness * strength
+    return whole | (usual_steps >= sharpness * usual_standing)
 
 
 def _one_sided(image: np.ndarray, lines: CandidateLines, strength: np.ndarray, distance: int) -> np.ndarray:

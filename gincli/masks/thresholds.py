@@ -24,7 +24,8 @@ class DamageThresholds:
     # Buck Bunny 0.831 -> 0.826); 2.5 px left bikes at 0.0098 %; 1.5 took its recall to 0.771
     line_max_bend: float = 2.0
     # how steep a scratch's edges are: the largest step between two adjacent pixels of each of
-    # its rows, as a share of its strength, on average (0: no test; see gincli.masks.lines)
+    # its rows, as a share of its strength, on average; or as a share of the most it stands out
+    # in each row, on average over its usual rows (0: no test; see gincli.masks.lines)
     line_sharpness: float = 0.85
     # frames a scratch that a frame's own tests found is followed before and after it, at its
     # place on the film, where those frames' own tests miss it (0: every frame judged alone; see
