@@ -82,7 +82,9 @@ SAME_PICTURE = 0.5
 # pole changes the pair's pixels by its own share of their strength, 46 % in tests/test_video.py
 UNCHANGED = 0.4
 # a line stands out in a row by more than this many times as much as in its median row where it
-# crosses picture narrower than the top-hat's bar (see _sharp_edged)
+# crosses picture narrower than the top-hat's bar (see _sharp_edged). Planted damage, 120 frames, 4
+# seeds, precision / recall, carphone then movie.avi: 0.913 / 0.874, 0.935 / 0.854; at 1.25 0.912 /
+# 0.873, 0.935 / 0.855; at 2 0.917 / 0.855, 0.935 / 0.852 (as without the rule)
 CROSSING = 1.5
 SIDEDNESS = 1.0  # a line whose sides differ by its own strength, on average along it, is an edge
 # a found line's fainter stretch goes on only in rows where its row mean is this many times the most
