@@ -86,6 +86,8 @@ class CandidateLines:
         # (np.nonzero's), so a key's pixels are consecutive, from row_starts on
         self.row_keys = self.owner * (int(self.ys.max(initial=0)) + 1) + self.ys
         self.row_starts = np.flatnonzero(np.diff(self.row_keys, prepend=-1))
+        self.row_owners = self.owner[self.row_starts]  # the line each of those rows belongs to
+        self.row_counts = np.bincount(self.row_owners, minlength=self.ids.size)  # rows each line holds
 
     def mean(self, values: np.ndarray, among: np.ndarray | None = None) -> np.ndarray:
         """Per line, the mean of ``values`` (one per pixel of :attr:`ys`, :attr:`xs`), over the
@@ -102,18 +104,16 @@ class CandidateLines:
 
     def mean_over_rows(self, row_values: np.ndarray) -> np.ndarray:
         """Per line, the mean of ``row_values`` (one per row, as :meth:`row_maxima` gives)."""
-        row_owners = self.owner[self.row_starts]
-        counts = np.maximum(np.bincount(row_owners, minlength=self.ids.size), 1)
-        return np.bincount(row_owners, weights=row_values, minlength=self.ids.size) / counts
+        sums = np.bincount(self.row_owners, weights=row_values, minlength=self.ids.size)
+        return sums / np.maximum(self.row_counts, 1)
 
     def median_over_rows(self, row_values: np.ndarray) -> np.ndarray:
         """Per line, the median of ``row_values`` (one per row, as :meth:`row_maxima` gives; the
         upper middle one where a line spans an even number of rows)."""
         if not self.row_starts.size:
             return np.zeros(self.ids.size)
-        row_owners = self.owner[self.row_starts]
-        order = np.lexsort((row_values, row_owners))  # by line, then by value
-        counts = np.bincount(row_owners, minlength=self.ids.size)
+        order = np.lexsort((row_values, self.row_owners))  # by line, then by value
+        counts = self.row_counts
         starts = np.cumsum(counts) - counts
         return np.where(counts > 0, row_values[order][np.minimum(starts + counts // 2, row_values.size - 1)], 0.0)
 

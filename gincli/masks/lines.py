@@ -437,7 +437,7 @@ def _sharp_edged(
         )
     )
     standing = lines.row_maxima(response)
-    median = lines.median_over_rows(standing)[lines.owner[lines.row_starts]]
+    median = lines.median_over_rows(standing)[lines.row_owners]
     usual = (standing <= CROSSING * median).astype(np.float64)
     usual_steps, usual_standing = lines.mean_over_rows(steps * usual), lines.mean_over_rows(standing * usual)
     whole = lines.mean_over_rows(steps) >= sharpness * strength
