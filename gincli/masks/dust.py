@@ -5,9 +5,9 @@ moving objects alike), a pixel much brighter (or darker) than the same place in 
 *and* the next frame, while those two agree, is a temporal outlier: than any of their picture
 within a pixel of it, since warping misses edges by that much where the flow is coarse. Not
 where the flow jumps (the edges of moving things): there warping misplaces the picture, and the
-outliers it leaves are not dust. Nor where a like difference lies a few pixels off in a neighbour frame: that is
-a small thing moving faster than the flow follows (a ball, teeth as a mouth opens), which
-leaves a trail; dust leaves none (a scratch drifting beside it is no trail: what runs down
+outliers it leaves are not dust. Nor where a like difference lies a few pixels off in a
+neighbour frame: that is a small thing moving faster than the flow follows (a ball, teeth as a
+mouth opens), which leaves a trail; dust leaves none (a scratch drifting beside it is no trail: what runs down
 many rows, even in pieces, does not count; nor, further off, a difference that the frame's own
 picture a pixel away explains: the warping's miss beside an edge). Nor where it blends into its
 own frame: dust covers the picture, so it stands out from the picture around it as much as
@@ -48,6 +48,7 @@ BRIDGED_GAP = 4
 # 0.0072 %. The trail test alone (no outlier forgiven): 0.884 / 0.860, but the photos' pans flagged
 # 0.012 -> 0.019 % (edges a pixel off, no longer trailed by the same edge further along)
 MISREGISTRATION = 1
+MISREGISTERED = np.ones((2 * MISREGISTRATION + 1, 2 * MISREGISTRATION + 1), np.uint8)  # the places it reaches
 
 
 def dust_mask(
@@ -70,10 +71,9 @@ def dust_mask(
     # brightest (below the darkest) of their picture within MISREGISTRATION px: a difference that
     # their picture moved by a pixel explains is the warping's miss along an edge, no speck
     higher, lower = cv2.max(before, after), cv2.min(before, after)
-    moved = np.ones((2 * MISREGISTRATION + 1, 2 * MISREGISTRATION + 1), np.uint8)
     outlier = cv2.bitwise_or(
-        cv2.compare(cv2.subtract(current, cv2.dilate(higher, moved)), t, cv2.CMP_GT),
-        cv2.compare(cv2.subtract(cv2.erode(lower, moved), current), t, cv2.CMP_GT),
+        cv2.compare(cv2.subtract(current, cv2.dilate(higher, MISREGISTERED)), t, cv2.CMP_GT),
+        cv2.compare(cv2.subtract(cv2.erode(lower, MISREGISTERED), current), t, cv2.CMP_GT),
     )
     agree = cv2.compare(cv2.subtract(higher, lower), t, cv2.CMP_LT)
     ys, xs = nonzero_pixels(cv2.bitwise_and(outlier, agree))
@@ -161,7 +161,6 @@ def _has_trail(
     ``radius``, only where this frame's picture moved by ``MISREGISTRATION`` px does not
     explain the difference: there it is the warping's miss beside an edge of the picture."""
     near, close = (np.ones((2 * r + 1, 2 * r + 1), np.uint8) for r in (radius, radius // 2))
-    moved = np.ones((2 * MISREGISTRATION + 1, 2 * MISREGISTRATION + 1), np.uint8)
     run = np.ones((VERTICAL_RUN, 1), np.uint8)
     gap = np.ones((BRIDGED_GAP + 1, 1), np.uint8)
 
@@ -192,7 +191,7 @@ def _has_trail(
             ) -> np.ndarray:
                 theirs = extreme(before, after)
                 here = without_runs(np.maximum(sign * (theirs - now), 0))
-                beyond = without_runs(np.maximum(sign * (theirs - nearest(now, moved)), 0))
+                beyond = without_runs(np.maximum(sign * (theirs - nearest(now, MISREGISTERED)), 0))
                 return np.maximum(cv2.dilate(here, close), cv2.dilate(beyond, near))
 
             # what spread reads: the closing's and the opening's rows (each twice half its bar),
