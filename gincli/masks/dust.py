@@ -7,11 +7,12 @@ within a pixel of it, since warping misses edges by that much where the flow is 
 where the flow jumps (the edges of moving things): there warping misplaces the picture, and the
 outliers it leaves are not dust. Nor where a like difference lies a few pixels off in a
 neighbour frame: that is a small thing moving faster than the flow follows (a ball, teeth as a
-mouth opens), which leaves a trail; dust leaves none (a scratch drifting beside it is no trail: what runs down
-many rows, even in pieces, does not count; nor, further off, a difference that the frame's own
-picture a pixel away explains: the warping's miss beside an edge). Nor where it blends into its
-own frame: dust covers the picture, so it stands out from the picture around it as much as
-from the neighbours; a warping miss, a moving reflection or a spinning wheel does not.
+mouth opens), which leaves a trail; dust leaves none (a scratch drifting beside it is no
+trail: what runs down many rows, even in pieces, does not count; nor, further off, a
+difference that the frame's own picture a pixel away explains: the warping's miss beside an
+edge). Nor where it blends into its own frame: dust covers the picture, so it stands out from
+the picture around it as much as from the neighbours; a warping miss, a moving reflection or
+a spinning wheel does not.
 """
 
 from __future__ import annotations
