@@ -162,6 +162,31 @@ def test_a_scratch_is_followed_over_darker_picture_by_the_share_of_light_it_take
     assert sought(track, here, frame(80, 0.2), t) is None
 
 
+@pytest.mark.parametrize(("coat", "followed_there"), [(28, True), (16, False)])
+def test_a_followed_scratch_needs_only_the_faint_floor_over_dark_picture(coat: int, followed_there: bool) -> None:
+    """A dark scratch that takes away 0.35 of the light over a wall (200 levels: 70 less),
+    followed where a dark coat moved under it: over 28 levels it takes away 10, and its row
+    mean lies between FAINT_FLOOR (7 levels) and a new line's bar (COHERENT_SHARE: 11); it is
+    sought on a known course, so the floor is enough. Over 16 levels (6 less) it is under
+    the floor: not followed, though it takes the same share of the light there."""
+    t = DamageThresholds()
+    rng = np.random.default_rng(11)
+    wall = smooth_image(rng, 144, 256)[..., 1].astype(np.float64) * 0.1 + 190
+
+    def frame(level: float) -> np.ndarray:
+        picture = wall + rng.normal(0, 1, wall.shape)
+        picture[:, 60:140] += level - 200  # the coat, or the wall as it is
+        picture[8:136, 98:100] *= 0.65
+        return np.clip(picture, 0, 255).astype(np.uint8)
+
+    here = frame(200)
+    track = track_of(here, np.s_[8:136, 98:100], t)
+    followed = sought(track, here, frame(coat), t)
+    assert (followed is not None) == followed_there, followed
+    if followed_there:
+        assert followed.rows.min() <= 12 and followed.rows.max() >= 131, followed
+
+
 def test_a_followed_scratch_is_taken_between_its_ends_where_it_does_not_stand_out() -> None:
     """A dark scratch (rows 8-135) with two dark poles 5 px to each side of it in rows 60-84
     only: there it stands out from neither side, and an unproven track is followed in the rows

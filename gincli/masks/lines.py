@@ -87,6 +87,11 @@ UNCHANGED = 0.4
 # 0.873, 0.935 / 0.855; at 2 0.917 / 0.855, 0.935 / 0.852 (as without the rule)
 CROSSING = 1.5
 SIDEDNESS = 1.0  # a line whose sides differ by its own strength, on average along it, is an edge
+# a found line's fainter stretches, and a found scratch sought in the frames around
+# (gincli.masks.tracks), are taken where its response and its row mean both hold this share of
+# line_contrast: they are sought along a known course only, where grain's row mean stays far under
+# it, so they need not clear a new line's bar (the row mean at COHERENT_SHARE of line_contrast)
+FAINT_FLOOR = 0.4
 # a found line's fainter stretch goes on only in rows where its row mean is this many times the most
 # on the quieter side beside it (see stands_out). Planted damage (benchmarks/scratches.py), pixel
 # precision / recall, first 120 frames of the four real clips, then the 43 held-out photos' pans:
@@ -311,7 +316,7 @@ def line_scratches(
             continue
         # each line's own pixels on its course, then (hysteresis: scratches are straight)
         # its fainter stretches over busy picture where they lie on that course
-        maps, floor = (response, coherent_map(response, sums)), 0.4 * t.line_contrast
+        maps, floor = (response, coherent_map(response, sums)), FAINT_FLOOR * t.line_contrast
         along = partial(
             _along_lines, lines, line_width=t.line_width, maps=maps, floor=floor, polarity=polarity, luma=frame.grey
         )

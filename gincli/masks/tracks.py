@@ -118,7 +118,6 @@ from gincli.core.imagemath import integer_to_unit, nonzero_pixels
 from gincli.core.lazy import cv2
 from gincli.masks.line_candidates import (
     COHERENCE_ROWS,
-    COHERENT_SHARE,
     VERTICAL_RUN,
     LinePair,
     coherent_map,
@@ -128,7 +127,7 @@ from gincli.masks.line_candidates import (
     shortest_scratch,
     straight_course,
 )
-from gincli.masks.lines import MAX_DRIFT, FoundLines, stands_out
+from gincli.masks.lines import FAINT_FLOOR, MAX_DRIFT, FoundLines, stands_out
 from gincli.masks.thresholds import DamageThresholds
 
 # share of its relative strength where found (see relative_strengths) a scratch keeps where it is followed
@@ -275,9 +274,9 @@ def follow(
     on = response[inside[:, None], columns]
     relative = relative_strengths(track.polarity, pictures[1][top:bottom, left:right][inside[:, None], columns], on)
     there = (
-        (on > 0.4 * t.line_contrast)
+        (on > FAINT_FLOOR * t.line_contrast)
         & (relative > KEPT_STRENGTH * track.relative_strength)
-        & (coherent[inside[:, None], columns] > COHERENT_SHARE * t.line_contrast)
+        & (coherent[inside[:, None], columns] > FAINT_FLOOR * t.line_contrast)
     )
     standing = stands_out(coherent, course + shift, half, t.line_width)[inside]
     if there.any(axis=1).mean() >= PRESENT_ROWS and track.stood_out >= STOOD_OUT:
