@@ -237,7 +237,8 @@ def test_a_scratch_there_in_nearly_all_its_rows_is_followed_where_it_does_not_st
     where dark poles 5 px to each side of it in rows 8-110 leave it standing out in its lower
     25 rows only (under FOLLOWED_ROWS' half): it is there in all its rows, so it is found in
     all of them (PRESENT_ROWS). Not where it fades in a fifth of its rows (there in 80 % of
-    them), nor when it stood out in under STOOD_OUT of its rows where it was found."""
+    them), nor when it stood out in under STOOD_OUT of its rows where it was found, unless a
+    distant frame proved it no scene line there."""
     t = DamageThresholds()
     rng = np.random.default_rng(14)
     picture = smooth_image(rng, 144, 256)[..., 1].astype(np.float64) * 0.5 + 60
@@ -256,6 +257,9 @@ def test_a_scratch_there_in_nearly_all_its_rows_is_followed_where_it_does_not_st
     assert followed is not None and followed.rows.min() <= 12 and followed.rows.max() >= 131, followed
     assert sought(track, here, frame(poles=True, faded=26), t) is None
     assert sought(replace(track, stood_out=STOOD_OUT - 0.05), here, frame(poles=True), t) is None
+    # unless a distant frame proved it no scene line where it was found
+    proven = sought(replace(track, stood_out=STOOD_OUT - 0.05, proven=True), here, frame(poles=True), t)
+    assert proven is not None and proven.rows.min() <= 12 and proven.rows.max() >= 131, proven
 
 
 def scratched_frames(seed: int, found: list[slice]) -> list[tuple[LinePair, np.ndarray, int, FoundLines, int]]:
