@@ -348,19 +348,21 @@ def test_a_proven_scratch_goes_on_between_scene_lines_where_the_picture_beside_i
     the top-hat as strongly as the scratch, so it does not stand out from them (stands_out), and
     an unproven track is not followed. A proven one is followed where the picture beside it is
     unchanged (STILL_BESIDE), also where it drifted a pixel; not into a frame whose picture
-    beside it changed (20 levels brighter)."""
+    beside it changed (20 levels brighter) where the scratch faded from a quarter of its rows;
+    there in all its rows, it is (PRESENT_ROWS: proven, it need not have stood out)."""
     t = DamageThresholds()
     rng = np.random.default_rng(9)
     picture = smooth_image(rng, 144, 256)[..., 1].astype(np.float64) * 0.5 + 60
     for left in (91, 98, 105):  # pole, scratch, pole
         picture[8:136, left : left + 2] -= 40
 
-    def frame(brighter: float = 0.0, drift: int = 0) -> np.ndarray:
+    def frame(brighter: float = 0.0, drift: int = 0, faded: int = 0) -> np.ndarray:
         noisy = picture + brighter + rng.normal(0, 2, picture.shape)
         noisy[8:136, 98:101] = noisy[8:136, 98 - drift : 101 - drift]  # the scratch moved on the film
+        noisy[136 - faded : 136, 98:100] += 40
         return np.clip(noisy, 0, 255).astype(np.uint8)
 
-    here, there, changed = frame(), frame(), frame(brighter=20)
+    here, there, changed = frame(), frame(), frame(brighter=20, faded=32)
     proven = track_of(here, np.s_[8:136, 98:100], t)
     followed = sought(proven, here, there, t)
     assert followed is not None and set(np.unique(followed.columns)) <= {98, 99}, followed
@@ -369,6 +371,7 @@ def test_a_proven_scratch_goes_on_between_scene_lines_where_the_picture_beside_i
     drifted = frame(drift=1)  # its own change is no change of the picture beside it
     assert sought(proven, here, drifted, t) is not None
     assert sought(proven, here, changed, t) is None
+    assert sought(proven, here, frame(brighter=20), t) is not None
 
 
 def test_gin_scratches_follows_lines_unless_told_not_to(tmp_path: Path) -> None:
