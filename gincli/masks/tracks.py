@@ -31,11 +31,11 @@ the four real clips, 4 seeds, precision / recall: carphone 0.913 / 0.882 -> 0.91
 movie.avi 0.935 / 0.857 -> 0.933 / 0.866, bikes 0.958 / 0.944 -> 0.954 / 0.946, Big Buck Bunny
 0.954 / 0.939 -> 0.950 / 0.940; clean footage's flags the same (bikes' whole clip 0.0066 %), the
 photos' pans 0.959 / 0.952 -> 0.958 / 0.954 at 0.008 %. Of the pixels it adds away from the
-planted damage, a third on carphone and two thirds on movie.avi lie on a scratch's course,
-where it changed the picture by under 10 levels; the most of the rest in one frame (carphone,
-frame 69 of one planting) lay over the dark suit where a scratch had been ten frames before. At 0.45 and 0.5 of
-``line_contrast``: carphone 0.911 / 0.887 and 0.912 / 0.887, movie.avi 0.932 / 0.866 and 0.933 /
-0.858.
+planted damage, a third on carphone and two thirds on movie.avi lie on a scratch's course, where
+it changed the picture by under 10 levels; the most of the rest in one frame (carphone, frame 69
+of one planting) lay over the dark suit where a scratch had been ten frames before. At 0.45 and
+0.5 of ``line_contrast``: carphone 0.911 / 0.887 and 0.912 / 0.887, movie.avi 0.932 / 0.866 and
+0.933 / 0.858.
 
 Standing out guards against walking along picture detail that lies on a scratch's course (grass
 below its end). It also stopped a scratch beside a scene line (a car's window pillar a few px
@@ -74,23 +74,23 @@ A followed scratch there (strong and coherent enough) in nearly all its rows (``
 is found in all of them, standing out or not, if it stood out from the picture beside it where
 its frame's tests found it (in ``STOOD_OUT`` of its rows, 0.35 when measured below; 0.3 since,
 as a scratch along a nose's shadow stood out in 34.7 %: carphone 0.920 / 0.812 -> 0.921 / 0.816,
-movie.avi 0.946 / 0.826 -> 0.946 / 0.831, the rest the same): a wide dark scratch crossing a face,
-a bow tie and a shirt was there in 92 % of its rows in the next frame but stood out in 45 %,
-busy picture on both sides, and was lost there and in the ten frames after. A line that did
+movie.avi 0.946 / 0.826 -> 0.946 / 0.831, the rest the same): a wide dark scratch crossing a
+face, a bow tie and a shirt was there in 92 % of its rows in the next frame but stood out in
+45 %, busy picture on both sides, and was lost there and in the ten frames after. A line that did
 not stand out where it was found either (amid poles, or a window pillar's dark strip beside a
-bright scratch) is not followed so, unless proven no scene line (below). 120 frames as above, precision / recall: carphone 0.917 /
-0.780 -> 0.908 / 0.813, movie.avi 0.940 / 0.811 -> 0.919 / 0.830, bikes 0.959 / 0.924 -> 0.958 /
-0.927, Big Buck Bunny 0.959 / 0.927 -> 0.958 / 0.927; bikes' whole clean clip 0.0081 -> 0.0092 %
-(250 frames). Without ``STOOD_OUT``: carphone 0.904 / 0.818, movie.avi 0.916 / 0.836, and at 0.8
-of the rows 0.895 / 0.823, 0.910 / 0.842; ``STOOD_OUT`` at half: carphone 0.910 / 0.790. What it
-costs: a scene line that one frame's tests took for a scratch goes on wherever it stays at its
-columns, as under a vertical pan (the held-out photos' pans: 0.008 -> 0.010 % of clean pixels
-flagged, a facade's corner line). A line that a distant frame proved no scene line is followed
-so whether or not it stood out: a dark scratch over a bookshelf's dark spines (movie.avi) stood
-out in a quarter of its rows where its frame's tests found it whole, and the frames before,
-where it was there in all its rows, had it over the wall above the shelf only. 120 frames as
-above: movie.avi 0.933 / 0.866 -> 0.928 / 0.873; carphone, bikes and Big Buck Bunny the same
-within 0.001, clean footage's flags the same.
+bright scratch) is not followed so, unless proven no scene line (below). 120 frames as above,
+precision / recall: carphone 0.917 / 0.780 -> 0.908 / 0.813, movie.avi 0.940 / 0.811 -> 0.919 /
+0.830, bikes 0.959 / 0.924 -> 0.958 / 0.927, Big Buck Bunny 0.959 / 0.927 -> 0.958 / 0.927;
+bikes' whole clean clip 0.0081 -> 0.0092 % (250 frames). Without ``STOOD_OUT``: carphone 0.904 /
+0.818, movie.avi 0.916 / 0.836, and at 0.8 of the rows 0.895 / 0.823, 0.910 / 0.842;
+``STOOD_OUT`` at half: carphone 0.910 / 0.790. What it costs: a scene line that one frame's
+tests took for a scratch goes on wherever it stays at its columns, as under a vertical pan (the
+held-out photos' pans: 0.008 -> 0.010 % of clean pixels flagged, a facade's corner line). A line
+that a distant frame proved no scene line is followed so whether or not it stood out: a dark
+scratch over a bookshelf's dark spines (movie.avi) stood out in a quarter of its rows where its
+frame's tests found it whole, and the frames before, where it was there in all its rows, had it
+over the wall above the shelf only. 120 frames as above: movie.avi 0.933 / 0.866 -> 0.928 /
+0.873; carphone, bikes and Big Buck Bunny the same within 0.001, clean footage's flags the same.
 
 A scratch followed into a frame whose own tests found it too goes no further (their line is
 followed on itself), but adds its pixels more than ``BEYOND_OWN`` px from theirs: where those
