@@ -22,7 +22,8 @@ from gincli.io.images import read_image, write_image
 from gincli.io.video import VideoFileReader, open_frames
 from gincli.jobs.temporal import FillSmoother, hole_flicker
 from gincli.jobs.video import VideoOptions, inpaint_video
-from gincli.masks.scratches import DamageThresholds, damage_masks, dense_flow, grey
+from gincli.masks.motion import Motion
+from gincli.masks.scratches import DamageThresholds, damage_masks, dense_flow, dust_mask, grey
 from gincli.testing.film_damage import damage_clip, detection_scores, pan_clip
 from tests.conftest import scratched_still_shot, smooth_image
 
@@ -458,7 +459,6 @@ def test_a_small_thing_moving_faster_than_the_flow_is_not_dust_but_a_speck_is() 
     """A 6 px ball crossing a still picture at 10 px a frame: the flow does not follow it, so the
     warped neighbours show the picture where it is, as for dust; but a frame before or after,
     a few pixels off, it is there (its trail). A speck of dust in one frame has no trail."""
-
     rng = np.random.default_rng(9)
     picture = smooth_image(rng, 144, 256)
     frames = []
@@ -479,20 +479,22 @@ def test_a_small_thing_moving_faster_than_the_flow_is_not_dust_but_a_speck_is() 
     assert found[3][speck].sum() >= 30 and sum(int(m[speck].sum()) for m in found) == found[3][speck].sum()
 
 
+def dust_between_still_neighbours(neighbour: np.ndarray, current: np.ndarray) -> np.ndarray:
+    """:func:`dust_mask` of ``current`` between two copies of ``neighbour``, with no motion."""
+    still = Motion(np.zeros((*current.shape, 2), np.float32))
+    return dust_mask(neighbour, current, neighbour, motions=(still, still))
+
+
 def test_a_dark_speck_beside_a_bright_one_is_no_trail_of_it() -> None:
     """Two specks 4 px apart in one frame, one brighter and one darker than the still picture:
     beside each, the neighbours differ from this frame with its sign, as a trail would. The
     trail test reads the frame with its candidate specks taken out, and finds both (measured
     once: both lost when it read the frame as it is)."""
-    from gincli.masks.dust import dust_mask
-    from gincli.masks.motion import Motion
-
     neighbour = np.full((120, 200), 0.4, np.float32)
     current = neighbour.copy()
     current[50:54, 100:104] += 0.2
     current[50:54, 108:112] -= 0.2
-    still = Motion(np.zeros((120, 200, 2), np.float32))
-    assert dust_mask(neighbour, current, neighbour, motions=(still, still))[50:54, 100:112].sum() == 32
+    assert dust_between_still_neighbours(neighbour, current)[50:54, 100:112].sum() == 32
 
 
 @pytest.mark.parametrize(("top", "found"), [(48, True), (54, False)])
@@ -504,16 +506,12 @@ def test_a_neighbours_edge_a_pixel_off_is_no_trail_beyond_half_the_trail_radius(
     that difference (measured once: the speck lost to the trail test when it did not). Within
     half the trail radius (3-5 rows) it still counts as a trail: a moving thing's own edges
     are that near it."""
-    from gincli.masks.dust import dust_mask
-    from gincli.masks.motion import Motion
-
     current = np.full((120, 200), 0.4, np.float32)
     current[60:] += 0.11
     neighbour = current.copy()
     neighbour[59] += 0.11  # its edge a row higher
     current[top : top + 3, 100:104] += 0.2  # the speck
-    still = Motion(np.zeros((120, 200, 2), np.float32))
-    speck = dust_mask(neighbour, current, neighbour, motions=(still, still))[top : top + 3, 100:104]
+    speck = dust_between_still_neighbours(neighbour, current)[top : top + 3, 100:104]
     assert speck.all() if found else not speck.any()
 
 
@@ -526,7 +524,6 @@ def test_a_speck_beside_a_drifting_scratch_is_found(broken: bool) -> None:
     of a speck: the trail test takes none of it. Nor where the scratch breaks into runs of 12
     rows, 4 rows apart (as over busy picture; measured once: the speck lost so when only
     unbroken runs of VERTICAL_RUN rows were taken out)."""
-
     rng = np.random.default_rng(3)
     picture = smooth_image(rng, 144, 256)
     rows = np.arange(10, 134)
@@ -673,7 +670,6 @@ def test_a_soft_line_is_picture_and_a_sharp_scratch_is_found() -> None:
     moves: only its edges tell the pole from a scratch. A scratch steps by its whole contrast
     from one pixel to the next; the pole rises over several (the out-of-focus poles and the
     soft contours of a turning head made most of the false alarms on two real clips)."""
-
     rng = np.random.default_rng(7)
     picture = smooth_image(rng, 144, 256).astype(np.float64) * 0.7
     columns = np.arange(256)
@@ -721,7 +717,6 @@ def test_a_leaning_line_is_picture_and_an_upright_scratch_is_found() -> None:
     sides, soft edges or motion: only its lean tells the tube from a scratch, which runs along
     the film (within ``line_max_slant``; the tube and a rim were most of what one real clip
     still flagged, the planted scratches lean at most 0.03)."""
-
     rng = np.random.default_rng(5)
     picture = smooth_image(rng, 144, 256).astype(np.float64) * 0.7
     for row in range(10, 134):
@@ -751,7 +746,6 @@ def test_a_bent_line_is_picture_and_a_straight_scratch_is_found() -> None:
     bicycle's wheel rim) in a still shot too short for persistence, beside a dark scratch:
     only its bend tells it from a scratch, which runs straight along the film (such a rim
     under a slow pan was 2,284 of the 5,372 pixels bikes.mp4 flagged clean)."""
-
     rng = np.random.default_rng(5)
     picture = smooth_image(rng, 144, 256).astype(np.float64) * 0.7
     for row in range(10, 134):
