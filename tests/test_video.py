@@ -420,7 +420,12 @@ def box_crossing_a_textured_picture(texture: int) -> list[np.ndarray]:
 
 # every dust rule that is a threshold switched off
 NO_DUST_RULE = replace(
-    DamageThresholds(), dust_flow_roughness=float("inf"), dust_trail_radius=0, dust_standout=0.0, dust_min_area=1
+    DamageThresholds(),
+    dust_flow_roughness=float("inf"),
+    dust_trail_radius=0,
+    dust_standout=0.0,
+    dust_min_area=1,
+    dust_full_headroom=0.0,
 )
 
 
@@ -579,6 +584,52 @@ def test_a_lone_pixel_in_one_frame_is_noise_but_a_small_speck_is_dust() -> None:
     assert not found[3][36:45, 56:65].any()
     assert found[3][100:102, 180:182].all()
     assert sum(int(m.sum()) for m in found) == found[3][96:106, 176:186].sum()
+
+
+@pytest.mark.parametrize(
+    ("level", "change", "found"),
+    [(0.15, -0.06, True), (0.85, 0.06, True), (0.5, -0.06, False), (0.5, 0.06, False), (0.08, -0.035, False)],
+)
+def test_a_faint_speck_is_dust_where_it_takes_a_share_of_the_light(level: float, change: float, found: bool) -> None:
+    """A 4 x 4 speck half ``dust_contrast`` from still, flat neighbours: dark dirt takes 40 % of
+    the light of a dark picture, a bright speck 40 % of the dark of a bright one; both are
+    dust. On mid-grey the same difference is an eighth of the light, as picture's changes are.
+    Over very dark picture a speck must still differ by a third of ``dust_contrast`` (10 of 255
+    levels; 0.035 is under it, though 44 % of the light)."""
+    neighbour = np.full((120, 200), level, np.float32)
+    current = neighbour.copy()
+    current[50:54, 100:104] += change
+    assert dust_between_still_neighbours(neighbour, current).sum() == (16 if found else 0)
+
+
+def test_a_faint_bright_speck_is_no_trail_of_a_darker_neighbour() -> None:
+    """A bright speck under ``dust_contrast`` over bright picture, and 6 px from it a darker spot
+    in the frame before only: a dark speck there would have that as its trail, a bright one
+    not (measured once: the speck lost when its sign was told by ``dust_contrast``, as a
+    speck that is not brighter by that much counted as dark)."""
+    after = np.full((120, 200), 0.85, np.float32)
+    before, current = after.copy(), after.copy()
+    before[50:54, 110:114] -= 0.15
+    current[50:54, 100:104] += 0.06
+    still = Motion(np.zeros((120, 200, 2), np.float32))
+    assert dust_mask(before, current, after, motions=(still, still)).sum() == 16
+
+
+@pytest.mark.parametrize("weave", [0.3, 1.0])
+def test_a_still_dark_border_beside_a_weaving_picture_is_not_dust(weave: float) -> None:
+    """A frame's first column dark, still, while the picture beside it weaves sideways by
+    ``weave`` px every other frame: the flow carries the picture over the border, so each
+    weaved frame's border differs from both neighbours as a long thin speck would (measured
+    once: 17-181 px flagged a frame when dust was sought up to the frame's edge)."""
+    rng = np.random.default_rng(0)
+    picture = smooth_image(rng, 144, 260).astype(np.float32)
+    picture[(np.arange(144) // 8) % 3 == 0] *= 0.3  # bright and dark bands along the border
+    frames = []
+    for i in range(9):
+        frame = cv2.warpAffine(picture, np.float32([[1, 0, -weave * (i % 2)], [0, 1, 0]]), (256, 144))
+        frame[:, 0] = 18
+        frames.append(np.clip(frame + rng.normal(0, 1, frame.shape), 0, 255).astype(np.uint8))
+    assert sum(int((m > 0).sum()) for m in damage_masks(frames)) == 0
 
 
 def test_a_lamp_brightening_at_a_shots_first_and_last_frames_is_not_dust() -> None:
