@@ -602,6 +602,34 @@ def test_a_faint_speck_is_dust_where_it_takes_a_share_of_the_light(level: float,
     assert dust_between_still_neighbours(neighbour, current).sum() == (16 if found else 0)
 
 
+def test_a_speck_in_a_dark_corner_stands_out_from_most_of_the_picture_around_it() -> None:
+    """A dark speck 2 px from a still corner as dark as the speck (two bars, left and above): a
+    third of the ring of picture around the speck lies on the bars. Most of the ring is the grey
+    the speck covers, from which it stands out by its whole contrast (measured once: lost when
+    the ring's mean was taken, which the bars pull to within 0.69 of the contrast)."""
+    neighbour = np.full((120, 200), 0.5, np.float32)
+    neighbour[:, 97:99] = neighbour[47:49] = 0.3  # the corner
+    current = neighbour.copy()
+    current[50:54, 100:104] -= 0.2
+    assert dust_between_still_neighbours(neighbour, current).sum() == 16
+
+
+def test_a_soft_blot_that_blends_into_its_own_frame_is_not_dust() -> None:
+    """A blot in one frame whose rim fades into the picture (as a moving reflection's does): its
+    core differs from the neighbours by more than ``dust_contrast``, its rim by less, so the ring
+    around the core is darkened too and the core stands out from it by less than
+    ``dust_standout`` of its contrast (measured once: its core found without the test)."""
+    neighbour = np.full((120, 200), 0.6, np.float32)
+    blot = np.zeros((120, 200), np.float32)
+    blot[52, 102] = 1
+    blot = cv2.GaussianBlur(blot, (0, 0), 3)
+    current = neighbour - 0.25 * blot / blot.max()
+    assert dust_between_still_neighbours(neighbour, current).sum() == 0
+    still = Motion(np.zeros((120, 200, 2), np.float32))
+    without = dust_mask(neighbour, current, neighbour, replace(DamageThresholds(), dust_standout=0.0), (still, still))
+    assert without.sum() > 0  # the case the test is for
+
+
 def test_a_faint_bright_speck_is_no_trail_of_a_darker_neighbour() -> None:
     """A bright speck under ``dust_contrast`` over bright picture, and 6 px from it a darker spot
     in the frame before only: a dark speck there would have that as its trail, a bright one
