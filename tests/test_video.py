@@ -643,6 +643,19 @@ def test_a_faint_bright_speck_is_no_trail_of_a_darker_neighbour() -> None:
     assert dust_mask(before, current, after, motions=(still, still)).sum() == 16
 
 
+def test_a_faint_speck_beside_a_bright_edge_needs_the_full_contrast_there() -> None:
+    """The faint dark speck over dark picture, its left column a pixel from a bright column: there
+    the warping's miss by a pixel would differ by a share of the light too, so the share is
+    taken of the brightest picture within a pixel, and that column is no candidate. The other
+    three columns are dust (measured once: all four found when the share was of the darkest)."""
+    neighbour = np.full((120, 200), 0.15, np.float32)
+    neighbour[:, 99] = 0.8
+    current = neighbour.copy()
+    current[50:54, 100:104] -= 0.06
+    found = dust_between_still_neighbours(neighbour, current)
+    assert found.sum() == 12 and not found[:, 100].any()
+
+
 @pytest.mark.parametrize("weave", [0.3, 1.0])
 def test_a_still_dark_border_beside_a_weaving_picture_is_not_dust(weave: float) -> None:
     """A frame's first column dark, still, while the picture beside it weaves sideways by
