@@ -39,7 +39,9 @@ class DamageThresholds:
     # movie.avi 0.928 / 0.873, 0.563 -> 0.928 / 0.882, 0.642; bikes 0.954 / 0.946 -> 0.955 / 0.955;
     # Big Buck Bunny 0.950 / 0.940 -> 0.950 / 0.945. Whole clean clips: bikes 0.0066 -> 0.0070 %
     # (frames with a flag 12 -> 13 %), Big Buck Bunny 0.0000 -> 0.0000 % (1 -> 2 %). Dark specks
-    # judged so at 0.6 / 0.4: 0.896 / 0.881 and 0.896 / 0.880 on the two small clips
+    # judged so at 0.6 / 0.4: 0.896 / 0.881 and 0.896 / 0.880 on the two small clips. (With the
+    # share of the darkest picture's light within a pixel; of the brightest's, as now, the same
+    # recall, and the photos' pans flagged no more than without the share)
     dust_full_headroom: float = 0.5
     # px: smallest speck; a lone pixel that differs from both neighbours is noise (a hot pixel, a
     # codec's sparkle) or the edge of a moving thing, not dust (most clean false alarms on
