@@ -153,7 +153,7 @@ def _taking_a_share(
     darkest's): beside a bright edge in dark picture, the warping's miss by a pixel is a share
     of the dark side's light too (thin strips along the windows of busy facades panned at
     720p). Judged at the few pixels past ``FAINTEST`` only: whole-frame sums for the share cost
-    3 ms and 50 MB of peak memory a frame at 720p (two or three frames at once)."""
+    about 3 ms a frame at 720p and 30-50 MB of peak memory (two or three frames at once)."""
     (highest, lowest), (above, below) = extremes, differences
     # a pixel is above the brightest or below the darkest, never both
     ys, xs = nonzero_pixels(cv2.compare(cv2.max(above, below), FAINTEST * contrast, cv2.CMP_GT))
