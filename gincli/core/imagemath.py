@@ -92,6 +92,15 @@ def nonzero_pixels(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return points[:, 1].astype(np.intp), points[:, 0].astype(np.intp)
 
 
+def sorted_by_owner(owners: np.ndarray, values: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``values`` sorted by their ``owners`` (integers 0 to ``count`` - 1) and, within each
+    owner, by value; with each owner's first index into them and how many it has: per-part
+    medians and ranks without a loop over the parts."""
+    order = np.lexsort((values, owners))
+    counts = np.bincount(owners, minlength=count)
+    return values[order], np.cumsum(counts) - counts, counts
+
+
 def connected_components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     """(count, int32 labels, stats) of a uint8 mask's 8-connected parts, label 0 the
     background: ``cv2.connectedComponentsWithStats``'s, by the Grana block-based labelling.

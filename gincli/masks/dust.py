@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gincli.core.imagemath import connected_components, nonzero_pixels
+from gincli.core.imagemath import connected_components, nonzero_pixels, sorted_by_owner
 from gincli.core.lazy import cv2
 from gincli.masks.line_candidates import VERTICAL_RUN
 from gincli.masks.motion import FlowFrame, Motion, at_pixels, dense_flow, flow_roughness
@@ -204,15 +204,10 @@ def _dust_specks(
 
 def _medians(owners: np.ndarray, values: np.ndarray, count: int) -> np.ndarray:
     """The median of ``values`` of each owner 0 to ``count`` - 1 (0 for one that has none)."""
-    owners = owners.astype(np.int64)
-    order = np.lexsort((values, owners))  # by owner, and by value within each
-    values = values[order]
-    sizes = np.bincount(owners, minlength=count)
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    ranked, starts, sizes = sorted_by_owner(owners.astype(np.int64), values, count)
     has = sizes > 0
-    middle = (values[(starts + (sizes - 1) // 2)[has]] + values[(starts + sizes // 2)[has]]) / 2
     medians = np.zeros(count)
-    medians[has] = middle
+    medians[has] = (ranked[(starts + (sizes - 1) // 2)[has]] + ranked[(starts + sizes // 2)[has]]) / 2
     return medians
 
 

@@ -17,7 +17,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from gincli.core.imagemath import connected_components, to_unit_float
+from gincli.core.imagemath import connected_components, sorted_by_owner, to_unit_float
 from gincli.core.lazy import cv2
 from gincli.masks.thresholds import DamageThresholds
 
@@ -112,10 +112,8 @@ class CandidateLines:
         upper middle one where a line spans an even number of rows)."""
         if not self.row_starts.size:
             return np.zeros(self.ids.size)
-        order = np.lexsort((row_values, self.row_owners))  # by line, then by value
-        counts = self.row_counts
-        starts = np.cumsum(counts) - counts
-        return np.where(counts > 0, row_values[order][np.minimum(starts + counts // 2, row_values.size - 1)], 0.0)
+        ranked, starts, counts = sorted_by_owner(self.row_owners, row_values, self.ids.size)
+        return np.where(counts > 0, ranked[np.minimum(starts + counts // 2, ranked.size - 1)], 0.0)
 
     def courses(self, band: int) -> tuple[np.ndarray, np.ndarray]:
         """Per line, (the slope a, in columns per row, of its straight course x = a y + b; how
