@@ -294,10 +294,11 @@ def follow(
     shift, columns = start - MAX_DRIFT, all_columns[:, start : start + band]
     on = response[inside[:, None], columns]
     relative = relative_strengths(track.polarity, pictures[1][top:bottom, left:right][inside[:, None], columns], on)
+    floor = FAINT_FLOOR * t.line_contrast  # the response and its row mean both, as in lines._along_lines
     there = (
-        (on > FAINT_FLOOR * t.line_contrast)
+        (on > floor)
         & (relative > KEPT_STRENGTH * track.relative_strength)
-        & (coherent[inside[:, None], columns] > FAINT_FLOOR * t.line_contrast)
+        & (coherent[inside[:, None], columns] > floor)
     )
     standing = stands_out(coherent, course + shift, half, t.line_width)[inside]
     if there.any(axis=1).mean() >= PRESENT_ROWS and (track.stood_out >= STOOD_OUT or track.proven):
