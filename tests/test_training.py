@@ -230,7 +230,11 @@ def test_two_process_gloo_ddp_keeps_ranks_identical(image_folder: Path, tmp_path
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    mp.spawn(_ddp_worker, args=(2, port, str(image_folder), str(tmp_path / "ddp"), str(tmp_path)), nprocs=2, join=True)
+    # forked, not spawned: a spawned rank imports torch and this module again (about 4 s of CPU
+    # each, half the test's time); gloo and DDP start their own threads after the fork, and each
+    # rank runs one thread
+    args = (2, port, str(image_folder), str(tmp_path / "ddp"), str(tmp_path))
+    mp.start_processes(_ddp_worker, args=args, nprocs=2, join=True, start_method="fork")
     a, b = torch.load(tmp_path / "rank0.pt"), torch.load(tmp_path / "rank1.pt")
     initial = Trainer(tiny_config(image_folder, tmp_path / "fresh"), progress=False).generator.state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
