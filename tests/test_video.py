@@ -484,10 +484,17 @@ def test_a_small_thing_moving_faster_than_the_flow_is_not_dust_but_a_speck_is() 
     assert found[3][speck].sum() >= 30 and sum(int(m[speck].sum()) for m in found) == found[3][speck].sum()
 
 
-def dust_between_still_neighbours(neighbour: np.ndarray, current: np.ndarray) -> np.ndarray:
-    """:func:`dust_mask` of ``current`` between two copies of ``neighbour``, with no motion."""
+def dust_between_still_neighbours(
+    previous: np.ndarray,
+    current: np.ndarray,
+    following: np.ndarray | None = None,
+    thresholds: DamageThresholds | None = None,
+) -> np.ndarray:
+    """:func:`dust_mask` of ``current`` between ``previous`` and ``following`` (by default a
+    copy of ``previous``), with no motion."""
     still = Motion(np.zeros((*current.shape, 2), np.float32))
-    return dust_mask(neighbour, current, neighbour, motions=(still, still))
+    following = previous if following is None else following
+    return dust_mask(previous, current, following, thresholds or DamageThresholds(), (still, still))
 
 
 def test_a_dark_speck_beside_a_bright_one_is_no_trail_of_it() -> None:
@@ -625,8 +632,9 @@ def test_a_soft_blot_that_blends_into_its_own_frame_is_not_dust() -> None:
     blot = cv2.GaussianBlur(blot, (0, 0), 3)
     current = neighbour - 0.25 * blot / blot.max()
     assert dust_between_still_neighbours(neighbour, current).sum() == 0
-    still = Motion(np.zeros((120, 200, 2), np.float32))
-    without = dust_mask(neighbour, current, neighbour, replace(DamageThresholds(), dust_standout=0.0), (still, still))
+    without = dust_between_still_neighbours(
+        neighbour, current, thresholds=replace(DamageThresholds(), dust_standout=0.0)
+    )
     assert without.sum() > 0  # the case the test is for
 
 
@@ -639,8 +647,7 @@ def test_a_faint_bright_speck_is_no_trail_of_a_darker_neighbour() -> None:
     before, current = after.copy(), after.copy()
     before[50:54, 110:114] -= 0.15
     current[50:54, 100:104] += 0.06
-    still = Motion(np.zeros((120, 200, 2), np.float32))
-    assert dust_mask(before, current, after, motions=(still, still)).sum() == 16
+    assert dust_between_still_neighbours(before, current, after).sum() == 16
 
 
 def test_a_faint_speck_beside_a_bright_edge_needs_the_full_contrast_there() -> None:
