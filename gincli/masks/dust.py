@@ -11,9 +11,10 @@ neighbour frame: that is a small thing moving faster than the flow follows (a ba
 mouth opens), which leaves a trail; dust leaves none (a scratch drifting beside it is no
 trail: what runs down many rows, even in pieces, does not count; nor, further off, a
 difference that the frame's own picture a pixel away explains: the warping's miss beside an
-edge). Nor where it blends into its own frame: dust covers the picture, so it stands out from
-the picture around it as much as from the neighbours; a warping miss, a moving reflection or
-a spinning wheel does not.
+edge; nor where nothing that looks like the speck lies near it in either neighbour: a thing that
+moved is there a few pixels off, dust nowhere). Nor where it blends into its own frame: dust
+covers the picture, so it stands out from the picture around it as much as from the neighbours;
+a warping miss, a moving reflection or a spinning wheel does not.
 """
 
 from __future__ import annotations
@@ -89,11 +90,15 @@ def dust_mask(
     thresholds: DamageThresholds = DamageThresholds(),
     motions: tuple[Motion, Motion] | None = None,
     flow_frames: tuple[FlowFrame, FlowFrame] | None = None,
+    either_side: bool = True,
 ) -> np.ndarray:
     """One-frame specks and blotches: temporal outliers against both neighbours warped onto
     ``current`` (grey frames; H x W bool). ``motions``: each neighbour's :class:`Motion` from
     ``current``, computed here if not given; ``flow_frames``: the neighbours' :class:`FlowFrame`
-    where the caller has them (their shrunk copies are shared with its flows)."""
+    where the caller has them (their shrunk copies are shared with its flows). ``either_side``:
+    whether the neighbours lie one before and one after ``current``; at a shot's first or last
+    frame both lie on its one side, and a thing that goes out of sight there (behind a car's
+    window pillar on carphone) is shown by neither, so only the trail test judges it."""
     motions = motions or (Motion(dense_flow(current, previous)), Motion(dense_flow(current, following)))
     before, after = motions[0].warp(previous), motions[1].warp(following)
     t = thresholds.dust_contrast
@@ -120,7 +125,8 @@ def dust_mask(
         picture[ys, xs] = (before[ys, xs] + after[ys, xs]) / 2
     radius = thresholds.dust_trail_radius
     trailed = _has_trail(ys, xs, bright, contrast, picture, (before, after), radius)
-    trailed &= ~_shown_nowhere(ys, xs, trailed, current, (before, after), motions, radius)
+    if either_side:
+        trailed &= ~_shown_nowhere(ys, xs, trailed, current, (before, after), motions, radius)
     ys, xs, contrast = ys[~trailed], xs[~trailed], contrast[~trailed]
     largest = max(thresholds.dust_max_area * current.size, MIN_LARGEST_SPECK)
     specks = np.zeros(current.shape, np.float32)  # each candidate's contrast against the neighbours
@@ -298,23 +304,23 @@ def _shown_nowhere(
     (``UNMATCHED``). A thing that moved is there a few pixels off; dust is in one frame only,
     and what the trail test saw beside it was the warping's miss along an edge, which looks
     nothing like the speck. Not for specks under ``SMALLEST_MATCHED`` px, nor where the picture
-    moves more than half of ``radius`` a frame: there warping deforms a moving thing's look."""
+    within ``radius`` px moves more than half of ``radius`` a frame: there warping deforms a
+    moving thing's look, and the thing may lie beyond the search."""
     specks = np.zeros(current.shape, np.uint8)
     specks[ys, xs] = 1
     count, labels, stats = connected_components(specks)
     owner = labels[ys, xs]
-    speeds = [np.hypot(*motion.flow[ys, xs].T) for motion in motions]
     height, width = current.shape
     nowhere = np.zeros(count, bool)
     for label in np.unique(owner[trailed]):
         x, y, w, h, area = stats[label]
-        mine = owner == label
-        if area < SMALLEST_MATCHED or max(float(np.median(speed[mine])) for speed in speeds) > radius / 2:
-            continue
         top, left, bottom, right = max(y - 1, 0), max(x - 1, 0), min(y + h + 1, height), min(x + w + 1, width)
+        reach = np.s_[max(top - radius, 0) : bottom + radius, max(left - radius, 0) : right + radius]
+        fastest = max(float(cv2.magnitude(*cv2.split(motion.flow[reach])).max()) for motion in motions)
+        if area < SMALLEST_MATCHED or fastest > radius / 2:
+            continue
         look = np.ascontiguousarray(current[top:bottom, left:right])
         weights = cv2.dilate((labels[top:bottom, left:right] == label).astype(np.uint8), np.ones((3, 3), np.uint8))
-        reach = np.s_[max(top - radius, 0) : bottom + radius, max(left - radius, 0) : right + radius]
         own_place = (top - reach[0].start, left - reach[1].start)
         nowhere[label] = True
         for neighbour in warped:

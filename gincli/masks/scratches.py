@@ -144,7 +144,9 @@ def _detect(
         return lines, np.zeros_like(lines.mask)
     (first, first_motion), (last, last_motion) = neighbours[0], neighbours[-1]
     motions = (first_motion, last_motion)
-    return lines, dust_mask(first.grey, current.grey, last.grey, thresholds, motions, (first.flow, last.flow))
+    either_side = first is not last and (current.index is None or first.index < current.index < last.index)
+    flow_frames = (first.flow, last.flow)
+    return lines, dust_mask(first.grey, current.grey, last.grey, thresholds, motions, flow_frames, either_side)
 
 
 def damage_masks(
