@@ -516,12 +516,15 @@ def dust_between_still_neighbours(
     current: np.ndarray,
     following: np.ndarray | None = None,
     thresholds: DamageThresholds | None = None,
+    either_side: bool = True,
 ) -> np.ndarray:
     """:func:`dust_mask` of ``current`` between ``previous`` and ``following`` (by default a
-    copy of ``previous``), with no motion."""
+    copy of ``previous``), with no motion; ``either_side``: dust_mask's (False: the trail test's
+    verdict stands, as at a shot's ends)."""
     still = Motion(np.zeros((*current.shape, 2), np.float32))
     following = previous if following is None else following
-    return dust_mask(previous, current, following, thresholds or DamageThresholds(), (still, still))
+    thresholds = thresholds or DamageThresholds()
+    return dust_mask(previous, current, following, thresholds, (still, still), either_side=either_side)
 
 
 def test_a_dark_speck_beside_a_bright_one_is_no_trail_of_it() -> None:
@@ -536,22 +539,27 @@ def test_a_dark_speck_beside_a_bright_one_is_no_trail_of_it() -> None:
     assert dust_between_still_neighbours(neighbour, current)[50:54, 100:112].sum() == 32
 
 
-@pytest.mark.parametrize(("top", "found"), [(48, True), (54, False)])
-def test_a_neighbours_edge_a_pixel_off_is_no_trail_beyond_half_the_trail_radius(top: int, found: bool) -> None:
+@pytest.mark.parametrize(("top", "trail_test_finds"), [(48, True), (54, False)])
+def test_a_neighbours_edge_a_pixel_off_is_no_trail_beyond_half_the_trail_radius(
+    top: int, trail_test_finds: bool
+) -> None:
     """Neighbour frames whose horizontal edge (11 levels under ``dust_contrast``) lies a pixel
     above this frame's, as where the warping misses by a pixel beside an edge: along it the
     neighbours are brighter than this frame, as a small bright thing's trail would be. A
-    bright speck 9-11 rows above the edge is dust: this frame's picture a pixel away explains
-    that difference (measured once: the speck lost to the trail test when it did not). Within
-    half the trail radius (3-5 rows) it still counts as a trail: a moving thing's own edges
-    are that near it."""
+    bright speck 9-11 rows above the edge is dust to the trail test: this frame's picture a
+    pixel away explains that difference (measured once: the speck lost to the trail test when
+    it did not). Within half the trail radius (3-5 rows) the trail test takes it for a trail:
+    a moving thing's own edges are that near it. Nothing in the neighbours looks like the
+    speck, though, so it is dust either way once that is asked (between neighbours on either
+    side; at a shot's ends the trail test's verdict stands)."""
     current = np.full((120, 200), 0.4, np.float32)
     current[60:] += 0.11
     neighbour = current.copy()
     neighbour[59] += 0.11  # its edge a row higher
     current[top : top + 3, 100:104] += 0.2  # the speck
-    speck = dust_between_still_neighbours(neighbour, current)[top : top + 3, 100:104]
-    assert speck.all() if found else not speck.any()
+    trail_test_alone = dust_between_still_neighbours(neighbour, current, either_side=False)[top : top + 3, 100:104]
+    assert trail_test_alone.all() if trail_test_finds else not trail_test_alone.any()
+    assert dust_between_still_neighbours(neighbour, current)[top : top + 3, 100:104].all()
 
 
 @pytest.mark.parametrize("broken", [False, True])
