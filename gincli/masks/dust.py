@@ -78,7 +78,8 @@ EDGE = 2
 # 0.958, 0.832; Big Buck Bunny 0.950 / 0.945, 0.910 -> 0.950 / 0.945, 0.922; clean flags: carphone
 # 0 -> 0.0007 %, movie.avi 0 -> 0.0013 %, bikes 0.0068 -> 0.0071 %. At 0.2 / 0.5, carphone and
 # movie.avi: 0.921 / 0.906 and 0.912 / 0.896, clean flags within 0.0007 % of these; but 0.2 flagged
-# more of bikes than 0.3 before the guards below (0.0087 against 0.0084 %), so the margin stays
+# more of bikes than 0.3 with the speed guard read at the speck's own pixels (0.0087 against
+# 0.0084 %), so the margin stays
 UNMATCHED = 0.3
 # px: a speck smaller than this keeps the trail test's verdict: a few pixels match noise as well
 # as anything (from 1 px: clean flags carphone 0.0038 %, movie.avi 0.0058 %, in 9 and 12 % of frames)
@@ -339,17 +340,16 @@ def _specks_shown_nowhere(
         if area < SMALLEST_MATCHED:
             continue
         top, left, bottom, right = max(y - 1, 0), max(x - 1, 0), min(y + h + 1, height), min(x + w + 1, width)
-        reach = np.s_[max(top - radius, 0) : bottom + radius, max(left - radius, 0) : right + radius]
-        if max(float(cv2.magnitude(*cv2.split(flow[reach])).max()) for flow in flows) > radius / 2:
+        search = np.s_[max(top - radius, 0) : bottom + radius, max(left - radius, 0) : right + radius]
+        if max(float(cv2.magnitude(*cv2.split(flow[search])).max()) for flow in flows) > radius / 2:
             continue
         look = np.ascontiguousarray(current[top:bottom, left:right])
-        weights = cv2.dilate((labels[top:bottom, left:right] == label).astype(np.uint8), np.ones((3, 3), np.uint8))
-        own_place = (top - reach[0].start, left - reach[1].start)
+        speck = cv2.dilate((labels[top:bottom, left:right] == label).astype(np.uint8), np.ones((3, 3), np.uint8))
+        weights = speck.astype(np.float32)  # the speck and a pixel around it
+        own_place = (top - search[0].start, left - search[1].start)
         nowhere[label] = 1
         for neighbour in warped:
-            differences = cv2.matchTemplate(
-                np.ascontiguousarray(neighbour[reach]), look, cv2.TM_SQDIFF, mask=weights.astype(np.float32)
-            )
+            differences = cv2.matchTemplate(np.ascontiguousarray(neighbour[search]), look, cv2.TM_SQDIFF, mask=weights)
             if differences.min() < UNMATCHED * differences[own_place]:
                 nowhere[label] = 0
                 break
