@@ -128,7 +128,7 @@ def dust_mask(
         picture[ys, xs] = (before[ys, xs] + after[ys, xs]) / 2
     radius = thresholds.dust_trail_radius
     trailed = _has_trail(ys, xs, bright, contrast, picture, (before, after), radius)
-    if either_side:
+    if either_side and trailed.any():
         trailed &= ~_shown_nowhere(ys, xs, trailed, current, (before, after), motions, radius)
     ys, xs, contrast = ys[~trailed], xs[~trailed], contrast[~trailed]
     largest = max(thresholds.dust_max_area * current.size, MIN_LARGEST_SPECK)
@@ -344,8 +344,8 @@ def _specks_shown_nowhere(
         if max(float(cv2.magnitude(*cv2.split(flow[search])).max()) for flow in flows) > radius / 2:
             continue
         look = np.ascontiguousarray(current[top:bottom, left:right])
-        speck = cv2.dilate((labels[top:bottom, left:right] == label).astype(np.uint8), np.ones((3, 3), np.uint8))
-        weights = speck.astype(np.float32)  # the speck and a pixel around it
+        speck = (labels[top:bottom, left:right] == label).astype(np.uint8)
+        weights = cv2.dilate(speck, np.ones((3, 3), np.uint8)).astype(np.float32)  # and a pixel around it
         own_place = (top - search[0].start, left - search[1].start)
         nowhere[label] = 1
         for neighbour in warped:
