@@ -1345,17 +1345,37 @@ def test_fill_methods_route_thin_holes_to_the_classical_fill(contract_model) -> 
     calls: list[int] = []
     for fill in ("auto", "classical", "network"):
         inpainter = Inpainter(contract_model, provider="cpu", fill=fill)
-        original = inpainter.batcher._run
-        inpainter.batcher._run = lambda i, m, o=original: calls.append(len(i)) or o(i, m)
+        if fill != "classical":
+            original = inpainter.batcher._run
+            inpainter.batcher._run = lambda i, m, o=original: calls.append(len(i)) or o(i, m)
         out = inpainter.inpaint(image, mask)
         assert np.array_equal(out[mask == 0], image[mask == 0])
         assert np.array_equal(out[scratch], narrow_ns[scratch]) == (fill != "network")
         if fill == "classical":
-            assert np.array_equal(out[square], wide_telea[square]) and not calls
+            assert np.array_equal(out[square], wide_telea[square]) and inpainter.engine is None  # no network at all
         else:
             assert calls  # the network ran
             assert not np.array_equal(out[square], wide_telea[square])
         calls.clear()
+
+
+def test_the_classical_fill_reads_no_model_and_starts_no_engine(tmp_path: Path) -> None:
+    """``fill="classical"`` runs no network: a model that does not exist is never opened (reading
+    the bundled one and probing the engines took a second of every `gin video` start), a mask
+    with no hole gives the image back, and the resume fingerprint names no model."""
+    from gincli.core.inpainter import NoHoleWarning
+
+    image = smooth_image(np.random.default_rng(5), 64, 80)
+    scratch = np.zeros((64, 80), np.uint8)
+    scratch[5:60, 30:32] = 1
+    inpainter = Inpainter(tmp_path / "no_such_model.onnx", fill="classical")
+    out, used = inpainter.inpaint_with_info(image, scratch)
+    assert inpainter.engine is None and used == "classical"
+    assert np.array_equal(out[scratch > 0], cv2.inpaint(image, scratch, 1, cv2.INPAINT_NS)[scratch > 0])
+    with pytest.warns(NoHoleWarning):
+        unchanged, used = inpainter.inpaint_with_info(image, np.zeros_like(scratch))
+    assert np.array_equal(unchanged, image) and used == "classical"
+    assert inpainter.output_settings()["model"] is None
 
 
 def test_a_12_px_speck_is_telea_s_in_a_film_and_the_network_s_in_a_photo(contract_model, tmp_path: Path) -> None:

@@ -62,7 +62,7 @@ FILL_METHODS = {m.name: m for m in (
     FillMethod("auto", "classical for the thin parts of holes (scratches, dust, lines), the network for the rest, "
                        "its level matched to the pixels around each hole"),
     FillMethod("network", "the network everywhere"),
-    FillMethod("classical", "OpenCV everywhere: Navier-Stokes for narrow holes, Telea for wide ones "
+    FillMethod("classical", "OpenCV everywhere, no network: Navier-Stokes for narrow holes, Telea for wide ones "
                             "(fast; smooth on large holes)"),
 )}  # fmt: skip
 

@@ -65,7 +65,8 @@ class Inpainter:
 
     ``strategy`` is ``auto``, ``polyphase``, ``sliding``, ``crop`` or ``resize`` (see ``gin
     inpaint --help``); ``fill`` is ``network``, ``classical`` (OpenCV: Navier-Stokes for narrow
-    holes, Telea for wide ones) or ``auto`` (the classical fill for the parts of holes where no
+    holes, Telea for wide ones; no network, so ``model``, ``provider``, ``threads``, ``precision``
+    and ``batch_size`` go unused and :attr:`engine` is None) or ``auto`` (the classical fill for the parts of holes where no
     disc of radius ``thin_radius`` px fits, the network for the rest, its level carried to the hole's rim by a harmonic offset, see
     :mod:`gincli.core.harmonic` and :mod:`gincli.core.classical`, and the photo's own fine
     detail added to it at ``texture`` strength, 0 to 1, see :mod:`gincli.core.texture`: 0 for
@@ -87,25 +88,33 @@ class Inpainter:
         ensemble: bool = False,
         batch_size: int | None = None,
     ) -> None:
-        self.engine = Engine(resolve_model(model), provider=provider, threads=threads, precision=precision)
-        self.strategy, self.ensemble = strategy, ensemble
         if fill not in FILL_METHODS:
             raise ValueError(f"unknown fill method {fill!r}; choose {', '.join(FILL_METHODS)}")
         if not 0 <= texture <= 1:
             raise ValueError(f"texture must be between 0 (none) and 1 (full strength), got {texture}")
+        self.strategy, self.ensemble = strategy, ensemble
         self.fill, self.thin_radius, self.texture = fill, thin_radius, texture
-        if batch_size is None:  # CPU: batch 1 is as fast per tile as 4 and needs a third of the memory
-            batch_size = 1 if self.engine.provider in ("cpu", "openvino") else 8
-        self.batcher = TileBatcher(self.engine.run, batch_size)  # no reference back to self: no cycle
+        # the classical fill runs no network: no model is read and no engine started (reading the
+        # bundled model's contract and probing the engines took 1.1 s of a `gin video` start)
+        self.engine: Engine | None = None
+        self.batcher: TileBatcher | None = None
+        if fill != "classical":
+            self.engine = Engine(resolve_model(model), provider=provider, threads=threads, precision=precision)
+            if batch_size is None:  # CPU: batch 1 is as fast per tile as 4 and needs a third of the memory
+                batch_size = 1 if self.engine.provider in ("cpu", "openvino") else 8
+            self.batcher = TileBatcher(self.engine.run, batch_size)  # no reference back to self: no cycle
 
     def output_settings(self) -> dict[str, object]:
         """Everything that decides this inpainter's output, for resume checks: the model file
         (path, size, modification time: a model re-exported to the same path counts as new)
         and the fill settings."""
-        stat = self.engine.model_path.stat()
+        model, precision = None, None  # the classical fill's output depends on neither
+        if self.engine is not None:
+            stat = self.engine.model_path.stat()
+            model = [str(self.engine.model_path.resolve()), stat.st_size, stat.st_mtime_ns]
+            precision = self.engine.precision
         return {
-            "model": [str(self.engine.model_path.resolve()), stat.st_size, stat.st_mtime_ns],
-            "precision": self.engine.precision, "fill": self.fill, "thin_radius": self.thin_radius,
+            "model": model, "precision": precision, "fill": self.fill, "thin_radius": self.thin_radius,
             "rim": "harmonic",  # how --fill auto meets the hole's rim (was a Telea blend, "edge_blend")
             "classical": [[fill.flag, fill.radius] for fill in CLASSICAL_FILLS],  # was Telea for narrow holes too
             "texture": self.texture,
@@ -114,16 +123,19 @@ class Inpainter:
 
     @property
     def on_tiles(self) -> Callable[[int], None] | None:
-        """Called with each engine batch's tile count (progress bars)."""
-        return self.batcher.on_tiles
+        """Called with each engine batch's tile count (progress bars); never with no network."""
+        return None if self.batcher is None else self.batcher.on_tiles
 
     @on_tiles.setter
     def on_tiles(self, callback: Callable[[int], None] | None) -> None:
-        self.batcher.on_tiles = callback
+        if self.batcher is not None:
+            self.batcher.on_tiles = callback
 
     def run_tiles(self, tiles: np.ndarray, masks: np.ndarray) -> np.ndarray:
         """N x 256 x 256 x 3 tiles and N x 256 x 256 masks -> completed tiles (HWC, float32).
         Tiles from concurrent calls share engine batches."""
+        if self.engine is None or self.batcher is None:
+            raise RuntimeError("this inpainter fills classically (fill='classical'): it has no network to run")
         fill = self.engine.info.hole_fill
         if fill != "white":  # white: the graph whitens the hole itself
             tiles = np.stack([network_input(t, m, fill) for t, m in zip(tiles, masks, strict=True)])
@@ -155,11 +167,14 @@ class Inpainter:
             hole > 0 if self.fill == "classical" else thin_holes(hole, self.thin_radius, depths))  # fmt: skip
         wide = np.where(thin, 0, hole).astype(np.float32)
         has_thin = thin.any()
+        thin_fill = np.zeros((0, 3), np.float32)  # the classical fill's values at the thin pixels
         if has_thin:  # the classical fill reads a wide hole joined to a thin part only as deep as the thin pixels
             deepest = self.thin_radius if wide.any() else None
             thin_fill = classical_fill(rgb, classical_context(thin, hole), thin, deepest, depths)
         inside = nonzero_pixels(hole > 0)
-        if wide.any() or not has_thin:
+        # the network's strategies for wide holes, and for no hole at all where there is a network
+        # (its strategies name what ran)
+        if wide.any() or not (has_thin or self.engine is None):
             source = rgb
             if has_thin:  # thin parts first, so the network sees them filled instead of damaged
                 source = rgb.copy()
@@ -170,7 +185,7 @@ class Inpainter:
             if has_thin:
                 filled[thin] = thin_fill
             values = filled[inside]
-        else:  # only thin holes (every hole pixel is thin, in the same order): no tile reaches the network
+        else:  # only thin holes (every hole pixel is thin, in the same order), or none: no tile reaches the network
             values, used = thin_fill, "classical"
         # composite in the input's own dtype: outside the hole the pixels are copied, bit for bit
         result = image[..., :3].copy() if image.ndim == 3 else image.copy()
