@@ -176,7 +176,7 @@ def test_inference_never_imports_torch(exported) -> None:
     script = textwrap.dedent(
         f"""
         import sys
-        sys.modules["torch"] = None  # any import of torch now raises ImportError
+        sys.modules["torch"] = sys.modules["onnx"] = None  # any import of either now raises ImportError
         import numpy as np
         import gincli, gincli.cli.main
         from gincli.core.inpainter import Inpainter

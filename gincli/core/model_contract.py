@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from gincli.core.onnx_header import read_onnx_header
+
 TILE = 256
 IMAGE_INPUT, MASK_INPUT = "image", "mask"
 INPUTS = {IMAGE_INPUT: 3, MASK_INPUT: 1}  # name -> channels; all N x C x 256 x 256 float32
@@ -83,25 +85,16 @@ class ModelContractError(ValueError):
     """A file that is not a gin inpainting model; the message names it and says why."""
 
 
-def _dims(value_info: object) -> list[int | str]:
-    shape = value_info.type.tensor_type.shape  # type: ignore[attr-defined]
-    return [d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in shape.dim]
-
-
 def read_model_info(path: str | Path) -> ModelInfo:
     """Check a model file against the contract (input and output names and shapes) and
-    return its metadata. Reads the graph's header only; no weights are loaded."""
-    import onnx  # here, not at import: help text must not pay for it
-
+    return its metadata. Reads the graph's header only (:mod:`gincli.core.onnx_header`): no
+    weights, and not the ``onnx`` package."""
     path = Path(path)
     try:
-        model = onnx.load(str(path), load_external_data=False)
-    except Exception as exc:  # protobuf's DecodeError and friends
-        raise ModelContractError(
-            f"{path}: not a usable ONNX model ({exc.__class__.__name__}: {str(exc)[:200]})"
-        ) from exc
-    inputs = {i.name: _dims(i) for i in model.graph.input}
-    outputs = {o.name: _dims(o) for o in model.graph.output}
+        header = read_onnx_header(path)
+    except (ValueError, OSError) as exc:
+        raise ModelContractError(f"{path}: not a usable ONNX model ({str(exc)[:200]})") from exc
+    inputs, outputs = header.inputs, header.outputs
     want_inputs = {name: [c, TILE, TILE] for name, c in INPUTS.items()}
     if set(inputs) != set(want_inputs) or any(inputs[k][1:] != v for k, v in want_inputs.items()):
         found = ", ".join(f"{k} {v}" for k, v in inputs.items())
@@ -114,7 +107,7 @@ def read_model_info(path: str | Path) -> ModelInfo:
         raise ModelContractError(
             f"{path}: not a gin inpainting model: outputs are {found}; expected {OUTPUT} [N, 3, {TILE}, {TILE}]"
         )
-    info = parse_metadata({p.key: p.value for p in model.metadata_props})
+    info = parse_metadata(header.metadata)
     if info.hole_fill not in HOLE_FILLS:
         raise ModelContractError(
             f"{path}: expects its holes pre-filled by {info.hole_fill!r}, which this gin does not know "
