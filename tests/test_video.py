@@ -1376,6 +1376,13 @@ def test_the_classical_fill_reads_no_model_and_starts_no_engine(tmp_path: Path) 
         unchanged, used = inpainter.inpaint_with_info(image, np.zeros_like(scratch))
     assert np.array_equal(unchanged, image) and used == "classical"
     assert inpainter.output_settings()["model"] is None
+    # `gin video`: the same, and a note that the model given is not read (a typo there goes unseen)
+    write_image(tmp_path / "mask.png", hole())
+    scans = frame_folder(tmp_path / "scans", clip_frames(3))
+    code, output = gin_video(tmp_path / "no_such_model.onnx", str(scans), "--mask", str(tmp_path / "mask.png"),
+                             "--fill", "classical", "-o", str(tmp_path / "out"))  # fmt: skip
+    assert code == 0 and "3 inpainted (classical 3)" in output, output
+    assert "--model " + str(tmp_path / "no_such_model.onnx") + " is not read" in output
 
 
 def test_a_12_px_speck_is_telea_s_in_a_film_and_the_network_s_in_a_photo(contract_model, tmp_path: Path) -> None:

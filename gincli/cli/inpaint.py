@@ -8,7 +8,13 @@ from pathlib import Path
 
 import click
 
-from gincli.cli.options import engine_options, fill_options, mask_adjust_options, strategy_option
+from gincli.cli.options import (
+    engine_options,
+    fill_options,
+    mask_adjust_options,
+    note_unused_model,
+    strategy_option,
+)
 from gincli.core.classical import THIN_RADIUS
 from gincli.core.engine import EngineError, ProviderUnavailable
 from gincli.core.strategies import strategy_help
@@ -112,6 +118,7 @@ def inpaint_command(inputs: tuple[str, ...], model: Path | None, provider: str, 
     try:
         opts = BatchOptions(format=fmt, shard=parse_shard(shard) if shard else None, **options)  # type: ignore[arg-type]
         check_options(opts)  # usage errors before the model loads
+        note_unused_model(model, fill)
         inpainter = Inpainter(model, provider=provider, threads=threads, precision=precision, fill=fill, thin_radius=thin_radius, texture=texture, strategy=strategy, ensemble=ensemble,
                               batch_size=batch_size)  # fmt: skip
         summary = run_batch(list(inputs), inpainter, opts, verbose=verbose)

@@ -34,6 +34,13 @@ engine_options = _stack([
 ])  # fmt: skip
 
 
+def note_unused_model(model: Path | None, fill: str) -> None:
+    """Say so where ``--model`` is given to the fill that runs no network: a mistyped or
+    wrong model there would otherwise pass unnoticed."""
+    if model is not None and fill == "classical":
+        click.echo(f"gin: --fill classical runs no network: --model {model} is not read", err=True)
+
+
 def fill_options(default: str, thin_radius: float, texture: float) -> Decorator:
     """``--fill``, ``--thin-radius`` and ``--texture``: which holes the network fills and which a
     classical method fills, and how much texture the network's fills get (the defaults differ:

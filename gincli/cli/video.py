@@ -8,7 +8,13 @@ from pathlib import Path
 
 import click
 
-from gincli.cli.options import engine_options, fill_options, mask_adjust_options, strategy_option
+from gincli.cli.options import (
+    engine_options,
+    fill_options,
+    mask_adjust_options,
+    note_unused_model,
+    strategy_option,
+)
 from gincli.core.classical import FILM_THIN_RADIUS
 from gincli.core.engine import EngineError
 from gincli.io.video import DEFAULT_PRESET, ENCODERS, PRESETS, VideoError
@@ -162,6 +168,7 @@ def video_command(input_path: Path, model: Path | None, provider: str, threads: 
     opts = VideoOptions(thresholds=_thresholds(options), fps=_fps(fps), **options)  # type: ignore[arg-type]
     try:
         check_options(input_path, opts)  # usage errors before the model loads
+        note_unused_model(model, fill)
         reuse_frame_buffers()  # before the engine's threads start, so they share the frame heaps too
         inpainter = Inpainter(
             model,
