@@ -32,12 +32,12 @@ def onnx_reading(path: Path) -> tuple[dict, dict, dict]:
 
 
 def awkward_model(path: Path) -> Path:
-    """Every kind of dimension (a size, a name, neither, a 0 size, a size past 2^32), a
+    """Every kind of dimension (a size, a name, neither, a 0 size, a size past 2^32, a negative one), a
     sequence-typed input (no tensor shape), a weight of 3 MB between the inputs and the metadata,
     and metadata in several scripts."""
     inputs = [
         helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, 256, 256]),
-        helper.make_tensor_value_info("odd", TensorProto.FLOAT, [None, 0, 2**33]),
+        helper.make_tensor_value_info("odd", TensorProto.FLOAT, [None, 0, 2**33, -1]),
         helper.make_tensor_sequence_value_info("many", TensorProto.FLOAT, None),
     ]
     output = helper.make_tensor_value_info("inpainted", TensorProto.FLOAT, ["N", 3, 256, 256])
@@ -55,7 +55,7 @@ def test_the_header_reads_what_onnx_reads(contract_model: Path, tmp_path: Path) 
         header = read_onnx_header(path)
         assert (header.inputs, header.outputs, header.metadata) == onnx_reading(path), path.name
     header = read_onnx_header(tmp_path / "awkward.onnx")
-    assert header.inputs["odd"] == ["?", 0, 2**33] and header.inputs["many"] == []
+    assert header.inputs["odd"] == ["?", 0, 2**33, -1] and header.inputs["many"] == []
 
 
 def test_a_cut_or_foreign_file_is_a_clear_error_never_a_hang(contract_model: Path, tmp_path: Path) -> None:
@@ -63,7 +63,7 @@ def test_a_cut_or_foreign_file_is_a_clear_error_never_a_hang(contract_model: Pat
     broken = tmp_path / "broken.onnx"
     for cut in (1, 10, 100, len(whole) // 2, len(whole) - 1):  # each inside a field
         broken.write_bytes(whole[:cut])
-        with pytest.raises(ValueError, match=r"ends inside|runs past"):
+        with pytest.raises(ValueError, match="runs past"):
             read_onnx_header(broken)
     broken.write_bytes(b"")
     with pytest.raises(ValueError, match="empty"):

@@ -87,8 +87,8 @@ def _field(data: memoryview, span: tuple[int, int], number: int) -> tuple[int, i
 def _dimension(data: memoryview, span: tuple[int, int]) -> int | str:
     size: int | str = "?"
     for field, value in _fields(data, *span):
-        if field == DIM_VALUE:
-            size = int(value)  # type: ignore[arg-type]
+        if field == DIM_VALUE:  # an int64: a negative one comes as its 64-bit two's complement
+            size = int(value) - (1 << 64) * (int(value) >= 1 << 63)  # type: ignore[arg-type]
         elif field == DIM_PARAM and size == "?":
             size = _text(data, value) or "?"
     return size
@@ -112,7 +112,8 @@ def _fields(data: memoryview, start: int, end: int) -> Iterator[tuple[int, int |
         else:
             raise ValueError(f"byte {position}: wire type {wire}, which no ONNX field has")
         if position > end:
-            raise ValueError(f"the file ends inside field {field} (byte {end} of a field reaching {position})")
+            raise ValueError(f"field {field} runs past the end of its message (to byte {position} of {end}): "
+                             "the file is cut short or damaged")  # fmt: skip
         yield field, value
 
 
