@@ -224,7 +224,7 @@ def test_a_steady_pan_continued_to_a_distant_frame_finds_where_a_line_went(agree
     on bikes.mp4 read 13.8, thrown off by a walker); motions that do not agree find nothing."""
     from gincli.core.imagemath import connected_components
     from gincli.masks.line_candidates import CandidateLines
-    from gincli.masks.lines import MAX_DRIFT, _carried_steadily
+    from gincli.masks.lines import DRIFTS, _carried_steadily
 
     mask = np.zeros((144, 320), np.uint8)
     mask[10:134, 160:162] = 1
@@ -232,11 +232,11 @@ def test_a_steady_pan_continued_to_a_distant_frame_finds_where_a_line_went(agree
     lines = CandidateLines(labels, stats, np.arange(count) > 0)
     theirs = np.zeros((144, 320), np.uint8)
     theirs[10:134, 152:155] = 80  # the line, 12 frames on
-    shifted = {drift: lines.columns(drift, 320) for drift in range(-MAX_DRIFT, MAX_DRIFT + 1)}
-    before = np.tile([-0.6 if agreeing else -1.0, 0.0], (lines.ys.size, 1))
-    after = np.tile([-0.6 if agreeing else -0.2, 0.0], (lines.ys.size, 1))
-    velocities = {drift: [before, after] for drift in shifted}
-    speed, carried = _carried_steadily(theirs, lines, shifted, velocities, 12)
+    shifted = np.stack([lines.columns(drift, 320) for drift in DRIFTS])
+    before = np.tile([-0.6 if agreeing else -1.0, 0.0], (len(DRIFTS), lines.ys.size, 1))
+    after = np.tile([-0.6 if agreeing else -0.2, 0.0], (len(DRIFTS), lines.ys.size, 1))
+    rows = np.tile(lines.ys, len(DRIFTS))
+    speed, carried = _carried_steadily(theirs, lines, rows, shifted, [before, after], 12)
     if agreeing:
         assert abs(speed[0] - 7.2) < 0.01 and carried[0] > 0.25, (speed, carried)
     else:

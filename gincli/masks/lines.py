@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from gincli.masks.scratches import FrameView
 
 MAX_DRIFT = 2  # px a scratch may wander sideways from one frame to the next
+DRIFTS = range(-MAX_DRIFT, MAX_DRIFT + 1)
 PERSISTENCE = 12  # frames: a static line present this far before and after is part of the scene
 # the line tests use the distant frames' motion only averaged over 61 px at a quarter of the size:
 # their flow at that size gave the same masks on the four real clips as at full size
@@ -213,8 +214,10 @@ def line_scratches(
     for polarity, ((lines, _, _), strength, keep) in enumerate(zip(candidates, strengths, kept, strict=True)):
         if not keep.any():
             continue
-        # the line's columns moved by each drift, the same for every other frame
-        shifted = {drift: lines.columns(drift, width) for drift in range(-MAX_DRIFT, MAX_DRIFT + 1)}
+        # the line's columns moved by each drift (a row a drift, DRIFTS' order), the same for
+        # every other frame; each frame's reads at all of them go to OpenCV at once
+        shifted = np.stack([lines.columns(drift, width) for drift in DRIFTS])
+        shifted_rows = np.tile(lines.ys, len(DRIFTS))
         persistent = np.ones(lines.ids.size, bool)  # at its place in every distant frame that can tell
         judged = np.zeros(lines.ids.size, bool)  # by at least one
         judged_beside_same = np.zeros(lines.ids.size, bool)  # by one showing the same picture beside it
@@ -223,34 +226,34 @@ def line_scratches(
         mine_beside = [frame.grey[lines.ys, columns] for columns in beside_line]  # the same for every frame
         mine_on = frame.grey[lines.ys, lines.xs]
         mine_response = on_lines[polarity]
-        # per drift, each neighbour frame's motion of the picture beside the line, a frame's worth
-        velocities: dict[int, list[np.ndarray]] = {drift: [] for drift in shifted}
+        # each neighbour frame's motion of the picture beside the line, a frame's worth, at
+        # every drift (drifts x pixels x 2)
+        velocities: list[np.ndarray] = []
         for index, (view, picture) in enumerate(others):
             theirs = view.responses[polarity]
-            on_film_pixels = integer_to_unit(np.max([theirs[lines.ys, c] for c in shifted.values()], axis=0))
+            on_film_pixels = integer_to_unit(theirs[lines.ys, shifted].max(axis=0))  # at any drift
             on_film = lines.mean(on_film_pixels)
             # frames from this one to that one, where both places in the clip are known (damage_masks)
             offset = None if frame.index is None or view.index is None else view.index - frame.index
-            in_scene = np.zeros(lines.ys.size, np.float32)
-            for drift, columns in shifted.items():
-                motion = beside.at(picture, lines.ys, columns)  # flow x, flow y, speed
-                warped = integer_to_unit(read_at(theirs, columns + motion[:, 0], lines.ys + motion[:, 1]))
-                in_scene = np.maximum(in_scene, warped)
-                if drift == 0:
-                    speed = lines.mean(motion[:, 2])  # the picture's speed beside the line itself
-                if index < len(neighbours) and offset is not None:
-                    velocities[drift].append(motion[:, :2] / offset)
-            carried = lines.mean(in_scene)
+            columns = shifted.ravel()
+            # flow x, flow y, speed at every drift's pixels, and the response where that puts them
+            motion = beside.at(picture, shifted_rows, columns)
+            warped = integer_to_unit(read_at(theirs, columns + motion[:, 0], shifted_rows + motion[:, 1]))
+            motion = motion.reshape(len(DRIFTS), lines.ys.size, 3)
+            speed = lines.mean(motion[MAX_DRIFT, :, 2])  # the picture's speed beside the line itself (drift 0)
+            if index < len(neighbours) and offset is not None:
+                velocities.append(motion[..., :2] / offset)
+            carried = lines.mean(warped.reshape(len(DRIFTS), -1).max(axis=0))
             # the picture moved clearly, and the line went with it: picture
             keep &= ~_went_along(speed, carried, on_film, strength)
             if index >= len(neighbours):
-                if offset is not None and len(velocities[0]) == 2:
+                if offset is not None and len(velocities) == 2:
                     # or with the neighbour frames' motion continued to this distant frame, where
                     # the two agree (a steady pan): the coarse distant flow beside a thin bright
                     # cable on bikes.mp4 was thrown 6 px off by a walker's legs, and the cable,
                     # panning with the wall behind it, passed for a scratch in six frames (half
                     # of the clean clip's flags)
-                    steadily = _carried_steadily(theirs, lines, shifted, velocities, offset)
+                    steadily = _carried_steadily(theirs, lines, shifted_rows, shifted, velocities, offset)
                     keep &= ~_went_along(*steadily, on_film, strength)
                 # a distant frame. The picture moved far on both sides, and the line is not where
                 # it went: whatever is still at the line's place was left behind by the scene (a
@@ -346,25 +349,26 @@ def _went_along(speed: np.ndarray, carried: np.ndarray, on_film: np.ndarray, str
 def _carried_steadily(
     theirs: np.ndarray,
     lines: CandidateLines,
-    shifted: dict[int, np.ndarray],
-    velocities: dict[int, list[np.ndarray]],
+    rows: np.ndarray,
+    shifted: np.ndarray,
+    velocities: list[np.ndarray],
     offset: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per line, (how far the picture beside it moves over ``offset`` frames, continuing the two
     neighbour frames' motion, px; its mean response in ``theirs``, the response map of the frame
-    ``offset`` away, where that puts it), at each of its ``shifted`` columns (drifts) with that
-    drift's ``velocities`` (per neighbour, px a frame), counting the pixels where the two
-    neighbours' motions agree within ``STEADY`` only: a pan goes on, a talking head's motion
-    continued twelve frames lands anywhere."""
-    found = np.zeros(lines.ys.size, np.float32)
-    for drift, columns in shifted.items():
-        first, second = velocities[drift]
-        steady = np.hypot(*(first - second).T) < STEADY
-        velocity = (first + second) / 2
-        there = integer_to_unit(read_at(theirs, columns + offset * velocity[:, 0], lines.ys + offset * velocity[:, 1]))
-        found = np.maximum(found, np.where(steady, there, 0))
-    velocity = (velocities[0][0] + velocities[0][1]) / 2
-    return abs(offset) * lines.mean(np.hypot(*velocity.T)), lines.mean(found)
+    ``offset`` away, where that puts it), at each of its ``shifted`` columns (drifts x pixels;
+    ``rows``: their rows, as flat) with that drift's ``velocities`` (per neighbour, drifts x
+    pixels x 2, px a frame), counting the pixels where the two neighbours' motions agree within
+    ``STEADY`` only: a pan goes on, a talking head's motion continued twelve frames lands anywhere."""
+    first, second = velocities
+    steady = np.hypot(first[..., 0] - second[..., 0], first[..., 1] - second[..., 1]) < STEADY
+    velocity = (first + second) / 2
+    there = integer_to_unit(
+        read_at(theirs, shifted.ravel() + offset * velocity[..., 0].ravel(), rows + offset * velocity[..., 1].ravel())
+    )
+    found = np.where(steady, there.reshape(shifted.shape), 0).max(axis=0)
+    still = velocity[MAX_DRIFT]  # drift 0
+    return abs(offset) * lines.mean(np.hypot(still[:, 0], still[:, 1])), lines.mean(found)
 
 
 def _shadows(
