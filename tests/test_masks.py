@@ -235,8 +235,7 @@ def test_a_steady_pan_continued_to_a_distant_frame_finds_where_a_line_went(agree
     shifted = np.stack([lines.columns(drift, 320) for drift in DRIFTS])
     before = np.tile([-0.6 if agreeing else -1.0, 0.0], (len(DRIFTS), lines.ys.size, 1))
     after = np.tile([-0.6 if agreeing else -0.2, 0.0], (len(DRIFTS), lines.ys.size, 1))
-    rows = np.tile(lines.ys, len(DRIFTS))
-    speed, carried = _carried_steadily(theirs, lines, rows, shifted, [before, after], 12)
+    speed, carried = _carried_steadily(theirs, lines, shifted, [before, after], 12)
     if agreeing:
         assert abs(speed[0] - 7.2) < 0.01 and carried[0] > 0.25, (speed, carried)
     else:

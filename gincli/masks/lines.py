@@ -253,7 +253,7 @@ def line_scratches(
                     # cable on bikes.mp4 was thrown 6 px off by a walker's legs, and the cable,
                     # panning with the wall behind it, passed for a scratch in six frames (half
                     # of the clean clip's flags)
-                    steadily = _carried_steadily(theirs, lines, shifted_rows, shifted, velocities, offset)
+                    steadily = _carried_steadily(theirs, lines, shifted, velocities, offset)
                     keep &= ~_went_along(*steadily, on_film, strength)
                 # a distant frame. The picture moved far on both sides, and the line is not where
                 # it went: whatever is still at the line's place was left behind by the scene (a
@@ -349,20 +349,20 @@ def _went_along(speed: np.ndarray, carried: np.ndarray, on_film: np.ndarray, str
 def _carried_steadily(
     theirs: np.ndarray,
     lines: CandidateLines,
-    rows: np.ndarray,
     shifted: np.ndarray,
     velocities: list[np.ndarray],
     offset: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per line, (how far the picture beside it moves over ``offset`` frames, continuing the two
     neighbour frames' motion, px; its mean response in ``theirs``, the response map of the frame
-    ``offset`` away, where that puts it), at each of its ``shifted`` columns (drifts x pixels;
-    ``rows``: their rows, as flat) with that drift's ``velocities`` (per neighbour, drifts x
-    pixels x 2, px a frame), counting the pixels where the two neighbours' motions agree within
-    ``STEADY`` only: a pan goes on, a talking head's motion continued twelve frames lands anywhere."""
+    ``offset`` away, where that puts it), at each of its ``shifted`` columns (drifts x pixels)
+    with that drift's ``velocities`` (per neighbour, drifts x pixels x 2, px a frame), counting
+    the pixels where the two neighbours' motions agree within ``STEADY`` only: a pan goes on, a
+    talking head's motion continued twelve frames lands anywhere."""
     first, second = velocities
     steady = np.hypot(first[..., 0] - second[..., 0], first[..., 1] - second[..., 1]) < STEADY
     velocity = (first + second) / 2
+    rows = np.tile(lines.ys, len(shifted))
     there = integer_to_unit(
         read_at(theirs, shifted.ravel() + offset * velocity[..., 0].ravel(), rows + offset * velocity[..., 1].ravel())
     )
