@@ -17,6 +17,7 @@ import torch
 from onnx import numpy_helper
 
 from gincli.core.model_contract import parse_metadata
+from gincli.core.onnx_header import read_onnx_header
 
 PARAMETER_PREFIX = "generator."  # the exporter's module name for the generator inside InpaintingGraph
 
@@ -27,9 +28,9 @@ def is_onnx_file(path: str | Path) -> bool:
 
 
 def graph_precision(path: str | Path) -> str:
-    """The ``gin.precision`` a graph's metadata states ("unknown" for foreign graphs)."""
-    model = onnx.load(str(path), load_external_data=False)
-    return parse_metadata({p.key: p.value for p in model.metadata_props}).precision
+    """The ``gin.precision`` a graph's metadata states ("unknown" for foreign graphs), read from
+    its header as the engine reads it: the graph itself is not parsed."""
+    return parse_metadata(read_onnx_header(path).metadata).precision
 
 
 def is_fp32_graph(path: str | Path) -> bool:
