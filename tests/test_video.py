@@ -1542,3 +1542,36 @@ def test_awkward_clips_odd_sizes_and_10_bit_4_2_2(contract_model, tmp_path: Path
                              "--codec", "mpeg4")  # fmt: skip
     assert (code, "cannot encode an odd size" in output) == ((1, True) if width % 2 else (0, False)), output
     assert not list(tmp_path.glob("*.gin-chunks")) and "Traceback" not in output
+
+
+def test_video_jobs_keep_opencv_on_their_own_threads_and_give_its_pool_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`gin video` and `gin scratches` already keep the cores busy with frames in flight on
+    threads of their own: OpenCV's pool only competed with them, spinning while it waited (a
+    tenth of the wall time at 720p). Its size is 1 while they run, and as it was after."""
+    import gincli.jobs.video as video_jobs
+    from gincli.jobs.video import detect_scratches
+
+    seen: list[int] = []
+    inpainter = Inpainter(fill="classical")
+    fill = inpainter.inpaint_with_info
+    monkeypatch.setattr(inpainter, "inpaint_with_info", lambda *a: (seen.append(cv2.getNumThreads()), fill(*a))[1])
+    detect = video_jobs.damage_masks
+
+    def detect_watched(*args: object, **kwargs: object) -> Iterable[np.ndarray]:
+        for mask in detect(*args, **kwargs):
+            seen.append(cv2.getNumThreads())
+            yield mask
+
+    monkeypatch.setattr(video_jobs, "damage_masks", detect_watched)
+    cv2.setNumThreads(2)
+    try:
+        write_image(tmp_path / "mask.png", hole())
+        scans = frame_folder(tmp_path / "scans", clip_frames(4))
+        inpaint_video(scans, inpainter, VideoOptions(output=tmp_path / "out", mask=tmp_path / "mask.png"), False)
+        assert seen == [1] * 4 and cv2.getNumThreads() == 2
+        assert detect_scratches(scans, tmp_path / "found", progress=False) == 4
+        assert seen == [1] * 8 and cv2.getNumThreads() == 2
+    finally:
+        cv2.setNumThreads(-1)  # OpenCV's default

@@ -1,11 +1,16 @@
-"""What this machine's processor offers, read without importing any framework."""
+"""What this machine's processor offers (read without importing any framework), and how a job
+shares out its cores and memory."""
 
 from __future__ import annotations
 
 import ctypes
 import functools
 import platform
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from gincli.core.lazy import cv2
 
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # Linux /proc/cpuinfo names
 
@@ -74,3 +79,20 @@ def _glibc() -> ctypes.CDLL | None:
     except OSError:
         return None
     return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
+
+
+@contextmanager
+def opencv_on_calling_threads() -> Iterator[None]:
+    """Within the block, OpenCV runs each function on the thread that calls it, not spread over
+    its own thread pool; the pool's size is restored after. For jobs that already keep every
+    core busy with frames in flight on threads of their own: the pool's threads then only
+    compete with them, and wait for work actively (spinning) before they sleep. Measured on
+    ``gin video --auto-mask scratches --fill classical``, 240 frames of 1280 x 720 on 2 cores,
+    three runs alternated: 29.8 / 26.5 / 29.5 s against 33.6 / 29.4 / 32.1, CPU time 54 against
+    61 s. Process-wide, as OpenCV's setting is."""
+    previous = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(previous)

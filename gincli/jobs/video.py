@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from gincli.core.hardware import return_free_memory, reuse_frame_buffers
+from gincli.core.hardware import opencv_on_calling_threads, return_free_memory, reuse_frame_buffers
 from gincli.core.imagemath import from_unit_float, to_binary_mask, to_unit_float
 from gincli.core.inpainter import Inpainter
 from gincli.core.lazy import cv2
@@ -273,20 +273,21 @@ def inpaint_video(
                 yield replace(frame, image=result)
 
     try:
-        if store is None:
-            for frame in outputs():
-                write_image(opts.output / FRAME_NAME.format(frame.number), frame.image)
-        else:
-            _write_chunks(outputs(), store, opts, info)
-            chunks = sorted(store.starts().items())
-            with atomic_path(opts.output) as temp:
-                join_chunks(
-                    [(store.path(c), start) for c, start in chunks],
-                    info.time_base,
-                    input_path if info.has_audio else None,
-                    temp,
-                )
-            shutil.rmtree(store.folder)
+        with opencv_on_calling_threads():  # the frames in flight keep the cores busy
+            if store is None:
+                for frame in outputs():
+                    write_image(opts.output / FRAME_NAME.format(frame.number), frame.image)
+            else:
+                _write_chunks(outputs(), store, opts, info)
+                chunks = sorted(store.starts().items())
+                with atomic_path(opts.output) as temp:
+                    join_chunks(
+                        [(store.path(c), start) for c, start in chunks],
+                        info.time_base,
+                        input_path if info.has_audio else None,
+                        temp,
+                    )
+                shutil.rmtree(store.folder)
     finally:
         bar.close()
     if info.frames is not None and summary.frames != info.frames:
@@ -325,8 +326,9 @@ def detect_scratches(
     output.mkdir(parents=True, exist_ok=True)
     opts = VideoOptions(output=output, auto_mask="scratches", thresholds=thresholds or DamageThresholds())
     count = 0
-    for frame, mask in tqdm(frames_with_masks(source, opts, tqdm.write), total=source.info.frames, unit="frame",
-                            disable=not progress, dynamic_ncols=True):  # fmt: skip
-        write_image(output / FRAME_NAME.format(frame.number), from_unit_float(mask, np.uint8))
-        count += 1
+    with opencv_on_calling_threads():  # the detections in flight keep the cores busy
+        for frame, mask in tqdm(frames_with_masks(source, opts, tqdm.write), total=source.info.frames, unit="frame",
+                                disable=not progress, dynamic_ncols=True):  # fmt: skip
+            write_image(output / FRAME_NAME.format(frame.number), from_unit_float(mask, np.uint8))
+            count += 1
     return count
