@@ -1575,3 +1575,43 @@ def test_video_jobs_keep_opencv_on_their_own_threads_and_give_its_pool_back(
         assert seen == [1] * 8 and cv2.getNumThreads() == 2
     finally:
         cv2.setNumThreads(-1)  # OpenCV's default
+
+
+@pytest.mark.parametrize("matrix", [2, 1])  # unspecified (BT.601 to FFmpeg), BT.709
+def test_the_picture_outside_the_hole_keeps_its_levels_and_colour_tags(
+    contract_model, tmp_path: Path, matrix: int
+) -> None:
+    """A clip comes out in its own colours outside the hole, its colour tags kept: a BT.709 clip
+    was written as BT.601, tagged as nothing (3.2 levels of 255 darker in luma, its chroma
+    shifted by 0.5-1.4). The level that FFmpeg's conversion to RGB loses remains (1.1: see
+    gincli/io/video_colour.py), the same for both."""
+
+    def planes(path: Path) -> tuple[list[np.ndarray], tuple[int, ...]]:
+        with av.open(str(path)) as container:
+            context = container.streams.video[0].codec_context
+            tags = (context.colorspace, context.color_range, context.color_primaries, context.color_trc)
+            return [f.to_ndarray() for f in container.decode(video=0)], tags
+
+    frames = [cv2.cvtColor(image, cv2.COLOR_RGB2YUV_I420) for image in clip_frames(6, seed=3)]
+    source = tmp_path / "in.mp4"
+    with av.open(str(source), "w") as container:
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt, stream.options = W, H, "yuv420p", {"qp": "0"}  # lossless
+        if matrix != 2:
+            stream.codec_context.colorspace = stream.codec_context.color_primaries = matrix
+            stream.codec_context.color_trc, stream.codec_context.color_range = matrix, 1
+        for i, planar in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(planar, format="yuv420p")
+            frame.pts, frame.colorspace = i, matrix
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    write_image(tmp_path / "mask.png", hole())
+    opts = VideoOptions(output=tmp_path / "out.mp4", mask=tmp_path / "mask.png", crf=10)
+    inpaint_video(source, Inpainter(contract_model, provider="cpu", fill="classical"), opts, progress=False)
+    (before, tags_in), (after, tags_out) = planes(source), planes(tmp_path / "out.mp4")
+    assert tags_out == tags_in and tags_in[0] == matrix
+    outside = hole() == 0
+    for was, now in zip(before, after, strict=True):
+        luma = now[:H][outside].astype(float) - was[:H][outside]
+        chroma = now[H:].astype(float) - was[H:]  # the filled hole is a sixth of it
+        assert abs(luma.mean()) < 1.5 and abs(chroma.mean()) < 0.3, (luma.mean(), chroma.mean())

@@ -15,7 +15,7 @@ import itertools
 import os
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import TypeVar
@@ -24,6 +24,7 @@ import numpy as np
 
 from gincli.io.atomic import atomic_path, partial_name
 from gincli.io.images import IMAGE_EXTENSIONS, ImageReadError, read_image
+from gincli.io.video_colour import Colour, from_rgb
 
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".avi", ".m4v", ".webm")
 # --codec name -> FFmpeg encoder; every one writes key frames at chunk starts and no B-frames,
@@ -55,6 +56,7 @@ class VideoInfo:
     time_base: Fraction
     frames: int | None  # as declared by the container (None if it does not say)
     has_audio: bool
+    colour: Colour = field(default_factory=Colour)  # the output is encoded and tagged with the input's
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,7 @@ class VideoFileReader:
                 time_base=Fraction(stream.time_base),
                 frames=stream.frames or None,
                 has_audio=bool(container.streams.audio),
+                colour=Colour.of(stream.codec_context),
             )
 
     def frames(self) -> Iterator[Frame]:
@@ -242,6 +245,8 @@ def _configure_encoder(stream: object, info: VideoInfo, codec: str, crf: int, pr
     # the input's time base, not 1 / rate: variable-rate timestamps must survive unrounded
     stream.time_base = stream.codec_context.time_base = info.time_base
     stream.pix_fmt = pixel_format(codec, info.width, info.height)
+    if not stream.pix_fmt.startswith("bgr"):
+        info.colour.tag(stream.codec_context)
     if codec == "h264":
         stream.options = {"crf": str(crf), "bf": "0", "preset": preset, "forced-idr": "1"}
     elif codec == "hevc":
@@ -252,10 +257,11 @@ def _configure_encoder(stream: object, info: VideoInfo, codec: str, crf: int, pr
         stream.codec_context.flags |= av.codec.context.Flags.qscale
 
 
-def _video_frame(frame: Frame, pts: int, info: VideoInfo, key: bool = False) -> object:
+def _video_frame(frame: Frame, pts: int, info: VideoInfo, pix_fmt: str, key: bool = False) -> object:
+    """A frame to encode, in the encoder's pixel format, by the input's colour (:mod:`video_colour`)."""
     import av
 
-    video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame.image), format="rgb24")
+    video_frame = from_rgb(frame.image, pix_fmt, info.colour)
     video_frame.pts, video_frame.time_base = pts, info.time_base
     if key:  # an IDR frame (H.264, HEVC: forced-idr), an intra frame (MPEG-4)
         video_frame.pict_type = av.video.frame.PictureType.I
@@ -281,7 +287,7 @@ def encode_chunk(
         stream = container.add_stream(ENCODERS[codec], rate=info.frame_rate)
         _configure_encoder(stream, info, codec, crf, preset)
         for frame in frames:
-            container.mux(stream.encode(_video_frame(frame, frame.pts - start_pts, info)))
+            container.mux(stream.encode(_video_frame(frame, frame.pts - start_pts, info, stream.pix_fmt)))
             count += 1
         container.mux(stream.encode(None))
     return count
@@ -367,7 +373,9 @@ def encode_chunks(
                     chunk, offset = divmod(frame.index, chunk_frames)
                     starts.setdefault(chunk, frame.pts)
                     counts[chunk] = counts.get(chunk, 0) + 1
-                    container.mux(stream.encode(_video_frame(frame, frame.pts - origin, info, offset == 0)))
+                    container.mux(
+                        stream.encode(_video_frame(frame, frame.pts - origin, info, stream.pix_fmt, offset == 0))
+                    )
                     yield from finished()
                     frame, expected = next(frames, None), expected + 1
                 container.mux(stream.encode(None))
