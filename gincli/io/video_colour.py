@@ -44,7 +44,7 @@ class Colour:
 
     @classmethod
     def of(cls, codec_context: object) -> Colour:
-        """A decoder's (or a decoded frame's) description."""
+        """A decoder's description (its stream's codec context)."""
         read = lambda name, default: int(getattr(codec_context, name, default) or default)  # noqa: E731
         matrix = read("colorspace", UNSPECIFIED)
         if matrix not in _SWSCALE_MATRIX:  # RGB or YCgCo samples: read as FFmpeg reads them, written as BT.601

@@ -139,9 +139,9 @@ def _fingerprint(input_path: Path, opts: VideoOptions, inpainter: Inpainter) -> 
         return [str(path.resolve()), stat.st_size, stat.st_mtime_ns]
 
     settings = {k: str(v) for k, v in asdict(opts).items() if k not in ("output", "overwrite", "workers")}
-    # how frames are turned to colour and back: chunks of a gin that converted otherwise (a level
-    # darker, see gincli/io/video_colour.py) would join these with a step in brightness
-    colour = "the input's matrix and range, rounded to nearest"
+    # how frames are encoded: chunks of a gin that wrote every input as untagged BT.601 (see
+    # gincli/io/video_colour.py) would join these with a step in colour
+    colour = "encoded by the input's matrix and range, tagged with them"
     parts = [stamp(input_path), stamp(opts.mask), stamp(opts.mask_video), stamp(opts.masks), settings,
              inpainter.output_settings(), colour]  # fmt: skip
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
