@@ -245,7 +245,7 @@ def _configure_encoder(stream: object, info: VideoInfo, codec: str, crf: int, pr
     # the input's time base, not 1 / rate: variable-rate timestamps must survive unrounded
     stream.time_base = stream.codec_context.time_base = info.time_base
     stream.pix_fmt = pixel_format(codec, info.width, info.height)
-    if not stream.pix_fmt.startswith("bgr"):
+    if stream.pix_fmt.startswith("yuv"):  # as from_rgb converts: RGB formats have no matrix to tag
         info.colour.tag(stream.codec_context)
     if codec == "h264":
         stream.options = {"crf": str(crf), "bf": "0", "preset": preset, "forced-idr": "1"}
