@@ -88,8 +88,10 @@ def opencv_on_calling_threads() -> Iterator[None]:
     core busy with frames in flight on threads of their own: the pool's threads then only
     compete with them, and wait for work actively (spinning) before they sleep. Measured on
     ``gin video --auto-mask scratches --fill classical``, 240 frames of 1280 x 720 on 2 cores,
-    three runs alternated: 29.8 / 26.5 / 29.5 s against 33.6 / 29.4 / 32.1, CPU time 54 against
-    61 s. Process-wide, as OpenCV's setting is."""
+    three pairs alternated: 29.8 / 26.5 / 29.5 s against 33.6 / 29.4 / 32.1, CPU time (median)
+    53.7 against 59.6 s, system time 3.5-3.7 against 5.2-5.7 s; against the code before it, the
+    wall-clock gain was within that machine's run-to-run spread. Process-wide, as OpenCV's
+    setting is."""
     previous = cv2.getNumThreads()
     cv2.setNumThreads(1)
     try:
