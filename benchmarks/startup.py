@@ -68,7 +68,14 @@ def main() -> None:
         for _ in range(args.runs):
             for name, command in commands.items():
                 start = time.perf_counter()
-                gin = [sys.executable, "-c", "from gincli.cli.main import main; main()", *command, *model, "--overwrite"]
+                gin = [
+                    sys.executable,
+                    "-c",
+                    "from gincli.cli.main import main; main()",
+                    *command,
+                    *model,
+                    "--overwrite",
+                ]
                 subprocess.run(gin, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 seconds[name].append(time.perf_counter() - start)
     print("| command | runs | median s | range s |")

@@ -1577,14 +1577,15 @@ def test_video_jobs_keep_opencv_on_their_own_threads_and_give_its_pool_back(
         cv2.setNumThreads(-1)  # OpenCV's default
 
 
-@pytest.mark.parametrize("matrix", [2, 1])  # unspecified (BT.601 to FFmpeg), BT.709
-def test_the_picture_outside_the_hole_keeps_its_levels_and_colour_tags(
-    contract_model, tmp_path: Path, matrix: int
+# unspecified (BT.601 to FFmpeg), BT.709, and BT.601 in full range
+@pytest.mark.parametrize(("matrix", "colour_range"), [(2, 0), (1, 1), (5, 2)])
+def test_the_picture_outside_the_hole_comes_out_as_it_came_in_with_its_colour_tags(
+    contract_model, tmp_path: Path, matrix: int, colour_range: int
 ) -> None:
-    """A clip comes out in its own colours outside the hole, its colour tags kept: a BT.709 clip
-    was written as BT.601, tagged as nothing (3.2 levels of 255 darker in luma, its chroma
-    shifted by 0.5-1.4). The level that FFmpeg's conversion to RGB loses remains (1.1: see
-    gincli/io/video_colour.py), the same for both."""
+    """Encoded losslessly, every sample outside the hole is the input's, bit for bit, and the
+    colour tags are kept: every pixel went through RGB and back, about a level of 255 darker in
+    luma (FFmpeg's fast conversion to RGB; see gincli/io/video_colour.py), and a BT.709 clip
+    was written as BT.601, tagged as nothing (3.2 levels darker, its chroma shifted)."""
 
     def planes(path: Path) -> tuple[list[np.ndarray], tuple[int, ...]]:
         with av.open(str(path)) as container:
@@ -1597,21 +1598,25 @@ def test_the_picture_outside_the_hole_keeps_its_levels_and_colour_tags(
     with av.open(str(source), "w") as container:
         stream = container.add_stream("libx264", rate=24)
         stream.width, stream.height, stream.pix_fmt, stream.options = W, H, "yuv420p", {"qp": "0"}  # lossless
+        context = stream.codec_context
         if matrix != 2:
-            stream.codec_context.colorspace = stream.codec_context.color_primaries = matrix
-            stream.codec_context.color_trc, stream.codec_context.color_range = matrix, 1
+            context.colorspace = context.color_primaries = context.color_trc = matrix
+        context.color_range = colour_range
         for i, planar in enumerate(frames):
             frame = av.VideoFrame.from_ndarray(planar, format="yuv420p")
-            frame.pts, frame.colorspace = i, matrix
+            frame.pts, frame.colorspace, frame.color_range = i, matrix, colour_range
             container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
     write_image(tmp_path / "mask.png", hole())
-    opts = VideoOptions(output=tmp_path / "out.mp4", mask=tmp_path / "mask.png", crf=10)
+    opts = VideoOptions(output=tmp_path / "out.mp4", mask=tmp_path / "mask.png", crf=0)  # lossless
     inpaint_video(source, Inpainter(contract_model, provider="cpu", fill="classical"), opts, progress=False)
     (before, tags_in), (after, tags_out) = planes(source), planes(tmp_path / "out.mp4")
-    assert tags_out == tags_in and tags_in[0] == matrix
-    outside = hole() == 0
+    assert tags_out == tags_in and tags_in[:2] == (matrix, colour_range)
+    in_hole = hole() > 0
+    # a chroma sample (U then V, each H / 2 x W / 2, below the luma) covers 2 x 2 pixels
+    in_chroma = np.tile(in_hole.reshape(H // 2, 2, W // 2, 2).any(axis=(1, 3)).reshape(H // 4, W), (2, 1))
     for was, now in zip(before, after, strict=True):
-        luma = now[:H][outside].astype(float) - was[:H][outside]
-        chroma = now[H:].astype(float) - was[H:]  # the filled hole is a sixth of it
-        assert abs(luma.mean()) < 1.5 and abs(chroma.mean()) < 0.3, (luma.mean(), chroma.mean())
+        assert np.array_equal(now[:H][~in_hole], was[:H][~in_hole])
+        assert np.array_equal(now[H:][~in_chroma], was[H:][~in_chroma])
+        for filled, samples in ((now[:H][in_hole], was[:H][in_hole]), (now[H:][in_chroma], was[H:][in_chroma])):
+            assert np.abs(filled.astype(int) - samples).mean() > 1  # the hole was filled, luma and chroma

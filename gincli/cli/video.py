@@ -148,7 +148,8 @@ def _fps(text: str) -> Fraction:
 @click.option("--codec", type=click.Choice(list(ENCODERS)), default="h264", show_default=True,
               help="Video codec (ffv1 = lossless, in .mkv or .avi).")  # fmt: skip
 @click.option("--crf", default=18, show_default=True, type=click.IntRange(0, 51),
-              help="Quality for h264/hevc (lower = better, 18 looks lossless).")  # fmt: skip
+              help="Quality for h264/hevc (lower = better, 18 looks lossless; 0 is lossless for h264, "
+                   "which keeps an 8-bit 4:2:0 input's picture outside the holes bit for bit).")  # fmt: skip
 @click.option("--preset", type=click.Choice(PRESETS), default=DEFAULT_PRESET, show_default=True,
               help="Encoding speed for h264/hevc: a faster preset encodes quicker, a little below the quality "
                    "or above the size of a slower one at the same --crf (on 720p: faster against fast, "

@@ -24,7 +24,7 @@ import numpy as np
 
 from gincli.io.atomic import atomic_path, partial_name
 from gincli.io.images import IMAGE_EXTENSIONS, ImageReadError, read_image
-from gincli.io.video_colour import Colour, from_rgb
+from gincli.io.video_colour import Colour, decoded_planes, from_planes, from_rgb
 
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".avi", ".m4v", ".webm")
 # --codec name -> FFmpeg encoder; every one writes key frames at chunk starts and no B-frames,
@@ -65,6 +65,24 @@ class Frame:
     image: np.ndarray  # H x W x 3 RGB (uint8 from a video file; a frame folder's own dtype)
     pts: int  # presentation time in time_base units
     number: int  # what the frame is called: 1-based position, or a frames folder file's own number
+    decoded: DecodedSamples | None = None  # where the reader keeps them (keep_samples)
+
+    def samples(self) -> np.ndarray | None:
+        """The samples to encode this frame from as they are, where it has them and they are still
+        its image's: a frame whose image was replaced (``dataclasses.replace``) by one they were not
+        made for is encoded from that image."""
+        return self.decoded.planes if self.decoded is not None and self.decoded.image is self.image else None
+
+
+@dataclass(frozen=True)
+class DecodedSamples:
+    """A frame's 8-bit 4:2:0 samples (I420 layout, see :mod:`video_colour`), and the RGB image
+    they are: as decoded, or made for an inpainted image (:func:`with_holes_filled`). The encoder
+    takes them as they are, so the picture that a job leaves alone comes out as it came in,
+    without a conversion to RGB and back."""
+
+    planes: np.ndarray
+    image: np.ndarray
 
 
 def _ffmpeg_errors() -> tuple[type[BaseException], ...]:
@@ -74,12 +92,15 @@ def _ffmpeg_errors() -> tuple[type[BaseException], ...]:
 
 
 class VideoFileReader:
-    """Streaming decode of a video file's first video stream."""
+    """Streaming decode of a video file's first video stream. ``keep_samples``: each frame keeps
+    its 8-bit 4:2:0 samples as decoded (:class:`DecodedSamples`), for an encoder to take as they
+    are where its image is not replaced; a frame whose image is edited in place must not keep them."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, keep_samples: bool = False) -> None:
         import av
 
         self.path = Path(path)
+        self.keep_samples = keep_samples
         if not self.path.is_file():
             raise VideoError(f"{self.path}: no such file")
         try:
@@ -110,11 +131,15 @@ class VideoFileReader:
                 stream.thread_type = "AUTO"
                 fallback = round(1 / (self.info.frame_rate * self.info.time_base))
                 decoded = (
-                    (frame.to_ndarray(format="rgb24"), frame.pts if frame.pts is not None else index * fallback)
+                    (
+                        (frame.to_ndarray(format="rgb24"), decoded_planes(frame) if self.keep_samples else None),
+                        frame.pts if frame.pts is not None else index * fallback,
+                    )
                     for index, frame in enumerate(container.decode(stream))
                 )
-                for index, (image, pts) in enumerate(monotonic_timestamps(decoded)):
-                    yield Frame(index, image, pts, index + 1)
+                for index, ((image, planes), pts) in enumerate(monotonic_timestamps(decoded)):
+                    kept = None if planes is None else DecodedSamples(planes, image)
+                    yield Frame(index, image, pts, index + 1, kept)
         except av.error.FFmpegError as exc:
             raise VideoError(f"{self.path}: decoding failed ({exc}); the file may be corrupt or truncated") from exc
 
@@ -201,10 +226,13 @@ class FrameFolderReader:
             yield Frame(index, image, index, frame_number(path) or index + 1)
 
 
-def open_frames(path: str | Path, fps: Fraction = Fraction(24)) -> VideoFileReader | FrameFolderReader:
-    """A video file or a frame folder (``fps`` applies to folders only)."""
+def open_frames(
+    path: str | Path, fps: Fraction = Fraction(24), keep_samples: bool = False
+) -> VideoFileReader | FrameFolderReader:
+    """A video file or a frame folder (``fps`` applies to folders only; ``keep_samples`` to
+    files, see :class:`VideoFileReader`)."""
     path = Path(path)
-    return FrameFolderReader(path, fps) if path.is_dir() else VideoFileReader(path)
+    return FrameFolderReader(path, fps) if path.is_dir() else VideoFileReader(path, keep_samples)
 
 
 def check_codec(codec: str, suffix: str, preset: str = DEFAULT_PRESET) -> None:
@@ -258,10 +286,15 @@ def _configure_encoder(stream: object, info: VideoInfo, codec: str, crf: int, pr
 
 
 def _video_frame(frame: Frame, pts: int, info: VideoInfo, pix_fmt: str, key: bool = False) -> object:
-    """A frame to encode, in the encoder's pixel format, by the input's colour (:mod:`video_colour`)."""
+    """A frame to encode, in the encoder's pixel format, by the input's colour (:mod:`video_colour`):
+    its decoded samples as they are, where it has them and the encoder takes them."""
     import av
 
-    video_frame = from_rgb(frame.image, pix_fmt, info.colour)
+    samples = frame.samples()
+    if samples is not None and pix_fmt == "yuv420p":
+        video_frame = from_planes(samples, info.colour)
+    else:
+        video_frame = from_rgb(frame.image, pix_fmt, info.colour)
     video_frame.pts, video_frame.time_base = pts, info.time_base
     if key:  # an IDR frame (H.264, HEVC: forced-idr), an intra frame (MPEG-4)
         video_frame.pict_type = av.video.frame.PictureType.I

@@ -1,17 +1,21 @@
 """A video's colour: how its YUV samples map to the RGB frames gin works on, and back.
 
 A frame is converted to RGB by its own matrix (BT.601, BT.709, BT.2020 ...) and range, and the
-output is encoded by the input's and tagged with it, so the picture outside the holes comes
-back in the input's colours. Before, a clip tagged BT.709 was read as BT.709 and written as
-BT.601, tagged as nothing: 3.2 levels of 255 darker in luma, its chroma shifted, every pass.
+output is encoded by the input's and tagged with it. Before, a clip tagged BT.709 was read as
+BT.709 and written as BT.601, tagged as nothing: 3.2 levels of 255 darker in luma, its chroma
+shifted, every pass.
 
-Still open: FFmpeg's default conversion to RGB (swscale's fast path, as frames are read) reads the
-picture about a level darker (1.1 of 255 in luma on Big Buck Bunny), and each pass through gin
-keeps that. swscale's accurate path (``ACCURATE_RND | FULL_CHR_H_INT``) has no such drift, at
-about 5 ms more a 720p frame, but the scratch detector's thresholds were measured on the
-darker frames: read accurately, bikes.mp4's clean footage flagged 0.0210 % of its pixels
-against 0.0071 % (120 frames; the target is 0.01 %), so the change waits for the detector to
-be measured again on it.
+An 8-bit 4:2:0 input (nearly every camera's and distributor's file) goes further: the encoder
+takes its samples as they were decoded wherever the job left the picture alone, and converts
+only the holes' pixels back from RGB (:func:`with_holes_filled`). Outside the holes nothing
+passes through RGB at all, so nothing is lost there to a conversion. FFmpeg's default
+conversion to RGB (swscale's fast path, as frames are read) reads the picture 0.8-1.4 levels of
+255 darker than it is, and each pass through gin kept that in every pixel; now only the filled
+pixels (read from their surroundings) can carry it. swscale's accurate path (``ACCURATE_RND |
+FULL_CHR_H_INT``) has no such offset, at about 5 ms more a 720p frame, but the scratch
+detector's thresholds were measured on the fast path's frames: read accurately, bikes.mp4's
+clean footage flagged 0.0210 % of its pixels against 0.0071 % (120 frames; the target is
+0.01 %), so the frames are still read by the fast path.
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ _BT601 = (UNSPECIFIED, 5, 6)
 # FFmpeg's matrix codes (AVColorSpace) that swscale converts by -> its own (SWS_CS_*): BT.709,
 # FCC, BT.601 (two names), SMPTE 240M, BT.2020 (two); unspecified is BT.601 to both
 _SWSCALE_MATRIX = {1: 1, 4: 4, 5: 5, 6: 5, 7: 7, 9: 9, 10: 9, UNSPECIFIED: 5}
+# decoded formats whose samples the encoder's yuv420p takes as they are (the J one is full range,
+# and tagged so: Colour.range)
+_PLANAR_420 = ("yuv420p", "yuvj420p")
 
 
 @dataclass(frozen=True)
@@ -86,3 +93,41 @@ def from_rgb(image: np.ndarray, pix_fmt: str, colour: Colour) -> object:
         )  # fmt: skip
     frame.colorspace, frame.color_range = colour.matrix, colour.range
     return frame
+
+
+def decoded_planes(frame: object) -> np.ndarray | None:
+    """A decoded frame's samples in the layout that the encoder's ``yuv420p`` takes as they are
+    (I420: the Y plane, then U and V, H * 3 / 2 x W, uint8), where it is 8-bit 4:2:0 at an even
+    size; else None (it is encoded from RGB)."""
+    if frame.format.name not in _PLANAR_420 or (frame.width | frame.height) % 2:
+        return None
+    return frame.to_ndarray()  # its own samples: a reformat to yuv420p would take yuvj420p's to limited range
+
+
+def from_planes(planes: np.ndarray, colour: Colour) -> object:
+    """I420 samples (:func:`decoded_planes`) as a ``yuv420p`` frame to encode, tagged as ``colour``."""
+    import av
+
+    frame = av.VideoFrame.from_ndarray(planes, format="yuv420p")
+    frame.colorspace, frame.color_range = colour.matrix, colour.range
+    return frame
+
+
+def with_holes_filled(decoded: np.ndarray, image: np.ndarray, hole: np.ndarray, colour: Colour) -> np.ndarray:
+    """The I420 samples ``decoded`` (:func:`decoded_planes`) with the pixels of ``hole`` (H x W
+    bool) taken from ``image`` (the frame inpainted, RGB uint8) by ``colour``'s matrix and range:
+    a luma sample where its pixel is in the hole, a chroma sample where any of the four pixels it
+    covers is; every other sample as it was decoded."""
+    height, width = hole.shape
+    filled = from_rgb(image, "yuv420p", colour).to_ndarray()
+    planes = decoded.copy()
+    in_luma = np.multiply(hole, 255, dtype=np.uint8)
+    # any of the four pixels: their mean (OpenCV's exact halving) is at least 255 / 4 where one is in
+    in_chroma = cv2.resize(in_luma, (width // 2, height // 2), interpolation=cv2.INTER_AREA)
+    cv2.copyTo(filled[:height], in_luma, planes[:height])
+    # U then V, each H / 2 x W / 2, in the rows below the luma (H / 4 rows of W a plane)
+    for first in (height, height + height // 4):
+        rows = slice(first, first + height // 4)
+        shape = (height // 2, width // 2)
+        cv2.copyTo(filled[rows].reshape(shape), in_chroma, planes[rows].reshape(shape))
+    return planes

@@ -32,6 +32,7 @@ from gincli.io.images import ImageReadError, read_image, write_image
 from gincli.io.video import (
     DEFAULT_PRESET,
     VIDEO_EXTENSIONS,
+    DecodedSamples,
     Frame,
     FrameFolderReader,
     VideoError,
@@ -45,6 +46,7 @@ from gincli.io.video import (
     open_frames,
     pixel_format,
 )
+from gincli.io.video_colour import with_holes_filled
 from gincli.jobs.pipeline import JobOptions, JobSummary, UsageError, bounded_map, check_writable
 from gincli.jobs.temporal import FillSmoother
 from gincli.masks.scratches import DamageThresholds, damage_masks
@@ -139,9 +141,9 @@ def _fingerprint(input_path: Path, opts: VideoOptions, inpainter: Inpainter) -> 
         return [str(path.resolve()), stat.st_size, stat.st_mtime_ns]
 
     settings = {k: str(v) for k, v in asdict(opts).items() if k not in ("output", "overwrite", "workers")}
-    # how frames are encoded: chunks of a gin that wrote every input as untagged BT.601 (see
-    # gincli/io/video_colour.py) would join these with a step in colour
-    colour = "encoded by the input's matrix and range, tagged with them"
+    # how frames are encoded: chunks of a gin that wrote every input as untagged BT.601, or every
+    # pixel from RGB (see gincli/io/video_colour.py), would join these with a step in colour
+    colour = "encoded by the input's matrix and range, tagged with them; 4:2:0 samples kept outside the holes"
     parts = [stamp(input_path), stamp(opts.mask), stamp(opts.mask_video), stamp(opts.masks), settings,
              inpainter.output_settings(), colour]  # fmt: skip
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
@@ -226,7 +228,7 @@ def inpaint_video(
     """Inpaint every frame of a video file or frames folder into ``opts.output``."""
     input_path = Path(input_path)
     check_options(input_path, opts)
-    source = open_frames(input_path, opts.fps)
+    source = open_frames(input_path, opts.fps, keep_samples=True)  # the job replaces images, never edits them
     info, summary = source.info, VideoSummary()
     reuse_frame_buffers()
     to_video = _is_video_path(opts.output)
@@ -265,14 +267,19 @@ def inpaint_video(
                 if is_done(frame):
                     summary.resumed += 1
                     continue
-                if strategy is not None:
-                    summary.inpainted += 1
-                    summary.count(strategy)
-                    if opts.temporal > 0:
-                        smoothed = smoother(to_unit_float(frame.image), to_unit_float(result), mask)
-                        result = from_unit_float(smoothed, frame.image.dtype)
-                else:
+                if strategy is None:
                     smoother.reset()
+                    yield frame
+                    continue
+                summary.inpainted += 1
+                summary.count(strategy)
+                if opts.temporal > 0:
+                    smoothed = smoother(to_unit_float(frame.image), to_unit_float(result), mask)
+                    result = from_unit_float(smoothed, frame.image.dtype)
+                decoded = frame.samples()
+                if decoded is not None:  # the samples to encode: only the holes' pixels from RGB
+                    planes = with_holes_filled(decoded, result, to_binary_mask(mask) > 0, info.colour)
+                    frame = replace(frame, decoded=DecodedSamples(planes, result))
                 yield replace(frame, image=result)
 
     try:
