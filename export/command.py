@@ -64,8 +64,12 @@ def export_command(
         raise click.UsageError("--int8 needs --calibration DIR and cannot be combined with --fp16")
     output = output or checkpoint.with_suffix(".int8.onnx" if int8 else ".onnx")
     try:
+        as_it_is = int8 and is_fp32_graph(checkpoint)  # quantise a shipped graph as it is: no re-export
+    except (OSError, ValueError) as exc:  # its header read: cut short, damaged, or not ONNX at all
+        raise click.ClickException(f"{checkpoint}: not an ONNX model ({exc}); export it again") from exc
+    try:
         with tempfile.TemporaryDirectory() as tmp:
-            if int8 and is_fp32_graph(checkpoint):  # quantise a shipped graph as it is: no re-export
+            if as_it_is:
                 fp32_path = checkpoint
             else:
                 fp32_path = Path(tmp) / "fp32.onnx" if int8 else output

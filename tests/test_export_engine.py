@@ -68,6 +68,19 @@ def test_corrupt_onnx_file_is_a_clear_error(exported, tmp_path: Path) -> None:
         Engine(broken, provider="cpu")
 
 
+def test_export_of_a_cut_short_graph_is_a_clear_error(exported, image_folder: Path, tmp_path: Path) -> None:
+    """As a checkpoint to export again, and to quantise as it is (--int8 read its header
+    unguarded: a traceback ending in the header reader's ValueError)."""
+    _, model, _ = exported
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(model.read_bytes()[:5000])
+    for extra in ([], ["--int8", "--calibration", str(image_folder)]):
+        result = CliRunner().invoke(main, ["export", str(broken), "-o", str(tmp_path / "out.onnx"), *extra])
+        assert result.exit_code == 1 and "broken.onnx: not an ONNX model" in result.output, result.output
+        assert result.exc_info is None or result.exc_info[0] is SystemExit
+        assert not (tmp_path / "out.onnx").exists()
+
+
 def test_model_with_wrong_input_shapes_is_refused(tmp_path: Path) -> None:
     x = onnx.helper.make_tensor_value_info("image", onnx.TensorProto.FLOAT, ["N", 3, 128, 128])
     m = onnx.helper.make_tensor_value_info("mask", onnx.TensorProto.FLOAT, ["N", 1, 128, 128])
