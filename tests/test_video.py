@@ -1620,3 +1620,20 @@ def test_the_picture_outside_the_hole_comes_out_as_it_came_in_with_its_colour_ta
         assert np.array_equal(now[H:][~in_chroma], was[H:][~in_chroma])
         for filled, samples in ((now[:H][in_hole], was[:H][in_hole]), (now[H:][in_chroma], was[H:][in_chroma])):
             assert np.abs(filled.astype(int) - samples).mean() > 1  # the hole was filled, luma and chroma
+
+
+def test_full_range_samples_are_never_passed_on_under_a_limited_range_tag() -> None:
+    """JPEG's J formats hold full-range samples whatever their stream's tag says: the output,
+    tagged with the input's colour, must say so, or its samples, kept as decoded, would be
+    shown with their blacks and whites stretched past the screen's."""
+    from types import SimpleNamespace
+
+    from gincli.io.video_colour import Colour, decoded_planes
+
+    untagged = SimpleNamespace(colorspace=5, color_range=0, color_primaries=5, color_trc=6, pix_fmt="yuvj420p")
+    assert Colour.of(untagged).range == 2
+    assert Colour.of(SimpleNamespace(**{**vars(untagged), "pix_fmt": "yuv420p"})).range == 0
+    frame = av.VideoFrame(16, 8, "yuvj420p")
+    assert decoded_planes(frame, Colour(5, 1)) is None
+    assert decoded_planes(frame, Colour(5, 2)).shape == (12, 16)
+    assert decoded_planes(av.VideoFrame(16, 8, "yuv420p"), Colour(5, 1)).shape == (12, 16)

@@ -132,7 +132,10 @@ class VideoFileReader:
                 fallback = round(1 / (self.info.frame_rate * self.info.time_base))
                 decoded = (
                     (
-                        (frame.to_ndarray(format="rgb24"), decoded_planes(frame) if self.keep_samples else None),
+                        (
+                            frame.to_ndarray(format="rgb24"),
+                            decoded_planes(frame, self.info.colour) if self.keep_samples else None,
+                        ),
                         frame.pts if frame.pts is not None else index * fallback,
                     )
                     for index, frame in enumerate(container.decode(stream))

@@ -56,7 +56,10 @@ class Colour:
         matrix = read("colorspace", UNSPECIFIED)
         if matrix not in _SWSCALE_MATRIX:  # RGB or YCgCo samples: read as FFmpeg reads them, written as BT.601
             return cls()
-        return cls(matrix, read("color_range", 0), read("color_primaries", UNSPECIFIED), read("color_trc", UNSPECIFIED))
+        # the J formats (JPEG's, MJPEG's) hold full-range samples whatever the stream's tag says
+        full = str(getattr(codec_context, "pix_fmt", None) or "").startswith("yuvj")
+        colour_range = FULL_RANGE if full else read("color_range", 0)
+        return cls(matrix, colour_range, read("color_primaries", UNSPECIFIED), read("color_trc", UNSPECIFIED))
 
     def tag(self, codec_context: object) -> None:
         """Write this description into an encoder's stream (the output carries the input's)."""
@@ -95,12 +98,15 @@ def from_rgb(image: np.ndarray, pix_fmt: str, colour: Colour) -> object:
     return frame
 
 
-def decoded_planes(frame: object) -> np.ndarray | None:
+def decoded_planes(frame: object, colour: Colour) -> np.ndarray | None:
     """A decoded frame's samples in the layout that the encoder's ``yuv420p`` takes as they are
     (I420: the Y plane, then U and V, H * 3 / 2 x W, uint8), where it is 8-bit 4:2:0 at an even
-    size; else None (it is encoded from RGB)."""
+    size and ``colour`` (its stream's, which the output is tagged with) describes them; else
+    None (it is encoded from RGB)."""
     if frame.format.name not in _PLANAR_420 or (frame.width | frame.height) % 2:
         return None
+    if frame.format.name.startswith("yuvj") and colour.range != FULL_RANGE:
+        return None  # full-range samples the output's tag would call limited
     return frame.to_ndarray()  # its own samples: a reformat to yuv420p would take yuvj420p's to limited range
 
 
