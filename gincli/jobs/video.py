@@ -228,10 +228,12 @@ def inpaint_video(
     """Inpaint every frame of a video file or frames folder into ``opts.output``."""
     input_path = Path(input_path)
     check_options(input_path, opts)
-    source = open_frames(input_path, opts.fps, keep_samples=True)  # the job replaces images, never edits them
+    to_video = _is_video_path(opts.output)
+    # the encoder takes a frame's samples as decoded where the job leaves it alone (it replaces
+    # images, never edits them in place); frames written to a folder have no use for them
+    source = open_frames(input_path, opts.fps, keep_samples=to_video)
     info, summary = source.info, VideoSummary()
     reuse_frame_buffers()
-    to_video = _is_video_path(opts.output)
     store = None
     if to_video:
         if pixel_format(opts.codec, info.width, info.height) == "yuv444p":  # raises for codecs that cannot
