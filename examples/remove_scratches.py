@@ -15,23 +15,26 @@ from __future__ import annotations
 import argparse
 import itertools
 from collections.abc import Iterator
-from dataclasses import replace
 
 from tqdm import tqdm
 
 from gincli import Inpainter
 from gincli.core.classical import FILM_THIN_RADIUS
-from gincli.core.imagemath import dilate_mask
-from gincli.io.video import Frame, VideoFileReader, write_video
+from gincli.core.imagemath import dilate_mask, to_binary_mask
+from gincli.io.video import Frame, VideoFileReader, inpainted_frame, write_video
 from gincli.masks.scratches import DamageThresholds, damage_masks
 
 
 def restored(reel: VideoFileReader, inpainter: Inpainter, thresholds: DamageThresholds) -> Iterator[Frame]:
-    """Each frame of the reel with its scratches and dust inpainted."""
+    """Each frame of the reel with its scratches and dust inpainted. Every other pixel is passed
+    on as it was decoded (an 8-bit 4:2:0 reel, read with ``keep_samples``), not through RGB."""
     frames, images = itertools.tee(reel.frames())  # the detector reads a few frames ahead
     for frame, damage in zip(frames, damage_masks((f.image for f in images), thresholds), strict=True):
         damage = dilate_mask(damage, 1)  # scanned scratches have soft edges: cover them
-        yield replace(frame, image=inpainter.inpaint(frame.image, damage)) if damage.any() else frame
+        if damage.any():
+            hole = to_binary_mask(damage) > 0  # the pixels the inpainter changes
+            frame = inpainted_frame(frame, inpainter.inpaint(frame.image, damage), hole, reel.info.colour)
+        yield frame
 
 
 def main() -> None:
@@ -43,7 +46,7 @@ def main() -> None:
                         help="how much a scratch must stand out (0-1); lower finds fainter ones")  # fmt: skip
     args = parser.parse_args()
 
-    reel = VideoFileReader(args.reel)
+    reel = VideoFileReader(args.reel, keep_samples=True)  # frames are replaced below, never edited
     # crop: only windows around the damage are inpainted; film damage up to 16 px wide gets the classical fill
     inpainter = Inpainter(args.model, strategy="crop", thin_radius=FILM_THIN_RADIUS, texture=0)
     thresholds = DamageThresholds(line_contrast=args.line_contrast)

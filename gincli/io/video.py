@@ -15,7 +15,7 @@ import itertools
 import os
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import TypeVar
@@ -24,7 +24,7 @@ import numpy as np
 
 from gincli.io.atomic import atomic_path, partial_name
 from gincli.io.images import IMAGE_EXTENSIONS, ImageReadError, read_image
-from gincli.io.video_colour import Colour, decoded_planes, from_planes, from_rgb
+from gincli.io.video_colour import Colour, decoded_planes, from_planes, from_rgb, with_holes_filled
 
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".avi", ".m4v", ".webm")
 # --codec name -> FFmpeg encoder; every one writes key frames at chunk starts and no B-frames,
@@ -83,6 +83,17 @@ class DecodedSamples:
 
     planes: np.ndarray
     image: np.ndarray
+
+
+def inpainted_frame(frame: Frame, image: np.ndarray, hole: np.ndarray, colour: Colour) -> Frame:
+    """``frame`` with ``image`` in place of its own: its inpainted picture, which differs from it
+    only at ``hole`` (H x W bool). Where the frame keeps its decoded samples, it keeps them
+    outside the hole (:func:`with_holes_filled`, by the stream's ``colour``), so the encoder
+    passes the picture there on as it came in."""
+    samples = frame.samples()
+    if samples is None:
+        return replace(frame, image=image)
+    return replace(frame, image=image, decoded=DecodedSamples(with_holes_filled(samples, image, hole, colour), image))
 
 
 def _ffmpeg_errors() -> tuple[type[BaseException], ...]:

@@ -16,7 +16,7 @@ import json
 import shutil
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
@@ -32,7 +32,6 @@ from gincli.io.images import ImageReadError, read_image, write_image
 from gincli.io.video import (
     DEFAULT_PRESET,
     VIDEO_EXTENSIONS,
-    DecodedSamples,
     Frame,
     FrameFolderReader,
     VideoError,
@@ -41,12 +40,12 @@ from gincli.io.video import (
     check_codec,
     chunk_file,
     encode_chunks,
+    inpainted_frame,
     join_chunks,
     numbered_files,
     open_frames,
     pixel_format,
 )
-from gincli.io.video_colour import with_holes_filled
 from gincli.jobs.pipeline import JobOptions, JobSummary, UsageError, bounded_map, check_writable
 from gincli.jobs.temporal import FillSmoother
 from gincli.masks.scratches import DamageThresholds, damage_masks
@@ -278,11 +277,7 @@ def inpaint_video(
                 if opts.temporal > 0:
                     smoothed = smoother(to_unit_float(frame.image), to_unit_float(result), mask)
                     result = from_unit_float(smoothed, frame.image.dtype)
-                decoded = frame.samples()
-                if decoded is not None:  # the samples to encode: only the holes' pixels from RGB
-                    planes = with_holes_filled(decoded, result, to_binary_mask(mask) > 0, info.colour)
-                    frame = replace(frame, decoded=DecodedSamples(planes, result))
-                yield replace(frame, image=result)
+                yield inpainted_frame(frame, result, to_binary_mask(mask) > 0, info.colour)
 
     try:
         with opencv_on_calling_threads():  # the frames in flight keep the cores busy
