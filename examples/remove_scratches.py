@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from gincli import Inpainter
 from gincli.core.classical import FILM_THIN_RADIUS
-from gincli.core.imagemath import dilate_mask, to_binary_mask
+from gincli.core.imagemath import dilate_mask
 from gincli.io.video import Frame, VideoFileReader, inpainted_frame, write_video
 from gincli.masks.scratches import DamageThresholds, damage_masks
 
@@ -32,8 +32,7 @@ def restored(reel: VideoFileReader, inpainter: Inpainter, thresholds: DamageThre
     for frame, damage in zip(frames, damage_masks((f.image for f in images), thresholds), strict=True):
         damage = dilate_mask(damage, 1)  # scanned scratches have soft edges: cover them
         if damage.any():
-            hole = to_binary_mask(damage) > 0  # the pixels the inpainter changes
-            frame = inpainted_frame(frame, inpainter.inpaint(frame.image, damage), hole, reel.info.colour)
+            frame = inpainted_frame(frame, inpainter.inpaint(frame.image, damage), damage, reel.info.colour)
         yield frame
 
 

@@ -22,6 +22,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from gincli.core.imagemath import to_binary_mask
 from gincli.io.atomic import atomic_path, partial_name
 from gincli.io.images import IMAGE_EXTENSIONS, ImageReadError, read_image
 from gincli.io.video_colour import Colour, decoded_planes, from_planes, from_rgb, with_holes_filled
@@ -85,14 +86,15 @@ class DecodedSamples:
     image: np.ndarray
 
 
-def inpainted_frame(frame: Frame, image: np.ndarray, hole: np.ndarray, colour: Colour) -> Frame:
-    """``frame`` with ``image`` in place of its own: its inpainted picture, which differs from it
-    only at ``hole`` (H x W bool). Where the frame keeps its decoded samples, it keeps them
-    outside the hole (:func:`with_holes_filled`, by the stream's ``colour``), so the encoder
-    passes the picture there on as it came in."""
+def inpainted_frame(frame: Frame, image: np.ndarray, mask: np.ndarray, colour: Colour) -> Frame:
+    """``frame`` with ``image`` in place of its own: its picture inpainted with ``mask`` (the mask
+    the inpainter was given, in any form it takes), which changes only the mask's holes. Where the
+    frame keeps its decoded samples, it keeps them outside those holes (:func:`with_holes_filled`,
+    by the stream's ``colour``), so the encoder passes the picture there on as it came in."""
     samples = frame.samples()
     if samples is None:
         return replace(frame, image=image)
+    hole = to_binary_mask(mask) > 0  # the pixels the inpainter changes: its own reading of the mask
     return replace(frame, image=image, decoded=DecodedSamples(with_holes_filled(samples, image, hole, colour), image))
 
 

@@ -277,7 +277,7 @@ def inpaint_video(
                 if opts.temporal > 0:
                     smoothed = smoother(to_unit_float(frame.image), to_unit_float(result), mask)
                     result = from_unit_float(smoothed, frame.image.dtype)
-                yield inpainted_frame(frame, result, to_binary_mask(mask) > 0, info.colour)
+                yield inpainted_frame(frame, result, mask, info.colour)
 
     try:
         with opencv_on_calling_threads():  # the frames in flight keep the cores busy
