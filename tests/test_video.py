@@ -811,6 +811,33 @@ def test_a_soft_line_is_picture_and_a_sharp_scratch_is_found() -> None:
     assert_picture_only_by_the_rule(picture, rng, np.s_[:, 172:189], replace(DamageThresholds(), line_sharpness=0.0))
 
 
+def test_a_line_that_no_other_frame_can_judge_needs_sharper_edges(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bright line 3 px wide whose edge pixels rise by 16 % of its contrast first: sharp
+    enough for ``line_sharpness`` (0.85) by a hair, as a door's edge and a seat tube beside
+    passers-by were on bikes.mp4 read at its true colour. In a shot too short for any distant
+    frame, only its shape can tell, and it must be sharper (``UNJUDGED_SHARPER``): it is picture.
+    The same line coming for 7 frames of a still shot, with distant frames showing the same
+    picture without it, came and went: a scratch, found in each of its frames."""
+    import gincli.masks.lines as lines_module
+
+    rng = np.random.default_rng(7)
+    picture = smooth_image(rng, 144, 256).astype(np.float64) * 0.7
+    profile = np.zeros(256)
+    profile[180:183], profile[[179, 183]] = 1, 0.16
+    line = 60 * profile[None, :, None]
+
+    def shot(lit: Iterable[bool]) -> list[np.ndarray]:
+        return [np.clip(picture + line * on + rng.normal(0, 2, picture.shape), 0, 255).astype(np.uint8) for on in lit]
+
+    short = shot([True] * 8)
+    assert not any((m[:, 172:190] > 0).any() for m in damage_masks(short))
+    monkeypatch.setattr(lines_module, "UNJUDGED_SHARPER", 1.0)
+    assert all((m[:, 172:190] > 0).any() for m in damage_masks(short))  # passes line_sharpness
+    monkeypatch.undo()
+    found = [m[20:120, 180:183] > 0 for m in damage_masks(shot(10 <= i <= 16 for i in range(27)))]
+    assert [bool(m.all()) for m in found] == [10 <= i <= 16 for i in range(27)]
+
+
 def test_a_sharp_scratch_crossing_dark_spots_is_sharp_over_its_usual_rows() -> None:
     """A sharp dark scratch 3 px wide crossing dark spots narrower than the top-hat's bar (the
     rims of spectacles, buttons) in a third of its rows, in a still shot too short for

@@ -25,7 +25,7 @@ import numpy as np
 from gincli.core.imagemath import to_binary_mask
 from gincli.io.atomic import atomic_path, partial_name
 from gincli.io.images import IMAGE_EXTENSIONS, ImageReadError, read_image
-from gincli.io.video_colour import Colour, decoded_planes, from_planes, from_rgb, with_holes_filled
+from gincli.io.video_colour import Colour, decoded_planes, from_planes, from_rgb, to_rgb, with_holes_filled
 
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".avi", ".m4v", ".webm")
 # --codec name -> FFmpeg encoder; every one writes key frames at chunk starts and no B-frames,
@@ -144,13 +144,7 @@ class VideoFileReader:
                 stream.thread_type = "AUTO"
                 fallback = round(1 / (self.info.frame_rate * self.info.time_base))
                 decoded = (
-                    (
-                        (
-                            frame.to_ndarray(format="rgb24"),
-                            decoded_planes(frame, self.info.colour) if self.keep_samples else None,
-                        ),
-                        frame.pts if frame.pts is not None else index * fallback,
-                    )
+                    (self._pictures(frame), frame.pts if frame.pts is not None else index * fallback)
                     for index, frame in enumerate(container.decode(stream))
                 )
                 for index, ((image, planes), pts) in enumerate(monotonic_timestamps(decoded)):
@@ -158,6 +152,11 @@ class VideoFileReader:
                     yield Frame(index, image, pts, index + 1, kept)
         except av.error.FFmpegError as exc:
             raise VideoError(f"{self.path}: decoding failed ({exc}); the file may be corrupt or truncated") from exc
+
+    def _pictures(self, frame: object) -> tuple[np.ndarray, np.ndarray | None]:
+        """(a decoded frame as RGB, its samples where this reader keeps them)."""
+        planes = decoded_planes(frame, self.info.colour) if self.keep_samples else None
+        return to_rgb(frame, self.info.colour, planes), planes
 
 
 T = TypeVar("T")

@@ -140,9 +140,13 @@ def _fingerprint(input_path: Path, opts: VideoOptions, inpainter: Inpainter) -> 
         return [str(path.resolve()), stat.st_size, stat.st_mtime_ns]
 
     settings = {k: str(v) for k, v in asdict(opts).items() if k not in ("output", "overwrite", "workers")}
-    # how frames are encoded: chunks of a gin that wrote every input as untagged BT.601, or every
-    # pixel from RGB (see gincli/io/video_colour.py), would join these with a step in colour
-    colour = "encoded by the input's matrix and range, tagged with them; 4:2:0 samples kept outside the holes"
+    # how frames are read and encoded: chunks of a gin that read frames by FFmpeg's fast
+    # conversion (a level dark), wrote every input as untagged BT.601, or every pixel from RGB
+    # (see gincli/io/video_colour.py), would join these with a step in colour
+    colour = (
+        "read at their true colour; encoded by the input's matrix and range, tagged with them;"
+        " 4:2:0 samples kept outside the holes"
+    )
     parts = [stamp(input_path), stamp(opts.mask), stamp(opts.mask_video), stamp(opts.masks), settings,
              inpainter.output_settings(), colour]  # fmt: skip
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()

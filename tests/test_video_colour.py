@@ -1,0 +1,80 @@
+"""Frames read from a video file at their true colour: the level and the matrix that the
+standards give, not FFmpeg's fast conversion's (about a level of 255 darker)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from gincli.io.video import VideoFileReader
+
+PATCH, ROWS, COLUMNS = 16, 4, 6  # flat patches of one colour each, so no chroma is interpolated
+
+
+def patch_samples(rng: np.random.Generator) -> np.ndarray:
+    """ROWS x COLUMNS x 3 (Y, U, V) sample values, within every range's limits."""
+    return np.stack([rng.integers(20, 231, (ROWS, COLUMNS)), *rng.integers(60, 197, (2, ROWS, COLUMNS))], axis=-1)
+
+
+def standard_rgb(samples: np.ndarray, matrix: int, full_range: bool) -> np.ndarray:
+    """The RGB (0-255, unrounded) that BT.601 or BT.709 (``matrix`` 1) gives for Y, U, V samples."""
+    kr, kb = (0.2126, 0.0722) if matrix == 1 else (0.299, 0.114)
+    y, u, v = np.moveaxis(samples.astype(np.float64), -1, 0)
+    if full_range:
+        y, u, v = y / 255, (u - 128) / 255, (v - 128) / 255
+    else:
+        y, u, v = (y - 16) / 219, (u - 128) / 224, (v - 128) / 224
+    r, b = y + 2 * (1 - kr) * v, y + 2 * (1 - kb) * u
+    g = (y - kr * r - kb * b) / (1 - kr - kb)
+    return np.clip(np.stack([r, g, b], axis=-1) * 255, 0, 255)
+
+
+def lossless_clip(path: Path, samples: np.ndarray, pix_fmt: str, matrix: int, colour_range: int) -> None:
+    """Two frames of flat patches, encoded losslessly in ``pix_fmt`` with those colour tags."""
+    height, width = ROWS * PATCH, COLUMNS * PATCH
+    planes = [np.kron(samples[..., c], np.ones((PATCH, PATCH))).astype(np.uint8) for c in range(3)]
+    chroma_height = height // 2 if pix_fmt == "yuv420p" else height
+    chroma = [p[:: height // chroma_height, ::2] for p in planes[1:]]
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt, stream.options = width, height, pix_fmt, {"qp": "0"}
+        context = stream.codec_context
+        context.colorspace = context.color_primaries = context.color_trc = matrix
+        context.color_range = colour_range
+        for i in range(2):
+            frame = av.VideoFrame(width, height, pix_fmt)
+            for plane, values in zip(frame.planes, [planes[0], *chroma], strict=True):
+                rows = np.zeros((values.shape[0], plane.line_size), np.uint8)
+                rows[:, : values.shape[1]] = values
+                plane.update(rows)
+            frame.pts, frame.colorspace, frame.color_range = i, matrix, colour_range
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+
+
+# BT.601 untagged (OpenCV converts it), BT.709, BT.601 in full range, and 4:2:2 (swscale does)
+@pytest.mark.parametrize(
+    ("pix_fmt", "matrix", "colour_range"),
+    [("yuv420p", 2, 0), ("yuv420p", 1, 1), ("yuv420p", 5, 2), ("yuv422p", 6, 1)],
+)
+@pytest.mark.parametrize("keep_samples", [False, True])
+def test_frames_are_read_at_the_colour_their_samples_stand_for(
+    tmp_path: Path, pix_fmt: str, matrix: int, colour_range: int, keep_samples: bool
+) -> None:
+    """Every pixel within a level of the standard's value (rounding), and none off on average:
+    FFmpeg's default conversion read these patches up to 3 levels off, 0.8-1.4 darker on
+    average, and every fill and every frame written to a folder kept that."""
+    samples = patch_samples(np.random.default_rng(matrix + colour_range))
+    lossless_clip(tmp_path / "patches.mp4", samples, pix_fmt, matrix, colour_range)
+    expected = standard_rgb(samples, matrix, colour_range == 2)
+    images = [f.image for f in VideoFileReader(tmp_path / "patches.mp4", keep_samples).frames()]
+    assert len(images) == 2
+    for image in images:
+        # each patch's inner pixels, away from chroma shared with its neighbours
+        inner = image.reshape(ROWS, PATCH, COLUMNS, PATCH, 3)[:, 2:-2, :, 2:-2].astype(np.float64)
+        error = inner - expected[:, None, :, None]
+        assert np.abs(error).max() < 0.75, np.abs(error).max()  # rounded to nearest, in fixed point
+        assert abs(error.mean()) < 0.1, error.mean()
