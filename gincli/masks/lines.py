@@ -18,8 +18,10 @@ not plainly missing from a good part of it) is a persistent edge of the scene: p
 unless the picture beside it moved on by then and left it behind (a long scratch under a pan); a
 distant frame where the line is missing tells only if it shows the same picture beside the line
 (not where something passed in front of it) and the line's own pixels changed there (not the trough
-beside a scratch that came). A scratch holds its place on the film while the picture moves, and
-comes and goes. The trough between a bright scratch and bright picture beside it is no dark scratch
+beside a scratch that came). A line that no distant frame can judge (each shows other picture
+beside it, or the shot is too short to have one) has only its shape to tell: its edges must be
+sharper still, and it must not be only the trough or ridge beside a scene line of the other
+polarity. A scratch holds its place on the film while the picture moves, and comes and goes. The trough between a bright scratch and bright picture beside it is no dark scratch
 (nor the ridge beside a dark one a bright one): it is gone once the scratch is taken out. Only a
 line's own course is damage, not picture that touches it, and its fainter stretches only where they
 stand out from the picture beside them (grass along its course is not its continuation).
@@ -165,7 +167,9 @@ def line_scratches(
     seldom last ``2 * PERSISTENCE`` frames), unless the picture beside it moved on by
     ``SCENE_MOVED_ON`` px and the line did not go with it; a distant frame where the line is
     missing counts only if it shows the same picture beside the line (``SAME_PICTURE``) and the
-    line's own pixels changed there.
+    line's own pixels changed there. A line that no distant frame could judge must be sharper
+    (``UNJUDGED_SHARPER``), and is picture where it falls with the other polarity's picture
+    lines taken out (:func:`_fall_without`).
     Scratches stay put on the film while the picture moves, or come and go while it stays."""
     t = thresholds
     width = frame.grey.shape[1]
