@@ -5,11 +5,12 @@ output is encoded by the input's and tagged with it. Before, a clip tagged BT.70
 BT.709 and written as BT.601, tagged as nothing: 3.2 levels of 255 darker in luma, its chroma
 shifted, every pass.
 
-Frames are read exactly: an 8-bit 4:2:0 BT.601 frame by OpenCV from its samples (1.0 ms at
-720p after the 1.0 ms that taking its samples out costs), any other by swscale's accurate path
-(``ACCURATE_RND | FULL_CHR_H_INT``: 11 ms at 720p). FFmpeg's default conversion (swscale's fast
-path, 3.9 ms) reads the picture 0.8-1.4 levels of 255 darker than it is, with a jitter of 0.6 a
-pixel: read so, every fill and every frame written to a folder carried that offset (:func:`to_rgb`).
+Frames are read exactly (:func:`to_rgb`): an 8-bit 4:2:0 frame by OpenCV from its samples,
+anything else by swscale's accurate path (``ACCURATE_RND | FULL_CHR_H_INT``). FFmpeg's default
+conversion (swscale's fast path) reads the picture 0.8-1.4 levels of 255 darker than it is, with
+a jitter of 0.6 a pixel: read so, every fill and every frame written to a folder carried that
+offset. At 720p (``benchmarks/video_colour.py``) the fast path took 0.7-1.4 ms a frame, OpenCV
+1.8-2.1 ms for BT.601 and 3.6-4.1 ms for BT.709, swscale's accurate path 5.0-6.2 ms.
 
 An 8-bit 4:2:0 input (nearly every camera's and distributor's file) goes further: the encoder
 takes its samples as they were decoded wherever the job left the picture alone, and converts
@@ -103,10 +104,10 @@ def from_rgb(image: np.ndarray, pix_fmt: str, colour: Colour) -> object:
 def to_rgb(frame: object, colour: Colour, planes: np.ndarray | None = None) -> np.ndarray:
     """A decoded frame as RGB (H x W x 3 uint8), converted exactly by ``colour``'s matrix and
     range (its stream's). 8-bit 4:2:0 at an even size, by OpenCV from its samples (``planes``,
-    where the caller already took them out): BT.601 in limited range by its own conversion (0.5
-    ms at 720p), any other matrix or range by its matrix (2.3 ms, against swscale's 5-11). Else
-    by swscale's accurate path. OpenCV reads chroma at the nearest sample where swscale
-    interpolates it: 0.04-0.05 levels of 255 apart on average, none in the level."""
+    where the caller already took them out): BT.601 in limited range by its own conversion, any
+    other matrix or range by that matrix (:func:`_yuv_to_rgb`; a third faster than swscale's
+    accurate path at 720p). Else by swscale's accurate path. OpenCV reads chroma at the nearest
+    sample where swscale interpolates it: 0.04-0.05 levels of 255 apart on average."""
     if frame.format.name not in _PLANAR_420 or (frame.width | frame.height) % 2:
         return frame.to_ndarray(format="rgb24", interpolation=_accurate())
     planes = frame.to_ndarray() if planes is None else planes
