@@ -857,10 +857,8 @@ def test_the_trough_beside_a_soft_scene_line_is_picture_where_no_other_frame_can
 
     short = [np.clip(picture + rng.normal(0, 2, picture.shape), 0, 255).astype(np.uint8) for _ in range(8)]
     assert not any((m[:, 165:190] > 0).any() for m in damage_masks(short))
-    never = lambda grey, responses, lines, strengths, taken_out, tested, line_width: [  # noqa: E731
-        np.zeros(t.size, bool) for t in tested
-    ]
-    monkeypatch.setattr(lines_module, "_fall_without", never)
+    no_shadows = lambda grey, responses, lines, strengths, kept, *_: [np.zeros(k.size, bool) for k in kept]  # noqa: E731
+    monkeypatch.setattr(lines_module, "_shadows", no_shadows)  # no kept pair here: only the new rule is off
     assert all((m[20:120, 176:178] > 0).any() for m in damage_masks(short))
 
 

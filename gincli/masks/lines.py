@@ -169,7 +169,7 @@ def line_scratches(
     missing counts only if it shows the same picture beside the line (``SAME_PICTURE``) and the
     line's own pixels changed there. A line that no distant frame could judge must be sharper
     (``UNJUDGED_SHARPER``), and is picture where it falls with the other polarity's picture
-    lines taken out (:func:`_fall_without`).
+    lines taken out (:func:`_shadows`).
     Scratches stay put on the film while the picture moves, or come and go while it stays."""
     t = thresholds
     width = frame.grey.shape[1]
@@ -330,15 +330,7 @@ def line_scratches(
         keep &= judged | (sharpness[polarity] >= UNJUDGED_SHARPER * t.line_sharpness)
         unjudged[polarity] = keep & ~judged
     line_sets = [lines for lines, _, _ in candidates]
-    shadows = _shadows(frame.grey, frame.responses, line_sets, strengths, kept, t.line_width)
-    # ... and, where no distant frame could judge it, of a line of the other polarity that is
-    # picture: the bright ridge along a window frame's dark side on bikes.mp4 (frame 81), sharp
-    # where the dark side is soft, passed for a scratch in a shot too short to tell
-    picture_lines = [~keep for keep in kept]
-    for polarity, beside_picture in enumerate(
-        _fall_without(frame.grey, frame.responses, line_sets, strengths, picture_lines, unjudged, t.line_width)
-    ):
-        shadows[polarity] |= beside_picture
+    shadows = _shadows(frame.grey, frame.responses, line_sets, strengths, kept, unjudged, t.line_width)
     for polarity, (response, (lines, _, sums), keep, shadow, came_or_went_seen) in enumerate(
         zip(frame.responses, candidates, kept, shadows, seen_missing, strict=True)
     ):
@@ -405,19 +397,47 @@ def _shadows(
     lines: list[CandidateLines],
     strengths: list[np.ndarray],
     kept: list[np.ndarray],
+    unjudged: list[np.ndarray],
     line_width: int,
 ) -> list[np.ndarray]:
-    """Per polarity, which kept lines are only the shadow of a kept line of the other one: the
+    """Per polarity, which kept lines are only the shadow of a line of the other one: the
     trough between a bright scratch and bright picture beside it answers the dark top-hat like
     a line of its own (and moves with the scratch), as the ridge beside a dark scratch answers
     the bright one. A line is a shadow when, with the other polarity's kept lines taken out of
-    the picture, its response falls under half its strength (:func:`_fall_without`), and those
-    lines do not fall with it taken out (a scratch beside a scene line that are each other's
-    sides: both stay)."""
+    the picture (each pixel set to the level the top-hat measured it against), its response
+    falls under half its strength, and those lines do not fall with it taken out (a scratch
+    beside a scene line that are each other's sides: both stay). A line that no distant frame
+    could judge (``unjudged``) is also a shadow where it falls with the other polarity's lines
+    that are picture taken out: the dark trough between a window frame's soft bright ridge and
+    lit picture beside it on bikes.mp4 (frame 81), sharp where the ridge is soft, passed for a
+    scratch in a shot too short to tell."""
+    bar = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * line_width + 1, 1))
+    sign = (1, -1)  # bright lines stand above the picture, dark ones below
+
+    def fall_without(taken_out: list[np.ndarray], tested: list[np.ndarray]) -> list[np.ndarray]:
+        """Per polarity, which of its ``tested`` lines fall with the other's ``taken_out`` out."""
+        falls = []
+        for polarity, (mine, strength, test) in enumerate(zip(lines, strengths, tested, strict=True)):
+            other, other_response = lines[1 - polarity], responses[1 - polarity]
+            on = taken_out[1 - polarity][other.owner]
+            if not (test.any() and on.any()):
+                falls.append(np.zeros(test.size, bool))
+                continue
+            ys, xs = other.ys[on], other.xs[on]
+            picture = grey.copy()
+            picture[ys, xs] -= sign[1 - polarity] * integer_to_unit(other_response[ys, xs])
+            # the top-hat's opening (closing) at the line's pixels, on the box around them only
+            operation = cv2.MORPH_OPEN if polarity == 0 else cv2.MORPH_CLOSE
+            top_hat_level = partial(cv2.morphologyEx, op=operation, kernel=bar)
+            level = at_pixels(mine.ys, mine.xs, 2 * line_width, top_hat_level, picture)
+            remaining = sign[polarity] * (picture[mine.ys, mine.xs] - level)
+            falls.append(test & (mine.mean(remaining) < 0.5 * strength))
+        return falls
+
+    shadows = fall_without([~keep for keep in kept], unjudged)
     if not (kept[0].any() and kept[1].any()):
-        return [np.zeros(k.size, bool) for k in kept]
-    falls = _fall_without(grey, responses, lines, strengths, kept, kept, line_width)
-    shadows = []
+        return shadows
+    falls = fall_without(kept, kept)
     for polarity, (mine, fall) in enumerate(zip(lines, falls, strict=True)):
         # the other polarity's falling lines, widened by line_width: a pair that each fall
         other = lines[1 - polarity]
@@ -426,40 +446,8 @@ def _shadows(
         near[other.ys[on], other.xs[on]] = 1
         near = cv2.dilate(near, np.ones((1, 2 * line_width + 1), np.uint8))
         mutual = mine.mean(near[mine.ys, mine.xs].astype(np.float64)) >= 0.5
-        shadows.append(fall & ~mutual)
+        shadows[polarity] |= fall & ~mutual
     return shadows
-
-
-def _fall_without(
-    grey: np.ndarray,
-    responses: tuple[np.ndarray, np.ndarray],
-    lines: list[CandidateLines],
-    strengths: list[np.ndarray],
-    taken_out: list[np.ndarray],
-    tested: list[np.ndarray],
-    line_width: int,
-) -> list[np.ndarray]:
-    """Per polarity, which of its ``tested`` lines fall under half their strength with the other
-    polarity's ``taken_out`` lines taken out of the picture (each pixel set to the level the
-    top-hat measured it against)."""
-    bar = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * line_width + 1, 1))
-    sign = (1, -1)  # bright lines stand above the picture, dark ones below
-    falls = []
-    for polarity, (mine, strength, test) in enumerate(zip(lines, strengths, tested, strict=True)):
-        other, other_response = lines[1 - polarity], responses[1 - polarity]
-        on = taken_out[1 - polarity][other.owner]
-        if not (test.any() and on.any()):
-            falls.append(np.zeros(test.size, bool))
-            continue
-        ys, xs = other.ys[on], other.xs[on]
-        picture = grey.copy()
-        picture[ys, xs] -= sign[1 - polarity] * integer_to_unit(other_response[ys, xs])
-        # the top-hat's opening (closing) at the line's pixels, on the box around them only
-        top_hat_level = partial(cv2.morphologyEx, op=cv2.MORPH_OPEN if polarity == 0 else cv2.MORPH_CLOSE, kernel=bar)
-        level = at_pixels(mine.ys, mine.xs, 2 * line_width, top_hat_level, picture)
-        remaining = sign[polarity] * (picture[mine.ys, mine.xs] - level)
-        falls.append(test & (mine.mean(remaining) < 0.5 * strength))
-    return falls
 
 
 def _edge_sharpness(grey: np.ndarray, lines: CandidateLines, response: np.ndarray, strength: np.ndarray) -> np.ndarray:
