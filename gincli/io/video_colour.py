@@ -114,12 +114,18 @@ def to_rgb(frame: object, colour: Colour, planes: np.ndarray | None = None) -> n
     if colour.opencv_converts(frame.format.name, frame.width, frame.height):
         return cv2.cvtColor(planes, cv2.COLOR_YUV2RGB_I420)
     height, width = frame.height, frame.width
-    # I420: the Y plane, then U and V (each H / 2 x W / 2) in the rows below it
-    chroma = [
-        planes[first : first + height // 4].reshape(height // 2, width // 2) for first in (height, height * 5 // 4)
-    ]
-    both = cv2.resize(cv2.merge(chroma), (width, height), interpolation=cv2.INTER_NEAREST)
+    both = cv2.resize(cv2.merge(_chroma(planes, height, width)), (width, height), interpolation=cv2.INTER_NEAREST)
     return cv2.transform(cv2.merge([planes[:height], both]), _yuv_to_rgb(colour))
+
+
+def _chroma(planes: np.ndarray, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The U and V planes (H / 2 x W / 2 each) of I420 samples, as views: they follow the Y
+    plane one after the other, each a quarter of its size, which is whole rows of W only where
+    H is a multiple of 4 (not at 480 x 270)."""
+    flat, size = planes.reshape(-1), (height // 2) * (width // 2)
+    return tuple(
+        flat[first : first + size].reshape(height // 2, width // 2) for first in (height * width, height * width + size)
+    )
 
 
 def _yuv_to_rgb(colour: Colour) -> np.ndarray:
@@ -173,9 +179,6 @@ def with_holes_filled(decoded: np.ndarray, image: np.ndarray, hole: np.ndarray, 
     # any of the four pixels: their mean (OpenCV's exact halving) is at least 255 / 4 where one is in
     in_chroma = cv2.resize(in_luma, (width // 2, height // 2), interpolation=cv2.INTER_AREA)
     cv2.copyTo(filled[:height], in_luma, planes[:height])
-    # U then V, each H / 2 x W / 2, in the rows below the luma (H / 4 rows of W a plane)
-    for first in (height, height + height // 4):
-        rows = slice(first, first + height // 4)
-        shape = (height // 2, width // 2)
-        cv2.copyTo(filled[rows].reshape(shape), in_chroma, planes[rows].reshape(shape))
+    for filled_plane, plane in zip(_chroma(filled, height, width), _chroma(planes, height, width), strict=True):
+        cv2.copyTo(filled_plane, in_chroma, plane)
     return planes
