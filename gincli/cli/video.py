@@ -94,7 +94,8 @@ def threshold_options(command: click.Command) -> click.Command:
                           "bends more; raise it for warped scans)."),
         click.option("--line-sharpness", default=DEFAULTS.line_sharpness, show_default=True,
                      help="How sharp a scratch's edges are: its steepest step between two pixels, as a share "
-                          "of its contrast (0: any; lower it for soft or upscaled footage)."),
+                          "of its contrast (0: any; lower it for soft or upscaled footage). A line that no frame "
+                          "12 away can judge (passers-by, short shots) must be 6 % sharper."),
         click.option("--line-follow", default=DEFAULTS.line_follow, show_default=True, type=click.IntRange(min=0),
                      help="Frames a scratch found in one frame is followed before and after it, at its place "
                           "on the film, where those frames alone miss it (0: judge every frame alone)."),

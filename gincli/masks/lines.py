@@ -21,7 +21,8 @@ distant frame where the line is missing tells only if it shows the same picture 
 beside a scratch that came). A line that no distant frame can judge (each shows other picture
 beside it, or the shot is too short to have one) has only its shape to tell: its edges must be
 sharper still, and it must not be only the trough or ridge beside a scene line of the other
-polarity. A scratch holds its place on the film while the picture moves, and comes and goes. The trough between a bright scratch and bright picture beside it is no dark scratch
+polarity. A scratch holds its place on the film while the picture moves, and comes and goes.
+The trough between a bright scratch and bright picture beside it is no dark scratch
 (nor the ridge beside a dark one a bright one): it is gone once the scratch is taken out. Only a
 line's own course is damage, not picture that touches it, and its fainter stretches only where they
 stand out from the picture beside them (grass along its course is not its continuation).
