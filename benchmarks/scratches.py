@@ -32,6 +32,7 @@ import numpy as np
 
 from gincli.io.images import iter_image_files, read_image
 from gincli.io.video import open_frames
+from gincli.io.video_colour import accurate_conversion
 from gincli.masks.scratches import SENSITIVITY, DamageThresholds, damage_masks, global_shift, grey
 from gincli.testing.film_damage import DamagedFrame, damage_clip, detection_scores, pan_clip
 
@@ -127,12 +128,10 @@ def main() -> None:
 def exact_frames(path: Path, frames: int) -> list[np.ndarray]:
     """The first ``frames`` frames of a video file, converted to RGB by swscale's accurate path."""
     import av
-    from av.video.reformatter import Interpolation
 
-    accurate = Interpolation.BILINEAR | Interpolation.ACCURATE_RND | Interpolation.FULL_CHR_H_INT
     with av.open(str(path)) as container:
         decoded = itertools.islice(container.decode(container.streams.video[0]), frames)
-        return [frame.to_ndarray(format="rgb24", interpolation=accurate) for frame in decoded]
+        return [frame.to_ndarray(format="rgb24", interpolation=accurate_conversion()) for frame in decoded]
 
 
 def real_clips(paths: list[Path], frames: int, seed: int, seeds: int, exact_rgb: bool = False) -> None:

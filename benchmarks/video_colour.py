@@ -26,12 +26,11 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
-from av.video.reformatter import Interpolation
 
 from gincli.io.video import VideoFileReader
-from gincli.io.video_colour import decoded_planes, to_rgb
+from gincli.io.video_colour import accurate_conversion, decoded_planes, i420_planes, to_rgb
+from gincli.testing.clips import write_lossless_clip
 
-ACCURATE = Interpolation.BILINEAR | Interpolation.ACCURATE_RND | Interpolation.FULL_CHR_H_INT
 BT709 = 1
 REPEATS = 5  # passes over the frames: single conversions of a few ms vary by half from pass to pass here
 
@@ -43,18 +42,8 @@ def decoded(path: Path, frames: int) -> list[av.VideoFrame]:
 
 def tagged_709(frames: list[av.VideoFrame], path: Path) -> None:
     """The same samples, encoded losslessly with BT.709 tags."""
-    first = frames[0]
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=24)
-        stream.width, stream.height, stream.pix_fmt, stream.options = first.width, first.height, "yuv420p", {"qp": "0"}
-        context = stream.codec_context
-        context.colorspace = context.color_primaries = context.color_trc = BT709
-        context.color_range = 1
-        for i, frame in enumerate(frames):
-            copy = av.VideoFrame.from_ndarray(frame.to_ndarray(), format="yuv420p")
-            copy.pts, copy.colorspace, copy.color_range = i, BT709, 1
-            container.mux(stream.encode(copy))
-        container.mux(stream.encode(None))
+    planes = (i420_planes(frame.to_ndarray(), frame.height, frame.width) for frame in frames)
+    write_lossless_clip(path, planes, "yuv420p", BT709, 1)
 
 
 def timed(
@@ -78,7 +67,7 @@ def report(name: str, path: Path, frames: int) -> None:
     colour = VideoFileReader(path).info.colour
     ways = {
         "FFmpeg's default (fast path)": lambda f, _: f.to_ndarray(format="rgb24"),
-        "swscale accurate (reference)": lambda f, _: f.to_ndarray(format="rgb24", interpolation=ACCURATE),
+        "swscale accurate (reference)": lambda f, _: f.to_ndarray(format="rgb24", interpolation=accurate_conversion()),
         "gin to_rgb": lambda f, _: to_rgb(f, colour),
         "gin to_rgb, samples kept": lambda f, planes: to_rgb(f, colour, planes),
     }

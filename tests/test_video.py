@@ -20,10 +20,12 @@ from gincli.cli.main import main
 from gincli.core.inpainter import Inpainter
 from gincli.io.images import read_image, write_image
 from gincli.io.video import VideoFileReader, open_frames
+from gincli.io.video_colour import i420_planes
 from gincli.jobs.temporal import FillSmoother, hole_flicker
 from gincli.jobs.video import VideoOptions, inpaint_video
 from gincli.masks.motion import Motion
 from gincli.masks.scratches import DamageThresholds, damage_masks, dense_flow, dust_mask, grey
+from gincli.testing.clips import write_lossless_clip
 from gincli.testing.film_damage import damage_clip, detection_scores, pan_clip
 from tests.conftest import scratched_still_shot, smooth_image
 
@@ -1647,20 +1649,9 @@ def test_the_picture_outside_the_hole_comes_out_as_it_came_in_with_its_colour_ta
             tags = (context.colorspace, context.color_range, context.color_primaries, context.color_trc)
             return [f.to_ndarray() for f in container.decode(video=0)], tags
 
-    frames = [cv2.cvtColor(image, cv2.COLOR_RGB2YUV_I420) for image in clip_frames(6, seed=3)]
+    frames = [i420_planes(cv2.cvtColor(image, cv2.COLOR_RGB2YUV_I420), H, W) for image in clip_frames(6, seed=3)]
     source = tmp_path / "in.mp4"
-    with av.open(str(source), "w") as container:
-        stream = container.add_stream("libx264", rate=24)
-        stream.width, stream.height, stream.pix_fmt, stream.options = W, H, "yuv420p", {"qp": "0"}  # lossless
-        context = stream.codec_context
-        if matrix != 2:
-            context.colorspace = context.color_primaries = context.color_trc = matrix
-        context.color_range = colour_range
-        for i, planar in enumerate(frames):
-            frame = av.VideoFrame.from_ndarray(planar, format="yuv420p")
-            frame.pts, frame.colorspace, frame.color_range = i, matrix, colour_range
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
+    write_lossless_clip(source, frames, "yuv420p", matrix, colour_range)
     write_image(tmp_path / "mask.png", hole())
     opts = VideoOptions(output=tmp_path / "out.mp4", mask=tmp_path / "mask.png", crf=0)  # lossless
     inpaint_video(source, Inpainter(contract_model, provider="cpu", fill="classical"), opts, progress=False)

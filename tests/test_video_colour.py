@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 import pytest
@@ -15,6 +14,7 @@ from gincli.io.images import write_image
 from gincli.io.video import VideoFileReader
 from gincli.io.video_colour import Colour, with_holes_filled
 from gincli.jobs.video import VideoOptions, inpaint_video
+from gincli.testing.clips import write_lossless_clip
 
 PATCH, ROWS, COLUMNS = 16, 4, 6  # flat patches of one colour each, so no chroma is interpolated
 
@@ -41,26 +41,12 @@ def lossless_clip(path: Path, samples: np.ndarray, pix_fmt: str, matrix: int, co
     """Two frames of flat patches, encoded losslessly in ``pix_fmt`` with those colour tags; 2
     rows more than the patches (the last row's again), so that the height is no multiple of 4
     (4:2:0's chroma planes are then no whole rows of the frame's width, as at 480 x 270)."""
-    height, width = ROWS * PATCH + 2, COLUMNS * PATCH
+    height = ROWS * PATCH + 2
     planes = [np.kron(samples[..., c], np.ones((PATCH, PATCH))).astype(np.uint8) for c in range(3)]
     planes = [np.vstack([plane, plane[-2:]]) for plane in planes]
     chroma_height = height // 2 if pix_fmt == "yuv420p" else height
     chroma = [p[:: height // chroma_height, ::2] for p in planes[1:]]
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=24)
-        stream.width, stream.height, stream.pix_fmt, stream.options = width, height, pix_fmt, {"qp": "0"}
-        context = stream.codec_context
-        context.colorspace = context.color_primaries = context.color_trc = matrix
-        context.color_range = colour_range
-        for i in range(2):
-            frame = av.VideoFrame(width, height, pix_fmt)
-            for plane, values in zip(frame.planes, [planes[0], *chroma], strict=True):
-                rows = np.zeros((values.shape[0], plane.line_size), np.uint8)
-                rows[:, : values.shape[1]] = values
-                plane.update(rows)
-            frame.pts, frame.colorspace, frame.color_range = i, matrix, colour_range
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
+    write_lossless_clip(path, [[planes[0], *chroma]] * 2, pix_fmt, matrix, colour_range)
 
 
 # BT.601 untagged (OpenCV converts it), BT.709, BT.601 in full range, and 4:2:2 (swscale does)

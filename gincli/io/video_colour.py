@@ -75,10 +75,11 @@ class Colour:
         return pix_fmt == "yuv420p" and self.matrix in _BT601 and self.range != FULL_RANGE and not (width | height) % 2
 
 
-def _accurate() -> object:
+def accurate_conversion() -> object:
+    """swscale's accurate path, as ``interpolation`` of a PyAV reformat: rounded to nearest,
+    chroma interpolated at every pixel."""
     from av.video.reformatter import Interpolation
 
-    # rounded to nearest, chroma interpolated at every pixel
     return Interpolation.BILINEAR | Interpolation.ACCURATE_RND | Interpolation.FULL_CHR_H_INT
 
 
@@ -95,7 +96,7 @@ def from_rgb(image: np.ndarray, pix_fmt: str, colour: Colour) -> object:
     else:
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24").reformat(
             format=pix_fmt, dst_colorspace=_SWSCALE_MATRIX[colour.matrix], dst_color_range=colour.range,
-            interpolation=_accurate(), threads=1,
+            interpolation=accurate_conversion(), threads=1,
         )  # fmt: skip
     frame.colorspace, frame.color_range = colour.matrix, colour.range
     return frame
@@ -108,24 +109,26 @@ def to_rgb(frame: object, colour: Colour, planes: np.ndarray | None = None) -> n
     other matrix or range by that matrix (:func:`_yuv_to_rgb`; a third faster than swscale's
     accurate path at 720p). Else by swscale's accurate path. OpenCV reads chroma at the nearest
     sample where swscale interpolates it: 0.04-0.05 levels of 255 apart on average."""
-    if frame.format.name not in _PLANAR_420 or (frame.width | frame.height) % 2:
-        return frame.to_ndarray(format="rgb24", interpolation=_accurate())
+    if not _even_420(frame):
+        return frame.to_ndarray(format="rgb24", interpolation=accurate_conversion())
     planes = frame.to_ndarray() if planes is None else planes
     if colour.opencv_converts(frame.format.name, frame.width, frame.height):
         return cv2.cvtColor(planes, cv2.COLOR_YUV2RGB_I420)
     height, width = frame.height, frame.width
-    both = cv2.resize(cv2.merge(_chroma(planes, height, width)), (width, height), interpolation=cv2.INTER_NEAREST)
-    return cv2.transform(cv2.merge([planes[:height], both]), _yuv_to_rgb(colour))
+    luma, *chroma = i420_planes(planes, height, width)
+    both = cv2.resize(cv2.merge(chroma), (width, height), interpolation=cv2.INTER_NEAREST)
+    return cv2.transform(cv2.merge([luma, both]), _yuv_to_rgb(colour))
 
 
-def _chroma(planes: np.ndarray, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """The U and V planes (H / 2 x W / 2 each) of I420 samples, as views: they follow the Y
-    plane one after the other, each a quarter of its size, which is whole rows of W only where
-    H is a multiple of 4 (not at 480 x 270)."""
-    flat, size = planes.reshape(-1), (height // 2) * (width // 2)
-    return tuple(
+def i420_planes(samples: np.ndarray, height: int, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The Y, U and V planes (H x W, then H / 2 x W / 2 each) of I420 samples, as views: U and V
+    follow the Y plane one after the other, each a quarter of its size, which is whole rows of
+    W only where H is a multiple of 4 (not at 480 x 270)."""
+    flat, size = samples.reshape(-1), (height // 2) * (width // 2)
+    chroma = (
         flat[first : first + size].reshape(height // 2, width // 2) for first in (height * width, height * width + size)
     )
+    return (samples[:height], *chroma)
 
 
 def _yuv_to_rgb(colour: Colour) -> np.ndarray:
@@ -151,11 +154,17 @@ def decoded_planes(frame: object, colour: Colour) -> np.ndarray | None:
     (I420: the Y plane, then U and V, H * 3 / 2 x W, uint8), where it is 8-bit 4:2:0 at an even
     size and ``colour`` (its stream's, which the output is tagged with) describes them; else
     None (it is encoded from RGB)."""
-    if frame.format.name not in _PLANAR_420 or (frame.width | frame.height) % 2:
+    if not _even_420(frame):
         return None
     if frame.format.name.startswith("yuvj") and colour.range != FULL_RANGE:
         return None  # full-range samples the output's tag would call limited
     return frame.to_ndarray()  # its own samples: a reformat to yuv420p would take yuvj420p's to limited range
+
+
+def _even_420(frame: object) -> bool:
+    """Whether a decoded frame is 8-bit 4:2:0 at an even size: samples OpenCV converts and the
+    encoder's ``yuv420p`` takes as they are."""
+    return frame.format.name in _PLANAR_420 and not (frame.width | frame.height) % 2
 
 
 def from_planes(planes: np.ndarray, colour: Colour) -> object:
@@ -178,7 +187,11 @@ def with_holes_filled(decoded: np.ndarray, image: np.ndarray, hole: np.ndarray, 
     in_luma = np.multiply(hole, 255, dtype=np.uint8)
     # any of the four pixels: their mean (OpenCV's exact halving) is at least 255 / 4 where one is in
     in_chroma = cv2.resize(in_luma, (width // 2, height // 2), interpolation=cv2.INTER_AREA)
-    cv2.copyTo(filled[:height], in_luma, planes[:height])
-    for filled_plane, plane in zip(_chroma(filled, height, width), _chroma(planes, height, width), strict=True):
-        cv2.copyTo(filled_plane, in_chroma, plane)
+    for filled_plane, plane, mask in zip(
+        i420_planes(filled, height, width),
+        i420_planes(planes, height, width),
+        (in_luma, in_chroma, in_chroma),
+        strict=True,
+    ):
+        cv2.copyTo(filled_plane, mask, plane)
     return planes

@@ -1,0 +1,39 @@
+"""Clips whose samples are known exactly: for tests and benchmarks of how video is read and
+written (levels, colour tags, samples passed on as decoded)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+
+def write_lossless_clip(
+    path: Path, frames: Iterable[Sequence[np.ndarray]], pix_fmt: str, matrix: int, colour_range: int
+) -> None:
+    """Frames given as their planes (Y, U, V, uint8, each at its own size in ``pix_fmt``),
+    encoded by x264 losslessly (qp 0) at 24 frames/s, every frame and the stream tagged with
+    ``matrix`` (an FFmpeg AVColorSpace code, also written as primaries and transfer) and
+    ``colour_range``: decoded, the samples come back bit for bit."""
+    import av
+
+    with av.open(str(path), "w") as container:
+        stream = None
+        for i, planes in enumerate(frames):
+            height, width = planes[0].shape
+            if stream is None:
+                stream = container.add_stream("libx264", rate=24)
+                stream.width, stream.height, stream.pix_fmt, stream.options = width, height, pix_fmt, {"qp": "0"}
+                context = stream.codec_context
+                context.colorspace = context.color_primaries = context.color_trc = matrix
+                context.color_range = colour_range
+            frame = av.VideoFrame(width, height, pix_fmt)
+            for plane, values in zip(frame.planes, planes, strict=True):
+                rows = np.zeros((values.shape[0], plane.line_size), np.uint8)  # each row padded to the plane's stride
+                rows[:, : values.shape[1]] = values
+                plane.update(rows)
+            frame.pts, frame.colorspace, frame.color_range = i, matrix, colour_range
+            container.mux(stream.encode(frame))
+        if stream is not None:
+            container.mux(stream.encode(None))
