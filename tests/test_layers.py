@@ -16,7 +16,7 @@ ALLOWED = {
     "core": set(),
     "io": {"core"},
     "masks": {"core"},
-    "testing": {"core", "masks"},
+    "testing": {"core", "io", "masks"},  # clips and footage for tests and benchmarks
     "jobs": {"core", "io", "masks"},
     "cli": {"core", "io", "masks", "jobs"},
 }

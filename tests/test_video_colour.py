@@ -13,6 +13,7 @@ from gincli.core.inpainter import Inpainter
 from gincli.io.images import write_image
 from gincli.io.video import VideoFileReader
 from gincli.io.video_colour import Colour, with_holes_filled
+from gincli.io.yuv_planes import LAYOUTS, frame_planes
 from gincli.jobs.video import VideoOptions, inpaint_video
 from gincli.testing.clips import write_lossless_clip
 
@@ -25,8 +26,9 @@ def patch_samples(rng: np.random.Generator) -> np.ndarray:
 
 
 def standard_rgb(samples: np.ndarray, matrix: int, full_range: bool) -> np.ndarray:
-    """The RGB (0-255, unrounded) that BT.601 or BT.709 (``matrix`` 1) gives for Y, U, V samples."""
-    kr, kb = (0.2126, 0.0722) if matrix == 1 else (0.299, 0.114)
+    """The RGB (0-255, unrounded) that BT.601, BT.709 (``matrix`` 1) or BT.2020 (9) gives for
+    8-bit Y, U, V samples."""
+    kr, kb = {1: (0.2126, 0.0722), 9: (0.2627, 0.0593)}.get(matrix, (0.299, 0.114))
     y, u, v = np.moveaxis(samples.astype(np.float64), -1, 0)
     if full_range:
         y, u, v = y / 255, (u - 128) / 255, (v - 128) / 255
@@ -38,21 +40,31 @@ def standard_rgb(samples: np.ndarray, matrix: int, full_range: bool) -> np.ndarr
 
 
 def lossless_clip(path: Path, samples: np.ndarray, pix_fmt: str, matrix: int, colour_range: int) -> None:
-    """Two frames of flat patches, encoded losslessly in ``pix_fmt`` with those colour tags; 2
-    rows more than the patches (the last row's again), so that the height is no multiple of 4
-    (4:2:0's chroma planes are then no whole rows of the frame's width, as at 480 x 270)."""
-    height = ROWS * PATCH + 2
-    planes = [np.kron(samples[..., c], np.ones((PATCH, PATCH))).astype(np.uint8) for c in range(3)]
+    """Two frames of flat patches, encoded losslessly in ``pix_fmt`` with those colour tags (8-bit
+    ``samples`` times 4 in a 10-bit format); 2 rows more than the patches (the last row's again),
+    so that the height is no multiple of 4 (4:2:0's chroma planes are then no whole rows of the
+    frame's width, as at 480 x 270)."""
+    layout = LAYOUTS[pix_fmt]
+    scaled = samples * 2 ** (layout.depth - 8)
+    planes = [np.kron(scaled[..., c], np.ones((PATCH, PATCH))).astype(layout.dtype) for c in range(3)]
     planes = [np.vstack([plane, plane[-2:]]) for plane in planes]
-    chroma_height = height // 2 if pix_fmt == "yuv420p" else height
-    chroma = [p[:: height // chroma_height, ::2] for p in planes[1:]]
+    chroma = [p[:: 2**layout.shift_y, :: 2**layout.shift_x] for p in planes[1:]]
     write_lossless_clip(path, [[planes[0], *chroma]] * 2, pix_fmt, matrix, colour_range)
 
 
-# BT.601 untagged (OpenCV converts it), BT.709, BT.601 in full range, and 4:2:2 (swscale does)
+# BT.601 untagged (OpenCV converts it), BT.709, BT.601 in full range, 4:2:2, and 10-bit footage
+# (read into 16-bit RGB) in 4:2:0, 4:2:2 (BT.2020) and 4:4:4
 @pytest.mark.parametrize(
     ("pix_fmt", "matrix", "colour_range"),
-    [("yuv420p", 2, 0), ("yuv420p", 1, 1), ("yuv420p", 5, 2), ("yuv422p", 6, 1)],
+    [
+        ("yuv420p", 2, 0),
+        ("yuv420p", 1, 1),
+        ("yuv420p", 5, 2),
+        ("yuv422p", 6, 1),
+        ("yuv420p10le", 1, 1),
+        ("yuv422p10le", 9, 1),
+        ("yuv444p10le", 2, 0),
+    ],
 )
 @pytest.mark.parametrize("keep_samples", [False, True])
 def test_frames_are_read_at_the_colour_their_samples_stand_for(
@@ -68,6 +80,8 @@ def test_frames_are_read_at_the_colour_their_samples_stand_for(
     images = [f.image for f in VideoFileReader(tmp_path / "patches.mp4", keep_samples).frames()]
     assert len(images) == 2
     for image in images:
+        assert image.dtype == LAYOUTS[pix_fmt].dtype  # 10-bit footage keeps its precision
+        image = image / 257 if image.dtype == np.uint16 else image
         # each patch's inner pixels, away from chroma shared with its neighbours
         inner = image[: ROWS * PATCH].reshape(ROWS, PATCH, COLUMNS, PATCH, 3)[:, 2:-2, :, 2:-2].astype(np.float64)
         error = inner - expected[:, None, :, None]
@@ -105,3 +119,67 @@ def test_gin_video_fills_holes_in_a_clip_whose_height_is_no_multiple_of_4(tmp_pa
     options = VideoOptions(output=tmp_path / "out.mp4", mask=tmp_path / "mask.png")
     inpaint_video(tmp_path / "patches.mp4", Inpainter(fill="classical"), options, progress=False)
     assert len(list(VideoFileReader(tmp_path / "out.mp4").frames())) == 2
+
+
+def decoded_samples(path: Path) -> list[tuple[str, tuple[np.ndarray, ...]]]:
+    """Each frame of a video as (its format, its planes), as decoded."""
+    import av
+
+    with av.open(str(path)) as container:
+        return [(frame.format.name, frame_planes(frame)) for frame in container.decode(video=0)]
+
+
+# 4:2:2 and 4:4:4, and 10-bit footage: the output keeps the input's format, its picture outside the
+# holes passed on within a code. Before, each was written as 8-bit 4:2:0: a 10-bit scan lost two
+# bits, a 4:2:2 one half of its chroma
+@pytest.mark.parametrize("pix_fmt", ["yuv422p", "yuv444p", "yuv420p10le", "yuv422p10le"])
+def test_gin_video_keeps_the_chroma_subsampling_and_depth_of_its_input(tmp_path: Path, pix_fmt: str) -> None:
+    # colours inside RGB's cube (BT.709): samples outside it are passed on through RGB, clipped
+    rgb = np.random.default_rng(1).uniform(0.1, 0.9, (ROWS, COLUMNS, 3))
+    luma = rgb @ [0.2126, 0.7152, 0.0722]
+    u, v = (rgb[..., 2] - luma) / (2 * (1 - 0.0722)), (rgb[..., 0] - luma) / (2 * (1 - 0.2126))
+    samples = np.rint(np.stack([16 + 219 * luma, 128 + 224 * u, 128 + 224 * v], -1)).astype(int)
+    layout = LAYOUTS[pix_fmt]
+    lossless_clip(tmp_path / "patches.mp4", samples, pix_fmt, 1, 1)
+    mask = np.zeros((ROWS * PATCH + 2, COLUMNS * PATCH), np.uint8)
+    mask[20:40, 30:40] = 255
+    write_image(tmp_path / "mask.png", mask)
+    options = VideoOptions(output=tmp_path / "out.mp4", mask=tmp_path / "mask.png", crf=0)
+    inpaint_video(tmp_path / "patches.mp4", Inpainter(fill="classical"), options, progress=False)
+    before, after = decoded_samples(tmp_path / "patches.mp4"), decoded_samples(tmp_path / "out.mp4")
+    assert len(after) == 2
+    # a chroma sample is the hole's where any pixel it covers is, and each patch's edge is shared
+    near_hole = cv2.dilate(mask, np.ones((5, 5), np.uint8)) > 0
+    for (_, planes), (name, out_planes) in zip(before, after, strict=True):
+        assert name == pix_fmt
+        for index, (plane, out_plane) in enumerate(zip(planes, out_planes, strict=True)):
+            shift = (layout.shift_y, layout.shift_x) if index else (0, 0)
+            outside = ~near_hole[:: 2 ** shift[0], :: 2 ** shift[1]]
+            error = np.abs(out_plane.astype(int) - plane)
+            assert error[outside].max() <= 1, (index, error[outside].max())
+            assert error[~outside].max() > 0  # the hole was filled
+
+
+def test_a_16_bit_frame_folder_becomes_a_10_bit_video(tmp_path: Path) -> None:
+    """16-bit scans (PNG or TIFF) encoded by `gin video`: it ended in a traceback from OpenCV's
+    8-bit colour conversion. Now H.264 in 10 bits (FFV1: 16-bit RGB, lossless): two levels a
+    quarter of an 8-bit step apart stay apart."""
+    frames = tmp_path / "scan"
+    frames.mkdir()
+    image = np.full((32, 48, 3), 30000, np.uint16)
+    image[:, 24:] += 64  # a quarter of 257, a step of 8-bit levels: 10 bits hold it, 8 do not
+    for number in (1, 2):
+        write_image(frames / f"{number:04d}.png", image)
+    mask = np.zeros((32, 48), np.uint8)
+    mask[4:8, 4:8] = 255
+    write_image(tmp_path / "mask.png", mask)
+    options = VideoOptions(output=tmp_path / "out.mp4", mask=tmp_path / "mask.png", crf=0)
+    inpaint_video(frames, Inpainter(fill="classical"), options, progress=False)
+    (name, (luma, *_)), _ = decoded_samples(tmp_path / "out.mp4")
+    assert name == "yuv420p10le"
+    assert luma[16:, 30:].mean() - luma[16:, :18].mean() == pytest.approx(64 / 65535 * 219 * 4, abs=0.5)
+    lossless = VideoOptions(output=tmp_path / "out.mkv", mask=tmp_path / "mask.png", codec="ffv1")
+    inpaint_video(frames, Inpainter(fill="classical"), lossless, progress=False)
+    (name, planes), _ = decoded_samples(tmp_path / "out.mkv")
+    green, blue, red = planes
+    assert name == "gbrp16le" and (np.stack([red, green, blue], -1)[8:] == image[8:]).all()

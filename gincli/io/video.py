@@ -25,7 +25,16 @@ import numpy as np
 from gincli.core.imagemath import to_binary_mask
 from gincli.io.atomic import atomic_path, partial_name
 from gincli.io.images import IMAGE_EXTENSIONS, ImageReadError, read_image
-from gincli.io.video_colour import Colour, decoded_planes, from_planes, from_rgb, to_rgb, with_holes_filled
+from gincli.io.video_colour import (
+    DEEP_RGB,
+    Colour,
+    decoded_planes,
+    from_planes,
+    from_rgb,
+    to_rgb,
+    with_holes_filled,
+)
+from gincli.io.yuv_planes import LAYOUTS, Layout, format_name
 
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".avi", ".m4v", ".webm")
 # --codec name -> FFmpeg encoder; every one writes key frames at chunk starts and no B-frames,
@@ -58,12 +67,17 @@ class VideoInfo:
     frames: int | None  # as declared by the container (None if it does not say)
     has_audio: bool
     colour: Colour = field(default_factory=Colour)  # the output is encoded and tagged with the input's
+    # the decoded samples' format (FFmpeg's name, yuv422p10le ...); a frame folder's: rgb24, or
+    # rgb48le for 16-bit images. The output keeps its chroma subsampling and depth (pixel_format)
+    pix_fmt: str | None = None
 
 
 @dataclass(frozen=True)
 class Frame:
     index: int  # 0-based position in the stream
-    image: np.ndarray  # H x W x 3 RGB (uint8 from a video file; a frame folder's own dtype)
+    image: (
+        np.ndarray
+    )  # H x W x 3 RGB (a video file: uint8, uint16 from samples deeper than 8 bits; a folder: its own dtype)
     pts: int  # presentation time in time_base units
     number: int  # what the frame is called: 1-based position, or a frames folder file's own number
     decoded: DecodedSamples | None = None  # where the reader keeps them (keep_samples)
@@ -133,6 +147,7 @@ class VideoFileReader:
                 frames=stream.frames or None,
                 has_audio=bool(container.streams.audio),
                 colour=Colour.of(stream.codec_context),
+                pix_fmt=stream.codec_context.pix_fmt,
             )
 
     def frames(self) -> Iterator[Frame]:
@@ -219,7 +234,10 @@ class FrameFolderReader:
         self.path = Path(folder)
         self.files = [path for _, path in numbered_files(self.path, "frames")]
         first = self._read(self.files[0])
-        self.info = VideoInfo(first.shape[1], first.shape[0], fps, 1 / fps, len(self.files), has_audio=False)
+        self.info = VideoInfo(
+            first.shape[1], first.shape[0], fps, 1 / fps, len(self.files), has_audio=False,
+            pix_fmt="rgb24" if first.dtype == np.uint8 else "rgb48le",
+        )  # fmt: skip
 
     def _read(self, path: Path) -> np.ndarray:
         try:
@@ -268,16 +286,34 @@ def check_codec(codec: str, suffix: str, preset: str = DEFAULT_PRESET) -> None:
         raise VideoError(f"--codec {codec} needs a {' or '.join(allowed)} output file, not {suffix}")
 
 
-def pixel_format(codec: str, width: int, height: int) -> str:
-    """The encoder's pixel format: 4:2:0 (what every player plays) where the size allows it;
-    an odd width or height cannot be halved, so H.264 and HEVC keep it in 4:4:4."""
+def pixel_format(codec: str, width: int, height: int, source: str | None = None) -> str:
+    """The encoder's pixel format for frames of ``source``'s format (:attr:`VideoInfo.pix_fmt`).
+    H.264 and HEVC keep the source's chroma subsampling (4:2:0, 4:2:2, 4:4:4) and its depth, in
+    10 bits where it has more than 8 (as FFmpeg's own default keeps them): a restorer's 10-bit
+    4:2:2 scan comes out as one. Anything else becomes 4:2:0 at 8 bits, what every player plays;
+    an odd width or height cannot be halved, so H.264 and HEVC keep it in 4:4:4. FFV1 stores
+    RGB losslessly, in 16 bits a channel from a deep source. MPEG-4 takes 8-bit 4:2:0 only."""
+    deep = _depth(source) > 8
     if codec in _LOSSLESS:
-        return "bgr0"
-    if width % 2 == 0 and height % 2 == 0:
-        return "yuv420p"
-    if codec in ("h264", "hevc"):
-        return "yuv444p"
-    raise VideoError(f"--codec {codec} cannot encode an odd size ({width} x {height}): use h264, hevc or ffv1")
+        return DEEP_RGB if deep else "bgr0"
+    keeps = codec in ("h264", "hevc")
+    layout = LAYOUTS.get(source or "") if keeps else None
+    shift_x, shift_y = (layout.shift_x, layout.shift_y) if layout is not None else (1, 1)
+    if (width % 2 and shift_x) or (height % 2 and shift_y):
+        if not keeps:
+            raise VideoError(f"--codec {codec} cannot encode an odd size ({width} x {height}): use h264, hevc or ffv1")
+        shift_x = shift_y = 0
+    return format_name(Layout(shift_x, shift_y, 10 if deep and keeps else 8))
+
+
+def _depth(pix_fmt: str | None) -> int:
+    """Bits a sample of FFmpeg's ``pix_fmt`` (8 where unknown)."""
+    import av
+
+    try:
+        return max(component.bits for component in av.VideoFormat(pix_fmt).components) if pix_fmt else 8
+    except ValueError:
+        return 8
 
 
 def _configure_encoder(stream: object, info: VideoInfo, codec: str, crf: int, preset: str) -> None:
@@ -287,11 +323,13 @@ def _configure_encoder(stream: object, info: VideoInfo, codec: str, crf: int, pr
     stream.width, stream.height = info.width, info.height
     # the input's time base, not 1 / rate: variable-rate timestamps must survive unrounded
     stream.time_base = stream.codec_context.time_base = info.time_base
-    stream.pix_fmt = pixel_format(codec, info.width, info.height)
+    stream.pix_fmt = pixel_format(codec, info.width, info.height, info.pix_fmt)
     if stream.pix_fmt.startswith("yuv"):  # as from_rgb converts: RGB formats have no matrix to tag
         info.colour.tag(stream.codec_context)
     if codec == "h264":
-        stream.options = {"crf": str(crf), "bf": "0", "preset": preset, "forced-idr": "1"}
+        # x264's lossless mode is qp 0: crf 0 is lossless at 8 bits only, not in the 10 bits of deep sources
+        quality = {"qp": "0"} if crf == 0 else {"crf": str(crf)}
+        stream.options = {**quality, "bf": "0", "preset": preset, "forced-idr": "1"}
     elif codec == "hevc":
         stream.options = {"crf": str(crf), "preset": preset, "forced-idr": "1",
                           "x265-params": "bframes=0:log-level=error"}  # fmt: skip

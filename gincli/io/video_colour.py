@@ -24,9 +24,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gincli.core.imagemath import from_unit_float, to_unit_float
 from gincli.core.lazy import cv2
+from gincli.io.yuv_planes import (
+    FULL_RANGE,
+    LAYOUTS,
+    frame_from_planes,
+    frame_planes,
+    planes_to_rgb,
+    rgb_to_planes,
+)
 
-UNSPECIFIED, FULL_RANGE = 2, 2  # FFmpeg's codes: AVCOL_SPC_UNSPECIFIED (and primaries, transfer), AVCOL_RANGE_JPEG
+UNSPECIFIED = 2  # FFmpeg's code for an unspecified matrix, primaries or transfer (AVCOL_SPC_UNSPECIFIED ...)
 # matrices that OpenCV's YUV 4:2:0 conversions use (BT.601, limited range): unspecified is
 # BT.601 to FFmpeg as well; BT470BG and SMPTE170M are BT.601's two names
 _BT601 = (UNSPECIFIED, 5, 6)
@@ -36,9 +45,8 @@ _SWSCALE_MATRIX = {1: 1, 4: 4, 5: 5, 6: 5, 7: 7, 9: 9, 10: 9, UNSPECIFIED: 5}
 # decoded formats whose samples the encoder's yuv420p takes as they are (the J one is full range,
 # and tagged so: Colour.range)
 _PLANAR_420 = ("yuv420p", "yuvj420p")
-# each matrix's luma weights of red and blue (Kr, Kb), as swscale reads them (_SWSCALE_MATRIX)
-_BT601_WEIGHTS, _BT2020_WEIGHTS = (0.299, 0.114), (0.2627, 0.0593)
-_LUMA_WEIGHTS = {1: (0.2126, 0.0722), 4: (0.30, 0.11), 7: (0.212, 0.087), 9: _BT2020_WEIGHTS, 10: _BT2020_WEIGHTS}
+# what a 16-bit RGB image is encoded from by a lossless codec: 16 bits a channel, planar (G, B, R)
+DEEP_RGB = "gbrp16le"
 
 
 @dataclass(frozen=True)
@@ -84,14 +92,22 @@ def accurate_conversion() -> object:
 
 
 def from_rgb(image: np.ndarray, pix_fmt: str, colour: Colour) -> object:
-    """An RGB image (uint8) as a frame in the encoder's ``pix_fmt``, by ``colour``'s matrix and
-    range (RGB formats: as it is, the encoder only reorders the channels)."""
+    """An RGB image (uint8, or uint16 for deep footage) as a frame in the encoder's ``pix_fmt``,
+    by ``colour``'s matrix and range (RGB formats: as it is, the encoder only reorders the
+    channels). 8-bit 4:2:0 from an 8-bit image by OpenCV (BT.601, limited range) or swscale;
+    every other planar YUV format by :func:`rgb_to_planes`, which swscale's 16-bit paths are not."""
     import av
 
     height, width = image.shape[:2]
+    if pix_fmt == DEEP_RGB:
+        deep = image if image.dtype == np.uint16 else image.astype(np.uint16) * 257
+        return frame_from_planes((deep[..., 1], deep[..., 2], deep[..., 0]), pix_fmt)
     if not pix_fmt.startswith("yuv"):
-        return av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
-    if colour.opencv_converts(pix_fmt, width, height):
+        eight_bit = image if image.dtype == np.uint8 else from_unit_float(to_unit_float(image), np.uint8)
+        return av.VideoFrame.from_ndarray(np.ascontiguousarray(eight_bit), format="rgb24")
+    if image.dtype != np.uint8 or pix_fmt != "yuv420p":
+        frame = frame_from_planes(rgb_to_planes(image, LAYOUTS[pix_fmt], colour), pix_fmt)
+    elif colour.opencv_converts(pix_fmt, width, height):
         frame = av.VideoFrame.from_ndarray(cv2.cvtColor(image, cv2.COLOR_RGB2YUV_I420), format="yuv420p")
     else:
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24").reformat(
@@ -103,21 +119,22 @@ def from_rgb(image: np.ndarray, pix_fmt: str, colour: Colour) -> object:
 
 
 def to_rgb(frame: object, colour: Colour, planes: np.ndarray | None = None) -> np.ndarray:
-    """A decoded frame as RGB (H x W x 3 uint8), converted exactly by ``colour``'s matrix and
-    range (its stream's). 8-bit 4:2:0 at an even size, by OpenCV from its samples (``planes``,
-    where the caller already took them out): BT.601 in limited range by its own conversion, any
-    other matrix or range by that matrix (:func:`_yuv_to_rgb`; a third faster than swscale's
-    accurate path at 720p). Else by swscale's accurate path. OpenCV reads chroma at the nearest
+    """A decoded frame as RGB (H x W x 3: uint8, or uint16 from samples deeper than 8 bits),
+    converted exactly by ``colour``'s matrix and range (its stream's). 8-bit 4:2:0 at an even
+    size by OpenCV from its samples (``planes``, where the caller already took them out) where
+    it is BT.601 in limited range; every other planar YUV format by its matrix
+    (:func:`planes_to_rgb`; at 8-bit 4:2:0 a third faster than swscale's accurate path at 720p);
+    anything else (RGB, paletted) by swscale's accurate path. Chroma is read at its nearest
     sample where swscale interpolates it: 0.04-0.05 levels of 255 apart on average."""
-    if not _even_420(frame):
-        return frame.to_ndarray(format="rgb24", interpolation=accurate_conversion())
-    planes = frame.to_ndarray() if planes is None else planes
-    if colour.opencv_converts(frame.format.name, frame.width, frame.height):
-        return cv2.cvtColor(planes, cv2.COLOR_YUV2RGB_I420)
-    height, width = frame.height, frame.width
-    luma, *chroma = i420_planes(planes, height, width)
-    both = cv2.resize(cv2.merge(chroma), (width, height), interpolation=cv2.INTER_NEAREST)
-    return cv2.transform(cv2.merge([luma, both]), _yuv_to_rgb(colour))
+    if _even_420(frame):
+        planes = frame.to_ndarray() if planes is None else planes
+        if colour.opencv_converts(frame.format.name, frame.width, frame.height):
+            return cv2.cvtColor(planes, cv2.COLOR_YUV2RGB_I420)
+        return planes_to_rgb(i420_planes(planes, frame.height, frame.width), LAYOUTS["yuv420p"], colour)
+    layout = LAYOUTS.get(frame.format.name)
+    if layout is not None:
+        return planes_to_rgb(frame_planes(frame), layout, colour)
+    return frame.to_ndarray(format="rgb24", interpolation=accurate_conversion())
 
 
 def i420_planes(samples: np.ndarray, height: int, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -129,24 +146,6 @@ def i420_planes(samples: np.ndarray, height: int, width: int) -> tuple[np.ndarra
         flat[first : first + size].reshape(height // 2, width // 2) for first in (height * width, height * width + size)
     )
     return (samples[:height], *chroma)
-
-
-def _yuv_to_rgb(colour: Colour) -> np.ndarray:
-    """The 3 x 4 matrix that takes (Y, U, V, 1) samples to R, G, B (0-255) by ``colour``'s
-    matrix and range: limited range's luma spans 16-235 and its chroma 16-240 around 128, full
-    range's both 0-255."""
-    red, blue = _LUMA_WEIGHTS.get(colour.matrix, _BT601_WEIGHTS)
-    green = 1 - red - blue
-    luma_scale, chroma_scale, black = (1.0, 1.0, 0) if colour.range == FULL_RANGE else (255 / 219, 255 / 224, 16)
-    v_to_red, u_to_blue = 2 * (1 - red), 2 * (1 - blue)
-    weights = np.array(
-        [
-            [luma_scale, 0, chroma_scale * v_to_red],
-            [luma_scale, -chroma_scale * u_to_blue * blue / green, -chroma_scale * v_to_red * red / green],
-            [luma_scale, chroma_scale * u_to_blue, 0],
-        ]
-    )
-    return np.hstack([weights, -weights @ np.array([[black], [128], [128]])])
 
 
 def decoded_planes(frame: object, colour: Colour) -> np.ndarray | None:

