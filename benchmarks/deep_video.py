@@ -30,9 +30,9 @@ import numpy as np
 from gincli.core.inpainter import Inpainter
 from gincli.io.images import write_image
 from gincli.io.video_colour import Colour, accurate_conversion
-from gincli.io.yuv_planes import LAYOUTS, frame_planes, planes_to_rgb, rgb_to_planes
+from gincli.io.yuv_planes import LAYOUTS, Layout, frame_planes, planes_to_rgb, rgb_to_planes
 from gincli.jobs.video import VideoOptions, inpaint_video
-from gincli.testing.clips import write_lossless_clip
+from gincli.testing.clips import changes_outside, clip_samples, write_lossless_clip
 
 FORMATS = ("yuv422p", "yuv444p", "yuv420p10le", "yuv422p10le", "yuv444p10le")
 BT709 = 1
@@ -48,11 +48,6 @@ def converted(clip: Path, frames: int, pix_fmt: str, path: Path) -> None:
         write_lossless_clip(path, planes, pix_fmt, BT709, 1)
 
 
-def samples(path: Path) -> list[tuple[str, tuple[np.ndarray, ...]]]:
-    with av.open(str(path)) as container:
-        return [(frame.format.name, frame_planes(frame)) for frame in container.decode(container.streams.video[0])]
-
-
 def hole_mask(height: int, width: int) -> np.ndarray:
     mask = np.zeros((height, width), np.uint8)
     for x in (width // 5, width // 2, 4 * width // 5):
@@ -61,26 +56,25 @@ def hole_mask(height: int, width: int) -> np.ndarray:
     return mask
 
 
-def kept(before: list, after: list, mask: np.ndarray, layout: object) -> tuple[str, float, int, float]:
+def kept(before: list, after: list, mask: np.ndarray, layout: Layout) -> tuple[str, float, int, float]:
     """(the output's format, the share of samples outside the holes that changed, the largest
     change, the mean absolute change)."""
     near = cv2.dilate(mask, np.ones((5, 5), np.uint8)) > 0
-    changed, total, largest, absolute = 0, 0, 0, 0.0
-    for (_, planes), (_, out_planes) in zip(before, after, strict=True):
-        for index, (plane, out_plane) in enumerate(zip(planes, out_planes, strict=True)):
-            step_y, step_x = (2**layout.shift_y, 2**layout.shift_x) if index else (1, 1)
-            outside = ~near[::step_y, ::step_x][: plane.shape[0], : plane.shape[1]]
-            error = np.abs(out_plane.astype(np.int64) - plane)[outside]
-            changed, total = changed + int((error > 0).sum()), total + error.size
-            largest, absolute = max(largest, int(error.max())), absolute + float(error.sum())
-    return after[0][0], changed / total, largest, absolute / total
+    changes = [
+        change
+        for (_, planes), (_, out_planes) in zip(before, after, strict=True)
+        for change in changes_outside(planes, out_planes, near, layout)
+    ]
+    every = np.concatenate(changes)
+    return after[0][0], float((every > 0).mean()), int(every.max()), float(every.mean())
 
 
 def conversion_ms(path: Path, pix_fmt: str, repeats: int = 3) -> tuple[float, float, float, float]:
     """ms a frame: (gin reading, swscale reading, gin writing, swscale writing), one thread."""
     cv2.setNumThreads(1)
     layout, colour = LAYOUTS[pix_fmt], Colour(BT709, 1, BT709, BT709)
-    frames = [frame for _, frame in zip(range(8), av.open(str(path)).decode(video=0), strict=False)]
+    with av.open(str(path)) as container:
+        frames = list(itertools.islice(container.decode(container.streams.video[0]), 8))
     rgb_format = "rgb48le" if layout.depth > 8 else "rgb24"
     times = np.zeros(4)
     for _ in range(repeats):
@@ -114,13 +108,14 @@ def main() -> None:
         for pix_fmt in args.formats:
             source = folder / f"{pix_fmt}.mkv"
             converted(args.clip, args.frames, pix_fmt, source)
-            height, width = samples(source)[0][1][0].shape
+            before = clip_samples(source)
+            height, width = before[0][1][0].shape
             mask = hole_mask(height, width)
             write_image(folder / "mask.png", mask)
             out = folder / f"{pix_fmt}_out.mkv"
             options = VideoOptions(output=out, mask=folder / "mask.png", crf=0, overwrite=True)
             inpaint_video(source, Inpainter(fill="classical"), options, progress=False)
-            name, share, largest, mean = kept(samples(source), samples(out), mask, LAYOUTS[pix_fmt])
+            name, share, largest, mean = kept(before, clip_samples(out), mask, LAYOUTS[pix_fmt])
             ms = conversion_ms(source, pix_fmt)
             print(f"| {pix_fmt} | {name} | {share:.2%} | {largest} | {mean:.4f} | "
                   f"{ms[0]:.1f} / {ms[1]:.1f} | {ms[2]:.1f} / {ms[3]:.1f} |")  # fmt: skip

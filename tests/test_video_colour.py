@@ -13,9 +13,9 @@ from gincli.core.inpainter import Inpainter
 from gincli.io.images import write_image
 from gincli.io.video import VideoFileReader
 from gincli.io.video_colour import Colour, with_holes_filled
-from gincli.io.yuv_planes import LAYOUTS, frame_planes
+from gincli.io.yuv_planes import LAYOUTS
 from gincli.jobs.video import VideoOptions, inpaint_video
-from gincli.testing.clips import write_lossless_clip
+from gincli.testing.clips import changes_outside, clip_samples, write_lossless_clip
 
 PATCH, ROWS, COLUMNS = 16, 4, 6  # flat patches of one colour each, so no chroma is interpolated
 
@@ -121,14 +121,6 @@ def test_gin_video_fills_holes_in_a_clip_whose_height_is_no_multiple_of_4(tmp_pa
     assert len(list(VideoFileReader(tmp_path / "out.mp4").frames())) == 2
 
 
-def decoded_samples(path: Path) -> list[tuple[str, tuple[np.ndarray, ...]]]:
-    """Each frame of a video as (its format, its planes), as decoded."""
-    import av
-
-    with av.open(str(path)) as container:
-        return [(frame.format.name, frame_planes(frame)) for frame in container.decode(video=0)]
-
-
 # 4:2:2 and 4:4:4, and 10-bit footage: the output keeps the input's format, its picture outside the
 # holes passed on within a code. Before, each was written as 8-bit 4:2:0: a 10-bit scan lost two
 # bits, a 4:2:2 one half of its chroma
@@ -146,18 +138,17 @@ def test_gin_video_keeps_the_chroma_subsampling_and_depth_of_its_input(tmp_path:
     write_image(tmp_path / "mask.png", mask)
     options = VideoOptions(output=tmp_path / "out.mp4", mask=tmp_path / "mask.png", crf=0)
     inpaint_video(tmp_path / "patches.mp4", Inpainter(fill="classical"), options, progress=False)
-    before, after = decoded_samples(tmp_path / "patches.mp4"), decoded_samples(tmp_path / "out.mp4")
+    before, after = clip_samples(tmp_path / "patches.mp4"), clip_samples(tmp_path / "out.mp4")
     assert len(after) == 2
     # a chroma sample is the hole's where any pixel it covers is, and each patch's edge is shared
     near_hole = cv2.dilate(mask, np.ones((5, 5), np.uint8)) > 0
     for (_, planes), (name, out_planes) in zip(before, after, strict=True):
         assert name == pix_fmt
-        for index, (plane, out_plane) in enumerate(zip(planes, out_planes, strict=True)):
-            shift = (layout.shift_y, layout.shift_x) if index else (0, 0)
-            outside = ~near_hole[:: 2 ** shift[0], :: 2 ** shift[1]]
-            error = np.abs(out_plane.astype(int) - plane)
-            assert error[outside].max() <= 1, (index, error[outside].max())
-            assert error[~outside].max() > 0  # the hole was filled
+        outside = changes_outside(planes, out_planes, near_hole, layout)
+        inside = changes_outside(planes, out_planes, ~near_hole, layout)
+        for index, (change, filled) in enumerate(zip(outside, inside, strict=True)):
+            assert change.max() <= 1, (index, change.max())
+            assert filled.max() > 0  # the hole was filled
 
 
 def test_a_16_bit_frame_folder_becomes_a_10_bit_video(tmp_path: Path) -> None:
@@ -175,11 +166,11 @@ def test_a_16_bit_frame_folder_becomes_a_10_bit_video(tmp_path: Path) -> None:
     write_image(tmp_path / "mask.png", mask)
     options = VideoOptions(output=tmp_path / "out.mp4", mask=tmp_path / "mask.png", crf=0)
     inpaint_video(frames, Inpainter(fill="classical"), options, progress=False)
-    (name, (luma, *_)), _ = decoded_samples(tmp_path / "out.mp4")
+    (name, (luma, *_)), _ = clip_samples(tmp_path / "out.mp4")
     assert name == "yuv420p10le"
     assert luma[16:, 30:].mean() - luma[16:, :18].mean() == pytest.approx(64 / 65535 * 219 * 4, abs=0.5)
     lossless = VideoOptions(output=tmp_path / "out.mkv", mask=tmp_path / "mask.png", codec="ffv1")
     inpaint_video(frames, Inpainter(fill="classical"), lossless, progress=False)
-    (name, planes), _ = decoded_samples(tmp_path / "out.mkv")
+    (name, planes), _ = clip_samples(tmp_path / "out.mkv")
     green, blue, red = planes
     assert name == "gbrp16le" and (np.stack([red, green, blue], -1)[8:] == image[8:]).all()

@@ -75,9 +75,8 @@ class VideoInfo:
 @dataclass(frozen=True)
 class Frame:
     index: int  # 0-based position in the stream
-    image: (
-        np.ndarray
-    )  # H x W x 3 RGB (a video file: uint8, uint16 from samples deeper than 8 bits; a folder: its own dtype)
+    # H x W x 3 RGB: from a video file uint8, or uint16 from samples deeper than 8 bits; from a folder its own dtype
+    image: np.ndarray
     pts: int  # presentation time in time_base units
     number: int  # what the frame is called: 1-based position, or a frames folder file's own number
     decoded: DecodedSamples | None = None  # where the reader keeps them (keep_samples)

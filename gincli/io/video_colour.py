@@ -6,7 +6,9 @@ BT.709 and written as BT.601, tagged as nothing: 3.2 levels of 255 darker in lum
 shifted, every pass.
 
 Frames are read exactly (:func:`to_rgb`): an 8-bit 4:2:0 frame by OpenCV from its samples,
-anything else by swscale's accurate path (``ACCURATE_RND | FULL_CHR_H_INT``). FFmpeg's default
+every other planar YUV format (4:2:2, 4:4:4, 10-bit ...) by its standard's matrix
+(:mod:`gincli.io.yuv_planes`), anything else by swscale's accurate path (``ACCURATE_RND |
+FULL_CHR_H_INT``). FFmpeg's default
 conversion (swscale's fast path) reads the picture 0.8-1.4 levels of 255 darker than it is, with
 a jitter of 0.6 a pixel: read so, every fill and every frame written to a folder carried that
 offset. At 720p (``benchmarks/video_colour.py``) the fast path took 0.7-1.4 ms a frame, OpenCV

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gincli.io.yuv_planes import frame_from_planes
+from gincli.io.yuv_planes import Layout, frame_from_planes, frame_planes
 
 
 def write_lossless_clip(
@@ -35,3 +35,24 @@ def write_lossless_clip(
             container.mux(stream.encode(frame))
         if stream is not None:
             container.mux(stream.encode(None))
+
+
+def clip_samples(path: Path) -> list[tuple[str, tuple[np.ndarray, ...]]]:
+    """Each frame of a video file as (its format, its planes), as decoded."""
+    import av
+
+    with av.open(str(path)) as container:
+        return [(frame.format.name, frame_planes(frame)) for frame in container.decode(container.streams.video[0])]
+
+
+def changes_outside(
+    planes: Sequence[np.ndarray], out_planes: Sequence[np.ndarray], near: np.ndarray, layout: Layout
+) -> list[np.ndarray]:
+    """Per plane of a frame of ``layout``, how far each sample of ``out_planes`` lies from the one
+    in ``planes``, at the samples whose first pixel lies outside ``near`` (H x W bool)."""
+    changes = []
+    for index, (plane, out_plane) in enumerate(zip(planes, out_planes, strict=True)):
+        step_y, step_x = (2**layout.shift_y, 2**layout.shift_x) if index else (1, 1)
+        outside = ~near[::step_y, ::step_x][: plane.shape[0], : plane.shape[1]]
+        changes.append(np.abs(out_plane.astype(np.int64) - plane)[outside])
+    return changes
