@@ -27,7 +27,7 @@ from gincli.masks.scratches import DamageThresholds, damage_masks
 
 def restored(reel: VideoFileReader, inpainter: Inpainter, thresholds: DamageThresholds) -> Iterator[Frame]:
     """Each frame of the reel with its scratches and dust inpainted. Every other pixel is passed
-    on as it was decoded (an 8-bit 4:2:0 reel, read with ``keep_samples``), not through RGB."""
+    on as it was decoded (a planar YUV reel, read with ``keep_samples``), not through RGB."""
     frames, images = itertools.tee(reel.frames())  # the detector reads a few frames ahead
     for frame, damage in zip(frames, damage_masks((f.image for f in images), thresholds), strict=True):
         damage = dilate_mask(damage, 1)  # scanned scratches have soft edges: cover them

@@ -81,21 +81,22 @@ class Frame:
     number: int  # what the frame is called: 1-based position, or a frames folder file's own number
     decoded: DecodedSamples | None = None  # where the reader keeps them (keep_samples)
 
-    def samples(self) -> np.ndarray | None:
+    def samples(self) -> DecodedSamples | None:
         """The samples to encode this frame from as they are, where it has them and they are still
         its image's: a frame whose image was replaced (``dataclasses.replace``) by one they were not
         made for is encoded from that image."""
-        return self.decoded.planes if self.decoded is not None and self.decoded.image is self.image else None
+        return self.decoded if self.decoded is not None and self.decoded.image is self.image else None
 
 
 @dataclass(frozen=True)
 class DecodedSamples:
-    """A frame's 8-bit 4:2:0 samples (I420 layout, see :mod:`video_colour`), and the RGB image
-    they are: as decoded, or made for an inpainted image (:func:`with_holes_filled`). The encoder
-    takes them as they are, so the picture that a job leaves alone comes out as it came in,
-    without a conversion to RGB and back."""
+    """A frame's planar YUV samples (Y, U and V planes of ``layout``, any subsampling and depth),
+    and the RGB image they are: as decoded, or made for an inpainted image
+    (:func:`with_holes_filled`). An encoder of their layout takes them as they are, so the
+    picture that a job leaves alone comes out as it came in, without a conversion to RGB and back."""
 
-    planes: np.ndarray
+    planes: tuple[np.ndarray, ...]
+    layout: Layout
     image: np.ndarray
 
 
@@ -108,7 +109,8 @@ def inpainted_frame(frame: Frame, image: np.ndarray, mask: np.ndarray, colour: C
     if samples is None:
         return replace(frame, image=image)
     hole = to_binary_mask(mask) > 0  # the pixels the inpainter changes: its own reading of the mask
-    return replace(frame, image=image, decoded=DecodedSamples(with_holes_filled(samples, image, hole, colour), image))
+    planes = with_holes_filled(samples.planes, samples.layout, image, hole, colour)
+    return replace(frame, image=image, decoded=DecodedSamples(planes, samples.layout, image))
 
 
 def _ffmpeg_errors() -> tuple[type[BaseException], ...]:
@@ -118,9 +120,10 @@ def _ffmpeg_errors() -> tuple[type[BaseException], ...]:
 
 
 class VideoFileReader:
-    """Streaming decode of a video file's first video stream. ``keep_samples``: each frame keeps
-    its 8-bit 4:2:0 samples as decoded (:class:`DecodedSamples`), for an encoder to take as they
-    are where its image is not replaced; a frame whose image is edited in place must not keep them."""
+    """Streaming decode of a video file's first video stream. ``keep_samples`` (settable until
+    :meth:`frames` is called): each frame keeps its planar YUV samples as decoded
+    (:class:`DecodedSamples`), for an encoder of their format to take as they are where its
+    image is not replaced; a frame whose image is edited in place must not keep them."""
 
     def __init__(self, path: str | Path, keep_samples: bool = False) -> None:
         import av
@@ -161,16 +164,16 @@ class VideoFileReader:
                     (self._pictures(frame), frame.pts if frame.pts is not None else index * fallback)
                     for index, frame in enumerate(container.decode(stream))
                 )
-                for index, ((image, planes), pts) in enumerate(monotonic_timestamps(decoded)):
-                    kept = None if planes is None else DecodedSamples(planes, image)
+                for index, ((image, kept), pts) in enumerate(monotonic_timestamps(decoded)):
                     yield Frame(index, image, pts, index + 1, kept)
         except av.error.FFmpegError as exc:
             raise VideoError(f"{self.path}: decoding failed ({exc}); the file may be corrupt or truncated") from exc
 
-    def _pictures(self, frame: object) -> tuple[np.ndarray, np.ndarray | None]:
+    def _pictures(self, frame: object) -> tuple[np.ndarray, DecodedSamples | None]:
         """(a decoded frame as RGB, its samples where this reader keeps them)."""
         planes = decoded_planes(frame, self.info.colour) if self.keep_samples else None
-        return to_rgb(frame, self.info.colour, planes), planes
+        image = to_rgb(frame, self.info.colour, planes)
+        return image, None if planes is None else DecodedSamples(planes, LAYOUTS[frame.format.name], image)
 
 
 T = TypeVar("T")
@@ -258,13 +261,10 @@ class FrameFolderReader:
             yield Frame(index, image, index, frame_number(path) or index + 1)
 
 
-def open_frames(
-    path: str | Path, fps: Fraction = Fraction(24), keep_samples: bool = False
-) -> VideoFileReader | FrameFolderReader:
-    """A video file or a frame folder (``fps`` applies to folders only; ``keep_samples`` to
-    files, see :class:`VideoFileReader`)."""
+def open_frames(path: str | Path, fps: Fraction = Fraction(24)) -> VideoFileReader | FrameFolderReader:
+    """A video file or a frame folder (``fps`` applies to folders only)."""
     path = Path(path)
-    return FrameFolderReader(path, fps) if path.is_dir() else VideoFileReader(path, keep_samples)
+    return FrameFolderReader(path, fps) if path.is_dir() else VideoFileReader(path)
 
 
 def check_codec(codec: str, suffix: str, preset: str = DEFAULT_PRESET) -> None:
@@ -343,8 +343,8 @@ def _video_frame(frame: Frame, pts: int, info: VideoInfo, pix_fmt: str, key: boo
     import av
 
     samples = frame.samples()
-    if samples is not None and pix_fmt == "yuv420p":
-        video_frame = from_planes(samples, info.colour)
+    if samples is not None and samples.layout == LAYOUTS.get(pix_fmt):
+        video_frame = from_planes(samples.planes, samples.layout, info.colour)
     else:
         video_frame = from_rgb(frame.image, pix_fmt, info.colour)
     video_frame.pts, video_frame.time_base = pts, info.time_base

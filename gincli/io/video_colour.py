@@ -14,10 +14,12 @@ a jitter of 0.6 a pixel: read so, every fill and every frame written to a folder
 offset. At 720p (``benchmarks/video_colour.py``) the fast path took 0.7-1.4 ms a frame, OpenCV
 1.8-2.1 ms for BT.601 and 3.6-4.1 ms for BT.709, swscale's accurate path 5.0-6.2 ms.
 
-An 8-bit 4:2:0 input (nearly every camera's and distributor's file) goes further: the encoder
-takes its samples as they were decoded wherever the job left the picture alone, and converts
-only the holes' pixels back from RGB (:func:`with_holes_filled`). Outside the holes nothing
-passes through RGB at all, so nothing is lost there to a conversion.
+A planar YUV input (nearly every camera's, scanner's and distributor's file, 4:2:0, 4:2:2 or
+4:4:4, 8 to 16 bits) goes further: where the encoder writes its format, it takes its samples as
+they were decoded wherever the job left the picture alone, and converts only the holes' pixels
+back from RGB (:func:`with_holes_filled`). Outside the holes nothing passes through RGB at all,
+so nothing is lost there to a conversion: not a rounding, and not a colour outside RGB's cube
+(a saturated 10-bit colour, clipped in RGB, came back up to 64 codes off).
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ from gincli.core.lazy import cv2
 from gincli.io.yuv_planes import (
     FULL_RANGE,
     LAYOUTS,
+    Layout,
+    chroma_size,
+    format_name,
     frame_from_planes,
     frame_planes,
     planes_to_rgb,
@@ -120,23 +125,20 @@ def from_rgb(image: np.ndarray, pix_fmt: str, colour: Colour) -> object:
     return frame
 
 
-def to_rgb(frame: object, colour: Colour, planes: np.ndarray | None = None) -> np.ndarray:
+def to_rgb(frame: object, colour: Colour, planes: tuple[np.ndarray, ...] | None = None) -> np.ndarray:
     """A decoded frame as RGB (H x W x 3: uint8, or uint16 from samples deeper than 8 bits),
     converted exactly by ``colour``'s matrix and range (its stream's). 8-bit 4:2:0 at an even
-    size by OpenCV from its samples (``planes``, where the caller already took them out) where
-    it is BT.601 in limited range; every other planar YUV format by its matrix
-    (:func:`planes_to_rgb`; at 8-bit 4:2:0 a third faster than swscale's accurate path at 720p);
-    anything else (RGB, paletted) by swscale's accurate path. Chroma is read at its nearest
-    sample where swscale interpolates it: 0.04-0.05 levels of 255 apart on average."""
-    if _even_420(frame):
-        planes = frame.to_ndarray() if planes is None else planes
-        if colour.opencv_converts(frame.format.name, frame.width, frame.height):
-            return cv2.cvtColor(planes, cv2.COLOR_YUV2RGB_I420)
-        return planes_to_rgb(i420_planes(planes, frame.height, frame.width), LAYOUTS["yuv420p"], colour)
+    size by OpenCV where it is BT.601 in limited range; every other planar YUV format by its
+    matrix (:func:`planes_to_rgb`, from ``planes`` where the caller already took them out; at
+    8-bit 4:2:0 a third faster than swscale's accurate path at 720p); anything else (RGB,
+    paletted) by swscale's accurate path. Chroma is read at its nearest sample where swscale
+    interpolates it: 0.04-0.05 levels of 255 apart on average."""
     layout = LAYOUTS.get(frame.format.name)
-    if layout is not None:
-        return planes_to_rgb(frame_planes(frame), layout, colour)
-    return frame.to_ndarray(format="rgb24", interpolation=accurate_conversion())
+    if layout is None:
+        return frame.to_ndarray(format="rgb24", interpolation=accurate_conversion())
+    if _even_420(frame) and colour.opencv_converts(frame.format.name, frame.width, frame.height):
+        return cv2.cvtColor(frame.to_ndarray(), cv2.COLOR_YUV2RGB_I420)  # OpenCV reads the I420 buffer whole
+    return planes_to_rgb(planes or decoded_samples(frame), layout, colour)
 
 
 def i420_planes(samples: np.ndarray, height: int, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -150,49 +152,58 @@ def i420_planes(samples: np.ndarray, height: int, width: int) -> tuple[np.ndarra
     return (samples[:height], *chroma)
 
 
-def decoded_planes(frame: object, colour: Colour) -> np.ndarray | None:
-    """A decoded frame's samples in the layout that the encoder's ``yuv420p`` takes as they are
-    (I420: the Y plane, then U and V, H * 3 / 2 x W, uint8), where it is 8-bit 4:2:0 at an even
-    size and ``colour`` (its stream's, which the output is tagged with) describes them; else
-    None (it is encoded from RGB)."""
-    if not _even_420(frame):
+def decoded_samples(frame: object) -> tuple[np.ndarray, ...]:
+    """A planar YUV frame's Y, U and V planes (copies: the decoder reuses its buffers); 8-bit
+    4:2:0 at an even size as views of one I420 copy, PyAV's own fast path."""
+    if _even_420(frame):
+        return i420_planes(frame.to_ndarray(), frame.height, frame.width)
+    return frame_planes(frame)
+
+
+def decoded_planes(frame: object, colour: Colour) -> tuple[np.ndarray, ...] | None:
+    """A decoded frame's samples as an encoder of its format may take them as they are (Y, U
+    and V planes), where it is planar YUV (any subsampling and depth of :data:`LAYOUTS`) and
+    ``colour`` (its stream's, which the output is tagged with) describes them; else None (it is
+    encoded from RGB)."""
+    if frame.format.name not in LAYOUTS:
         return None
     if frame.format.name.startswith("yuvj") and colour.range != FULL_RANGE:
         return None  # full-range samples the output's tag would call limited
-    return frame.to_ndarray()  # its own samples: a reformat to yuv420p would take yuvj420p's to limited range
+    return decoded_samples(frame)
 
 
 def _even_420(frame: object) -> bool:
-    """Whether a decoded frame is 8-bit 4:2:0 at an even size: samples OpenCV converts and the
-    encoder's ``yuv420p`` takes as they are."""
+    """Whether a decoded frame is 8-bit 4:2:0 at an even size: samples OpenCV converts."""
     return frame.format.name in _PLANAR_420 and not (frame.width | frame.height) % 2
 
 
-def from_planes(planes: np.ndarray, colour: Colour) -> object:
-    """I420 samples (:func:`decoded_planes`) as a ``yuv420p`` frame to encode, tagged as ``colour``."""
-    import av
-
-    frame = av.VideoFrame.from_ndarray(planes, format="yuv420p")
+def from_planes(planes: tuple[np.ndarray, ...], layout: Layout, colour: Colour) -> object:
+    """Y, U and V planes of ``layout`` (:func:`decoded_planes`) as a frame to encode, tagged as ``colour``."""
+    frame = frame_from_planes(planes, format_name(layout))
     frame.colorspace, frame.color_range = colour.matrix, colour.range
     return frame
 
 
-def with_holes_filled(decoded: np.ndarray, image: np.ndarray, hole: np.ndarray, colour: Colour) -> np.ndarray:
-    """The I420 samples ``decoded`` (:func:`decoded_planes`) with the pixels of ``hole`` (H x W
-    bool) taken from ``image`` (the frame inpainted, RGB uint8) by ``colour``'s matrix and range:
-    a luma sample where its pixel is in the hole, a chroma sample where any of the four pixels it
-    covers is; every other sample as it was decoded."""
+def with_holes_filled(
+    decoded: tuple[np.ndarray, ...], layout: Layout, image: np.ndarray, hole: np.ndarray, colour: Colour
+) -> tuple[np.ndarray, ...]:
+    """The samples ``decoded`` (planes of ``layout``, :func:`decoded_planes`) with the pixels of
+    ``hole`` (H x W bool) taken from ``image`` (the frame inpainted, RGB of the samples' depth)
+    by ``colour``'s matrix and range, as :func:`from_rgb` converts: a luma sample where its pixel
+    is in the hole, a chroma sample where any of the pixels it covers is; every other sample as
+    it was decoded."""
     height, width = hole.shape
-    filled = from_rgb(image, "yuv420p", colour).to_ndarray()
-    planes = decoded.copy()
+    filled = frame_planes(from_rgb(image, format_name(layout), colour))
     in_luma = np.multiply(hole, 255, dtype=np.uint8)
-    # any of the four pixels: their mean (OpenCV's exact halving) is at least 255 / 4 where one is in
-    in_chroma = cv2.resize(in_luma, (width // 2, height // 2), interpolation=cv2.INTER_AREA)
-    for filled_plane, plane, mask in zip(
-        i420_planes(filled, height, width),
-        i420_planes(planes, height, width),
-        (in_luma, in_chroma, in_chroma),
-        strict=True,
-    ):
+    chroma_height, chroma_width = chroma_size(layout, height, width)
+    # any of the pixels a chroma sample covers: their mean is above 0 where one is in. The
+    # padding (a last odd row or column) makes every sample cover whole blocks of pixels
+    padded = cv2.copyMakeBorder(
+        in_luma, 0, (chroma_height << layout.shift_y) - height, 0, (chroma_width << layout.shift_x) - width,
+        cv2.BORDER_CONSTANT, value=0,
+    )  # fmt: skip
+    in_chroma = cv2.resize(padded, (chroma_width, chroma_height), interpolation=cv2.INTER_AREA)
+    planes = tuple(plane.copy() for plane in decoded)
+    for filled_plane, plane, mask in zip(filled, planes, (in_luma, in_chroma, in_chroma), strict=True):
         cv2.copyTo(filled_plane, mask, plane)
     return planes

@@ -147,7 +147,7 @@ def _fingerprint(input_path: Path, opts: VideoOptions, inpainter: Inpainter) -> 
     colour = (
         "read at their true colour; encoded by the input's matrix and range, tagged with them;"
         " 4:2:0 samples kept outside the holes; deep footage read and written in 10 bits, its"
-        " chroma subsampling kept"
+        " chroma subsampling kept; every planar YUV format's samples kept outside the holes"
     )
     parts = [stamp(input_path), stamp(opts.mask), stamp(opts.mask_video), stamp(opts.masks), settings,
              inpainter.output_settings(), colour]  # fmt: skip
@@ -234,18 +234,21 @@ def inpaint_video(
     input_path = Path(input_path)
     check_options(input_path, opts)
     to_video = _is_video_path(opts.output)
-    # the encoder takes a frame's samples as decoded where the job leaves it alone (it replaces
-    # images, never edits them in place); frames written to a folder have no use for them
-    source = open_frames(input_path, opts.fps, keep_samples=to_video)
+    source = open_frames(input_path, opts.fps)
     info, summary = source.info, VideoSummary()
     reuse_frame_buffers()
     store = None
     if to_video:
-        # raises for codecs that cannot take the size
-        widened = LAYOUTS.get(pixel_format(opts.codec, info.width, info.height, info.pix_fmt))
-        if widened is not None and (info.width | info.height) % 2 and widened.shift_x == 0:
+        encoded = pixel_format(opts.codec, info.width, info.height, info.pix_fmt)  # raises for sizes it cannot take
+        even_size = pixel_format(opts.codec, info.width + info.width % 2, info.height + info.height % 2, info.pix_fmt)
+        if encoded != even_size:
             warn(f"gin: {input_path} is {info.width} x {info.height}, an odd size: encoded in 4:4:4 colour, "
                  "which some players cannot play (an even size or --codec ffv1 avoids it)")  # fmt: skip
+        if isinstance(source, VideoFileReader):
+            # the encoder takes a frame's samples as decoded where it writes their format and the job
+            # leaves the picture alone (it replaces images, never edits them in place)
+            layout = LAYOUTS.get(encoded)
+            source.keep_samples = layout is not None and layout == LAYOUTS.get(info.pix_fmt or "")
         store = _ChunkStore(opts.output, _fingerprint(input_path, opts, inpainter), opts.chunk_frames, warn)
         done_chunks = store.starts()
     else:
