@@ -60,7 +60,13 @@ def encode(pictures: list[np.ndarray], codec: str, preset: str, crf: int, folder
 def bd_rate(reference: list[tuple[float, int]], test: list[tuple[float, int]]) -> float:
     """Bjontegaard delta rate (%) of ``test`` against ``reference``, each a list of (PSNR dB,
     bytes) over several CRFs: log size fitted as a cubic in PSNR (a straight line for fewer than
-    four points), the difference integrated over the PSNR range both cover."""
+    four points), the difference integrated over the PSNR range both cover. NaN where a curve's
+    PSNR does not rise with its size (film grain in RGB, most of which 4:2:0's chroma loses at
+    any CRF): no rate stands for a quality there."""
+    for points in (reference, test):
+        ordered = sorted(points, key=lambda p: p[1])
+        if any(later[0] <= earlier[0] for earlier, later in itertools.pairwise(ordered)):
+            return float("nan")
     fits = []
     for points in (reference, test):
         quality, size = np.array([p[0] for p in points]), np.log(np.array([p[1] for p in points], float))
@@ -99,13 +105,19 @@ def main() -> None:
                 for crf in crfs:
                     ms, decibels, size = encode(pictures, args.codec, preset, crf, Path(tmp))
                     curves.setdefault((name, preset), []).append((decibels, size))
-                    print(f"| {name} | {width} x {height} | {preset} | {crf} | {ms:.1f} | {decibels:.2f} "
-                          f"| {size / 1024:.0f} |", flush=True)
+                    print(
+                        f"| {name} | {width} x {height} | {preset} | {crf} | {ms:.1f} | {decibels:.2f} "
+                        f"| {size / 1024:.0f} |",
+                        flush=True,
+                    )
     if len(crfs) > 1 and len(presets) > 1:
         print(f"\n| clip | preset | BD-rate against {presets[0]} |\n|---|---|---|")
         for (name, preset), curve in curves.items():
             if preset != presets[0]:
-                print(f"| {name} | {preset} | {bd_rate(curves[name, presets[0]], curve):+.1f} % |")
+                rate = bd_rate(curves[name, presets[0]], curve)
+                print(
+                    f"| {name} | {preset} | {'n/a: PSNR does not rise with size' if np.isnan(rate) else f'{rate:+.1f} %'} |"
+                )
 
 
 if __name__ == "__main__":

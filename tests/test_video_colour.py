@@ -12,8 +12,8 @@ import pytest
 from gincli.core.inpainter import Inpainter
 from gincli.io.images import write_image
 from gincli.io.video import VideoFileReader
-from gincli.io.video_colour import Colour, with_holes_filled
-from gincli.io.yuv_planes import LAYOUTS, chroma_size
+from gincli.io.video_colour import Colour, from_rgb, with_holes_filled
+from gincli.io.yuv_planes import LAYOUTS, chroma_size, format_name, frame_planes
 from gincli.jobs.video import VideoOptions, inpaint_video
 from gincli.testing.clips import changes_outside, clip_samples, write_lossless_clip
 
@@ -90,32 +90,32 @@ def test_frames_are_read_at_the_colour_their_samples_stand_for(
 
 
 # 4:2:0 at a height that is no multiple of 4 (its chroma planes are then no whole rows of the
-# frame's width: splicing them as rows failed, a traceback from `gin video`), 4:2:2 at an odd
-# width (its last chroma column covers one pixel), 4:4:4 in 10 bits
-@pytest.mark.parametrize(("pix_fmt", "height", "width"), [("yuv420p", 18, 16), ("yuv422p", 16, 15),
-                                                         ("yuv444p10le", 12, 16)])  # fmt: skip
-def test_holes_are_spliced_into_the_samples_of_any_layout(pix_fmt: str, height: int, width: int) -> None:
-    """Every sample outside the hole stays; a luma sample in it and a chroma sample that covers
-    any pixel of it are the image's: here a hole with odd edges, which a chroma sample read at
-    its first pixel alone would miss."""
-    layout = LAYOUTS[pix_fmt]
-    step = 2 ** (layout.depth - 8)
+# frame's width: splicing them as rows failed, a traceback from `gin video`), in BT.709 (swscale
+# converts it), 4:2:2 at an odd width (its last chroma column covers one pixel), 4:4:4 in 10 bits
+@pytest.mark.parametrize(("pix_fmt", "matrix", "height", "width"), [
+    ("yuv420p", 2, 18, 16), ("yuv420p", 1, 50, 40), ("yuv422p", 2, 16, 15), ("yuv444p10le", 9, 12, 16)])  # fmt: skip
+def test_holes_are_spliced_into_the_samples_of_any_layout(pix_fmt: str, matrix: int, height: int, width: int) -> None:
+    """Every sample outside the holes stays; a luma sample in one and a chroma sample that
+    covers any pixel of one are what the whole image converts to there, though only boxes
+    around the holes are converted: holes with odd edges (a chroma sample read at its first
+    pixel alone would miss them), at the frame's edge and far apart."""
+    layout, colour = LAYOUTS[pix_fmt], Colour(matrix, 1)
     rng = np.random.default_rng(0)
     sizes = [(height, width), *[chroma_size(layout, height, width)] * 2]
-    decoded = tuple((rng.integers(16, 100, size) * step).astype(layout.dtype) for size in sizes)  # dark, grey-blue
-    white = np.iinfo(layout.dtype).max
-    image = np.full((height, width, 3), white, layout.dtype)  # white: luma 235, chroma 128, none of the decoded
+    decoded = tuple(rng.integers(16, 100, size).astype(layout.dtype) << (layout.depth - 8) for size in sizes)
+    image = rng.integers(0, np.iinfo(layout.dtype).max, (height, width, 3), endpoint=True).astype(layout.dtype)
     hole = np.zeros((height, width), bool)
-    hole[5:8, 7:14] = True
-    spliced = with_holes_filled(decoded, layout, image, hole, Colour())
+    hole[5:8, 7:10] = hole[-1:, -3:] = True
+    spliced = with_holes_filled(decoded, layout, image, hole, colour)
+    whole = frame_planes(from_rgb(image, format_name(layout), colour))
     block_y, block_x = 2**layout.shift_y, 2**layout.shift_x
     padded = np.zeros((sizes[1][0] * block_y, sizes[1][1] * block_x), bool)
     padded[:height, :width] = hole
     covers = padded.reshape(sizes[1][0], block_y, sizes[1][1], block_x).any(axis=(1, 3))
-    for index, (now, was) in enumerate(zip(spliced, decoded, strict=True)):
+    for index, (now, was, converted) in enumerate(zip(spliced, decoded, whole, strict=True)):
         in_hole = hole if index == 0 else covers
         assert np.array_equal(now[~in_hole], was[~in_hole]), index
-        assert (now[in_hole] == (235 if index == 0 else 128) * step).all(), (index, now[in_hole])
+        assert np.array_equal(now[in_hole], converted[in_hole]), (index, now[in_hole], converted[in_hole])
 
 
 def test_gin_video_fills_holes_in_a_clip_whose_height_is_no_multiple_of_4(tmp_path: Path) -> None:

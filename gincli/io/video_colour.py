@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gincli.core.imagemath import from_unit_float, to_unit_float
+from gincli.core.imagemath import connected_components, from_unit_float, to_unit_float
 from gincli.core.lazy import cv2
 from gincli.io.yuv_planes import (
     FULL_RANGE,
@@ -191,9 +191,9 @@ def with_holes_filled(
     ``hole`` (H x W bool) taken from ``image`` (the frame inpainted, RGB of the samples' depth)
     by ``colour``'s matrix and range, as :func:`from_rgb` converts: a luma sample where its pixel
     is in the hole, a chroma sample where any of the pixels it covers is; every other sample as
-    it was decoded."""
+    it was decoded. Only boxes around the holes are converted (:func:`_boxes_around`): a whole
+    720p frame took 15 ms in 10-bit 4:2:2, its scratches and dust a few per cent of that."""
     height, width = hole.shape
-    filled = frame_planes(from_rgb(image, format_name(layout), colour))
     in_luma = np.multiply(hole, 255, dtype=np.uint8)
     chroma_height, chroma_width = chroma_size(layout, height, width)
     # any of the pixels a chroma sample covers: their mean is above 0 where one is in. The
@@ -204,6 +204,41 @@ def with_holes_filled(
     )  # fmt: skip
     in_chroma = cv2.resize(padded, (chroma_width, chroma_height), interpolation=cv2.INTER_AREA)
     planes = tuple(plane.copy() for plane in decoded)
-    for filled_plane, plane, mask in zip(filled, planes, (in_luma, in_chroma, in_chroma), strict=True):
-        cv2.copyTo(filled_plane, mask, plane)
+    for top, left, bottom, right in _boxes_around(in_luma):
+        filled = frame_planes(from_rgb(image[top:bottom, left:right], format_name(layout), colour))
+        luma_box = (slice(top, bottom), slice(left, right))
+        chroma_box = (
+            slice(top >> layout.shift_y, -(-bottom >> layout.shift_y)),
+            slice(left >> layout.shift_x, -(-right >> layout.shift_x)),
+        )
+        for filled_plane, plane, mask, box in zip(
+            filled, planes, (in_luma, in_chroma, in_chroma), (luma_box, chroma_box, chroma_box), strict=True
+        ):
+            np.copyto(plane[box], filled_plane, where=mask[box] > 0)
     return planes
+
+
+MOST_BOXES = 32  # boxes converted one by one; more (a frame peppered with dust) convert it whole
+CELL = 8  # px: boxes are made of cells this size, a whole number of chroma samples
+
+
+def _boxes_around(in_luma: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """(top, left, bottom, right) boxes, bottom and right past the end, that hold every hole pixel
+    of ``in_luma`` (uint8, non-zero in the holes) with at least a cell of picture around (two
+    chroma samples: swscale's chroma filter reads that far), made of whole cells: each box
+    converts to the same samples as the whole frame does around its holes. Nearby holes share
+    one; the whole frame where boxes would be many or cover half of it. (Found on the cells:
+    labelling the pixels took 4 ms of a 720p frame.)"""
+    height, width = in_luma.shape
+    rows, columns = -(-height // CELL), -(-width // CELL)
+    padded = cv2.copyMakeBorder(in_luma, 0, rows * CELL - height, 0, columns * CELL - width, cv2.BORDER_CONSTANT)
+    # a cell's mean is above 0 where any of its pixels is in a hole; grown by a cell all round
+    cells = cv2.dilate(cv2.resize(padded, (columns, rows), interpolation=cv2.INTER_AREA), np.ones((3, 3), np.uint8))
+    count, _, stats = connected_components(cells)
+    boxes = [
+        (y * CELL, x * CELL, min(height, (y + h) * CELL), min(width, (x + w) * CELL))
+        for x, y, w, h, _ in stats[1:count]
+    ]
+    if len(boxes) > MOST_BOXES or sum((b - t) * (r - left) for t, left, b, r in boxes) > height * width / 2:
+        return [(0, 0, height, width)]
+    return boxes
