@@ -150,7 +150,7 @@ def _fps(text: str) -> Fraction:
               help="Video codec (ffv1 = lossless, in .mkv or .avi).")  # fmt: skip
 @click.option("--crf", default=18, show_default=True, type=click.IntRange(0, 51),
               help="Quality for h264/hevc (lower = better, 18 looks lossless; 0 is lossless for h264, "
-                   "which keeps an 8-bit 4:2:0 input's picture outside the holes bit for bit).")  # fmt: skip
+                   "which keeps a YUV input's picture outside the holes bit for bit).")  # fmt: skip
 @click.option("--preset", type=click.Choice(PRESETS), default=DEFAULT_PRESET, show_default=True,
               help="Encoding speed for h264/hevc: a faster preset encodes quicker, a little below the quality "
                    "or above the size of a slower one at the same --crf (on 720p: faster against fast, "
