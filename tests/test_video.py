@@ -127,6 +127,25 @@ def test_video_keeps_frame_count_timestamps_rate_and_audio(contract_model, sourc
     assert not (tmp_path / "out.mp4.gin-chunks").exists()
 
 
+@pytest.mark.parametrize("codec", ["ffv1", "h264"])
+def test_an_mp4_becomes_an_avi(contract_model, source_video: Path, tmp_path: Path, codec: str) -> None:
+    """AVI keeps no times: in the MP4's time base (1/24000 here, not 1 / the rate) the muxer padded
+    each frame with empty ones, and the first chunk failed its frame count ("did not cut this
+    chunk at its first frame"), whatever the codec. Now every frame, in order, at the same rate,
+    the audio copied with it, over several chunks."""
+    write_image(tmp_path / "m.png", hole())
+    out = tmp_path / "out.avi"
+    code, output = gin_video(contract_model, str(source_video), "--mask", str(tmp_path / "m.png"), "-o", str(out),
+                             "--codec", codec, "--chunk-frames", "12")  # fmt: skip
+    assert code == 0, output
+    (before, _), (after, _) = decoded(source_video), decoded(out)
+    assert len(after) == N and VideoFileReader(out).info.frame_rate == RATE
+    assert audio_packets(out) == audio_packets(source_video)
+    outside = hole() == 0
+    for x, y in zip(before, after, strict=True):  # the same frames, in order
+        assert np.abs(x.astype(int) - y)[outside].mean() < (0.01 if codec == "ffv1" else 2)
+
+
 def test_audio_the_output_container_cannot_hold_is_encoded_again(contract_model, tmp_path: Path) -> None:
     """8-bit PCM at 11,024 Hz (what an old AVI holds, Debian kphotoalbum's demo movie.avi) cannot
     go into .mp4 by copy; it was a traceback from the muxer. It is encoded again as AAC, at the

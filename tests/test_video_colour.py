@@ -11,7 +11,7 @@ import pytest
 
 from gincli.core.inpainter import Inpainter
 from gincli.io.images import write_image
-from gincli.io.video import VideoFileReader
+from gincli.io.video import VideoFileReader, pixel_format
 from gincli.io.video_colour import Colour, from_rgb, with_holes_filled
 from gincli.io.yuv_planes import LAYOUTS, chroma_size, format_name, frame_planes
 from gincli.jobs.video import VideoOptions, inpaint_video
@@ -133,21 +133,28 @@ def test_gin_video_fills_holes_in_a_clip_whose_height_is_no_multiple_of_4(tmp_pa
 # the holes bit for bit. Before, each was written as 8-bit 4:2:0: a 10-bit scan lost two bits, a
 # 4:2:2 one half of its chroma; then, in its own format but through RGB, every colour outside RGB's
 # cube was clipped (up to 64 codes of 1023 off on Big Buck Bunny) and every sample rounded twice
-@pytest.mark.parametrize("pix_fmt", ["yuv422p", "yuv444p", "yuv420p10le", "yuv422p10le"])
-def test_gin_video_keeps_the_chroma_subsampling_and_depth_of_its_input(tmp_path: Path, pix_fmt: str) -> None:
+# FFV1 (lossless at any depth) keeps any planar YUV layout as it is: before, it stored 16-bit RGB
+@pytest.mark.parametrize(("pix_fmt", "codec"), [("yuv422p", "h264"), ("yuv444p", "h264"), ("yuv420p10le", "h264"),
+                                                ("yuv422p10le", "h264"), ("yuv420p", "ffv1"),
+                                                ("yuv422p12le", "ffv1"), ("yuv444p16le", "ffv1")])  # fmt: skip
+def test_gin_video_keeps_the_chroma_subsampling_and_depth_of_its_input(
+    tmp_path: Path, pix_fmt: str, codec: str
+) -> None:
     layout = LAYOUTS[pix_fmt]
     height, width, step = 34, 48, 2 ** (layout.depth - 8)
     # grain at every code of the depth, and colours in and outside RGB's cube alike
     rng = np.random.default_rng(1)
     luma = rng.integers(16 * step, 235 * step + 1, (height, width))
     chroma = rng.integers(16 * step, 240 * step + 1, (2, *chroma_size(layout, height, width)))
-    write_lossless_clip(tmp_path / "grain.mp4", [[p.astype(layout.dtype) for p in (luma, *chroma)]] * 2, pix_fmt, 1, 1)
+    source, output = (tmp_path / f"{name}.{'mkv' if codec == 'ffv1' else 'mp4'}" for name in ("grain", "out"))
+    frame = [p.astype(layout.dtype) for p in (luma, *chroma)]
+    write_lossless_clip(source, [frame] * 2, pix_fmt, 1, 1, "ffv1" if layout.depth > 10 else "libx264")
     mask = np.zeros((height, width), np.uint8)
     mask[9:20, 13:30] = 255
     write_image(tmp_path / "mask.png", mask)
-    options = VideoOptions(output=tmp_path / "out.mp4", mask=tmp_path / "mask.png", crf=0)
-    inpaint_video(tmp_path / "grain.mp4", Inpainter(fill="classical"), options, progress=False)
-    before, after = clip_samples(tmp_path / "grain.mp4"), clip_samples(tmp_path / "out.mp4")
+    options = VideoOptions(output=output, mask=tmp_path / "mask.png", codec=codec, crf=0)
+    inpaint_video(source, Inpainter(fill="classical"), options, progress=False)
+    before, after = clip_samples(source), clip_samples(output)
     assert len(after) == 2
     # a chroma sample is the hole's where any pixel it covers is: its first pixel is then a pixel off at most
     near_hole = cv2.dilate(mask, np.ones((3, 3), np.uint8)) > 0
@@ -183,3 +190,19 @@ def test_a_16_bit_frame_folder_becomes_a_10_bit_video(tmp_path: Path) -> None:
     (name, planes), _ = clip_samples(tmp_path / "out.mkv")
     green, blue, red = planes
     assert name == "gbrp16le" and (np.stack([red, green, blue], -1)[8:] == image[8:]).all()
+
+
+# (codec, source format) -> the output's: H.264 keeps a YUV source's layout up to 10 bits, HEVC up
+# to 12, FFV1 any (8 to 16 bits: it stored 16-bit RGB); other deep sources 10 bits, or FFV1's
+# 16-bit RGB; MPEG-4 8-bit 4:2:0 always
+@pytest.mark.parametrize(("codec", "source", "expected"), [
+    ("h264", "yuv422p12le", "yuv422p10le"), ("hevc", "yuv422p12le", "yuv422p12le"),
+    ("hevc", "yuv444p16le", "yuv444p12le"), ("ffv1", "yuv444p16le", "yuv444p16le"),
+    ("ffv1", "yuvj420p", "yuv420p"), ("ffv1", "yuv420p10le", "yuv420p10le"),
+    ("hevc", "rgb48le", "yuv420p10le"), ("ffv1", "rgb48le", "gbrp16le"), ("ffv1", "rgb24", "bgr0"),
+    ("mpeg4", "yuv422p10le", "yuv420p"),
+])  # fmt: skip
+def test_the_output_keeps_the_sources_layout_and_as_many_bits_as_its_codec_writes(
+    codec: str, source: str, expected: str
+) -> None:
+    assert pixel_format(codec, 64, 48, source) == expected

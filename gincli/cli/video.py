@@ -147,7 +147,7 @@ def _fps(text: str) -> Fraction:
               help="Blend each fill with the previous frame's where the hole and its surroundings stay "
                    "(0 off; 0.5 halves flicker of static holes). Resets at cuts and motion.")  # fmt: skip
 @click.option("--codec", type=click.Choice(list(ENCODERS)), default="h264", show_default=True,
-              help="Video codec (ffv1 = lossless, in .mkv or .avi).")  # fmt: skip
+              help="Video codec (ffv1 = lossless, in .mkv or .avi, keeping a YUV input's format and depth).")  # fmt: skip
 @click.option("--crf", default=18, show_default=True, type=click.IntRange(0, 51),
               help="Quality for h264/hevc (lower = better, 18 looks lossless; 0 is lossless for h264, "
                    "which keeps a YUV input's picture outside the holes bit for bit).")  # fmt: skip

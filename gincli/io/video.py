@@ -49,6 +49,8 @@ PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "sl
 DEFAULT_PRESET = "fast"
 _WITH_PRESETS = ("h264", "hevc")
 _LOSSLESS = ("ffv1",)
+# the encoders that keep a source's chroma subsampling and depth, and the most bits they write
+_DEEPEST = {"h264": 10, "hevc": 12}
 _CONTAINERS_FOR = {"ffv1": (".mkv", ".avi")}
 _INDEX_TIMED = (".avi",)
 _FRAME_NUMBER = re.compile(r"(\d+)(?!.*\d)")  # the last run of digits in a file stem
@@ -287,22 +289,31 @@ def check_codec(codec: str, suffix: str, preset: str = DEFAULT_PRESET) -> None:
 
 def pixel_format(codec: str, width: int, height: int, source: str | None = None) -> str:
     """The encoder's pixel format for frames of ``source``'s format (:attr:`VideoInfo.pix_fmt`).
-    H.264 and HEVC keep the source's chroma subsampling (4:2:0, 4:2:2, 4:4:4) and its depth, in
-    10 bits where it has more than 8 (as FFmpeg's own default keeps them): a restorer's 10-bit
-    4:2:2 scan comes out as one. Anything else becomes 4:2:0 at 8 bits, what every player plays;
-    an odd width or height cannot be halved, so H.264 and HEVC keep it in 4:4:4. FFV1 stores
-    RGB losslessly, in 16 bits a channel from a deep source. MPEG-4 takes 8-bit 4:2:0 only."""
-    deep = _depth(source) > 8
+    H.264 and HEVC keep the source's chroma subsampling (4:2:0, 4:2:2, 4:4:4) and its depth, up
+    to 10 bits (H.264) or 12 (HEVC), in 10 bits where another source has more than 8 (as
+    FFmpeg's own default keeps them): a restorer's 10-bit 4:2:2 scan comes out as one. FFV1
+    stores a planar YUV source in its own layout and depth (8 to 16 bits, any size), so that
+    with its samples kept (:class:`DecodedSamples`) every sample outside the holes is stored as
+    it came in; any other source (RGB, a frame folder) as RGB, in 16 bits a channel from a deep
+    one. Anything else becomes 4:2:0 at 8 bits, what every player plays; an odd width or height
+    cannot be halved, so H.264 and HEVC keep it in 4:4:4. MPEG-4 takes 8-bit 4:2:0 only."""
+    depth = _depth(source)
+    layout = LAYOUTS.get(source or "")
     if codec in _LOSSLESS:
-        return DEEP_RGB if deep else "bgr0"
-    keeps = codec in ("h264", "hevc")
-    layout = LAYOUTS.get(source or "") if keeps else None
+        if layout is not None:
+            return format_name(layout)
+        return DEEP_RGB if depth > 8 else "bgr0"
+    keeps = codec in _DEEPEST
+    layout = layout if keeps else None
     shift_x, shift_y = (layout.shift_x, layout.shift_y) if layout is not None else (1, 1)
     if (width % 2 and shift_x) or (height % 2 and shift_y):
         if not keeps:
             raise VideoError(f"--codec {codec} cannot encode an odd size ({width} x {height}): use h264, hevc or ffv1")
         shift_x = shift_y = 0
-    return format_name(Layout(shift_x, shift_y, 10 if deep and keeps else 8))
+    bits = 8
+    if keeps and depth > 8:  # a YUV source's own depth as far as the encoder goes; 10 bits from any other
+        bits = min(depth, _DEEPEST[codec]) if layout is not None else 10
+    return format_name(Layout(shift_x, shift_y, bits))
 
 
 def _depth(pix_fmt: str | None) -> int:
@@ -602,6 +613,18 @@ def join_chunks(chunks: list[tuple[Path, int]], time_base: Fraction, audio_sourc
         raise VideoError(f"{output}: cannot write ({exc}); try another container, e.g. .mkv") from exc
 
 
+def timed_for(suffix: str, frames: Iterable[Frame], info: VideoInfo) -> tuple[Iterator[Frame], VideoInfo]:
+    """``frames`` and ``info`` as a container of ``suffix`` takes them. AVI keeps no times: a
+    frame's time there is its place in the file, in steps of 1 / the frame rate, so its frames
+    are timed by their index in that time base (in the input's, 1/12288 for an MP4 at 24
+    frames/s, the muxer padded every frame with empty ones, and a chunk of 240 read as 5760
+    frames: no MP4 could become an AVI). A variable rate becomes the average one, as AVI holds
+    no other. Any other container: as they are."""
+    if suffix.lower() not in _INDEX_TIMED:
+        return iter(frames), info
+    return (replace(frame, pts=frame.index) for frame in frames), replace(info, time_base=1 / info.frame_rate)
+
+
 def write_video(
     path: str | Path,
     frames: Iterable[Frame],
@@ -615,7 +638,7 @@ def write_video(
     ``audio_from``; ``path`` appears only when complete. Returns the frame count."""
     path = Path(path)
     check_codec(codec, path.suffix, preset)
-    frames = iter(frames)
+    frames, info = timed_for(path.suffix, frames, info)
     first = next(frames, None)
     if first is None:
         raise VideoError(f"{path}: no frames to write")

@@ -45,6 +45,7 @@ from gincli.io.video import (
     numbered_files,
     open_frames,
     pixel_format,
+    timed_for,
 )
 from gincli.io.yuv_planes import LAYOUTS
 from gincli.jobs.pipeline import JobOptions, JobSummary, UsageError, bounded_map, check_writable
@@ -296,12 +297,13 @@ def inpaint_video(
                 for frame in outputs():
                     write_image(opts.output / FRAME_NAME.format(frame.number), frame.image)
             else:
-                _write_chunks(outputs(), store, opts, info)
+                frames, timing = timed_for(opts.output.suffix, outputs(), info)
+                _write_chunks(frames, store, opts, timing)
                 chunks = sorted(store.starts().items())
                 with atomic_path(opts.output) as temp:
                     join_chunks(
                         [(store.path(c), start) for c, start in chunks],
-                        info.time_base,
+                        timing.time_base,
                         input_path if info.has_audio else None,
                         temp,
                     )

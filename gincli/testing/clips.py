@@ -12,12 +12,18 @@ from gincli.io.yuv_planes import Layout, frame_from_planes, frame_planes
 
 
 def write_lossless_clip(
-    path: Path, frames: Iterable[Sequence[np.ndarray]], pix_fmt: str, matrix: int, colour_range: int
+    path: Path,
+    frames: Iterable[Sequence[np.ndarray]],
+    pix_fmt: str,
+    matrix: int,
+    colour_range: int,
+    codec: str = "libx264",
 ) -> None:
     """Frames given as their planes (Y, U, V, each at its own size and depth in ``pix_fmt``),
-    encoded by x264 losslessly (qp 0) at 24 frames/s, every frame and the stream tagged with
-    ``matrix`` (an FFmpeg AVColorSpace code, also written as primaries and transfer) and
-    ``colour_range``: decoded, the samples come back bit for bit."""
+    encoded losslessly at 24 frames/s by x264 (qp 0: up to 10 bits) or ``codec`` "ffv1" (any
+    depth, in .mkv), every frame and the stream tagged with ``matrix`` (an FFmpeg AVColorSpace
+    code, also written as primaries and transfer) and ``colour_range``: decoded, the samples
+    come back bit for bit."""
     import av
 
     with av.open(str(path), "w") as container:
@@ -25,8 +31,9 @@ def write_lossless_clip(
         for i, planes in enumerate(frames):
             height, width = planes[0].shape
             if stream is None:
-                stream = container.add_stream("libx264", rate=24)
-                stream.width, stream.height, stream.pix_fmt, stream.options = width, height, pix_fmt, {"qp": "0"}
+                stream = container.add_stream(codec, rate=24)
+                stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
+                stream.options = {"qp": "0"} if codec == "libx264" else {}
                 context = stream.codec_context
                 context.colorspace = context.color_primaries = context.color_trc = matrix
                 context.color_range = colour_range
