@@ -146,6 +146,37 @@ def test_an_mp4_becomes_an_avi(contract_model, source_video: Path, tmp_path: Pat
         assert np.abs(x.astype(int) - y)[outside].mean() < (0.01 if codec == "ffv1" else 2)
 
 
+def test_mpeg4_takes_footage_timed_finer_than_it_counts(contract_model, tmp_path: Path) -> None:
+    """MPEG-4 Part 2 counts at most 65535 steps a second: an MPEG-TS source (1/90000) or a
+    camera's AVI (33333/500000) with `--codec mpeg4` was a traceback from the encoder. Every
+    frame now comes out at its own time (to a step of 1/65535 s)."""
+    source = make_video(tmp_path / "broadcast.ts", clip_frames(12), audio=False)
+    assert VideoFileReader(source).info.time_base == Fraction(1, 90000)
+    write_image(tmp_path / "m.png", hole())
+    out = tmp_path / "out.mp4"
+    code, output = gin_video(contract_model, str(source), "--mask", str(tmp_path / "m.png"), "-o", str(out),
+                             "--codec", "mpeg4")  # fmt: skip
+    assert code == 0, output
+    times = [[float(pts * VideoFileReader(path).info.time_base) for pts in decoded(path)[1]] for path in (source, out)]
+    assert len(times[1]) == 12 and np.allclose(np.subtract(*times), times[0][0] - times[1][0], atol=1 / 65535)
+
+
+@pytest.mark.parametrize(("suffix", "codec", "instead"), [(".webm", "h264", "use a .mkv output"),
+                                                          (".avi", "hevc", "use --codec h264 or mpeg4 or ffv1"),
+                                                          (".m4v", "hevc", "use --codec h264 or mpeg4")])  # fmt: skip
+def test_a_codec_its_container_cannot_hold_is_refused_before_any_work(
+    contract_model, source_video: Path, tmp_path: Path, suffix: str, codec: str, instead: str
+) -> None:
+    """WebM holds none of gin's codecs, AVI and the iPod's .m4v no HEVC: each was a traceback from
+    the muxer once the first frame was inpainted, with a chunk folder left behind."""
+    write_image(tmp_path / "m.png", hole())
+    out = tmp_path / f"out{suffix}"
+    code, output = gin_video(contract_model, str(source_video), "--mask", str(tmp_path / "m.png"), "-o", str(out),
+                             "--codec", codec)  # fmt: skip
+    assert code != 0 and "Traceback" not in output and f"cannot go in a {suffix} file: {instead}" in output, output
+    assert list(tmp_path.iterdir()) == [tmp_path / "m.png"]
+
+
 def test_audio_the_output_container_cannot_hold_is_encoded_again(contract_model, tmp_path: Path) -> None:
     """8-bit PCM at 11,024 Hz (what an old AVI holds, Debian kphotoalbum's demo movie.avi) cannot
     go into .mp4 by copy; it was a traceback from the muxer. It is encoded again as AAC, at the

@@ -53,6 +53,7 @@ _LOSSLESS = ("ffv1",)
 _DEEPEST = {"h264": 10, "hevc": 12}
 _CONTAINERS_FOR = {"ffv1": (".mkv", ".avi")}
 _INDEX_TIMED = (".avi",)
+MPEG4_TICKS = 65535  # the finest time step MPEG-4 Part 2 writes, in steps a second
 _FRAME_NUMBER = re.compile(r"(\d+)(?!.*\d)")  # the last run of digits in a file stem
 
 
@@ -285,6 +286,25 @@ def check_codec(codec: str, suffix: str, preset: str = DEFAULT_PRESET) -> None:
     allowed = _CONTAINERS_FOR.get(codec)
     if allowed and suffix.lower() not in allowed:
         raise VideoError(f"--codec {codec} needs a {' or '.join(allowed)} output file, not {suffix}")
+    held = _codecs_held_by(suffix)
+    if av.codec.Codec(ENCODERS[codec], "w").name not in held:
+        fitting = [name for name, encoder in ENCODERS.items() if av.codec.Codec(encoder, "w").name in held]
+        instead = f"--codec {' or '.join(fitting)}, or " if fitting else ""
+        raise VideoError(
+            f"--codec {codec} cannot go in a {suffix} file: use {instead}a .mkv output, which holds them all"
+        )
+
+
+def _codecs_held_by(suffix: str) -> set[str]:
+    """The codecs FFmpeg's muxer for files ending in ``suffix`` can hold (asked of a container
+    opened for writing in an empty folder, never written: nothing is created). WebM holds none
+    of ours, AVI and the iPod's .m4v no HEVC: the muxer refused them with a traceback."""
+    import tempfile
+
+    import av
+
+    with tempfile.TemporaryDirectory() as folder, av.open(os.path.join(folder, f"probe{suffix}"), "w") as container:
+        return set(container.supported_codecs)
 
 
 def pixel_format(codec: str, width: int, height: int, source: str | None = None) -> str:
@@ -333,6 +353,10 @@ def _configure_encoder(stream: object, info: VideoInfo, codec: str, crf: int, pr
     stream.width, stream.height = info.width, info.height
     # the input's time base, not 1 / rate: variable-rate timestamps must survive unrounded
     stream.time_base = stream.codec_context.time_base = info.time_base
+    if codec == "mpeg4" and info.time_base.denominator > MPEG4_TICKS:
+        # MPEG-4 Part 2 counts at most 65535 steps a second: MPEG-TS's 1/90000 or a camera AVI's
+        # 33333/500000 was refused (a traceback); its encoder counts in those steps, the file in the input's
+        stream.codec_context.time_base = Fraction(1, MPEG4_TICKS)
     stream.pix_fmt = pixel_format(codec, info.width, info.height, info.pix_fmt)
     if stream.pix_fmt.startswith("yuv"):  # as from_rgb converts: RGB formats have no matrix to tag
         info.colour.tag(stream.codec_context)
