@@ -1,10 +1,12 @@
 """Footage that is not 8-bit 4:2:0 through `gin video`: what its output keeps of the input.
 
     python benchmarks/deep_video.py --clip bigbuckbunny.mp4 --frames 24
+    python benchmarks/deep_video.py --clip bigbuckbunny.mp4 --frames 24 --codec ffv1 --formats yuv420p yuv422p10le
 
 A real clip's frames are converted by swscale to 4:2:2, 4:4:4 and 10-bit formats and encoded
-losslessly (x264, qp 0); each goes through `gin video --mask M --fill classical --crf 0`, whose
-output is lossless too. M holds thin lines and a blob, 2 % of the frame. Per format: the output's
+losslessly (x264, qp 0; FFV1 beyond 10 bits); each goes through `gin video --mask M --fill
+classical --crf 0 --codec C` (h264 unless ``--codec`` says otherwise), whose output is lossless
+too, and whose size is given in KB a frame. M holds thin lines and a blob, 2 % of the frame. Per format: the output's
 format, and its samples outside the holes against the input's (luma and chroma, a sample counted
 outside where no pixel it covers lies within 2 px of a hole): the share that changed, by at most
 how many codes, and the mean absolute change in codes of the input's depth. Then ms a frame of
@@ -31,6 +33,7 @@ import numpy as np
 
 from gincli.core.inpainter import Inpainter
 from gincli.io.images import write_image
+from gincli.io.video import ENCODERS
 from gincli.io.video_colour import Colour, accurate_conversion, with_holes_filled
 from gincli.io.yuv_planes import LAYOUTS, Layout, frame_planes, planes_to_rgb, rgb_to_planes
 from gincli.jobs.video import VideoOptions, inpaint_video
@@ -47,7 +50,7 @@ def converted(clip: Path, frames: int, pix_fmt: str, path: Path) -> None:
         planes = (
             frame_planes(picture.reformat(format=pix_fmt, interpolation=accurate_conversion())) for picture in pictures
         )
-        write_lossless_clip(path, planes, pix_fmt, BT709, 1)
+        write_lossless_clip(path, planes, pix_fmt, BT709, 1, "ffv1" if LAYOUTS[pix_fmt].depth > 10 else "libx264")
 
 
 def hole_mask(height: int, width: int) -> np.ndarray:
@@ -104,12 +107,13 @@ def main() -> None:
     parser.add_argument("--clip", type=Path, default=Path("bigbuckbunny.mp4"))
     parser.add_argument("--frames", type=int, default=24)
     parser.add_argument("--formats", nargs="*", default=list(FORMATS))
+    parser.add_argument("--codec", choices=list(ENCODERS), default="h264")
     args = parser.parse_args()
     print(
-        "| input | output | changed outside the holes | largest change | mean abs change | read ms: gin / swscale "
-        "| write ms: gin / swscale | splice ms |"
+        "| input | output | changed outside the holes | largest change | mean abs change | KB / frame "
+        "| read ms: gin / swscale | write ms: gin / swscale | splice ms |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         for pix_fmt in args.formats:
@@ -120,11 +124,12 @@ def main() -> None:
             mask = hole_mask(height, width)
             write_image(folder / "mask.png", mask)
             out = folder / f"{pix_fmt}_out.mkv"
-            options = VideoOptions(output=out, mask=folder / "mask.png", crf=0, overwrite=True)
+            options = VideoOptions(output=out, mask=folder / "mask.png", codec=args.codec, crf=0, overwrite=True)
             inpaint_video(source, Inpainter(fill="classical"), options, progress=False)
             name, share, largest, mean = kept(before, clip_samples(out), mask, LAYOUTS[pix_fmt])
             ms = conversion_ms(source, pix_fmt, mask > 0)
-            print(f"| {pix_fmt} | {name} | {share:.2%} | {largest} | {mean:.4f} | "
+            size = out.stat().st_size / 1024 / len(before)
+            print(f"| {pix_fmt} | {name} | {share:.2%} | {largest} | {mean:.4f} | {size:.0f} | "
                   f"{ms[0]:.1f} / {ms[1]:.1f} | {ms[2]:.1f} / {ms[3]:.1f} | {ms[4]:.1f} |")  # fmt: skip
 
 
