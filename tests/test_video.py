@@ -177,6 +177,36 @@ def test_a_codec_its_container_cannot_hold_is_refused_before_any_work(
     assert list(tmp_path.iterdir()) == [tmp_path / "m.png"]
 
 
+def anamorphic_clip(path: Path, shape: Fraction) -> Path:
+    """Six frames whose pixels are ``shape`` times as wide as they are high (DV, DVD, HDV)."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
+        stream.codec_context.sample_aspect_ratio = shape
+        for image in clip_frames(6):
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        container.mux(stream.encode(None))
+    return path
+
+
+@pytest.mark.parametrize(("output", "codec"), [("out.mp4", "h264"), ("out.mkv", "hevc"), ("out.avi", "mpeg4"),
+                                               ("out.mkv", "ffv1")])  # fmt: skip
+def test_anamorphic_footage_keeps_the_shape_of_its_pixels(contract_model, tmp_path: Path, output: str,
+                                                          codec: str) -> None:  # fmt: skip
+    """PAL DV's 720 x 576 shown as 16:9 (pixels 64:45) came out shown as 5:4, squeezed: the output
+    had no sample aspect ratio. FFV1, which cannot record it here, is warned about."""
+    shape = Fraction(64, 45)
+    source = anamorphic_clip(tmp_path / "dv.mp4", shape)
+    assert VideoFileReader(source).info.sample_aspect_ratio == shape
+    write_image(tmp_path / "m.png", hole())
+    code, text = gin_video(contract_model, str(source), "--mask", str(tmp_path / "m.png"), "-o",
+                           str(tmp_path / output), "--codec", codec)  # fmt: skip
+    assert code == 0, text
+    kept = codec != "ffv1"
+    assert VideoFileReader(tmp_path / output).info.sample_aspect_ratio == (shape if kept else None)
+    assert ("non-square pixels (64:45)" in text) == (not kept), text
+
+
 def test_audio_the_output_container_cannot_hold_is_encoded_again(contract_model, tmp_path: Path) -> None:
     """8-bit PCM at 11,024 Hz (what an old AVI holds, Debian kphotoalbum's demo movie.avi) cannot
     go into .mp4 by copy; it was a traceback from the muxer. It is encoded again as AAC, at the

@@ -54,6 +54,9 @@ _DEEPEST = {"h264": 10, "hevc": 12}
 _CONTAINERS_FOR = {"ffv1": (".mkv", ".avi")}
 _INDEX_TIMED = (".avi",)
 MPEG4_TICKS = 65535  # the finest time step MPEG-4 Part 2 writes, in steps a second
+# the codecs whose bitstream records a pixel's shape (the sample aspect ratio): FFV1's does not,
+# and no container's record of it can be set through PyAV, so FFV1 shows anamorphic footage square
+PIXEL_SHAPE_CODECS = ("h264", "hevc", "mpeg4")
 _FRAME_NUMBER = re.compile(r"(\d+)(?!.*\d)")  # the last run of digits in a file stem
 
 
@@ -73,6 +76,9 @@ class VideoInfo:
     # the decoded samples' format (FFmpeg's name, yuv422p10le ...); a frame folder's: rgb24, or
     # rgb48le for 16-bit images. The output keeps its chroma subsampling and depth (pixel_format)
     pix_fmt: str | None = None
+    # the shape of a pixel, width over height, where not square: anamorphic DV, DVD and HDV
+    # (720 x 576 shown as 4:3 or 16:9, 1440 x 1080 as 16:9). The output is tagged with it
+    sample_aspect_ratio: Fraction | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +159,7 @@ class VideoFileReader:
                 has_audio=bool(container.streams.audio),
                 colour=Colour.of(stream.codec_context),
                 pix_fmt=stream.codec_context.pix_fmt,
+                sample_aspect_ratio=_pixel_shape(stream),
             )
 
     def frames(self) -> Iterator[Frame]:
@@ -177,6 +184,15 @@ class VideoFileReader:
         planes = decoded_planes(frame, self.info.colour) if self.keep_samples else None
         image = to_rgb(frame, self.info.colour, planes)
         return image, None if planes is None else DecodedSamples(planes, LAYOUTS[frame.format.name], image)
+
+
+def _pixel_shape(stream: object) -> Fraction | None:
+    """A video stream's sample aspect ratio (the container's, else the codec's), where it is
+    known and not square."""
+    for shape in (stream.sample_aspect_ratio, stream.codec_context.sample_aspect_ratio):
+        if shape is not None and shape > 0:
+            return None if shape == 1 else Fraction(shape)
+    return None
 
 
 T = TypeVar("T")
@@ -358,6 +374,8 @@ def _configure_encoder(stream: object, info: VideoInfo, codec: str, crf: int, pr
         # 33333/500000 was refused (a traceback); its encoder counts in those steps, the file in the input's
         stream.codec_context.time_base = Fraction(1, MPEG4_TICKS)
     stream.pix_fmt = pixel_format(codec, info.width, info.height, info.pix_fmt)
+    if info.sample_aspect_ratio is not None:  # anamorphic footage is shown at the input's shape
+        stream.codec_context.sample_aspect_ratio = info.sample_aspect_ratio
     if stream.pix_fmt.startswith("yuv"):  # as from_rgb converts: RGB formats have no matrix to tag
         info.colour.tag(stream.codec_context)
     if codec == "h264":

@@ -31,6 +31,7 @@ from gincli.io.atomic import atomic_path, remove_stale_partials, write_atomic
 from gincli.io.images import ImageReadError, read_image, write_image
 from gincli.io.video import (
     DEFAULT_PRESET,
+    PIXEL_SHAPE_CODECS,
     VIDEO_EXTENSIONS,
     Frame,
     FrameFolderReader,
@@ -148,7 +149,8 @@ def _fingerprint(input_path: Path, opts: VideoOptions, inpainter: Inpainter) -> 
     colour = (
         "read at their true colour; encoded by the input's matrix and range, tagged with them;"
         " 4:2:0 samples kept outside the holes; deep footage read and written in 10 bits, its"
-        " chroma subsampling kept; every planar YUV format's samples kept outside the holes"
+        " chroma subsampling kept; every planar YUV format's samples kept outside the holes;"
+        " the input's sample aspect ratio kept"
     )
     parts = [stamp(input_path), stamp(opts.mask), stamp(opts.mask_video), stamp(opts.masks), settings,
              inpainter.output_settings(), colour]  # fmt: skip
@@ -245,6 +247,11 @@ def inpaint_video(
         if encoded != even_size:
             warn(f"gin: {input_path} is {info.width} x {info.height}, an odd size: encoded in 4:4:4 colour, "
                  "which some players cannot play (an even size or --codec ffv1 avoids it)")  # fmt: skip
+        shape = info.sample_aspect_ratio
+        if shape is not None and opts.codec not in PIXEL_SHAPE_CODECS:
+            warn(f"gin: {input_path} has non-square pixels ({shape.numerator}:{shape.denominator}), which "
+                 f"--codec {opts.codec} cannot record: {opts.output} will show them square, {info.width} x "
+                 f"{info.height} (h264 keeps their shape, losslessly with --crf 0)")  # fmt: skip
         if isinstance(source, VideoFileReader):
             # the encoder takes a frame's samples as decoded where it writes their format and the job
             # leaves the picture alone (it replaces images, never edits them in place)
