@@ -20,7 +20,7 @@ from gincli.cli.main import main
 from gincli.core.inpainter import Inpainter
 from gincli.io.images import read_image, write_image
 from gincli.io.video import VideoFileReader, open_frames
-from gincli.io.video_colour import i420_planes
+from gincli.io.video_colour import Colour, i420_planes, to_rgb
 from gincli.jobs.temporal import FillSmoother, hole_flicker
 from gincli.jobs.video import VideoOptions, inpaint_video
 from gincli.masks.motion import Motion
@@ -205,6 +205,40 @@ def test_anamorphic_footage_keeps_the_shape_of_its_pixels(contract_model, tmp_pa
     kept = codec != "ffv1"
     assert VideoFileReader(tmp_path / output).info.sample_aspect_ratio == (shape if kept else None)
     assert ("non-square pixels (64:45)" in text) == (not kept), text
+
+
+@pytest.mark.parametrize(("rotation", "pix_fmt"), [(90, "yuv420p"), (-90, "yuv422p"), (180, "yuv420p")])
+def test_a_phone_video_stored_on_its_side_comes_out_upright(contract_model, tmp_path: Path, rotation: int,
+                                                             pix_fmt: str) -> None:  # fmt: skip
+    """A phone stores a portrait video on its side, with a display matrix that turns it. The
+    output lost the matrix and played on its side, and a mask drawn on what a player shows did
+    not fit. Frames are now read upright (as FFmpeg's command line does) and written so."""
+    source = tmp_path / "phone.mp4"
+    with av.open(str(source), "w") as container:
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = W, H, pix_fmt
+        stream.set_display_rotation(rotation)
+        for image in clip_frames(4):
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        container.mux(stream.encode(None))
+    turns = rotation // 90 % 4
+    with av.open(str(source)) as container:  # read exactly, then turned as the matrix says
+        shown = [np.rot90(to_rgb(f, Colour()), turns) for f in container.decode(video=0)]
+    mask = np.zeros(shown[0].shape[:2], np.uint8)
+    mask[10:20, 12:30] = 255  # drawn on the picture as a player shows it
+    write_image(tmp_path / "m.png", mask)
+    for output in ("out.mp4", "frames"):
+        code, text = gin_video(contract_model, str(source), "--mask", str(tmp_path / "m.png"), "-o",
+                               str(tmp_path / output), "--crf", "0")  # fmt: skip
+        assert code == 0 and "resized" not in text, text
+        after = decoded(tmp_path / output)[0] if output == "out.mp4" else [
+            read_image(p) for p in sorted((tmp_path / output).glob("*.png"))]  # fmt: skip
+        assert len(after) == 4 and after[0].shape == shown[0].shape
+        for before, now in zip(shown, after, strict=True):
+            # 4:2:2 on its side is encoded as 4:2:2 upright from RGB: its chroma halved the other way
+            assert np.abs(before.astype(int) - now)[mask == 0].mean() < (1 if pix_fmt == "yuv422p" else 0.5)
+    with av.open(str(tmp_path / "out.mp4")) as container:
+        assert next(container.decode(video=0)).rotation == 0
 
 
 def test_audio_the_output_container_cannot_hold_is_encoded_again(contract_model, tmp_path: Path) -> None:

@@ -132,7 +132,13 @@ class VideoFileReader:
     """Streaming decode of a video file's first video stream. ``keep_samples`` (settable until
     :meth:`frames` is called): each frame keeps its planar YUV samples as decoded
     (:class:`DecodedSamples`), for an encoder of their format to take as they are where its
-    image is not replaced; a frame whose image is edited in place must not keep them."""
+    image is not replaced; a frame whose image is edited in place must not keep them.
+
+    Frames come out upright, as players show them: a phone's portrait video is stored on its
+    side with a display matrix that turns it (:attr:`quarter_turns`), and gin turns its frames
+    the same way (as FFmpeg's own command line does), so masks drawn on what a player shows fit,
+    and the output, written upright, needs no matrix. Before, the output lost the matrix and
+    played on its side."""
 
     def __init__(self, path: str | Path, keep_samples: bool = False) -> None:
         import av
@@ -150,16 +156,21 @@ class VideoFileReader:
                 raise VideoError(f"{self.path}: has no video stream")
             stream = container.streams.video[0]
             rate = stream.average_rate or stream.guessed_rate or Fraction(24)
+            # counterclockwise quarter turns that show a frame upright
+            self.quarter_turns = _quarter_turns(container, stream)
+            width, height, shape = stream.codec_context.width, stream.codec_context.height, _pixel_shape(stream)
+            if self.quarter_turns % 2:  # on its side: the picture's width is the stored height
+                width, height, shape = height, width, None if shape is None else 1 / shape
             self.info = VideoInfo(
-                width=stream.codec_context.width,
-                height=stream.codec_context.height,
+                width=width,
+                height=height,
                 frame_rate=Fraction(rate),
                 time_base=Fraction(stream.time_base),
                 frames=stream.frames or None,
                 has_audio=bool(container.streams.audio),
                 colour=Colour.of(stream.codec_context),
                 pix_fmt=stream.codec_context.pix_fmt,
-                sample_aspect_ratio=_pixel_shape(stream),
+                sample_aspect_ratio=shape,
             )
 
     def frames(self) -> Iterator[Frame]:
@@ -183,7 +194,33 @@ class VideoFileReader:
         """(a decoded frame as RGB, its samples where this reader keeps them)."""
         planes = decoded_planes(frame, self.info.colour) if self.keep_samples else None
         image = to_rgb(frame, self.info.colour, planes)
-        return image, None if planes is None else DecodedSamples(planes, LAYOUTS[frame.format.name], image)
+        layout = LAYOUTS.get(frame.format.name)
+        if self.quarter_turns:
+            image = np.ascontiguousarray(np.rot90(image, self.quarter_turns))
+            # 4:2:2 on its side would be 4:4:0, which no encoder here writes: such frames are encoded from RGB
+            sideways_422 = self.quarter_turns % 2 and layout is not None and layout.shift_x != layout.shift_y
+            if planes is not None:
+                planes = (
+                    None
+                    if sideways_422
+                    else tuple(np.ascontiguousarray(np.rot90(p, self.quarter_turns)) for p in planes)
+                )
+        return image, None if planes is None else DecodedSamples(planes, layout, image)
+
+
+def _quarter_turns(container: object, stream: object) -> int:
+    """Counterclockwise quarter turns (0-3) of a stream's display matrix, as its first frame
+    carries it; 0 where it has none, turns by another angle, or the frame does not decode
+    (:meth:`VideoFileReader.frames` reports that)."""
+    import av
+
+    try:
+        first = next(container.decode(stream), None)
+    except av.error.FFmpegError:
+        return 0
+    rotation = first.rotation if first is not None else 0
+    turns = round(rotation / 90)
+    return turns % 4 if abs(rotation - 90 * turns) < 1 else 0
 
 
 def _pixel_shape(stream: object) -> Fraction | None:
