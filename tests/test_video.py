@@ -241,6 +241,40 @@ def test_a_phone_video_stored_on_its_side_comes_out_upright(contract_model, tmp_
         assert next(container.decode(video=0)).rotation == 0
 
 
+def test_the_picture_is_the_largest_video_stream_and_never_cover_art(contract_model, tmp_path: Path) -> None:
+    """A one-frame thumbnail stream stored before the picture was taken for the video: a clip of
+    N frames came out as one. The picture is the largest video stream, cover art (an attached
+    picture) left out, as FFmpeg's command line chooses."""
+    from types import SimpleNamespace
+
+    source = tmp_path / "thumbnailed.mkv"
+    with av.open(str(source), "w") as container:
+        thumbnail = container.add_stream("mjpeg", rate=1)
+        thumbnail.width, thumbnail.height, thumbnail.pix_fmt = 32, 32, "yuvj420p"
+        picture = container.add_stream("libx264", rate=24)
+        picture.width, picture.height, picture.pix_fmt = W, H, "yuv420p"
+        still = av.VideoFrame.from_ndarray(np.full((32, 32, 3), 128, np.uint8), format="rgb24")
+        container.mux([*thumbnail.encode(still.reformat(format="yuvj420p")), *thumbnail.encode(None)])
+        for image in clip_frames(5):
+            container.mux(picture.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        container.mux(picture.encode(None))
+    write_image(tmp_path / "m.png", hole())
+    code, text = gin_video(
+        contract_model, str(source), "--mask", str(tmp_path / "m.png"), "-o", str(tmp_path / "o.mp4")
+    )
+    assert code == 0, text
+    assert len(decoded(tmp_path / "o.mp4")[0]) == 5 and VideoFileReader(tmp_path / "o.mp4").info.width == W
+
+    def stream(width: int, cover: bool) -> SimpleNamespace:
+        disposition = av.stream.Disposition.attached_pic if cover else av.stream.Disposition(0)
+        return SimpleNamespace(disposition=disposition, codec_context=SimpleNamespace(width=width, height=H))
+
+    streams = SimpleNamespace(
+        streams=SimpleNamespace(video=[stream(W, False), stream(4 * W, True), stream(2 * W, False)])
+    )
+    assert VideoFileReader._picture_stream(streams) == 2
+
+
 def test_audio_the_output_container_cannot_hold_is_encoded_again(contract_model, tmp_path: Path) -> None:
     """8-bit PCM at 11,024 Hz (what an old AVI holds, Debian kphotoalbum's demo movie.avi) cannot
     go into .mp4 by copy; it was a traceback from the muxer. It is encoded again as AAC, at the

@@ -154,7 +154,7 @@ class VideoFileReader:
         with container:
             if not container.streams.video:
                 raise VideoError(f"{self.path}: has no video stream")
-            stream = container.streams.video[0]
+            stream = container.streams.video[self._picture_stream(container)]
             rate = stream.average_rate or stream.guessed_rate or Fraction(24)
             # counterclockwise quarter turns that show a frame upright
             self.quarter_turns = _quarter_turns(container, stream)
@@ -178,7 +178,7 @@ class VideoFileReader:
 
         try:
             with av.open(str(self.path)) as container:
-                stream = container.streams.video[0]
+                stream = container.streams.video[self._picture_stream(container)]
                 stream.thread_type = "AUTO"
                 fallback = round(1 / (self.info.frame_rate * self.info.time_base))
                 decoded = (
@@ -189,6 +189,19 @@ class VideoFileReader:
                     yield Frame(index, image, pts, index + 1, kept)
         except av.error.FFmpegError as exc:
             raise VideoError(f"{self.path}: decoding failed ({exc}); the file may be corrupt or truncated") from exc
+
+    @staticmethod
+    def _picture_stream(container: object) -> int:
+        """Which of a file's video streams is its picture (its place among them), as FFmpeg's
+        command line chooses: the largest, leaving out cover art (an attached picture). A
+        one-frame cover or thumbnail stream stored first used to be taken for the video: a
+        12-frame clip came out as one frame."""
+        import av
+
+        streams = list(container.streams.video)
+        pictures = [s for s in streams if not s.disposition & av.stream.Disposition.attached_pic] or streams
+        largest = max(pictures, key=lambda s: s.codec_context.width * s.codec_context.height)
+        return streams.index(largest)
 
     def _pictures(self, frame: object) -> tuple[np.ndarray, DecodedSamples | None]:
         """(a decoded frame as RGB, its samples where this reader keeps them)."""
