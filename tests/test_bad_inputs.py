@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 from click.testing import CliRunner
 from PIL import Image
@@ -96,6 +97,14 @@ def build_battery(root: Path) -> tuple[Path, Path, dict[str, str]]:
     expected["text_mask.png"] = "mask"
     photo("no_mask.png")
     expected["no_mask.png"] = "no mask in"
+    # several pages or frames: the first alone was inpainted and written back under the name
+    cv2.imwritemulti(str(inputs / "pages.tiff"), [smooth_image(rng, H, W) for _ in range(3)])
+    expected["pages.tiff"] = "holds 3 pages"
+    frames = [Image.fromarray(smooth_image(rng, H, W)) for _ in range(2)]
+    frames[0].save(inputs / "anim.png", save_all=True, append_images=frames[1:])
+    expected["anim.png"] = "holds 2 pages"
+    for name in ("pages", "anim"):
+        write_image(masks / f"{name}.png", hole())
     return inputs, masks, expected
 
 
@@ -111,7 +120,16 @@ def test_every_bad_input_gets_one_line_and_the_run_goes_on(contract_model, tmp_p
     for name, reason in expected.items():
         lines = [line for line in output.splitlines() if name in line and reason in line]
         assert lines, f"no line names {name} with {reason!r}:\n{output}"
-    failed = {"zero.png", "cut.jpg", "cut.png", "notes.png", "claims_huge.png", "text_mask.png"}
+    failed = {
+        "zero.png",
+        "cut.jpg",
+        "cut.png",
+        "notes.png",
+        "claims_huge.png",
+        "text_mask.png",
+        "pages.tiff",
+        "anim.png",
+    }
     written = {p.name for p in out.iterdir()}
     assert written == {
         "good.png", "with space é.png", "cmyk.jpg", "palette.png", "deep.tiff", "other_size.png",

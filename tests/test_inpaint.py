@@ -838,3 +838,25 @@ def test_openvino_compiles_the_model_only_when_a_hole_needs_the_network(contract
     square[60:100, 90:130] = 255
     inpainter.inpaint(image, square)
     assert inpainter.engine.loaded
+
+
+def test_a_tiffs_pages_are_counted_without_its_previews_and_masks() -> None:
+    """A camera's or scanner's TIFF may carry a reduced-resolution preview or a transparency
+    mask as further directories (NewSubfileType bits 0 and 2): one picture, not several pages.
+    A chain that loops back is counted once."""
+    import struct
+
+    from gincli.io.tiff_tags import full_size_pages
+
+    def tiff(kinds: list[int], loop: bool = False) -> bytes:
+        data = bytearray(b"II*\x00" + struct.pack("<I", 8))
+        for index, kind in enumerate(kinds):
+            at = len(data)
+            follows = at + 18 if index + 1 < len(kinds) else (8 if loop else 0)
+            data += struct.pack("<HHHII", 1, 254, 4, 1, kind) + struct.pack("<I", follows)
+        return bytes(data)
+
+    assert full_size_pages(tiff([0])) == 1
+    assert full_size_pages(tiff([0, 1, 4, 0, 2])) == 3  # a preview and a mask left out; 2 (a page of many) counts
+    assert full_size_pages(tiff([0, 0], loop=True)) == 2
+    assert full_size_pages(b"not a tiff") == 0

@@ -275,6 +275,19 @@ def test_the_picture_is_the_largest_video_stream_and_never_cover_art(contract_mo
     assert VideoFileReader._picture_stream(streams) == 2
 
 
+def test_an_animated_webp_is_refused_with_a_reason(contract_model, tmp_path: Path) -> None:
+    """FFmpeg opens an animated WebP but reads its frames as 0 x 0: a traceback from OpenCV."""
+    from PIL import Image
+
+    frames = [Image.fromarray(image) for image in clip_frames(3)]
+    frames[0].save(tmp_path / "anim.webp", save_all=True, append_images=frames[1:])
+    write_image(tmp_path / "m.png", hole())
+    code, text = gin_video(contract_model, str(tmp_path / "anim.webp"), "--mask", str(tmp_path / "m.png"), "-o",
+                           str(tmp_path / "o.mp4"))  # fmt: skip
+    assert code != 0 and "Traceback" not in text and "reads no picture size" in text, text
+    assert not (tmp_path / "o.mp4").exists()
+
+
 def test_audio_the_output_container_cannot_hold_is_encoded_again(contract_model, tmp_path: Path) -> None:
     """8-bit PCM at 11,024 Hz (what an old AVI holds, Debian kphotoalbum's demo movie.avi) cannot
     go into .mp4 by copy; it was a traceback from the muxer. It is encoded again as AAC, at the

@@ -19,6 +19,7 @@ from gincli.core.imagemath import from_unit_float, nearest_palette_indices, to_u
 from gincli.core.lazy import cv2, pixel_limit
 from gincli.io.atomic import write_atomic
 from gincli.io.metadata import Metadata, embed_metadata, png_chunk
+from gincli.io.tiff_tags import full_size_pages
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 _EXIF_ORIENTED = (".jpg", ".jpeg")  # OpenCV applies EXIF orientation to these when not reading "unchanged"
@@ -118,6 +119,13 @@ def read_image(path: str | Path) -> np.ndarray:
         raise ImageReadError(f"{path}: cannot decode ({reason})") from exc
     if image is None or image.size == 0:
         raise ImageReadError(f"{path}: not a decodable image (corrupt, truncated or unsupported format)")
+    pages = _pages(path, data)
+    if pages > 1:  # decoded, the first page alone would have been written back under the file's name
+        raise ImageReadError(
+            f"{path}: holds {pages} pages or frames, and gin inpaints one picture a file (it would have written "
+            "back the first alone): save each as a file of its own (an animation's frames into a folder, which "
+            "`gin video` takes)"
+        )
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[..., 0]
     if image.ndim == 3:
@@ -125,6 +133,17 @@ def read_image(path: str | Path) -> np.ndarray:
     if image.dtype not in (np.uint8, np.uint16, np.float32):
         image = image.astype(np.float32)
     return image
+
+
+def _pages(path: Path, data: np.ndarray) -> int:
+    """The full-size pages (frames) of a file whose format can hold several: a TIFF's (its
+    previews and masks not counted), an animated GIF's, WebP's or PNG's frames; else 1."""
+    suffix = path.suffix.lower()
+    if suffix in (".tif", ".tiff"):
+        return full_size_pages(data.tobytes())
+    if suffix in (".gif", ".webp", ".png"):
+        return cv2.imcount(str(path))
+    return 1
 
 
 def read_rgb(path: str | Path) -> np.ndarray:

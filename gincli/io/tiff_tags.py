@@ -85,6 +85,30 @@ def first_directory(data: bytes) -> tuple[Tag, ...]:
     return read_directory(data, order, struct.unpack_from(order + "I", data, 4)[0])
 
 
+SUBFILE_TYPE_TAG = 254  # NewSubfileType: bit 0 a reduced-resolution copy, bit 2 a transparency mask
+MOST_DIRECTORIES = 100_000  # a chain longer than this (or one that loops) is damaged: counting stops
+
+
+def full_size_pages(data: bytes) -> int:
+    """The pages of a TIFF file: directories in its main chain that are not a reduced-resolution
+    copy (a preview) or a transparency mask of another (NewSubfileType bits 0 and 2)."""
+    order = byte_order(data)
+    if order is None or len(data) < 8:
+        return 0
+    pages, seen = 0, set()
+    (offset,) = struct.unpack_from(order + "I", data, 4)
+    while 8 <= offset <= len(data) - 2 and offset not in seen and len(seen) < MOST_DIRECTORIES:
+        seen.add(offset)
+        kind = short_value(read_directory(data, order, offset), SUBFILE_TYPE_TAG) or 0
+        pages += not kind & 0b101
+        (count,) = struct.unpack_from(order + "H", data, offset)
+        next_at = offset + 2 + 12 * count
+        if next_at + 4 > len(data):
+            break
+        (offset,) = struct.unpack_from(order + "I", data, next_at)
+    return pages
+
+
 def write_directory(tags: tuple[Tag, ...] | list[Tag], at: int) -> bytes:
     """The bytes of a little-endian directory that will sit at file offset ``at`` (even),
     followed by its out-of-line values and sub-directories; no next directory."""

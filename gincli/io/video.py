@@ -159,6 +159,9 @@ class VideoFileReader:
             # counterclockwise quarter turns that show a frame upright
             self.quarter_turns = _quarter_turns(container, stream)
             width, height, shape = stream.codec_context.width, stream.codec_context.height, _pixel_shape(stream)
+            if not (width and height):  # an animated WebP: FFmpeg reads its frames as empty
+                raise VideoError(f"{self.path}: FFmpeg reads no picture size from it (an animated WebP, which it "
+                                 "cannot decode, or a damaged header): convert it to frames or another format")  # fmt: skip
             if self.quarter_turns % 2:  # on its side: the picture's width is the stored height
                 width, height, shape = height, width, None if shape is None else 1 / shape
             self.info = VideoInfo(
