@@ -288,6 +288,20 @@ def test_an_animated_webp_is_refused_with_a_reason(contract_model, tmp_path: Pat
     assert not (tmp_path / "o.mp4").exists()
 
 
+@pytest.mark.parametrize("output", ["out.mp4", "out.mov"])
+def test_hevc_in_mp4_and_mov_is_tagged_as_apples_players_need(contract_model, source_video: Path, tmp_path: Path,
+                                                              output: str) -> None:  # fmt: skip
+    """FFmpeg tags HEVC in MP4 and MOV as hev1, which QuickTime, Safari and iOS refuse to play: hvc1,
+    through every chunk and their join."""
+    write_image(tmp_path / "m.png", hole())
+    code, text = gin_video(contract_model, str(source_video), "--mask", str(tmp_path / "m.png"), "-o",
+                           str(tmp_path / output), "--codec", "hevc", "--chunk-frames", "12")  # fmt: skip
+    assert code == 0, text
+    with av.open(str(tmp_path / output)) as container:
+        assert container.streams.video[0].codec_context.codec_tag == "hvc1"
+    assert len(decoded(tmp_path / output)[0]) == N
+
+
 def test_audio_the_output_container_cannot_hold_is_encoded_again(contract_model, tmp_path: Path) -> None:
     """8-bit PCM at 11,024 Hz (what an old AVI holds, Debian kphotoalbum's demo movie.avi) cannot
     go into .mp4 by copy; it was a traceback from the muxer. It is encoded again as AAC, at the

@@ -53,6 +53,7 @@ _LOSSLESS = ("ffv1",)
 _DEEPEST = {"h264": 10, "hevc": 12}
 _CONTAINERS_FOR = {"ffv1": (".mkv", ".avi")}
 _INDEX_TIMED = (".avi",)
+_APPLE_TAGGED = (".mp4", ".mov", ".m4v")  # where HEVC is tagged hvc1, as Apple's players need
 MPEG4_TICKS = 65535  # the finest time step MPEG-4 Part 2 writes, in steps a second
 # the codecs whose bitstream records a pixel's shape (the sample aspect ratio): FFV1's does not,
 # and no container's record of it can be set through PyAV, so FFV1 shows anamorphic footage square
@@ -415,8 +416,9 @@ def _depth(pix_fmt: str | None) -> int:
         return 8
 
 
-def _configure_encoder(stream: object, info: VideoInfo, codec: str, crf: int, preset: str) -> None:
-    """Size, timing, pixel format and rate control of an output video stream, every chunk alike."""
+def _configure_encoder(stream: object, info: VideoInfo, codec: str, crf: int, preset: str, suffix: str) -> None:
+    """Size, timing, pixel format and rate control of an output video stream into a ``suffix``
+    file, every chunk alike."""
     import av
 
     stream.width, stream.height = info.width, info.height
@@ -438,6 +440,10 @@ def _configure_encoder(stream: object, info: VideoInfo, codec: str, crf: int, pr
     elif codec == "hevc":
         stream.options = {"crf": str(crf), "preset": preset, "forced-idr": "1",
                           "x265-params": "bframes=0:log-level=error"}  # fmt: skip
+        if suffix.lower() in _APPLE_TAGGED:
+            # FFmpeg tags HEVC in MP4 and MOV as hev1, which Apple's players (QuickTime, Safari,
+            # iOS) refuse to play; hvc1 is the tag they take, and every other player too
+            stream.codec_context.codec_tag = "hvc1"
     elif codec == "mpeg4":
         stream.options = {"qscale": str(max(1, min(31, crf // 2))), "bf": "0"}
         stream.codec_context.flags |= av.codec.context.Flags.qscale
@@ -476,7 +482,7 @@ def encode_chunk(
     count = 0
     with av.open(str(path), "w") as container:
         stream = container.add_stream(ENCODERS[codec], rate=info.frame_rate)
-        _configure_encoder(stream, info, codec, crf, preset)
+        _configure_encoder(stream, info, codec, crf, preset, path.suffix)
         for frame in frames:
             container.mux(stream.encode(_video_frame(frame, frame.pts - start_pts, info, stream.pix_fmt)))
             count += 1
@@ -552,7 +558,7 @@ def encode_chunks(
             container = av.open(pattern, "w", format="segment", options=options)
             try:
                 stream = container.add_stream(ENCODERS[codec], rate=info.frame_rate)
-                _configure_encoder(stream, info, codec, crf, preset)
+                _configure_encoder(stream, info, codec, crf, preset, suffix)
                 if codec in _LOSSLESS:  # FFV1 starts a key frame every gop_size frames of its own count
                     stream.codec_context.gop_size = chunk_frames
                 expected = first_frame.index
@@ -686,7 +692,10 @@ def join_chunks(chunks: list[tuple[Path, int]], time_base: Fraction, audio_sourc
     try:
         with av.open(str(output), "w") as container:
             with av.open(str(chunks[0][0])) as first:
-                video_out = container.add_stream_from_template(first.streams.video[0])
+                template = first.streams.video[0]
+                video_out = container.add_stream_from_template(template)
+                if template.codec_context.codec_tag.strip("\x00 "):  # left to the muxer's default, HEVC's hvc1 became hev1
+                    video_out.codec_context.codec_tag = template.codec_context.codec_tag
             copied, encoded = {}, {}
             if audio_source is not None:
                 with av.open(str(audio_source)) as source:
