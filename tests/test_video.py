@@ -302,6 +302,41 @@ def test_hevc_in_mp4_and_mov_is_tagged_as_apples_players_need(contract_model, so
     assert len(decoded(tmp_path / output)[0]) == N
 
 
+@pytest.mark.parametrize("output", ["out.mov", "out.mkv"])
+def test_the_films_tags_and_timecode_come_along(contract_model, tmp_path: Path, output: str) -> None:
+    """A reel's title, comment, creation time, start timecode and its audio's language were all
+    lost: the output carried only the muxer's own tags. (A MOV keeps its timecode in a timecode
+    track, which needs the stream's real frame rate: the copy declared 1 / its time base.)"""
+    source = tmp_path / "reel.mov"
+    with av.open(str(source), "w") as container:
+        container.metadata.update({"title": "Reel 3", "comment": "scan 2k", "creation_time": "2019-05-04T10:00:00Z"})
+        video = container.add_stream("libx264", rate=24)
+        video.width, video.height, video.pix_fmt = W, H, "yuv420p"
+        video.metadata["timecode"] = "01:02:03:04"
+        audio = container.add_stream("aac", rate=48000)
+        audio.metadata["language"] = "fra"
+        for image in clip_frames(6):
+            container.mux(video.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        container.mux(video.encode(None))
+        tone = av.AudioFrame.from_ndarray(np.zeros((1, 12000), np.float32), format="fltp", layout="mono")
+        tone.sample_rate, tone.pts = 48000, 0
+        container.mux([*audio.encode(tone), *audio.encode(None)])
+    write_image(tmp_path / "m.png", hole())
+    code, text = gin_video(contract_model, str(source), "--mask", str(tmp_path / "m.png"), "-o", str(tmp_path / output))
+    assert code == 0, text
+    with av.open(str(tmp_path / output)) as container:
+        tags = {k.lower(): v for k, v in container.metadata.items()}
+        assert (
+            tags["title"] == "Reel 3"
+            and tags["comment"] == "scan 2k"
+            and tags["creation_time"].startswith("2019-05-04")
+        )
+        timecodes = [v for s in container.streams for k, v in s.metadata.items() if k.lower() == "timecode"]
+        assert timecodes and set(timecodes) == {"01:02:03:04"}
+        assert container.streams.audio[0].metadata["language"] == "fra"
+        assert container.streams.video[0].average_rate == 24
+
+
 def test_audio_the_output_container_cannot_hold_is_encoded_again(contract_model, tmp_path: Path) -> None:
     """8-bit PCM at 11,024 Hz (what an old AVI holds, Debian kphotoalbum's demo movie.avi) cannot
     go into .mp4 by copy; it was a traceback from the muxer. It is encoded again as AAC, at the

@@ -424,6 +424,7 @@ def _configure_encoder(stream: object, info: VideoInfo, codec: str, crf: int, pr
     stream.width, stream.height = info.width, info.height
     # the input's time base, not 1 / rate: variable-rate timestamps must survive unrounded
     stream.time_base = stream.codec_context.time_base = info.time_base
+    stream.codec_context.framerate = info.frame_rate  # else 1 / time base: 12288 frames/s declared
     if codec == "mpeg4" and info.time_base.denominator > MPEG4_TICKS:
         # MPEG-4 Part 2 counts at most 65535 steps a second: MPEG-TS's 1/90000 or a camera AVI's
         # 33333/500000 was refused (a traceback); its encoder counts in those steps, the file in the input's
@@ -436,7 +437,9 @@ def _configure_encoder(stream: object, info: VideoInfo, codec: str, crf: int, pr
     if codec == "h264":
         # x264's lossless mode is qp 0: crf 0 is lossless at 8 bits only, not in the 10 bits of deep sources
         quality = {"qp": "0"} if crf == 0 else {"crf": str(crf)}
-        stream.options = {**quality, "bf": "0", "preset": preset, "forced-idr": "1"}
+        # force-cfr: x264 declares the frame rate in the stream (not 1 / time base, which a Matroska
+        # file, with no rate of its own, was read by: 12288 frames/s); the timestamps pass unchanged
+        stream.options = {**quality, "bf": "0", "preset": preset, "forced-idr": "1", "x264-params": "force-cfr=1"}
     elif codec == "hevc":
         stream.options = {"crf": str(crf), "preset": preset, "forced-idr": "1",
                           "x265-params": "bframes=0:log-level=error"}  # fmt: skip
@@ -679,12 +682,13 @@ def _timed(packets: list) -> Iterator[tuple[Fraction, object]]:
         yield packet.dts * Fraction(packet.time_base), packet
 
 
-def join_chunks(chunks: list[tuple[Path, int]], time_base: Fraction, audio_source: Path | None, output: Path) -> None:
+def join_chunks(chunks: list[tuple[Path, int]], time_base: Fraction, source: Path | None, output: Path) -> None:
     """Concatenate encoded chunks (path, start pts in ``time_base``) by packet copy, restoring
-    each chunk's time offset, with the audio packets of ``audio_source`` interleaved by time
-    (so the muxer never has to hold one stream back while it waits for the other). Audio is
-    copied; an audio codec that the output's container cannot hold (8-bit PCM in .mp4, say)
-    is encoded again in the container's own (AAC for .mp4)."""
+    each chunk's time offset, with the audio packets of ``source`` (the input video, if any)
+    interleaved by time (so the muxer never has to hold one stream back while it waits for the
+    other), and its descriptive tags (:func:`_copy_tags`). Audio is copied; an audio codec that
+    the output's container cannot hold (8-bit PCM in .mp4, say) is encoded again in the
+    container's own (AAC for .mp4)."""
     import av
 
     if not chunks:
@@ -694,12 +698,17 @@ def join_chunks(chunks: list[tuple[Path, int]], time_base: Fraction, audio_sourc
             with av.open(str(chunks[0][0])) as first:
                 template = first.streams.video[0]
                 video_out = container.add_stream_from_template(template)
-                if template.codec_context.codec_tag.strip("\x00 "):  # left to the muxer's default, HEVC's hvc1 became hev1
+                if template.codec_context.codec_tag.strip(
+                    "\x00 "
+                ):  # left to the muxer's default, HEVC's hvc1 became hev1
                     video_out.codec_context.codec_tag = template.codec_context.codec_tag
             copied, encoded = {}, {}
-            if audio_source is not None:
-                with av.open(str(audio_source)) as source:
-                    for stream in source.streams.audio:
+            if source is not None:
+                with av.open(str(source)) as original:
+                    _copy_tags(original.metadata, container.metadata)
+                    picture = original.streams.video[VideoFileReader._picture_stream(original)]
+                    _copy_tags(picture.metadata, video_out.metadata)
+                    for stream in original.streams.audio:
                         try:
                             copied[stream.index] = container.add_stream_from_template(stream)
                         except ValueError:  # the container cannot hold this codec
@@ -707,14 +716,31 @@ def join_chunks(chunks: list[tuple[Path, int]], time_base: Fraction, audio_sourc
                             encoded[stream.index] = container.add_stream(
                                 codec, rate=_nearest_rate(codec, stream.rate), layout=_standard_layout(stream.layout)
                             )
+                        _copy_tags(stream.metadata, (copied.get(stream.index) or encoded[stream.index]).metadata)
             video = itertools.chain.from_iterable(
                 _packets(path, "video", start * time_base, video_out) for path, start in chunks
             )
-            audio = _audio_packets(audio_source, copied, encoded) if audio_source and (copied or encoded) else iter(())
+            audio = _audio_packets(source, copied, encoded) if copied or encoded else iter(())
             for _, packet in heapq.merge(video, audio, key=lambda item: item[0]):
                 container.mux(packet)
     except av.error.FFmpegError as exc:
         raise VideoError(f"{output}: cannot write ({exc}); try another container, e.g. .mkv") from exc
+
+
+# tags that describe how a file was encoded and muxed, not the film: the new file's own are written
+# (Matroska's statistics tags, BPS-eng and the like, counted the old stream's frames and bytes)
+_ENCODING_TAGS = frozenset({"major_brand", "minor_version", "compatible_brands", "encoder", "handler_name",
+                            "vendor_id", "duration", "bps", "number_of_frames", "number_of_bytes"})  # fmt: skip
+
+
+def _copy_tags(tags: dict[str, str], into: dict[str, str]) -> None:
+    """The film's own tags of ``tags`` (title, comment, creation time, timecode, a track's
+    language ...) into ``into``: the output carries them as the input did. Before, every one was
+    lost, a MOV's start timecode (01:02:03:04, which its tmcd track holds) included."""
+    for key, value in tags.items():
+        name = key.lower().split("-")[0]  # Matroska's BPS-eng
+        if name not in _ENCODING_TAGS and not name.startswith("_statistics"):
+            into[key] = value
 
 
 def timed_for(suffix: str, frames: Iterable[Frame], info: VideoInfo) -> tuple[Iterator[Frame], VideoInfo]:
@@ -739,7 +765,8 @@ def write_video(
     preset: str = DEFAULT_PRESET,
 ) -> int:
     """Encode frames (with their pts in ``info.time_base``) into ``path``, copying the audio of
-    ``audio_from``; ``path`` appears only when complete. Returns the frame count."""
+    ``audio_from`` (the input video) with its descriptive tags; ``path`` appears only when
+    complete. Returns the frame count."""
     path = Path(path)
     check_codec(codec, path.suffix, preset)
     frames, info = timed_for(path.suffix, frames, info)

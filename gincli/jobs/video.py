@@ -311,7 +311,7 @@ def inpaint_video(
                     join_chunks(
                         [(store.path(c), start) for c, start in chunks],
                         timing.time_base,
-                        input_path if info.has_audio else None,
+                        input_path if input_path.is_file() else None,  # its audio and tags
                         temp,
                     )
                 shutil.rmtree(store.folder)
