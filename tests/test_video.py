@@ -177,16 +177,22 @@ def test_a_codec_its_container_cannot_hold_is_refused_before_any_work(
     assert list(tmp_path.iterdir()) == [tmp_path / "m.png"]
 
 
-def anamorphic_clip(path: Path, shape: Fraction) -> Path:
-    """Six frames whose pixels are ``shape`` times as wide as they are high (DV, DVD, HDV)."""
+def x264_clip(path: Path, frames: int, pix_fmt: str, setup: Callable[[object], None]) -> Path:
+    """``frames`` frames of :func:`clip_frames` by x264 at 24 frames/s, its stream given to
+    ``setup`` before the first (a pixel shape, a display matrix)."""
     with av.open(str(path), "w") as container:
         stream = container.add_stream("libx264", rate=24)
-        stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
-        stream.codec_context.sample_aspect_ratio = shape
-        for image in clip_frames(6):
+        stream.width, stream.height, stream.pix_fmt = W, H, pix_fmt
+        setup(stream)
+        for image in clip_frames(frames):
             container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
         container.mux(stream.encode(None))
     return path
+
+
+def anamorphic_clip(path: Path, shape: Fraction) -> Path:
+    """Six frames whose pixels are ``shape`` times as wide as they are high (DV, DVD, HDV)."""
+    return x264_clip(path, 6, "yuv420p", lambda stream: setattr(stream.codec_context, "sample_aspect_ratio", shape))
 
 
 @pytest.mark.parametrize(("output", "codec"), [("out.mp4", "h264"), ("out.mkv", "hevc"), ("out.avi", "mpeg4"),
@@ -213,14 +219,7 @@ def test_a_phone_video_stored_on_its_side_comes_out_upright(contract_model, tmp_
     """A phone stores a portrait video on its side, with a display matrix that turns it. The
     output lost the matrix and played on its side, and a mask drawn on what a player shows did
     not fit. Frames are now read upright (as FFmpeg's command line does) and written so."""
-    source = tmp_path / "phone.mp4"
-    with av.open(str(source), "w") as container:
-        stream = container.add_stream("libx264", rate=24)
-        stream.width, stream.height, stream.pix_fmt = W, H, pix_fmt
-        stream.set_display_rotation(rotation)
-        for image in clip_frames(4):
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
-        container.mux(stream.encode(None))
+    source = x264_clip(tmp_path / "phone.mp4", 4, pix_fmt, lambda stream: stream.set_display_rotation(rotation))
     turns = rotation // 90 % 4
     with av.open(str(source)) as container:  # read exactly, then turned as the matrix says
         shown = [np.rot90(to_rgb(f, Colour()), turns) for f in container.decode(video=0)]
