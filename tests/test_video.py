@@ -336,6 +336,29 @@ def test_the_films_tags_and_timecode_come_along(contract_model, tmp_path: Path, 
         assert container.streams.video[0].average_rate == 24
 
 
+@pytest.mark.parametrize(("first", "order", "codec"), [("tff", 2, "h264"), ("bff", 3, "h264"), ("tff", 2, "hevc")])
+def test_interlaced_footage_stays_interlaced(
+    contract_model, tmp_path: Path, first: str, order: int, codec: str
+) -> None:
+    """Broadcast and DV footage is interlaced: it came out flagged progressive, so players no longer
+    deinterlaced it and its moving edges showed combs. H.264 now codes it interlaced in its field
+    order (FFmpeg's AVFieldOrder: 2 top first, 3 bottom first); HEVC, which cannot here, is warned about."""
+    source = x264_clip(
+        tmp_path / "broadcast.mkv", 4, "yuv420p", lambda stream: stream.options.update({"x264-params": f"{first}=1"})
+    )
+    assert VideoFileReader(source).info.first_field == ("top" if first == "tff" else "bottom")
+    write_image(tmp_path / "m.png", hole())
+    code, text = gin_video(contract_model, str(source), "--mask", str(tmp_path / "m.png"), "-o",
+                           str(tmp_path / "out.mkv"), "--codec", codec)  # fmt: skip
+    assert code == 0, text
+    with av.open(str(tmp_path / "out.mkv")) as container:
+        stream = container.streams.video[0]
+        kept = codec == "h264"
+        assert stream.codec_context.field_order in ((order,) if kept else (0, 1))  # 0 unknown, 1 progressive
+        assert next(container.decode(stream)).interlaced_frame == kept
+    assert ("is interlaced" in text) == (not kept), text
+
+
 def test_audio_the_output_container_cannot_hold_is_encoded_again(contract_model, tmp_path: Path) -> None:
     """8-bit PCM at 11,024 Hz (what an old AVI holds, Debian kphotoalbum's demo movie.avi) cannot
     go into .mp4 by copy; it was a traceback from the muxer. It is encoded again as AAC, at the

@@ -55,6 +55,10 @@ _CONTAINERS_FOR = {"ffv1": (".mkv", ".avi")}
 _INDEX_TIMED = (".avi",)
 _APPLE_TAGGED = (".mp4", ".mov", ".m4v")  # where HEVC is tagged hvc1, as Apple's players need
 MPEG4_TICKS = 65535  # the finest time step MPEG-4 Part 2 writes, in steps a second
+# FFmpeg's field orders (AVFieldOrder: coded, then shown) -> the field shown first
+_FIRST_FIELD = {2: "top", 3: "bottom", 4: "bottom", 5: "top"}
+# the codecs gin codes interlaced footage as such in: x264 takes the field order
+INTERLACED_CODECS = ("h264",)
 # the codecs whose bitstream records a pixel's shape (the sample aspect ratio): FFV1's does not,
 # and no container's record of it can be set through PyAV, so FFV1 shows anamorphic footage square
 PIXEL_SHAPE_CODECS = ("h264", "hevc", "mpeg4")
@@ -80,6 +84,9 @@ class VideoInfo:
     # the shape of a pixel, width over height, where not square: anamorphic DV, DVD and HDV
     # (720 x 576 shown as 4:3 or 16:9, 1440 x 1080 as 16:9). The output is tagged with it
     sample_aspect_ratio: Fraction | None = None
+    # interlaced footage's field shown first, "top" or "bottom" (broadcast, DV); None: progressive
+    # or not said. H.264 output is coded interlaced in the same order, so players deinterlace it
+    first_field: str | None = None
 
 
 @dataclass(frozen=True)
@@ -175,6 +182,7 @@ class VideoFileReader:
                 colour=Colour.of(stream.codec_context),
                 pix_fmt=stream.codec_context.pix_fmt,
                 sample_aspect_ratio=shape,
+                first_field=_FIRST_FIELD.get(stream.codec_context.field_order),
             )
 
     def frames(self) -> Iterator[Frame]:
@@ -439,7 +447,8 @@ def _configure_encoder(stream: object, info: VideoInfo, codec: str, crf: int, pr
         quality = {"qp": "0"} if crf == 0 else {"crf": str(crf)}
         # force-cfr: x264 declares the frame rate in the stream (not 1 / time base, which a Matroska
         # file, with no rate of its own, was read by: 12288 frames/s); the timestamps pass unchanged
-        stream.options = {**quality, "bf": "0", "preset": preset, "forced-idr": "1", "x264-params": "force-cfr=1"}
+        x264 = "force-cfr=1" + {"top": ":tff=1", "bottom": ":bff=1", None: ""}[info.first_field]
+        stream.options = {**quality, "bf": "0", "preset": preset, "forced-idr": "1", "x264-params": x264}
     elif codec == "hevc":
         stream.options = {"crf": str(crf), "preset": preset, "forced-idr": "1",
                           "x265-params": "bframes=0:log-level=error"}  # fmt: skip

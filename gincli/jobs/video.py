@@ -31,6 +31,7 @@ from gincli.io.atomic import atomic_path, remove_stale_partials, write_atomic
 from gincli.io.images import ImageReadError, read_image, write_image
 from gincli.io.video import (
     DEFAULT_PRESET,
+    INTERLACED_CODECS,
     PIXEL_SHAPE_CODECS,
     VIDEO_EXTENSIONS,
     Frame,
@@ -150,7 +151,7 @@ def _fingerprint(input_path: Path, opts: VideoOptions, inpainter: Inpainter) -> 
         "read at their true colour; encoded by the input's matrix and range, tagged with them;"
         " 4:2:0 samples kept outside the holes; deep footage read and written in 10 bits, its"
         " chroma subsampling kept; every planar YUV format's samples kept outside the holes;"
-        " the input's sample aspect ratio kept"
+        " the input's sample aspect ratio kept; interlaced footage coded interlaced"
     )
     parts = [stamp(input_path), stamp(opts.mask), stamp(opts.mask_video), stamp(opts.masks), settings,
              inpainter.output_settings(), colour]  # fmt: skip
@@ -252,6 +253,9 @@ def inpaint_video(
             warn(f"gin: {input_path} has non-square pixels ({shape.numerator}:{shape.denominator}), which "
                  f"--codec {opts.codec} cannot record: {opts.output} will show them square, {info.width} x "
                  f"{info.height} (h264 keeps their shape, losslessly with --crf 0)")  # fmt: skip
+        if info.first_field is not None and opts.codec not in INTERLACED_CODECS:
+            warn(f"gin: {input_path} is interlaced ({info.first_field} field first), which --codec {opts.codec} "
+                 f"writes as whole frames: players will not deinterlace {opts.output} (h264 keeps it interlaced)")  # fmt: skip
         if isinstance(source, VideoFileReader):
             # the encoder takes a frame's samples as decoded where it writes their format and the job
             # leaves the picture alone (it replaces images, never edits them in place)
