@@ -359,6 +359,44 @@ def test_interlaced_footage_stays_interlaced(
     assert ("is interlaced" in text) == (not kept), text
 
 
+@pytest.mark.parametrize("output", ["out.mkv", "out.mp4"])
+def test_subtitles_and_chapters_come_along(contract_model, tmp_path: Path, output: str) -> None:
+    """A film's subtitle tracks and chapters were lost. Now both are copied; a subtitle format the
+    output's container cannot hold (SubRip in .mp4) is left out with a note naming it."""
+    (tmp_path / "subs.srt").write_text(
+        "1\n00:00:00,000 --> 00:00:00,200\nHello\n\n2\n00:00:00,300 --> 00:00:00,500\nThere\n"
+    )
+    chapters = [{"id": n + 1, "start": start, "end": start + 2, "time_base": Fraction(1, 10), "metadata": {"title": title}}
+                for n, (start, title) in enumerate([(0, "Opening"), (2, "Duel")])]  # fmt: skip
+    source = tmp_path / "film.mkv"
+    with av.open(str(tmp_path / "subs.srt")) as subtitles, av.open(str(source), "w") as container:
+        video = container.add_stream("libx264", rate=24)
+        video.width, video.height, video.pix_fmt = W, H, "yuv420p"
+        text = container.add_stream_from_template(subtitles.streams.subtitles[0])
+        text.metadata["language"] = "spa"
+        container.set_chapters(chapters)
+        for image in clip_frames(12):
+            container.mux(video.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        container.mux(video.encode(None))
+        for packet in subtitles.demux(subtitles.streams.subtitles[0]):
+            if packet.size:
+                packet.stream = text
+                container.mux(packet)
+    write_image(tmp_path / "m.png", hole())
+    code, said = gin_video(contract_model, str(source), "--mask", str(tmp_path / "m.png"), "-o", str(tmp_path / output))
+    assert code == 0, said
+    with av.open(str(tmp_path / output)) as container:
+        assert [c["metadata"]["title"] for c in container.chapters()] == ["Opening", "Duel"]
+        assert [float(c["start"] * c["time_base"]) for c in container.chapters()] == [0, 0.2]
+        tracks = list(container.streams.subtitles)
+        cues = [(float(p.pts * p.time_base), bytes(p)) for p in container.demux(*tracks) if p.size] if tracks else []
+    if output == "out.mkv":
+        assert cues == [(0, b"Hello"), (0.3, b"There")]
+        assert "cannot hold" not in said
+    else:
+        assert cues == [] and "film.mkv's subtitle track #1 (srt): left out" in said, said
+
+
 def test_audio_the_output_container_cannot_hold_is_encoded_again(contract_model, tmp_path: Path) -> None:
     """8-bit PCM at 11,024 Hz (what an old AVI holds, Debian kphotoalbum's demo movie.avi) cannot
     go into .mp4 by copy; it was a traceback from the muxer. It is encoded again as AAC, at the

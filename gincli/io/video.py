@@ -14,6 +14,7 @@ import heapq
 import itertools
 import os
 import re
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -627,15 +628,15 @@ def _keep_chunk(written: Path, path: Path, first_pts: int, frames: int, info: Vi
 
 
 def _packets(
-    path: Path, kind: str, offset_seconds: Fraction = Fraction(0), to: object = None
+    path: Path, kinds: tuple[str, ...], offset_seconds: Fraction = Fraction(0), to: object = None
 ) -> Iterator[tuple[Fraction, object]]:
-    """(decode time in seconds, packet) of every ``kind`` stream in ``path``, shifted by
-    ``offset_seconds`` and bound for the output stream ``to`` if given; the file is open only
-    while its packets are read."""
+    """(decode time in seconds, packet) of every stream of ``kinds`` ("video", "audio",
+    "subtitles") in ``path``, shifted by ``offset_seconds`` and bound for the output stream
+    ``to`` if given; the file is open only while its packets are read."""
     import av
 
     with av.open(str(path)) as container:
-        streams = list(getattr(container.streams, kind))
+        streams = [stream for kind in kinds for stream in getattr(container.streams, kind)]
         for packet in container.demux(streams):
             if packet.dts is None:  # a demuxer's end-of-stream marker
                 continue
@@ -647,18 +648,19 @@ def _packets(
             yield packet.dts * base, packet
 
 
-def _audio_packets(path: Path, copied: dict, encoded: dict) -> Iterator[tuple[Fraction, object]]:
-    """(decode time in seconds, packet for the output) of the audio of ``path``: packets of the
-    streams in ``copied`` as they are (never decoded), those in ``encoded`` (source stream
-    index -> output stream) decoded and encoded again; a packet that does not decode is left
-    out of those, as a player would skip it."""
+def _source_packets(path: Path, copied: dict, encoded: dict) -> Iterator[tuple[Fraction, object]]:
+    """(decode time in seconds, packet for the output) of the audio and subtitles of ``path``:
+    packets of the streams in ``copied`` (source stream index -> output stream) as they are
+    (never decoded), those in ``encoded`` decoded and encoded again; a packet that does not
+    decode is left out of those, as a player would skip it, and a stream in neither is left out."""
     import av
 
-    for time, packet in _packets(path, "audio"):
+    for time, packet in _packets(path, ("audio", "subtitles")):
         target = encoded.get(packet.stream.index)
         if target is None:
-            packet.stream = copied[packet.stream.index]
-            yield time, packet
+            if packet.stream.index in copied:
+                packet.stream = copied[packet.stream.index]
+                yield time, packet
             continue
         try:
             frames = packet.decode()
@@ -691,17 +693,20 @@ def _timed(packets: list) -> Iterator[tuple[Fraction, object]]:
         yield packet.dts * Fraction(packet.time_base), packet
 
 
-def join_chunks(chunks: list[tuple[Path, int]], time_base: Fraction, source: Path | None, output: Path) -> None:
+def join_chunks(chunks: list[tuple[Path, int]], time_base: Fraction, source: Path | None, output: Path) -> list[str]:
     """Concatenate encoded chunks (path, start pts in ``time_base``) by packet copy, restoring
-    each chunk's time offset, with the audio packets of ``source`` (the input video, if any)
-    interleaved by time (so the muxer never has to hold one stream back while it waits for the
-    other), and its descriptive tags (:func:`_copy_tags`). Audio is copied; an audio codec that
-    the output's container cannot hold (8-bit PCM in .mp4, say) is encoded again in the
-    container's own (AAC for .mp4)."""
+    each chunk's time offset, with the audio and subtitle packets of ``source`` (the input
+    video, if any) interleaved by time (so the muxer never has to hold one stream back while it
+    waits for another), its chapters and its descriptive tags (:func:`_copy_tags`). Audio and
+    subtitles are copied; an audio codec that the output's container cannot hold (8-bit PCM in
+    .mp4, say) is encoded again in the container's own (AAC for .mp4), a subtitle format it
+    cannot hold (SubRip in .mp4) is left out. Returns a note for each track left out (``output``
+    is the file written, which may be a temporary name: the notes name its format only)."""
     import av
 
     if not chunks:
         raise VideoError(f"{output}: no frames to write")
+    notes = []
     try:
         with av.open(str(output), "w") as container:
             with av.open(str(chunks[0][0])) as first:
@@ -715,6 +720,7 @@ def join_chunks(chunks: list[tuple[Path, int]], time_base: Fraction, source: Pat
             if source is not None:
                 with av.open(str(source)) as original:
                     _copy_tags(original.metadata, container.metadata)
+                    container.set_chapters(original.chapters())
                     picture = original.streams.video[VideoFileReader._picture_stream(original)]
                     _copy_tags(picture.metadata, video_out.metadata)
                     for stream in original.streams.audio:
@@ -726,14 +732,22 @@ def join_chunks(chunks: list[tuple[Path, int]], time_base: Fraction, source: Pat
                                 codec, rate=_nearest_rate(codec, stream.rate), layout=_standard_layout(stream.layout)
                             )
                         _copy_tags(stream.metadata, (copied.get(stream.index) or encoded[stream.index]).metadata)
+                    for stream in original.streams.subtitles:
+                        if stream.codec_context.name not in container.supported_codecs:
+                            notes.append(f"a {output.suffix} file cannot hold {source}'s subtitle track "
+                                         f"#{stream.index} ({stream.codec_context.name}): left out (.mkv holds it)")  # fmt: skip
+                            continue
+                        copied[stream.index] = container.add_stream_from_template(stream)
+                        _copy_tags(stream.metadata, copied[stream.index].metadata)
             video = itertools.chain.from_iterable(
-                _packets(path, "video", start * time_base, video_out) for path, start in chunks
+                _packets(path, ("video",), start * time_base, video_out) for path, start in chunks
             )
-            audio = _audio_packets(source, copied, encoded) if copied or encoded else iter(())
-            for _, packet in heapq.merge(video, audio, key=lambda item: item[0]):
+            others = _source_packets(source, copied, encoded) if copied or encoded else iter(())
+            for _, packet in heapq.merge(video, others, key=lambda item: item[0]):
                 container.mux(packet)
     except av.error.FFmpegError as exc:
         raise VideoError(f"{output}: cannot write ({exc}); try another container, e.g. .mkv") from exc
+    return notes
 
 
 # tags that describe how a file was encoded and muxed, not the film: the new file's own are written
@@ -786,7 +800,9 @@ def write_video(
     try:
         count = encode_chunk(video_only, itertools.chain([first], frames), info, codec, crf, first.pts, preset)
         with atomic_path(path) as joined:
-            join_chunks([(video_only, first.pts)], info.time_base, Path(audio_from) if audio_from else None, joined)
+            source = Path(audio_from) if audio_from else None
+            for note in join_chunks([(video_only, first.pts)], info.time_base, source, joined):
+                warnings.warn(f"{path}: {note}", stacklevel=2)
     finally:
         video_only.unlink(missing_ok=True)
     return count

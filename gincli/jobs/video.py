@@ -312,12 +312,14 @@ def inpaint_video(
                 _write_chunks(frames, store, opts, timing)
                 chunks = sorted(store.starts().items())
                 with atomic_path(opts.output) as temp:
-                    join_chunks(
+                    notes = join_chunks(
                         [(store.path(c), start) for c, start in chunks],
                         timing.time_base,
-                        input_path if input_path.is_file() else None,  # its audio and tags
+                        input_path if input_path.is_file() else None,  # its audio, subtitles, chapters and tags
                         temp,
                     )
+                for note in notes:
+                    warn(f"gin: {opts.output}: {note}")
                 shutil.rmtree(store.folder)
     finally:
         bar.close()
