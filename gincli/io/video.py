@@ -138,10 +138,10 @@ def _ffmpeg_errors() -> tuple[type[BaseException], ...]:
 
 
 class VideoFileReader:
-    """Streaming decode of a video file's first video stream. ``keep_samples`` (settable until
-    :meth:`frames` is called): each frame keeps its planar YUV samples as decoded
-    (:class:`DecodedSamples`), for an encoder of their format to take as they are where its
-    image is not replaced; a frame whose image is edited in place must not keep them.
+    """Streaming decode of a video file's picture (:meth:`_picture_stream`). ``keep_samples``
+    (settable until :meth:`frames` is called): each frame keeps its planar YUV samples as
+    decoded (:class:`DecodedSamples`), for an encoder of their format to take as they are where
+    its image is not replaced; a frame whose image is edited in place must not keep them.
 
     Frames come out upright, as players show them: a phone's portrait video is stored on its
     side with a display matrix that turns it (:attr:`quarter_turns`), and gin turns its frames
@@ -225,12 +225,8 @@ class VideoFileReader:
             image = np.ascontiguousarray(np.rot90(image, self.quarter_turns))
             # 4:2:2 on its side would be 4:4:0, which no encoder here writes: such frames are encoded from RGB
             sideways_422 = self.quarter_turns % 2 and layout is not None and layout.shift_x != layout.shift_y
-            if planes is not None:
-                planes = (
-                    None
-                    if sideways_422
-                    else tuple(np.ascontiguousarray(np.rot90(p, self.quarter_turns)) for p in planes)
-                )
+            turned = (np.ascontiguousarray(np.rot90(plane, self.quarter_turns)) for plane in planes or ())
+            planes = None if planes is None or sideways_422 else tuple(turned)
         return image, None if planes is None else DecodedSamples(planes, layout, image)
 
 

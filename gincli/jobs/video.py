@@ -151,7 +151,8 @@ def _fingerprint(input_path: Path, opts: VideoOptions, inpainter: Inpainter) -> 
         "read at their true colour; encoded by the input's matrix and range, tagged with them;"
         " 4:2:0 samples kept outside the holes; deep footage read and written in 10 bits, its"
         " chroma subsampling kept; every planar YUV format's samples kept outside the holes;"
-        " the input's sample aspect ratio kept; interlaced footage coded interlaced"
+        " the input's sample aspect ratio kept; interlaced footage coded interlaced; the frame rate declared"
+        " (x264 force-cfr); HEVC tagged hvc1 in MP4 and MOV"
     )
     parts = [stamp(input_path), stamp(opts.mask), stamp(opts.mask_video), stamp(opts.masks), settings,
              inpainter.output_settings(), colour]  # fmt: skip
