@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from gincli.io.images import read_image, write_image
-from gincli.io.video import VideoFileReader
+from gincli.io.video import VideoError, VideoFileReader, write_video
 from gincli.io.video_colour import Colour, to_rgb
 from tests.test_video import RATE, H, N, W, audio_packets, clip_frames, decoded, gin_video, hole, make_video
 
@@ -292,3 +292,12 @@ def test_subtitles_and_chapters_come_along(contract_model, tmp_path: Path, outpu
         assert "cannot hold" not in said
     else:
         assert cues == [] and "film.mkv's subtitle track #1 (srt): left out" in said, said
+
+
+def test_the_api_names_an_output_ending_ffmpeg_knows_no_container_for(source_video: Path, tmp_path: Path) -> None:
+    """`write_video` to a name FFmpeg cannot place was a bare ValueError from PyAV
+    ("Could not determine output format")."""
+    reader = VideoFileReader(source_video)
+    with pytest.raises(VideoError, match=r"no video container for files ending in '\.xyz'"):
+        write_video(tmp_path / "out.xyz", reader.frames(), reader.info)
+    assert not list(tmp_path.iterdir())

@@ -378,8 +378,15 @@ def _codecs_held_by(suffix: str) -> set[str]:
 
     import av
 
-    with tempfile.TemporaryDirectory() as folder, av.open(os.path.join(folder, f"probe{suffix}"), "w") as container:
-        return set(container.supported_codecs)
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            container = av.open(os.path.join(folder, f"probe{suffix}"), "w")
+        except ValueError as exc:  # FFmpeg knows no container by that ending
+            raise VideoError(
+                f"FFmpeg knows no video container for files ending in {suffix!r}: use .mkv or .mp4"
+            ) from exc
+        with container:
+            return set(container.supported_codecs)
 
 
 def pixel_format(codec: str, width: int, height: int, source: str | None = None) -> str:
