@@ -34,7 +34,6 @@ from gincli.io.yuv_planes import (
     FULL_RANGE,
     LAYOUTS,
     Layout,
-    chroma_size,
     format_name,
     frame_from_planes,
     frame_planes,
@@ -49,7 +48,7 @@ _BT601 = (UNSPECIFIED, 5, 6)
 # FFmpeg's matrix codes (AVColorSpace) that swscale converts by -> its own (SWS_CS_*): BT.709,
 # FCC, BT.601 (two names), SMPTE 240M, BT.2020 (two); unspecified is BT.601 to both
 _SWSCALE_MATRIX = {1: 1, 4: 4, 5: 5, 6: 5, 7: 7, 9: 9, 10: 9, UNSPECIFIED: 5}
-# decoded formats whose samples the encoder's yuv420p takes as they are (the J one is full range,
+# the 8-bit 4:2:0 formats OpenCV's conversion reads as one I420 buffer (the J one is full range,
 # and tagged so: Colour.range)
 _PLANAR_420 = ("yuv420p", "yuvj420p")
 # what a 16-bit RGB image is encoded from by a lossless codec: 16 bits a channel, planar (G, B, R)
@@ -193,16 +192,8 @@ def with_holes_filled(
     is in the hole, a chroma sample where any of the pixels it covers is; every other sample as
     it was decoded. Only boxes around the holes are converted (:func:`_boxes_around`): a whole
     720p frame took 15 ms in 10-bit 4:2:2, its scratches and dust a few per cent of that."""
-    height, width = hole.shape
     in_luma = np.multiply(hole, 255, dtype=np.uint8)
-    chroma_height, chroma_width = chroma_size(layout, height, width)
-    # any of the pixels a chroma sample covers: their mean is above 0 where one is in. The
-    # padding (a last odd row or column) makes every sample cover whole blocks of pixels
-    padded = cv2.copyMakeBorder(
-        in_luma, 0, (chroma_height << layout.shift_y) - height, 0, (chroma_width << layout.shift_x) - width,
-        cv2.BORDER_CONSTANT, value=0,
-    )  # fmt: skip
-    in_chroma = cv2.resize(padded, (chroma_width, chroma_height), interpolation=cv2.INTER_AREA)
+    in_chroma = _any_in_blocks(in_luma, 1 << layout.shift_y, 1 << layout.shift_x)  # the pixels a chroma sample covers
     planes = tuple(plane.copy() for plane in decoded)
     for top, left, bottom, right in _boxes_around(in_luma):
         filled = frame_planes(from_rgb(image[top:bottom, left:right], format_name(layout), colour))
@@ -230,10 +221,7 @@ def _boxes_around(in_luma: np.ndarray) -> list[tuple[int, int, int, int]]:
     one; the whole frame where boxes would be many or cover half of it. (Found on the cells:
     labelling the pixels took 4 ms of a 720p frame.)"""
     height, width = in_luma.shape
-    rows, columns = -(-height // CELL), -(-width // CELL)
-    padded = cv2.copyMakeBorder(in_luma, 0, rows * CELL - height, 0, columns * CELL - width, cv2.BORDER_CONSTANT)
-    # a cell's mean is above 0 where any of its pixels is in a hole; grown by a cell all round
-    cells = cv2.dilate(cv2.resize(padded, (columns, rows), interpolation=cv2.INTER_AREA), np.ones((3, 3), np.uint8))
+    cells = cv2.dilate(_any_in_blocks(in_luma, CELL, CELL), np.ones((3, 3), np.uint8))  # grown by a cell all round
     count, _, stats = connected_components(cells)
     boxes = [
         (y * CELL, x * CELL, min(height, (y + h) * CELL), min(width, (x + w) * CELL))
@@ -242,3 +230,16 @@ def _boxes_around(in_luma: np.ndarray) -> list[tuple[int, int, int, int]]:
     if len(boxes) > MOST_BOXES or sum((b - t) * (r - left) for t, left, b, r in boxes) > height * width / 2:
         return [(0, 0, height, width)]
     return boxes
+
+
+def _any_in_blocks(mask: np.ndarray, block_height: int, block_width: int) -> np.ndarray:
+    """One uint8 value a block of ``block_height`` x ``block_width`` pixels of ``mask`` (uint8,
+    0 or 255), non-zero where any of its pixels is: their mean, which one pixel of 255 keeps
+    above 0 (255 / 64 rounds to 4). A last partial row or column of blocks (an odd size, as
+    FFmpeg's chroma planes round up) covers the pixels there are."""
+    height, width = mask.shape
+    rows, columns = -(-height // block_height), -(-width // block_width)
+    padded = cv2.copyMakeBorder(
+        mask, 0, rows * block_height - height, 0, columns * block_width - width, cv2.BORDER_CONSTANT, value=0
+    )
+    return cv2.resize(padded, (columns, rows), interpolation=cv2.INTER_AREA)
