@@ -46,14 +46,20 @@ def make_video(
     pts: list[int] | None = None,
     audio_codec: str = "aac",
     audio_rate: int = 48000,
+    pix_fmt: str | None = None,
+    setup: Callable[[object], None] | None = None,
 ) -> Path:
     """An H.264 (or other) video at 24000/1001 fps with a 440 Hz AAC (or other) tone as long as
-    the picture; ``pts`` (in 1/24000 s) makes the frame rate variable."""
+    the picture; ``pts`` (in 1/24000 s) makes the frame rate variable. ``pix_fmt``: yuv420p for
+    H.264, bgr0 for others, unless given; ``setup`` is given the video stream before the first
+    frame (a pixel shape, a display matrix, encoder options)."""
     with av.open(str(path), "w") as container:
         video = container.add_stream(codec, rate=RATE)
         video.width, video.height = frames[0].shape[1], frames[0].shape[0]
-        video.pix_fmt = "yuv420p" if codec == "libx264" else "bgr0"
+        video.pix_fmt = pix_fmt or ("yuv420p" if codec == "libx264" else "bgr0")
         video.time_base = Fraction(1, 24000)
+        if setup is not None:
+            setup(video)
         sound = container.add_stream(audio_codec, rate=audio_rate, layout="mono") if audio else None
         for i, image in enumerate(frames):
             frame = av.VideoFrame.from_ndarray(image, format="rgb24")

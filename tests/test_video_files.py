@@ -75,16 +75,9 @@ def test_a_codec_its_container_cannot_hold_is_refused_before_any_work(
 
 
 def x264_clip(path: Path, frames: int, pix_fmt: str, setup: Callable[[object], None]) -> Path:
-    """``frames`` frames of :func:`clip_frames` by x264 at 24 frames/s, its stream given to
-    ``setup`` before the first (a pixel shape, a display matrix)."""
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=24)
-        stream.width, stream.height, stream.pix_fmt = W, H, pix_fmt
-        setup(stream)
-        for image in clip_frames(frames):
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
-        container.mux(stream.encode(None))
-    return path
+    """``frames`` frames of :func:`clip_frames` by x264 without sound, in ``pix_fmt``, its stream
+    given to ``setup`` before the first (:func:`make_video`)."""
+    return make_video(path, clip_frames(frames), audio=False, pix_fmt=pix_fmt, setup=setup)
 
 
 def anamorphic_clip(path: Path, shape: Fraction) -> Path:
