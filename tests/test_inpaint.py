@@ -827,6 +827,42 @@ def test_classical_fill_of_a_band_skips_the_deep_core_and_gives_the_same_values(
     assert np.array_equal(classical_fill(image, hole, band, 16, hole_depth(other)), whole)
 
 
+def test_classical_fill_of_film_damage_runs_on_boxes_and_equals_the_whole_frame_fill(monkeypatch) -> None:
+    """Three scratches (two crossing, one on the frame's edge), a dozen specks spread over the
+    frame (two 3 px apart) and a blot far from them all: the values OpenCV's two runs give on
+    the whole frame (Navier-Stokes radius 1 for the narrow holes, then Telea radius 5 for the
+    blot), from boxes a fraction of the frame's size."""
+    from gincli.core import classical
+
+    rng = np.random.default_rng(12)
+    image = smooth_image(rng, 360, 640)
+    image = np.clip(image.astype(np.int16) + rng.integers(-20, 21, image.shape), 0, 255).astype(np.uint8)
+    narrow = np.zeros((360, 640), np.uint8)
+    cv2.line(narrow, (100, 0), (120, 359), 1, thickness=3)
+    cv2.line(narrow, (130, 0), (95, 359), 1, thickness=2)
+    narrow[:, 638:] = 1
+    for y, x in zip(rng.integers(10, 350, 12), rng.integers(200, 620, 12), strict=True):
+        cv2.circle(narrow, (int(x), int(y)), int(rng.integers(1, 4)), 1, -1)
+    narrow[300:303, 400:403] = narrow[300:303, 406:409] = 1
+    wide = np.zeros_like(narrow)
+    wide[20:80, 300:380] = 1
+    narrow[wide > 0] = 0
+    hole = narrow | wide
+    first = cv2.inpaint(image, narrow, 1, cv2.INPAINT_NS)
+    want = cv2.inpaint(first, wide, 5, cv2.INPAINT_TELEA)[hole > 0] / np.float32(255)
+    boxes = []
+    diffuse = classical._diffuse
+
+    def recorded(box: np.ndarray, runs: list) -> np.ndarray:
+        boxes.append(box.shape[0] * box.shape[1])
+        return diffuse(box, runs)
+
+    monkeypatch.setattr(classical, "_diffuse", recorded)
+    got = classical.classical_fill(image, hole, hole > 0)
+    assert np.array_equal(got, want)
+    assert len(boxes) > 5 and sum(boxes) < image.shape[0] * image.shape[1] / 3, boxes
+
+
 def test_openvino_compiles_the_model_only_when_a_hole_needs_the_network(contract_model) -> None:
     image = smooth_image(np.random.default_rng(4), 128, 160)
     scratch = np.zeros((128, 160), np.uint8)

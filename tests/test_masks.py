@@ -127,7 +127,7 @@ def test_values_at_pixels_are_computed_on_boxes_around_groups_of_them() -> None:
     frame's corner) and two touching ones: the whole frame's values, from three boxes of a few
     hundred pixels each, not one around them all. Clusters nearer than twice the reach share
     a box; more groups than MOST_BOXES, one box."""
-    from gincli.masks.motion import MOST_BOXES, at_pixels
+    from gincli.core.boxes import MOST_BOXES, at_pixels
 
     rng = np.random.default_rng(2)
     image = rng.random((300, 400)).astype(np.float32)

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gincli.core.imagemath import connected_components, from_unit_float, to_unit_float
+from gincli.core.boxes import at_pixels
+from gincli.core.imagemath import connected_components, from_unit_float, nonzero_pixels, to_unit_float
 from gincli.core.lazy import cv2
 
 
@@ -50,6 +51,7 @@ THIN_RADIUS = 4.0
 # Film damage: scratches and dust up to about 16 px wide go to the classical fill, so that a film's damage
 # never wakes the network (3-4 frames/s at 720p instead of 10-14; benchmarks/video.py).
 FILM_THIN_RADIUS = 8.0
+FILL_BOXES = 256  # classical_fill's most boxes (see at_pixels)
 
 
 @dataclass(frozen=True)
@@ -130,10 +132,12 @@ def classical_fill(
     only those few pixels are converted, not the whole frame). ``fills``: the (narrow, wide)
     runs' :class:`Diffusion`, narrow holes being those no deeper than ``NARROW_DEPTH``.
 
-    OpenCV runs on the window around the hole only, and with ``deepest`` (no ``at`` pixel is
-    further than that from the valid pixels) on the hole's outer band: the fast marching (both
-    algorithms march) reaches each pixel from its nearest valid one and reads its neighbours
-    within the largest radius of ``fills``, so hole pixels deeper than twice ``deepest`` plus that reach are left
+    OpenCV runs on boxes around groups of holes (:func:`at_pixels`: holes more than twice its
+    reach apart, a box each), and with ``deepest`` (no ``at`` pixel is further than that from
+    the valid pixels) on the hole's outer band: the fast marching (both algorithms march)
+    reaches each pixel from its nearest valid one and reads its neighbours within the largest
+    radius of ``fills``, so a box holding a connected hole and that reach around it fills it as
+    the whole frame does, and hole pixels deeper than twice ``deepest`` plus that reach are left
     known: they never touch the values at ``at``, and a large hole costs a band instead of its
     area (a 12 MP photo with a 1000 px square hole: a quarter of the time). ``depths``: the
     :func:`hole_depth` of ``hole``, or of a mask whose connected holes include ``hole``'s
@@ -143,17 +147,25 @@ def classical_fill(
     if deepest is not None:
         depths = hole_depth(hole) if depths is None else depths
         binary[depths > 2 * (deepest + reach)] = 0
-    x, y, w, h = cv2.boundingRect(binary)
-    window = np.s_[max(0, y - reach) : y + h + reach, max(0, x - reach) : x + w + reach]
-    binary, image, at = binary[window], image[window], at[window]
-    runs = _diffusion_runs(binary, depths[window] if depths is not None else None, fills)
+    ys, xs = nonzero_pixels(binary)
+    if not ys.size:
+        return np.zeros((0, image.shape[2]), np.float32)
+
+    def filled(image: np.ndarray, binary: np.ndarray, depths: np.ndarray | None = None) -> np.ndarray:
+        runs = _diffusion_runs(binary, depths, fills)
+        if image.dtype == np.uint8:
+            return _diffuse(np.ascontiguousarray(image), runs)
+        # 16-bit and float: per channel in float32, no loss of depth, on the 0-255 scale: OpenCV's inpainting
+        # on float32 values in [0, 1] returns values far outside it (-0.3 to 1.7 on a smooth picture)
+        levels = to_unit_float(image) * np.float32(255)
+        return np.stack([_diffuse(np.ascontiguousarray(levels[..., c]), runs) for c in range(levels.shape[2])], -1)
+
+    known = (image, binary) if depths is None else (image, binary, depths)
+    # a box costs a few calls: a frame peppered with dust is still cheaper box by box than whole
+    values = at_pixels(ys, xs, reach, filled, *known, most_boxes=FILL_BOXES)[at[ys, xs]]
     if image.dtype == np.uint8:
-        return to_unit_float(_diffuse(np.ascontiguousarray(image), runs)[at])
-    # 16-bit and float: per channel in float32, no loss of depth, on the 0-255 scale: OpenCV's
-    # inpainting on float32 values in [0, 1] returns values far outside it (-0.3 to 1.7 on a smooth picture)
-    levels = to_unit_float(image) * np.float32(255)
-    channels = [_diffuse(np.ascontiguousarray(levels[..., c]), runs)[at] for c in range(levels.shape[2])]
-    return np.clip(np.stack(channels, axis=-1) / np.float32(255), 0, 1)
+        return to_unit_float(values)
+    return np.clip(values / np.float32(255), 0, 1)
 
 
 def _diffusion_runs(

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from gincli.core.boxes import at_pixels
 from gincli.core.imagemath import connected_components, nonzero_pixels, sorted_by_owner
 from gincli.core.lazy import cv2
 from gincli.masks.line_candidates import VERTICAL_RUN
-from gincli.masks.motion import FlowFrame, Motion, at_pixels, dense_flow, flow_roughness
+from gincli.masks.motion import FlowFrame, Motion, dense_flow, flow_roughness
 from gincli.masks.thresholds import DamageThresholds
 
 # the neighbours' flow to each other only judges where the motion is steady: at half size the

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from gincli.core.boxes import at_pixels
 from gincli.core.imagemath import integer_to_unit, nonzero_pixels, to_unit_float
 from gincli.core.lazy import cv2
 from gincli.masks.line_candidates import (
@@ -48,7 +49,7 @@ from gincli.masks.line_candidates import (
     relative_strengths,
     straight_course,
 )
-from gincli.masks.motion import Motion, PictureMotion, at_pixels, dense_flow, read_at
+from gincli.masks.motion import Motion, PictureMotion, dense_flow, read_at
 from gincli.masks.thresholds import DamageThresholds
 
 if TYPE_CHECKING:

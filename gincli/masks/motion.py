@@ -1,13 +1,13 @@
-"""Motion between frames for the film-damage detector: dense optical flow, warping, the
-picture's motion around a pixel, and reading an operation's result at a few pixels only. No I/O."""
+"""Motion between frames for the film-damage detector: dense optical flow, warping, and the
+picture's motion around a pixel. No I/O."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from gincli.core.boxes import at_pixels
 from gincli.core.lazy import cv2
 
 DIS_FINEST_LEVEL = 2  # DISOPTICAL_FLOW_PRESET_FAST's: a quarter of the size it is given
@@ -124,66 +124,6 @@ def flow_roughness(flow: np.ndarray, frame_shape: tuple[int, int], ys: np.ndarra
         return cv2.magnitude(deviation[..., 0], deviation[..., 1])
 
     return at_pixels(ys * height // frame_height, xs * width // frame_width, box // 2, roughness, flow)
-
-
-# at_pixels works box by box while there are at most this many: each costs a call
-MOST_BOXES = 16
-
-
-def at_pixels(
-    ys: np.ndarray, xs: np.ndarray, reach: int, local: Callable[..., np.ndarray], *images: np.ndarray
-) -> np.ndarray:
-    """``local(*images)`` at pixels (``ys``, ``xs``), for an operation that looks at most
-    ``reach`` px away: computed on the boxes around those pixels only, with the same values as
-    on the whole frame, since every pixel looked at lies ``reach`` px inside a box or at the
-    frame's own edge. The pixels go in groups more than ``2 * reach`` px apart, a box each
-    (while their boxes cover less than half of the one box around them all, and there are
-    at most ``MOST_BOXES``): nothing within ``reach`` of one group lies within ``reach`` of
-    another, and what touches stays in one group. A few dust specks over a 720p frame: a few
-    per cent of it, where one box around them all was most of it. (Where ``local`` numbers
-    what it finds and breaks ties by number, as the dust's ring does where two specks share
-    it, a box numbers them otherwise than the whole frame: BBB, 60 frames, 13 px of 598,886.)"""
-    if not ys.size:
-        return np.zeros(0, images[0].dtype)
-    groups = _groups(ys, xs, reach)
-    boxes = [_box(ys[group], xs[group], reach) for group in groups]
-    whole = _box(ys, xs, reach)
-    if len(groups) == 1 or sum(_area(box) for box in boxes) > _area(whole) / 2:
-        groups, boxes = [np.arange(ys.size)], [whole]
-    values = None
-    for group, (top, left, bottom, right) in zip(groups, boxes, strict=True):
-        box = local(*(image[top:bottom, left:right] for image in images))
-        if values is None:
-            values = np.empty(ys.size, box.dtype)
-        values[group] = box[ys[group] - top, xs[group] - left]
-    return values
-
-
-def _groups(ys: np.ndarray, xs: np.ndarray, reach: int) -> list[np.ndarray]:
-    """The indices of pixels (``ys``, ``xs``) in groups: squares ``2 * reach`` px a side that
-    hold pixels, joined where they touch (pixels in squares that do not touch lie more than
-    ``2 * reach`` apart); a single group where there would be more than ``MOST_BOXES``."""
-    side = max(1, 2 * reach)
-    rows, columns = ys // side, xs // side
-    grid = np.zeros((rows.max() + 1, columns.max() + 1), np.uint8)
-    grid[rows, columns] = 1
-    count, labels = cv2.connectedComponents(grid, connectivity=8)
-    if count - 1 > MOST_BOXES:
-        return [np.arange(ys.size)]
-    owner = labels[rows, columns]
-    order = np.argsort(owner, kind="stable")
-    return np.split(order, np.flatnonzero(np.diff(owner[order])) + 1)
-
-
-def _box(ys: np.ndarray, xs: np.ndarray, reach: int) -> tuple[int, int, int, int]:
-    """(top, left, bottom, right), the last two past the end: the box ``reach`` px around
-    pixels (``ys``, ``xs``), cut at the frame's top and left (slicing cuts the rest)."""
-    return max(0, ys.min() - reach), max(0, xs.min() - reach), ys.max() + reach + 1, xs.max() + reach + 1
-
-
-def _area(box: tuple[int, int, int, int]) -> int:
-    top, left, bottom, right = box
-    return (bottom - top) * (right - left)
 
 
 # cv2.remap takes maps under 32,767 px a side: the points read are laid out in rows this long
