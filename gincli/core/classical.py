@@ -128,9 +128,10 @@ def classical_fill(
     fills: tuple[Diffusion, Diffusion] = CLASSICAL_FILLS,
 ) -> np.ndarray:
     """Classical fill of ``hole`` (H x W, nonzero = hole) in an H x W x 3 image of any dtype: its
-    values at the ``at`` pixels (H x W bool), N x 3 float32 in [0, 1] (the caller composites;
-    only those few pixels are converted, not the whole frame). ``fills``: the (narrow, wide)
-    runs' :class:`Diffusion`, narrow holes being those no deeper than ``NARROW_DEPTH``.
+    values at the ``at`` pixels (H x W bool: hole pixels, none deeper than ``deepest``), N x 3
+    float32 in [0, 1] (the caller composites; only those few pixels are converted, not the
+    whole frame). ``fills``: the (narrow, wide) runs' :class:`Diffusion`, narrow holes being
+    those no deeper than ``NARROW_DEPTH``.
 
     OpenCV runs on boxes around groups of holes (:func:`at_pixels`: holes more than twice its
     reach apart, a box each), and with ``deepest`` (no ``at`` pixel is further than that from
