@@ -334,6 +334,29 @@ def test_mask_of_another_size_is_resized_with_a_warning(contract_model, tmp_path
     assert code == 0 and "resized (nearest neighbour)" in output
 
 
+@pytest.mark.parametrize("layer", ["opaque RGBA", "strokes on a transparent white layer", "grey + alpha"])
+def test_a_mask_with_an_alpha_channel_is_read_as_it_shows(tmp_path: Path, layer: str) -> None:
+    """An opaque RGBA mask (what image editors export) holes only where it is white, and a
+    stroke painted on a transparent layer only where it is painted: the transparent pixels'
+    colour (white here) is no hole. Taking any channel, alpha included, made the whole image
+    a hole in the first two."""
+    image = smooth_image(np.random.default_rng(3), 48, 64)
+    save(tmp_path / "in" / "a.png", image)
+    stroke = rect_mask(48, 64, (10, 20, 18, 40)) > 0
+    if layer == "grey + alpha":
+        pixels = np.dstack([np.full((48, 64), 200, np.uint8), np.where(stroke, 255, 0).astype(np.uint8)])
+        Image.fromarray(pixels, "LA").save(tmp_path / "mask.png")
+    else:
+        colour = np.where(stroke, 255, 0 if layer == "opaque RGBA" else 255).astype(np.uint8)
+        opacity = np.where(stroke, 255, 255 if layer == "opaque RGBA" else 0).astype(np.uint8)
+        Image.fromarray(np.dstack([colour] * 3 + [opacity]), "RGBA").save(tmp_path / "mask.png")
+    code, output = gin(str(tmp_path / "in"), "--masks", str(tmp_path / "mask.png"), "-o", str(tmp_path / "out"),
+                       "--fill", "classical")  # fmt: skip
+    assert code == 0, output
+    changed = np.any(read_image(tmp_path / "out" / "a.png") != image, axis=2)
+    assert changed.any() and not changed[~stroke].any()
+
+
 def test_shards_partition_the_inputs_exactly(tmp_path: Path) -> None:
     for i in range(40):
         (tmp_path / f"img{i:02d}.png").write_bytes(b"x")

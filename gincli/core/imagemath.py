@@ -54,10 +54,15 @@ def to_binary_mask(mask: np.ndarray) -> np.ndarray:
     """Any mask (bool, uint8, uint16, float; H x W or H x W x C) -> H x W float32, 1 = hole.
 
     A pixel is a hole where it is at least half of the full range: >= 127.5 for uint8
-    (white = hole), >= 0.5 for floats; with several channels, where any channel is. An
+    (white = hole), >= 0.5 for floats; with several colour channels, where any channel is. An
     integer mask whose values are only 0 and 1 (what ``cv2.inpaint`` takes, and what
-    ``(x > 0).astype(np.uint8)`` gives) means 1 = hole.
+    ``(x > 0).astype(np.uint8)`` gives) means 1 = hole. A mask with an alpha channel (grey +
+    alpha, H x W x 2, or RGBA) is a hole only where it is also at least half opaque: strokes
+    painted on a transparent layer are the holes, whatever colour the transparent pixels
+    hold, and an opaque RGBA mask (as image editors export one) reads by its colour.
     """
+    if mask.ndim == 3 and mask.shape[2] in (2, 4):
+        return to_binary_mask(mask[..., :-1]) * to_binary_mask(mask[..., -1])
     if mask.ndim == 3:
         mask = mask.max(axis=2)
     if mask.ndim != 2:
