@@ -20,7 +20,7 @@ from gincli.core.model_contract import TILE
 from gincli.core.strategies import STRATEGY_NAMES, self_ensemble
 from gincli.core.tiling import hole_boxes, tile_polyphase, untile_polyphase, window_starts
 from gincli.io.discovery import Source, discover, in_shard
-from gincli.io.images import read_image, write_image
+from gincli.io.images import encode_grey_alpha_png, read_image, write_image
 from tests.conftest import smooth_image
 from tests.contract_model import write_passthrough_model
 
@@ -468,6 +468,96 @@ def test_mask_from_alpha_fills_transparent_pixels_and_makes_them_opaque(contract
     code, output = gin(str(tmp_path / "in"), "--mask-from-alpha", "--keep-alpha", "-o", str(tmp_path / "kept"),
                        "--model", str(contract_model))  # fmt: skip
     assert code == 0 and np.array_equal(read_image(tmp_path / "kept" / "a.png")[..., 3], alpha)
+
+
+def _png_depth_and_colour_type(path: Path) -> tuple[int, int]:
+    head = path.read_bytes()[:26]
+    return head[24], head[25]
+
+
+@pytest.mark.parametrize("depth", [8, 16])
+def test_grey_and_alpha_pngs_stay_grey_and_alpha(contract_model, tmp_path: Path, depth: int) -> None:
+    """A grey + alpha PNG (colour type 4) came back RGBA, its hole filled in colour (channels up
+    to 17 levels apart on a grey picture): now grey + alpha in and out, at its depth, the pixels
+    and the alpha outside the hole as they were; with --mask-from-alpha the filled pixels
+    become opaque and the file stays grey + alpha. Read back by OpenCV (as RGBA) and Pillow."""
+    grey = smooth_image(np.random.default_rng(5), 40, 56)[..., 1]
+    alpha = np.full((40, 56), 255, np.uint8)
+    alpha[:, :6] = 90
+    alpha[12:28, 20:36] = 0  # the transparent part: --mask-from-alpha's hole
+    pixels = np.dstack([grey, alpha]).astype(np.uint16) * 257 if depth == 16 else np.dstack([grey, alpha])
+    source = tmp_path / "in" / "a.png"
+    source.parent.mkdir()
+    source.write_bytes(encode_grey_alpha_png(pixels))
+    assert _png_depth_and_colour_type(source) == (depth, 4)
+    assert np.array_equal(read_image(source), pixels)
+    save(tmp_path / "hole.png", rect_mask(40, 56, (5, 30, 20, 50)))
+    code, output = gin_masks(contract_model, str(tmp_path / "in"), str(tmp_path / "hole.png"), str(tmp_path / "out"))
+    assert code == 0, output
+    out = tmp_path / "out" / "a.png"
+    assert _png_depth_and_colour_type(out) == (depth, 4)
+    decoded = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)  # B, G, R, A
+    assert decoded.dtype == pixels.dtype and decoded.shape == (40, 56, 4)
+    hole = rect_mask(40, 56, (5, 30, 20, 50)) > 0
+    assert np.array_equal(decoded[..., [0, 3]][~hole], pixels[~hole]) and np.array_equal(
+        decoded[..., 3], pixels[..., 1]
+    )
+    assert not np.array_equal(decoded[..., 0][hole], pixels[..., 0][hole])
+    if depth == 8:
+        assert Image.open(out).mode == "LA"
+    code, output = gin(str(tmp_path / "in"), "--mask-from-alpha", "-o", str(tmp_path / "opaque"),
+                       "--model", str(contract_model))  # fmt: skip
+    assert code == 0, output
+    filled = read_image(tmp_path / "opaque" / "a.png")
+    assert filled.shape == (40, 56, 2) and (filled[..., 1][alpha == 0] == pixels.max()).all()
+
+
+@pytest.mark.parametrize(("channels", "depth"), [(2, 8), (2, 16), (4, 8), (4, 16)])
+def test_a_tiffs_alpha_comes_through_as_stored_and_named_as_such(tmp_path: Path, channels: int, depth: int) -> None:
+    """OpenCV reads a grey + alpha TIFF as grey alone (gin wrote it back without its alpha), and
+    an 8-bit RGBA one premultiplied by its alpha (colour 200 under alpha 30 read as 24, and
+    written back so, outside the holes too): now the alpha comes through and the colour as
+    stored (a grey + alpha TIFF as an RGBA one, which OpenCV writes), and the output names its
+    fourth channel alpha (ExtraSamples 2; OpenCV wrote none, and libtiff warned)."""
+    import tifffile
+
+    picture = smooth_image(np.random.default_rng(7), 40, 56)
+    alpha = np.full((40, 56), 255, np.uint8)
+    alpha[:, 40:] = 30
+    pixels = np.dstack([picture[..., 2] if channels == 2 else picture, alpha])
+    pixels = pixels.astype(np.uint16) * 257 if depth == 16 else pixels
+    source = tmp_path / "in" / "a.tif"
+    source.parent.mkdir()
+    tifffile.imwrite(source, pixels, photometric="minisblack" if channels == 2 else "rgb", extrasamples=[2])
+    save(tmp_path / "hole.png", rect_mask(40, 56, (5, 10, 20, 30)))
+    code, output = gin(str(tmp_path / "in"), "--masks", str(tmp_path / "hole.png"), "-o", str(tmp_path / "out"),
+                       "--fill", "classical")  # fmt: skip
+    assert code == 0, output
+    written = tmp_path / "out" / "a.tif"
+    with tifffile.TiffFile(written) as tiff:
+        assert tiff.pages[0].samplesperpixel == 4 and tuple(tiff.pages[0].extrasamples) == (2,)
+    # read back by Pillow (8-bit: OpenCV premultiplies) or OpenCV (16-bit: Pillow has no such mode; its LZW: not tifffile's)
+    out = (
+        np.asarray(Image.open(written))
+        if depth == 8
+        else cv2.imread(str(written), cv2.IMREAD_UNCHANGED)[..., [2, 1, 0, 3]]
+    )
+    assert out.dtype == pixels.dtype and np.array_equal(out[..., 3], pixels[..., -1])
+    hole = rect_mask(40, 56, (5, 10, 20, 30)) > 0
+    colour = np.repeat(pixels[..., :1], 3, axis=2) if channels == 2 else pixels[..., :3]
+    assert np.array_equal(out[..., :3][~hole], colour[~hole]) and not np.array_equal(out[..., :3], colour)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_the_grey_and_alpha_png_writer_round_trips_through_opencv_and_pillow(dtype: type) -> None:
+    pixels = np.random.default_rng(6).integers(0, np.iinfo(dtype).max + 1, (33, 47, 2), dtype=dtype)
+    encoded = encode_grey_alpha_png(pixels)
+    decoded = cv2.imdecode(np.frombuffer(encoded, np.uint8), cv2.IMREAD_UNCHANGED)
+    assert np.array_equal(decoded[..., [0, 3]], pixels) and np.array_equal(decoded[..., 1], pixels[..., 0])
+    if dtype == np.uint8:
+        import io
+
+        assert np.array_equal(np.asarray(Image.open(io.BytesIO(encoded))), pixels)
 
 
 def _srgb_profile() -> bytes:

@@ -50,6 +50,29 @@ def from_unit_float(image: np.ndarray, dtype: np.dtype | type) -> np.ndarray:
     return image.astype(dtype)
 
 
+def split_channels(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """(RGB pixels, alpha or None) of an image as gin reads one: grey (H x W), grey + alpha
+    (H x W x 2), RGB or RGBA; grey becomes three equal channels, in the image's own dtype."""
+    if image.ndim == 2:
+        return np.repeat(image[..., None], 3, axis=2), None
+    if image.ndim == 3 and image.shape[2] == 2:
+        return np.repeat(image[..., :1], 3, axis=2), image[..., 1]
+    if image.ndim == 3 and image.shape[2] == 3:
+        return image, None
+    if image.ndim == 3 and image.shape[2] == 4:
+        return image[..., :3], image[..., 3]
+    raise ValueError(
+        f"expected an H x W grey, H x W x 2 grey + alpha, H x W x 3 RGB or H x W x 4 RGBA image, got shape {image.shape}"
+    )
+
+
+def picture_channels(image: np.ndarray) -> np.ndarray:
+    """The image without its alpha channel, grey staying grey (H x W), in its own dtype."""
+    if image.ndim == 3 and image.shape[2] in (2, 4):
+        return image[..., 0] if image.shape[2] == 2 else image[..., :3]
+    return image
+
+
 def to_binary_mask(mask: np.ndarray) -> np.ndarray:
     """Any mask (bool, uint8, uint16, float; H x W or H x W x C) -> H x W float32, 1 = hole.
 

@@ -26,7 +26,14 @@ from gincli.core.classical import (
 )
 from gincli.core.engine import Engine, EngineError
 from gincli.core.harmonic import continue_rim
-from gincli.core.imagemath import LUMA_BT601, from_unit_float, nonzero_pixels, to_binary_mask
+from gincli.core.imagemath import (
+    LUMA_BT601,
+    from_unit_float,
+    nonzero_pixels,
+    picture_channels,
+    split_channels,
+    to_binary_mask,
+)
 from gincli.core.strategies import TileFn, inpaint_any_size, self_ensemble
 from gincli.core.texture import TEXTURE_STRENGTH, add_texture
 
@@ -47,17 +54,6 @@ def resolve_model(model: str | Path | None) -> Path:
 
 class NoHoleWarning(UserWarning):
     """A mask without any hole pixel: nothing to inpaint."""
-
-
-def split_channels(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """(RGB pixels, alpha or None); grey becomes three equal channels."""
-    if image.ndim == 2:
-        return np.repeat(image[..., None], 3, axis=2), None
-    if image.ndim == 3 and image.shape[2] == 3:
-        return image, None
-    if image.ndim == 3 and image.shape[2] == 4:
-        return image[..., :3], image[..., 3]
-    raise ValueError(f"expected an H x W grey, H x W x 3 RGB or H x W x 4 RGBA image, got shape {image.shape}")
 
 
 class Inpainter:
@@ -188,8 +184,8 @@ class Inpainter:
         else:  # only thin holes (every hole pixel is thin, in the same order), or none: no tile reaches the network
             values, used = thin_fill, "classical"
         # composite in the input's own dtype: outside the hole the pixels are copied, bit for bit
-        result = image[..., :3].copy() if image.ndim == 3 else image.copy()
+        result = picture_channels(image).copy()
         result[inside] = from_unit_float(
-            values @ LUMA_BT601 if image.ndim == 2 else values, image.dtype
+            values @ LUMA_BT601 if result.ndim == 2 else values, image.dtype
         )  # grey in, grey out
         return result if alpha is None else np.dstack([result, alpha]), used

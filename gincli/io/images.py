@@ -15,23 +15,42 @@ from pathlib import Path
 
 import numpy as np
 
-from gincli.core.imagemath import from_unit_float, nearest_palette_indices, to_unit_float
+from gincli.core.imagemath import (
+    from_unit_float,
+    nearest_palette_indices,
+    picture_channels,
+    split_channels,
+    to_unit_float,
+)
 from gincli.core.lazy import cv2, pixel_limit
 from gincli.io.atomic import write_atomic
-from gincli.io.metadata import Metadata, embed_metadata, png_chunk
-from gincli.io.tiff_tags import full_size_pages
+from gincli.io.metadata import PNG_SIGNATURE, Metadata, embed_metadata, png_chunk
+from gincli.io.tiff_tags import (
+    EXTRA_SAMPLES_TAG,
+    SAMPLES_PER_PIXEL_TAG,
+    UNASSOCIATED_ALPHA,
+    add_tags_to_tiff,
+    first_directory,
+    full_size_pages,
+    short_value,
+)
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 _EXIF_ORIENTED = (".jpg", ".jpeg")  # OpenCV applies EXIF orientation to these when not reading "unchanged"
 _QUALITY_FLAGS = {".jpg": "IMWRITE_JPEG_QUALITY", ".jpeg": "IMWRITE_JPEG_QUALITY", ".webp": "IMWRITE_WEBP_QUALITY"}
 _NO_ALPHA = (".jpg", ".jpeg", ".bmp")
 _EIGHT_BIT_ONLY = (".jpg", ".jpeg", ".bmp", ".webp")
+_PNG_GREY_ALPHA = 4  # the colour type in a PNG's header
+
+
+def _png_header(head: bytes) -> bool:
+    return head[:8] == PNG_SIGNATURE and head[12:16] == b"IHDR" and len(head) >= 26
 
 
 def header_size(head: bytes) -> tuple[int, int] | None:
     """(width, height) read from a PNG or JPEG header without decoding; None for other formats
     (OpenCV's own limit, set to the same value in ``gincli.core.lazy``, guards those)."""
-    if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+    if _png_header(head):
         return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
     if head[:2] == b"\xff\xd8":
         i = 2
@@ -65,7 +84,7 @@ def looks_complete(path: str | Path) -> bool:
     if suffix in (".jpg", ".jpeg"):
         return head[:2] == b"\xff\xd8" and tail.rstrip(b"\x00")[-2:] == b"\xff\xd9"
     if suffix == ".png":
-        return head[:8] == b"\x89PNG\r\n\x1a\n" and tail[4:8] == b"IEND"
+        return head[:8] == PNG_SIGNATURE and tail[4:8] == b"IEND"
     if suffix == ".webp":
         return head[:4] == b"RIFF" and int.from_bytes(head[4:8], "little") + 8 <= size
     if suffix == ".bmp":
@@ -97,7 +116,8 @@ def iter_image_files(root: str | Path, recursive: bool = True) -> Iterator[Path]
 
 
 def read_image(path: str | Path) -> np.ndarray:
-    """Decode ``path`` keeping its dtype and alpha; RGB(A) channel order; upright."""
+    """Decode ``path`` keeping its dtype and alpha; RGB(A) channel order, grey as H x W and
+    grey + alpha as H x W x 2 (as the file holds them); upright."""
     path = Path(path)
     try:
         data = np.fromfile(path, dtype=np.uint8)
@@ -130,9 +150,53 @@ def read_image(path: str | Path) -> np.ndarray:
         image = image[..., 0]
     if image.ndim == 3:
         image = cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA if image.shape[2] == 4 else cv2.COLOR_BGR2RGB)
+    head = data[:26].tobytes()
+    if image.ndim == 3 and image.shape[2] == 4 and _png_header(head) and head[25] == _PNG_GREY_ALPHA:
+        image = np.ascontiguousarray(image[..., ::3])  # OpenCV decodes grey + alpha as RGBA with R = G = B
+    elif path.suffix.lower() in (".tif", ".tiff") and _misread_alpha(image, first_directory(data.tobytes())):
+        image = _tiff_with_alpha(path)
     if image.dtype not in (np.uint8, np.uint16, np.float32):
         image = image.astype(np.float32)
     return image
+
+
+def _misread_alpha(image: np.ndarray, tags: tuple) -> bool:
+    """Whether OpenCV's reading of a TIFF lost or changed its alpha: a grey + alpha TIFF comes
+    out grey alone, and an 8-bit one with straight (unassociated) alpha premultiplied by it
+    (libtiff's RGBA interface: colour 200 under alpha 30 read as 24, then written back so)."""
+    if short_value(tags, SAMPLES_PER_PIXEL_TAG) == 2:
+        return True
+    return image.dtype == np.uint8 and image.ndim == 3 and short_value(tags, EXTRA_SAMPLES_TAG) == 2
+
+
+def _tiff_with_alpha(path: Path) -> np.ndarray:
+    """A TIFF's pixels with their alpha as stored (H x W x 2 grey + alpha, or RGBA), by FFmpeg's
+    TIFF decoder: one plane of packed samples."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            frame = next(container.decode(video=0))
+    except (av.error.FFmpegError, StopIteration) as exc:
+        raise ImageReadError(f"{path}: cannot decode its pixels with their alpha ({exc})") from exc
+    if frame.format.name not in _PACKED_WITH_ALPHA:
+        raise ImageReadError(f"{path}: its alpha decodes as {frame.format.name}: save it as PNG to inpaint it")
+    kind, channels = _PACKED_WITH_ALPHA[frame.format.name]
+    plane = frame.planes[0]
+    rows = np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)
+    samples = rows[:, : channels * frame.width * kind.itemsize].copy().view(kind)
+    return samples.reshape(frame.height, frame.width, channels).astype(kind.newbyteorder("="))
+
+
+# FFmpeg's packed pixel formats with alpha: (sample type, channels)
+_PACKED_WITH_ALPHA = {
+    "ya8": (np.dtype(np.uint8), 2),
+    "ya16le": (np.dtype("<u2"), 2),
+    "ya16be": (np.dtype(">u2"), 2),
+    "rgba": (np.dtype(np.uint8), 4),
+    "rgba64le": (np.dtype("<u2"), 4),
+    "rgba64be": (np.dtype(">u2"), 4),
+}
 
 
 def _pages(path: Path, data: np.ndarray) -> int:
@@ -148,16 +212,16 @@ def _pages(path: Path, data: np.ndarray) -> int:
 
 def read_rgb(path: str | Path) -> np.ndarray:
     """Decode to H x W x 3 RGB float32 in [0, 1] (grey expanded, alpha dropped)."""
-    image = read_image(path)
-    if image.ndim == 2:
-        image = np.repeat(image[..., None], 3, axis=2)
-    return to_unit_float(image[..., :3])
+    return to_unit_float(split_channels(read_image(path))[0])
 
 
 def _encodable(image: np.ndarray, suffix: str) -> np.ndarray:
-    """Adapt pixels to what the format can hold: no alpha in JPEG/BMP, 8 bits in JPEG/BMP/WebP."""
-    if suffix in _NO_ALPHA and image.ndim == 3 and image.shape[2] == 4:
-        image = image[..., :3]
+    """Adapt pixels to what the format can hold: no alpha in JPEG/BMP, 8 bits in JPEG/BMP/WebP,
+    grey + alpha in PNG alone (RGBA elsewhere)."""
+    if suffix in _NO_ALPHA:
+        image = picture_channels(image)
+    if image.ndim == 3 and image.shape[2] == 2 and suffix != ".png":
+        image = image[..., [0, 0, 0, 1]]
     if suffix in _EIGHT_BIT_ONLY and image.dtype != np.uint8:
         image = from_unit_float(to_unit_float(image), np.uint8)
     if image.dtype == np.float32 and suffix == ".png":
@@ -169,6 +233,8 @@ def encode_image(image: np.ndarray, suffix: str, quality: int | None = None) -> 
     """Encode RGB(A) / grey pixels to the bytes of a ``suffix`` file."""
     suffix = suffix.lower()
     image = _encodable(image, suffix)
+    if image.ndim == 3 and image.shape[2] == 2:
+        return encode_grey_alpha_png(image)
     if image.ndim == 3:
         image = cv2.cvtColor(image, cv2.COLOR_RGBA2BGRA if image.shape[2] == 4 else cv2.COLOR_RGB2BGR)
     params = (
@@ -177,6 +243,9 @@ def encode_image(image: np.ndarray, suffix: str, quality: int | None = None) -> 
     ok, encoded = cv2.imencode(suffix, image, params)
     if not ok:
         raise ValueError(f"OpenCV cannot encode {suffix!r} images")
+    if suffix in (".tif", ".tiff") and image.ndim == 3 and image.shape[2] == 4:
+        # OpenCV names no fourth channel: libtiff warns, and readers may take it for an unknown extra one
+        return add_tags_to_tiff(encoded.tobytes(), [UNASSOCIATED_ALPHA])
     return encoded.tobytes()
 
 
@@ -191,13 +260,30 @@ def encode_indexed_png(image: np.ndarray, plte: bytes, trns: bytes = b"") -> byt
     pixels = image if image.ndim == 3 else np.repeat(image[..., None], 3, axis=2)
     entries = np.hstack([colours, alphas[:, None]]) if pixels.shape[2] == 4 else colours
     indices = nearest_palette_indices(pixels, entries)
-    height, width = indices.shape
-    scanlines = np.hstack([np.zeros((height, 1), np.uint8), indices])  # filter type 0 on each row
-    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 3, 0, 0, 0])
-    chunks = [png_chunk(b"IHDR", header), png_chunk(b"PLTE", plte)]
-    chunks += [png_chunk(b"tRNS", trns)] if trns else []
-    chunks += [png_chunk(b"IDAT", zlib.compress(scanlines.tobytes(), 9)), png_chunk(b"IEND", b"")]
-    return b"\x89PNG\r\n\x1a\n" + b"".join(chunks)
+    scanlines = np.hstack([np.zeros((indices.shape[0], 1), np.uint8), indices])  # filter type 0 on each row
+    palette = [png_chunk(b"PLTE", plte)] + ([png_chunk(b"tRNS", trns)] if trns else [])
+    return _png_file(indices.shape, 8, 3, scanlines, palette, level=9)
+
+
+def encode_grey_alpha_png(image: np.ndarray) -> bytes:
+    """A grey + alpha PNG (colour type 4, which OpenCV does not write) of an H x W x 2 uint8 or
+    uint16 image: each row stored as its difference from the row above (PNG's Up filter)."""
+    height = image.shape[0]
+    rows = image.astype(image.dtype.newbyteorder(">")).view(np.uint8).reshape(height, -1)  # PNG is big-endian
+    up = rows.copy()
+    up[1:] -= rows[:-1]  # byte by byte, modulo 256
+    scanlines = np.hstack([np.full((height, 1), 2, np.uint8), up])  # filter type 2 (Up) on each row
+    return _png_file(image.shape[:2], 8 * image.dtype.itemsize, _PNG_GREY_ALPHA, scanlines, [], level=6)
+
+
+def _png_file(
+    shape: tuple[int, int], depth: int, colour_type: int, scanlines: np.ndarray, chunks: list[bytes], level: int
+) -> bytes:
+    """A PNG's bytes: its header, ``chunks``, the filtered ``scanlines`` compressed at zlib ``level``."""
+    height, width = shape
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([depth, colour_type, 0, 0, 0])
+    idat = png_chunk(b"IDAT", zlib.compress(scanlines.tobytes(), level))
+    return PNG_SIGNATURE + b"".join([png_chunk(b"IHDR", header), *chunks, idat, png_chunk(b"IEND", b"")])
 
 
 def write_image(

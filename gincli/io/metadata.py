@@ -33,7 +33,7 @@ from gincli.io.tiff_tags import (
 _EXIF_HEADER = b"Exif\x00\x00"
 _XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
 _ICC_HEADER = b"ICC_PROFILE\x00"
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _ICC_CHUNK = 65_519  # the most profile bytes one JPEG APP2 segment holds
 _ORIENTATION = 0x0112
 
@@ -69,7 +69,7 @@ def _jpeg_segments(data: bytes) -> list[tuple[int, bytes]]:
 
 
 def _png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
-    chunks, i = [], len(_PNG_SIGNATURE)
+    chunks, i = [], len(PNG_SIGNATURE)
     while i + 8 <= len(data):
         length = int.from_bytes(data[i : i + 4], "big")
         kind = data[i + 4 : i + 8]
@@ -86,7 +86,7 @@ def read_metadata(data: bytes) -> Metadata:
     try:
         if data[:2] == b"\xff\xd8":
             return _read_jpeg(data)
-        if data[:8] == _PNG_SIGNATURE:
+        if data[:8] == PNG_SIGNATURE:
             return _read_png(data)
         if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
             return _read_webp(data)
@@ -257,7 +257,7 @@ def embed_metadata(encoded: bytes, meta: Metadata) -> bytes:
         # after SOI and, when present, the JFIF APP0 segment (which must come first)
         at = 2 + (2 + int.from_bytes(encoded[4:6], "big") if encoded[2:4] == b"\xff\xe0" else 0)
         return encoded[:at] + b"".join(blocks) + encoded[at:]
-    if encoded[:8] == _PNG_SIGNATURE:
+    if encoded[:8] == PNG_SIGNATURE:
         chunks = []
         if meta.icc:  # iCCP must precede the image data; it and sRGB are exclusive, OpenCV writes neither
             chunks.append(png_chunk(b"iCCP", b"icc\x00\x00" + zlib.compress(meta.icc)))
@@ -266,7 +266,7 @@ def embed_metadata(encoded: bytes, meta: Metadata) -> bytes:
         if meta.xmp:
             chunks.append(png_chunk(b"iTXt", b"XML:com.adobe.xmp\x00\x00\x00\x00\x00" + meta.xmp))
         chunks += [png_chunk(kind, payload) for kind, payload in meta.png_text]
-        at = len(_PNG_SIGNATURE) + 12 + int.from_bytes(encoded[8:12], "big")  # after IHDR
+        at = len(PNG_SIGNATURE) + 12 + int.from_bytes(encoded[8:12], "big")  # after IHDR
         return encoded[:at] + b"".join(chunks) + encoded[at:]
     if encoded[:4] == b"RIFF" and encoded[8:12] == b"WEBP" and (exif or meta.icc or meta.xmp):
         return _embed_webp(encoded, exif, meta)

@@ -21,6 +21,7 @@ _TYPE_SIZE = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4
 _SWAP_SIZE = {5: 4, 10: 4}
 _SUB_DIRECTORIES = (34665, 34853, 40965)  # EXIF, GPS, interoperability
 XMP_TAG, ICC_TAG, ORIENTATION_TAG, PHOTOMETRIC_TAG = 700, 34675, 274, 262
+SAMPLES_PER_PIXEL_TAG, EXTRA_SAMPLES_TAG = 277, 338
 # first-directory tags that describe the photo, not its pixel layout: what an EXIF block holds
 DESCRIPTIVE_TAGS = frozenset({
     269, 270, 271, 272, 274, 282, 283, 285, 296, 305, 306, 315, 316, 318, 319, 33432,
@@ -35,6 +36,10 @@ class Tag:
     count: int
     value: bytes  # little-endian; empty for a sub-directory
     directory: tuple[Tag, ...] | None = None  # the entries a sub-directory pointer leads to
+
+
+# ExtraSamples = 2: the channel after the colour ones is alpha, not premultiplied (as OpenCV writes it)
+UNASSOCIATED_ALPHA = Tag(EXTRA_SAMPLES_TAG, 3, 1, (2).to_bytes(2, "little"))
 
 
 def byte_order(data: bytes) -> str | None:

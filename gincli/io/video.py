@@ -23,7 +23,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from gincli.core.imagemath import to_binary_mask
+from gincli.core.imagemath import split_channels, to_binary_mask
 from gincli.io.atomic import atomic_path, partial_name
 from gincli.io.images import IMAGE_EXTENSIONS, ImageReadError, read_image
 from gincli.io.video_colour import (
@@ -324,9 +324,7 @@ class FrameFolderReader:
             image = read_image(path)
         except ImageReadError as exc:
             raise VideoError(str(exc)) from exc
-        if image.ndim == 2:
-            return np.repeat(image[..., None], 3, axis=2)
-        return image[..., :3]
+        return split_channels(image)[0]
 
     def frames(self) -> Iterator[Frame]:
         for index, path in enumerate(self.files):

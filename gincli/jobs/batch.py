@@ -18,7 +18,7 @@ import numpy as np
 from tqdm import tqdm
 
 from gincli.core.engine import EngineError
-from gincli.core.imagemath import from_unit_float, holes_white, to_binary_mask, to_unit_float
+from gincli.core.imagemath import from_unit_float, holes_white, split_channels, to_binary_mask, to_unit_float
 from gincli.core.inpainter import Inpainter
 from gincli.core.lazy import cv2
 from gincli.io.atomic import remove_stale_partials
@@ -124,9 +124,10 @@ def load_mask(job: Job, image: np.ndarray, opts: BatchOptions, warn: Callable[[s
     if opts.auto_mask:
         mask = _auto_mask(opts.auto_mask, h, w, opts.seed, str(job.source.rel))
     elif opts.mask_from_alpha:
-        if image.ndim != 3 or image.shape[2] != 4:
+        alpha = split_channels(image)[1]
+        if alpha is None:
             raise ImageReadError(f"{job.source.path}: --mask-from-alpha but the image has no alpha channel")
-        mask = (to_unit_float(image[..., 3]) < 0.5).astype(np.float32)  # transparent = hole
+        mask = (to_unit_float(alpha) < 0.5).astype(np.float32)  # transparent = hole
     else:
         assert job.mask is not None
         try:
@@ -142,8 +143,7 @@ def load_mask(job: Job, image: np.ndarray, opts: BatchOptions, warn: Callable[[s
 
 
 def _as_rgb_float(image: np.ndarray) -> np.ndarray:
-    rgb = np.repeat(image[..., None], 3, axis=2) if image.ndim == 2 else image[..., :3]
-    return to_unit_float(rgb)
+    return to_unit_float(split_channels(image)[0])
 
 
 def _keeps_jpeg_blocks(job: Job, opts: BatchOptions) -> bool:
@@ -169,7 +169,7 @@ def process(job: Job, inpainter: Inpainter, opts: BatchOptions, warn: Callable[[
         grid = image_grid([panels])
         write_rgb(job.output.with_name(f"{job.output.stem}_concat.png"), grid)
     if opts.mask_from_alpha and not opts.keep_alpha:  # filled pixels are no longer missing: opaque
-        result[..., 3][mask > 0] = np.iinfo(result.dtype).max if result.dtype.kind == "u" else 1.0
+        result[..., -1][mask > 0] = np.iinfo(result.dtype).max if result.dtype.kind == "u" else 1.0
     # last: its presence means the job is complete; EXIF, colour profile and XMP come along
     if _keeps_jpeg_blocks(job, opts):
         if metadata.converted == "CMYK JPEG":
