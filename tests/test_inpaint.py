@@ -357,6 +357,26 @@ def test_a_mask_with_an_alpha_channel_is_read_as_it_shows(tmp_path: Path, layer:
     assert changed.any() and not changed[~stroke].any()
 
 
+def test_a_mask_that_holes_most_of_the_picture_gets_a_hint_to_invert_it(tmp_path: Path) -> None:
+    """Masks drawn the other way round (black holes on white) hole nearly everything, and the
+    run filled the photo from a few pixels without a word: now it names the share and the
+    flag that turns it round, both ways; a mask of a normal size gets no note."""
+    save(tmp_path / "in" / "a.png", smooth_image(np.random.default_rng(4), 40, 40))
+    save(tmp_path / "inverted.png", 255 - rect_mask(40, 40, (10, 10, 20, 20)))
+    save(tmp_path / "plain.png", rect_mask(40, 40, (10, 10, 20, 20)))
+
+    def note(mask: str, *extra: str) -> str:
+        code, output = gin(str(tmp_path / "in"), "--masks", str(tmp_path / mask), "-o", str(tmp_path / "out"),
+                           "--fill", "classical", "--overwrite", *extra)  # fmt: skip
+        assert code == 0, output
+        return " ".join(output.split())
+
+    assert "makes 94% of the picture a hole (white marks holes)" in note("inverted.png")
+    assert "add --invert-mask" in note("inverted.png")
+    assert "drop --invert-mask" in note("plain.png", "--invert-mask")
+    assert "of the picture a hole" not in note("plain.png") + note("inverted.png", "--invert-mask")
+
+
 def test_shards_partition_the_inputs_exactly(tmp_path: Path) -> None:
     for i in range(40):
         (tmp_path / f"img{i:02d}.png").write_bytes(b"x")

@@ -133,6 +133,19 @@ def test_video_keeps_frame_count_timestamps_rate_and_audio(contract_model, sourc
     assert not (tmp_path / "out.mp4.gin-chunks").exists()
 
 
+def test_a_mask_that_holes_most_of_the_frame_gets_a_hint_to_invert_it(contract_model, tmp_path: Path) -> None:
+    source = make_video(tmp_path / "in.mp4", clip_frames())
+    write_image(tmp_path / "inverted.png", 255 - hole())
+    code, output = gin_video(contract_model, str(source), "--mask", str(tmp_path / "inverted.png"), "-o",
+                             str(tmp_path / "out.mp4"), "--fill", "classical")  # fmt: skip
+    assert code == 0 and "a hole (white marks holes): if it marks them the other way round, add --invert-mask" in (
+        " ".join(output.split())
+    ), output
+    code, output = gin_video(contract_model, str(source), "--mask", str(tmp_path / "inverted.png"), "-o",
+                             str(tmp_path / "turned.mp4"), "--fill", "classical", "--invert-mask")  # fmt: skip
+    assert code == 0 and "invert-mask" not in output, output
+
+
 def test_audio_the_output_container_cannot_hold_is_encoded_again(contract_model, tmp_path: Path) -> None:
     """8-bit PCM at 11,024 Hz (what an old AVI holds, Debian kphotoalbum's demo movie.avi) cannot
     go into .mp4 by copy; it was a traceback from the muxer. It is encoded again as AAC, at the

@@ -160,6 +160,8 @@ def process(job: Job, inpainter: Inpainter, opts: BatchOptions, warn: Callable[[
         warn(f"gin: {job.source.path}: the mask has no hole: written unchanged")
     elif mask.all():
         warn(f"gin: {job.source.path}: the mask covers the whole picture: the fill is invented from nothing")
+    elif note := opts.inverted_mask_note(mask):
+        warn(f"gin: {job.source.path}: {note}")
     result, strategy = inpainter.inpaint_with_info(image, mask)
     if opts.auto_mask:  # keep what reproduces the result: the mask and the masked input
         write_image(job.output.with_name(f"{job.output.stem}_automask.png"), from_unit_float(mask, np.uint8))

@@ -29,6 +29,11 @@ class UsageError(ValueError):
     """Options that cannot work together or would destroy an input; raised before any work."""
 
 
+# a finished mask that holes more of the picture than this is likelier inverted than meant
+# (DeepGIN's "extreme" masks hole up to about 60 %)
+MOSTLY_HOLE = 0.75
+
+
 @dataclass
 class JobOptions:
     output: Path
@@ -40,6 +45,16 @@ class JobOptions:
     def finish_mask(self, mask: np.ndarray) -> np.ndarray:
         """A mask as read (1 = hole) after --invert-mask and --dilate."""
         return dilate_mask(1.0 - mask if self.invert_mask else mask, self.dilate)
+
+    def inverted_mask_note(self, mask: np.ndarray) -> str | None:
+        """A note for a finished mask that holes most of the picture but not all of it: more
+        likely drawn the other way round (holes in black) than meant; None otherwise."""
+        share = float(mask.mean())
+        if not MOSTLY_HOLE < share < 1:
+            return None
+        colour, fix = ("black", "drop --invert-mask") if self.invert_mask else ("white", "add --invert-mask")
+        return (f"the mask makes {share:.0%} of the picture a hole ({colour} marks holes): if it marks them "
+                f"the other way round, {fix}")  # fmt: skip
 
 
 def check_writable(folder: Path) -> None:

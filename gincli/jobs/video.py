@@ -112,6 +112,8 @@ def frames_with_masks(
         if single.shape != (h, w):
             warn(f"gin: {opts.mask} is {single.shape[1]} x {single.shape[0]}, frames are {w} x {h}: resized")
         single = finish(_fit(single, w, h))
+        if note := opts.inverted_mask_note(single):
+            warn(f"gin: {opts.mask}: {note}")
         for frame in source.frames():
             yield frame, single
         return
