@@ -233,6 +233,49 @@ def test_frames_folder_in_and_out_with_masks_by_number(contract_model, tmp_path:
             assert not np.array_equal(result[mask > 0], image[mask > 0])
 
 
+def test_a_frames_folder_numbered_from_0_keeps_every_frame(contract_model, tmp_path: Path) -> None:
+    """Frames 000000.png ... (ffmpeg's -start_number 0, a script's enumerate): the first two
+    were both frame 1, and the output folder's 000001.png written twice, one frame lost."""
+    frames = clip_frames(5)
+    src = frame_folder(tmp_path / "scans", frames, first=0)
+    write_image(tmp_path / "m.png", hole())
+    code, output = gin_video(contract_model, str(src), "--mask", str(tmp_path / "m.png"), "-o", str(tmp_path / "out"),
+                             "--fill", "classical")  # fmt: skip
+    assert code == 0, output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"{n:06d}.png" for n in range(5)]
+    inside = hole() == 0
+    for number, image in enumerate(frames):
+        assert np.array_equal(read_image(tmp_path / "out" / f"{number:06d}.png")[inside], image[inside])
+
+
+@pytest.mark.parametrize("first", [0, 1001])
+def test_masks_numbered_otherwise_than_the_frames_match_them_in_order(
+    contract_model, tmp_path: Path, first: int
+) -> None:
+    """A clip's frames are 1 to 8; masks numbered 0 to 7 went each to the next frame (every
+    fill a frame off, the last frame none), and a scan's 1001 to 1008 to none at all, without
+    a word. Runs as long as each other are matched in order, with a note; masks that match
+    no frame are named. Each mask's hole is in its own place, so a shift shows."""
+    source = make_video(tmp_path / "in.mp4", clip_frames(8), audio=False, codec="ffv1")
+    masks = tmp_path / "masks"
+    boxes = [(10, 5 + 10 * i, 30, 12 + 10 * i) for i in range(8)]
+    for i, box in enumerate(boxes):
+        write_image(masks / f"mask_{first + i:04d}.png", hole(box))
+    out = tmp_path / "out"
+    code, output = gin_video(contract_model, str(source), "--masks", str(masks), "-o", str(out), "--fill", "classical")
+    assert code == 0, output
+    assert f"masks numbered {first} to {first + 7}, frames 1 to 8: matched in order" in " ".join(output.split())
+    for i, (before, box) in enumerate(zip(clip_frames(8), boxes, strict=True)):
+        after = read_image(out / f"{i + 1:06d}.png")
+        outside = hole(box) == 0
+        assert np.array_equal(after[outside], before[outside]) and not np.array_equal(after, before), i
+    (masks / f"mask_{first + 7:04d}.png").unlink()  # 7 masks for 8 frames: by number
+    code, output = gin_video(contract_model, str(source), "--masks", str(masks), "-o", str(tmp_path / "again"),
+                             "--fill", "classical")  # fmt: skip
+    unmatched = 1 if first == 0 else 7
+    assert code == 0 and f"{unmatched} of 7 masks match no frame (mask_{first:04d}.png" in " ".join(output.split())
+
+
 def test_mask_video_masks_the_matching_frames(contract_model, tmp_path: Path) -> None:
     frames = clip_frames(6)
     src = frame_folder(tmp_path / "scans", frames)

@@ -32,8 +32,9 @@ that receives 000001.png, 000002.png ... (a frames folder input keeps its number
 The output keeps the input's frame count, timestamps (fractional and variable
 rates included), size and audio (copied, not re-encoded). Masks: white = hole;
 --masks DIR matches mask files to frames by the number in their names (1-based
-for a video file, as `gin scratches` writes them); a frame without a mask file
-is copied unchanged.
+for a video file, as `gin scratches` writes them; masks numbered 0 to 239, or
+1001 to 1240, for 240 frames are matched in order, with a note); a frame without
+a mask file is copied unchanged, and masks that match no frame are named.
 \b
 Interrupted? Run the same command again: a video output is built from chunks
 of --chunk-frames frames kept in OUT.gin-chunks/, and finished chunks are not

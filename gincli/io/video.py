@@ -312,7 +312,9 @@ class FrameFolderReader:
 
     def __init__(self, folder: str | Path, fps: Fraction = Fraction(24)) -> None:
         self.path = Path(folder)
-        self.files = [path for _, path in numbered_files(self.path, "frames")]
+        numbered = numbered_files(self.path, "frames")
+        self.numbers = [number for number, _ in numbered]  # each frame's own (a folder may start at 0)
+        self.files = [path for _, path in numbered]
         first = self._read(self.files[0])
         self.info = VideoInfo(
             first.shape[1], first.shape[0], fps, 1 / fps, len(self.files), has_audio=False,
@@ -327,14 +329,14 @@ class FrameFolderReader:
         return split_channels(image)[0]
 
     def frames(self) -> Iterator[Frame]:
-        for index, path in enumerate(self.files):
+        for index, (number, path) in enumerate(zip(self.numbers, self.files, strict=True)):
             image = self._read(path)
             if image.shape[:2] != (self.info.height, self.info.width):
                 raise VideoError(
                     f"{path}: {image.shape[1]} x {image.shape[0]}, but the first frame is "
                     f"{self.info.width} x {self.info.height}; every frame must have the same size"
                 )
-            yield Frame(index, image, index, frame_number(path) or index + 1)
+            yield Frame(index, image, index, number)
 
 
 def open_frames(path: str | Path, fps: Fraction = Fraction(24)) -> VideoFileReader | FrameFolderReader:

@@ -95,6 +95,30 @@ def _read_mask(path: Path) -> np.ndarray:
         raise VideoError(f"mask {exc}") from exc
 
 
+def _frame_numbers(source: VideoFileReader | FrameFolderReader) -> list[int] | None:
+    """The numbers the frames will have (a video file's 1 to its declared count; None where it
+    declares none), as far as known before they are read."""
+    if isinstance(source, FrameFolderReader):
+        return source.numbers
+    return list(range(1, source.info.frames + 1)) if source.info.frames else None
+
+
+def _masks_by_frame(
+    masks: dict[int, Path], frames: list[int] | None, folder: Path, warn: Callable[[str], None]
+) -> dict[int, Path]:
+    """Masks by the number of the frame each applies to: its own number, or, where masks and
+    frames are unbroken runs as long as each other that start at different numbers (masks
+    0 to 239 or a scan's 1001 to 1240 for a clip's frames 1 to 240), its place in the run."""
+    numbers = sorted(masks)
+    if not frames or len(numbers) != len(frames) or numbers[0] == frames[0]:
+        return masks
+    if numbers[-1] - numbers[0] != len(numbers) - 1 or frames[-1] - frames[0] != len(frames) - 1:
+        return masks
+    warn(f"gin: {folder}: masks numbered {numbers[0]} to {numbers[-1]}, frames {frames[0]} to {frames[-1]}: "
+         f"matched in order (mask {numbers[0]} to frame {frames[0]})")  # fmt: skip
+    return {number - numbers[0] + frames[0]: path for number, path in masks.items()}
+
+
 def frames_with_masks(
     source: VideoFileReader | FrameFolderReader, opts: VideoOptions, warn: Callable[[str], None]
 ) -> Iterator[tuple[Frame, np.ndarray]]:
@@ -118,11 +142,18 @@ def frames_with_masks(
             yield frame, single
         return
     if opts.masks is not None:
-        by_number = dict(numbered_files(opts.masks, "masks"))
+        by_number = _masks_by_frame(dict(numbered_files(opts.masks, "masks")), _frame_numbers(source), opts.masks, warn)
         empty = np.zeros((h, w), np.float32)
+        used = set()
         for frame in source.frames():
             path = by_number.get(frame.number)
+            used.add(frame.number)
             yield frame, finish(_fit(_read_mask(path), w, h)) if path is not None else empty
+        unmatched = sorted(set(by_number) - used)
+        if unmatched:
+            names = ", ".join(by_number[n].name for n in unmatched[:3]) + (", ..." if len(unmatched) > 3 else "")
+            warn(f"gin: {opts.masks}: {len(unmatched)} of {len(by_number)} masks match no frame ({names}): a mask goes "
+                 f"to the frame whose number its name ends in, and frames here are numbered {min(used)} to {max(used)}")  # fmt: skip
         return
     if opts.mask_video is not None:
         mask_frames = VideoFileReader(opts.mask_video).frames()
