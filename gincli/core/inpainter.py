@@ -2,7 +2,7 @@
 
 from gincli import Inpainter
 inpainter = Inpainter()                      # the bundled model, best provider here
-restored = inpainter.inpaint(photo, mask)    # uint8/uint16/float, grey/RGB/RGBA; mask 1/white = hole
+restored = inpainter.inpaint(photo, mask)    # uint8/uint16/float, grey/grey+alpha/RGB/RGBA; mask 1/white = hole
 """
 
 from __future__ import annotations
@@ -140,8 +140,10 @@ class Inpainter:
         return self.batcher.run(images, holes).transpose(0, 2, 3, 1)
 
     def inpaint(self, image: np.ndarray, mask: np.ndarray, strategy: str | None = None) -> np.ndarray:
-        """The completed image, same shape and dtype as ``image``. Pixels outside the hole
-        (and any alpha channel) are the input's, bit for bit."""
+        """The completed image, same shape and dtype as ``image`` (H x W grey, H x W x 2 grey +
+        alpha, RGB or RGBA; grey is filled in grey). Pixels outside the hole (and any alpha
+        channel) are the input's, bit for bit. ``mask``: any form :func:`to_binary_mask` reads
+        (1 or white = hole; with an alpha channel, only where also opaque)."""
         return self.inpaint_with_info(image, mask, strategy)[0]
 
     def inpaint_with_info(
