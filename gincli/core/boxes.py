@@ -39,10 +39,11 @@ def at_pixels(
     if not ys.size:
         return np.zeros(0, images[0].dtype)
     groups = _groups(ys, xs, reach, most_boxes)
-    boxes = [_box(ys[group], xs[group], reach) for group in groups]
     whole = _box(ys, xs, reach)
+    boxes = [_box(ys[group], xs[group], reach) for group in groups] if len(groups) > 1 else [whole]
     if len(groups) == 1 or sum(_area(box) for box in boxes) > _area(whole) / 2:
-        groups, boxes = [np.arange(ys.size)], [whole]
+        top, left, bottom, right = whole  # one box: read at the pixels as they are (a large hole has millions)
+        return local(*(image[top:bottom, left:right] for image in images))[ys - top, xs - left]
     values = None
     for group, (top, left, bottom, right) in zip(groups, boxes, strict=True):
         box = local(*(image[top:bottom, left:right] for image in images))
@@ -61,7 +62,7 @@ def _groups(ys: np.ndarray, xs: np.ndarray, reach: int, most: int) -> list[np.nd
     grid = np.zeros((rows.max() + 1, columns.max() + 1), np.uint8)
     grid[rows, columns] = 1
     count, labels = cv2.connectedComponents(grid, connectivity=8)
-    if count - 1 > most:
+    if count - 1 > most or count == 2:
         return [np.arange(ys.size)]
     owner = labels[rows, columns]
     order = np.argsort(owner, kind="stable")
