@@ -532,36 +532,40 @@ def test_grey_and_alpha_pngs_stay_grey_and_alpha(contract_model, tmp_path: Path,
     assert filled.shape == (40, 56, 2) and (filled[..., 1][alpha == 0] == pixels.max()).all()
 
 
-@pytest.mark.parametrize(("channels", "depth"), [(2, 8), (2, 16), (4, 8), (4, 16)])
-def test_a_tiffs_alpha_comes_through_as_stored_and_named_as_such(tmp_path: Path, channels: int, depth: int) -> None:
+@pytest.mark.parametrize(("channels", "depth", "kind"), [(2, 8, 2), (2, 16, 2), (4, 8, 2), (4, 16, 2), (4, 8, 1)])
+def test_a_tiffs_alpha_comes_through_as_stored_and_named_as_such(
+    tmp_path: Path, channels: int, depth: int, kind: int
+) -> None:
     """OpenCV reads a grey + alpha TIFF as grey alone (gin wrote it back without its alpha), and
     an 8-bit RGBA one premultiplied by its alpha (colour 200 under alpha 30 read as 24, and
     written back so, outside the holes too): now the alpha comes through and the colour as
     stored (a grey + alpha TIFF as an RGBA one, which OpenCV writes), and the output names its
-    fourth channel alpha (ExtraSamples 2; OpenCV wrote none, and libtiff warned)."""
+    fourth channel alpha (ExtraSamples 2; OpenCV wrote none, and libtiff warned), or
+    premultiplied alpha (1) where the input's colour is stored so (``kind``: ExtraSamples)."""
     import tifffile
 
     picture = smooth_image(np.random.default_rng(7), 40, 56)
     alpha = np.full((40, 56), 255, np.uint8)
     alpha[:, 40:] = 30
-    pixels = np.dstack([picture[..., 2] if channels == 2 else picture, alpha])
+    colour = picture[..., 2] if channels == 2 else picture
+    if kind == 1:  # associated: the colour stored premultiplied
+        colour = (colour.astype(np.uint16) * alpha[..., None] // 255).astype(np.uint8)
+    pixels = np.dstack([colour, alpha])
     pixels = pixels.astype(np.uint16) * 257 if depth == 16 else pixels
     source = tmp_path / "in" / "a.tif"
     source.parent.mkdir()
-    tifffile.imwrite(source, pixels, photometric="minisblack" if channels == 2 else "rgb", extrasamples=[2])
+    tifffile.imwrite(source, pixels, photometric="minisblack" if channels == 2 else "rgb", extrasamples=[kind])
     save(tmp_path / "hole.png", rect_mask(40, 56, (5, 10, 20, 30)))
     code, output = gin(str(tmp_path / "in"), "--masks", str(tmp_path / "hole.png"), "-o", str(tmp_path / "out"),
                        "--fill", "classical")  # fmt: skip
     assert code == 0, output
     written = tmp_path / "out" / "a.tif"
     with tifffile.TiffFile(written) as tiff:
-        assert tiff.pages[0].samplesperpixel == 4 and tuple(tiff.pages[0].extrasamples) == (2,)
-    # read back by Pillow (8-bit: OpenCV premultiplies) or OpenCV (16-bit: Pillow has no such mode; its LZW: not tifffile's)
-    out = (
-        np.asarray(Image.open(written))
-        if depth == 8
-        else cv2.imread(str(written), cv2.IMREAD_UNCHANGED)[..., [2, 1, 0, 3]]
-    )
+        assert tiff.pages[0].samplesperpixel == 4 and tuple(tiff.pages[0].extrasamples) == (kind,)
+    # read back as stored: by Pillow where straight 8-bit (OpenCV premultiplies it), else by OpenCV (Pillow has
+    # no 16-bit RGBA and divides premultiplied colour out; the LZW OpenCV writes is not tifffile's)
+    straight_8_bit = depth == 8 and kind == 2
+    out = np.asarray(Image.open(written)) if straight_8_bit else cv2.imread(str(written), -1)[..., [2, 1, 0, 3]]
     assert out.dtype == pixels.dtype and np.array_equal(out[..., 3], pixels[..., -1])
     hole = rect_mask(40, 56, (5, 10, 20, 30)) > 0
     colour = np.repeat(pixels[..., :1], 3, axis=2) if channels == 2 else pixels[..., :3]

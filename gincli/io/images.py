@@ -28,8 +28,8 @@ from gincli.io.metadata import PNG_SIGNATURE, Metadata, embed_metadata, png_chun
 from gincli.io.tiff_tags import (
     EXTRA_SAMPLES_TAG,
     SAMPLES_PER_PIXEL_TAG,
-    UNASSOCIATED_ALPHA,
     add_tags_to_tiff,
+    alpha_tag,
     first_directory,
     full_size_pages,
     short_value,
@@ -229,8 +229,10 @@ def _encodable(image: np.ndarray, suffix: str) -> np.ndarray:
     return image
 
 
-def encode_image(image: np.ndarray, suffix: str, quality: int | None = None) -> bytes:
-    """Encode RGB(A) / grey pixels to the bytes of a ``suffix`` file."""
+def encode_image(image: np.ndarray, suffix: str, quality: int | None = None, premultiplied: bool = False) -> bytes:
+    """Encode RGB(A) / grey pixels to the bytes of a ``suffix`` file. ``premultiplied``: the
+    colour of RGBA pixels is premultiplied by their alpha (as a TIFF with associated alpha
+    stores it), which a TIFF records."""
     suffix = suffix.lower()
     image = _encodable(image, suffix)
     if image.ndim == 3 and image.shape[2] == 2:
@@ -245,7 +247,7 @@ def encode_image(image: np.ndarray, suffix: str, quality: int | None = None) -> 
         raise ValueError(f"OpenCV cannot encode {suffix!r} images")
     if suffix in (".tif", ".tiff") and image.ndim == 3 and image.shape[2] == 4:
         # OpenCV names no fourth channel: libtiff warns, and readers may take it for an unknown extra one
-        return add_tags_to_tiff(encoded.tobytes(), [UNASSOCIATED_ALPHA])
+        return add_tags_to_tiff(encoded.tobytes(), [alpha_tag(premultiplied)])
     return encoded.tobytes()
 
 
@@ -295,7 +297,7 @@ def write_image(
     if metadata and metadata.palette and path.suffix.lower() == ".png" and image.dtype == np.uint8:
         encoded = encode_indexed_png(image, *metadata.palette)
     else:
-        encoded = encode_image(image, path.suffix, quality)
+        encoded = encode_image(image, path.suffix, quality, metadata is not None and metadata.premultiplied)
     write_atomic(path, embed_metadata(encoded, metadata.for_rgb_pixels()) if metadata else encoded)
 
 

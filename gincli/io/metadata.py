@@ -18,6 +18,7 @@ from pathlib import Path
 
 from gincli.io.tiff_tags import (
     DESCRIPTIVE_TAGS,
+    EXTRA_SAMPLES_TAG,
     ICC_TAG,
     PHOTOMETRIC_TAG,
     XMP_TAG,
@@ -46,6 +47,7 @@ class Metadata:
     converted: str | None = None  # a stored form that is written back as RGB: "CMYK JPEG", "palette PNG"...
     png_text: tuple[tuple[bytes, bytes], ...] = ()  # a PNG's own text chunks (kind, payload), XMP aside
     palette: tuple[bytes, bytes] | None = None  # a palette PNG's PLTE and tRNS payloads (tRNS may be empty)
+    premultiplied: bool = False  # a TIFF's associated alpha: its colour is stored premultiplied by it
 
     def for_rgb_pixels(self) -> Metadata:
         """This metadata for RGB pixels: a CMYK file's profile describes inks, so it is left out."""
@@ -143,7 +145,8 @@ def _read_tiff(data: bytes) -> Metadata:
     converted = {3: "palette TIFF", 5: "CMYK TIFF"}.get(short_value(tags, PHOTOMETRIC_TAG) or 0)
     descriptive = [t for t in tags if t.tag in DESCRIPTIVE_TAGS]
     exif = exif_block(descriptive) if descriptive else None
-    return Metadata(exif, tag_value(tags, ICC_TAG), tag_value(tags, XMP_TAG), converted)
+    premultiplied = short_value(tags, EXTRA_SAMPLES_TAG) == 1
+    return Metadata(exif, tag_value(tags, ICC_TAG), tag_value(tags, XMP_TAG), converted, premultiplied=premultiplied)
 
 
 def _embed_tiff(encoded: bytes, exif: bytes | None, meta: Metadata) -> bytes:

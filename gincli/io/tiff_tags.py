@@ -38,8 +38,10 @@ class Tag:
     directory: tuple[Tag, ...] | None = None  # the entries a sub-directory pointer leads to
 
 
-# ExtraSamples = 2: the channel after the colour ones is alpha, not premultiplied (as OpenCV writes it)
-UNASSOCIATED_ALPHA = Tag(EXTRA_SAMPLES_TAG, 3, 1, (2).to_bytes(2, "little"))
+def alpha_tag(premultiplied: bool) -> Tag:
+    """ExtraSamples naming the channel after the colour ones alpha: associated (the colour
+    premultiplied by it, 1) or unassociated (2)."""
+    return Tag(EXTRA_SAMPLES_TAG, 3, 1, (1 if premultiplied else 2).to_bytes(2, "little"))
 
 
 def byte_order(data: bytes) -> str | None:
