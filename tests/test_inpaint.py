@@ -896,6 +896,22 @@ def test_tiff_orientation_is_applied_like_jpeg(contract_model, tmp_path: Path) -
     assert read_image(tmp_path / "out" / "scan.tif").shape == (30, 20)
 
 
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_a_tiff_read_with_its_alpha_is_turned_upright_as_opencv_turns_one(tmp_path: Path, orientation: int) -> None:
+    """TIFFs whose alpha OpenCV misreads are decoded by FFmpeg, which leaves them as stored:
+    turned by their orientation tag, they come out as OpenCV turns the same picture in grey."""
+    import tifffile
+
+    marked = np.zeros((20, 30, 4), np.uint8)
+    marked[..., 3] = 255
+    marked[:5, :5] = 100  # a corner, half transparent
+    grey = np.where(marked[..., 3] == 100, 60000, 0).astype(np.uint16)
+    tag = [(274, 3, 1, orientation, False)]
+    tifffile.imwrite(tmp_path / "rgba.tif", marked, photometric="rgb", extrasamples=[2], extratags=tag)
+    tifffile.imwrite(tmp_path / "grey.tif", grey, photometric="minisblack", extratags=tag)
+    assert np.array_equal(read_image(tmp_path / "rgba.tif")[..., 3] == 100, read_image(tmp_path / "grey.tif") == 60000)
+
+
 def test_a_palette_png_is_written_back_with_its_own_palette(contract_model, tmp_path: Path) -> None:
     source = Image.fromarray(smooth_image(np.random.default_rng(21), 40, 50)).quantize(colors=16)
     (tmp_path / "in").mkdir()

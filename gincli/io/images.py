@@ -1,8 +1,9 @@
 """Reading and writing image files. The only module that touches image bytes on disk.
 
 Decoded pixels keep the file's own dtype (uint8, uint16, float32) and channels in
-RGB order: H x W (grey), H x W x 3 (RGB) or H x W x 4 (RGBA). JPEG EXIF orientation
-is applied on read, so pixels are upright. Writes are atomic: a temporary name in the
+RGB order: H x W (grey), H x W x 2 (grey + alpha), H x W x 3 (RGB) or H x W x 4 (RGBA),
+alpha as the file stores it. JPEG's EXIF and TIFF's orientation are applied on read, so
+pixels are upright. Writes are atomic: a temporary name in the
 same folder, renamed into place, so a crash never leaves a half-written file.
 """
 
@@ -24,10 +25,13 @@ from gincli.core.imagemath import (
 )
 from gincli.core.lazy import cv2, pixel_limit
 from gincli.io.atomic import write_atomic
+from gincli.io.jpeg_blocks import to_stored_orientation
 from gincli.io.metadata import PNG_SIGNATURE, Metadata, embed_metadata, png_chunk
 from gincli.io.tiff_tags import (
     EXTRA_SAMPLES_TAG,
+    ORIENTATION_TAG,
     SAMPLES_PER_PIXEL_TAG,
+    Tag,
     add_tags_to_tiff,
     alpha_tag,
     first_directory,
@@ -153,14 +157,27 @@ def read_image(path: str | Path) -> np.ndarray:
     head = data[:26].tobytes()
     if image.ndim == 3 and image.shape[2] == 4 and _png_header(head) and head[25] == _PNG_GREY_ALPHA:
         image = np.ascontiguousarray(image[..., ::3])  # OpenCV decodes grey + alpha as RGBA with R = G = B
-    elif path.suffix.lower() in (".tif", ".tiff") and _misread_alpha(image, first_directory(data.tobytes())):
-        image = _tiff_with_alpha(path)
+    elif path.suffix.lower() in (".tif", ".tiff"):
+        tags = first_directory(data.tobytes())
+        if _misread_alpha(image, tags):
+            image = _tiff_with_alpha(path, short_value(tags, ORIENTATION_TAG) or 1)
     if image.dtype not in (np.uint8, np.uint16, np.float32):
         image = image.astype(np.float32)
     return image
 
 
-def _misread_alpha(image: np.ndarray, tags: tuple) -> bool:
+# FFmpeg's packed pixel formats with alpha: (sample type, channels)
+_PACKED_WITH_ALPHA = {
+    "ya8": (np.dtype(np.uint8), 2),
+    "ya16le": (np.dtype("<u2"), 2),
+    "ya16be": (np.dtype(">u2"), 2),
+    "rgba": (np.dtype(np.uint8), 4),
+    "rgba64le": (np.dtype("<u2"), 4),
+    "rgba64be": (np.dtype(">u2"), 4),
+}
+
+
+def _misread_alpha(image: np.ndarray, tags: tuple[Tag, ...]) -> bool:
     """Whether OpenCV's reading of a TIFF lost or changed its alpha: a grey + alpha TIFF comes
     out grey alone, and an 8-bit one with straight (unassociated) alpha premultiplied by it
     (libtiff's RGBA interface: colour 200 under alpha 30 read as 24, then written back so)."""
@@ -169,9 +186,9 @@ def _misread_alpha(image: np.ndarray, tags: tuple) -> bool:
     return image.dtype == np.uint8 and image.ndim == 3 and short_value(tags, EXTRA_SAMPLES_TAG) == 2
 
 
-def _tiff_with_alpha(path: Path) -> np.ndarray:
+def _tiff_with_alpha(path: Path, orientation: int) -> np.ndarray:
     """A TIFF's pixels with their alpha as stored (H x W x 2 grey + alpha, or RGBA), by FFmpeg's
-    TIFF decoder: one plane of packed samples."""
+    TIFF decoder (one plane of packed samples), turned upright by its ``orientation`` tag."""
     import av
 
     try:
@@ -185,18 +202,9 @@ def _tiff_with_alpha(path: Path) -> np.ndarray:
     plane = frame.planes[0]
     rows = np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)
     samples = rows[:, : channels * frame.width * kind.itemsize].copy().view(kind)
-    return samples.reshape(frame.height, frame.width, channels).astype(kind.newbyteorder("="))
-
-
-# FFmpeg's packed pixel formats with alpha: (sample type, channels)
-_PACKED_WITH_ALPHA = {
-    "ya8": (np.dtype(np.uint8), 2),
-    "ya16le": (np.dtype("<u2"), 2),
-    "ya16be": (np.dtype(">u2"), 2),
-    "rgba": (np.dtype(np.uint8), 4),
-    "rgba64le": (np.dtype("<u2"), 4),
-    "rgba64be": (np.dtype(">u2"), 4),
-}
+    stored = samples.reshape(frame.height, frame.width, channels).astype(kind.newbyteorder("="))
+    # upright, as OpenCV reads a TIFF: each orientation's turn undoes itself, but 6's and 8's undo each other
+    return to_stored_orientation(stored, {6: 8, 8: 6}.get(orientation, orientation))
 
 
 def _pages(path: Path, data: np.ndarray) -> int:
