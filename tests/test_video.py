@@ -1335,6 +1335,36 @@ def test_gin_scratches_writes_a_numbered_mask_per_frame(tmp_path: Path) -> None:
         assert np.array_equal(read_image(tmp_path / "masks" / f"{i + 1:06d}.png") > 127, expected)
 
 
+def test_masks_and_frames_are_never_written_over(contract_model, tmp_path: Path) -> None:
+    """Masks reviewed or edited by hand were lost to a second `gin scratches` into their folder,
+    `gin scratches scans/ -o scans/` wrote its masks over the scans, and `gin video --masks
+    DIR -o DIR` took the masks for finished frames (or, with --overwrite, replaced them). Now
+    each is a usage error that leaves every file as it was; with --overwrite, gin scratches
+    replaces the masks and names those its clip has no frame for."""
+    video = make_video(tmp_path / "film.mp4", clip_frames(6), audio=False)
+    masks = tmp_path / "masks"
+    for number in range(1, 9):  # two more than the clip has frames
+        write_image(masks / f"{number:06d}.png", hole())
+    scans = frame_folder(tmp_path / "scans", clip_frames(3))
+    before = {p: p.read_bytes() for folder in (masks, scans) for p in folder.iterdir()}
+
+    def run(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(main, list(args))
+        return result.exit_code, " ".join(result.output.split())
+
+    code, output = run("scratches", str(video), "-o", str(masks))
+    assert code == 2 and "holds 8 numbered images already" in output and "--overwrite" in output
+    code, output = run("scratches", str(scans), "-o", str(scans), "--overwrite")
+    assert code == 2 and "is the input" in output
+    for overwrite in ([], ["--overwrite"]):
+        code, output = gin_video(contract_model, str(video), "--masks", str(masks), "-o", str(masks), *overwrite)
+        assert code == 2 and "is the --masks source" in output
+    assert {p: p.read_bytes() for p in before} == before
+    code, output = run("scratches", str(video), "-o", str(masks), "--overwrite")
+    assert code == 0 and "2 images from before remain (000007.png, 000008.png)" in output, output
+    assert all(masks.joinpath(f"{n:06d}.png").read_bytes() != before[masks / f"{n:06d}.png"] for n in range(1, 7))
+
+
 def test_temporal_smoothing_steadies_a_static_hole_and_resets_on_change() -> None:
     rng = np.random.default_rng(5)
     still = smooth_image(rng, H, W).astype(np.float32) / 255

@@ -205,10 +205,14 @@ def video_command(input_path: Path, model: Path | None, provider: str, threads: 
               help="Folder for the masks: 000001.png ... (white = damage).")  # fmt: skip
 @threshold_options
 @click.option("--fps", default="24", show_default=True, help="Frame rate of a frames-folder IN.")
-def scratches_command(input_path: Path, output: Path, fps: str, **options: object) -> None:
+@click.option("--overwrite", is_flag=True, help="Replace masks already in OUT (masks edited by hand too).")
+def scratches_command(input_path: Path, output: Path, fps: str, overwrite: bool, **options: object) -> None:
     """Detect film scratches and dust; write one mask per frame to review."""
     try:
-        count = detect_scratches(input_path, output, _thresholds(options), _fps(fps))
+        count = detect_scratches(input_path, output, _thresholds(options), _fps(fps), overwrite=overwrite,
+                                 warn=lambda message: click.echo(message, err=True))  # fmt: skip
+    except UsageError as exc:
+        raise click.UsageError(str(exc)) from exc
     except VideoError as exc:
         click.echo(f"gin scratches: {exc}", err=True)
         raise SystemExit(1) from exc

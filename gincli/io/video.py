@@ -290,8 +290,11 @@ def frame_number(path: Path) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def numbered_files(folder: Path, kind: str) -> list[tuple[int, Path]]:
-    """(number, path) of a folder's numbered images, in number order; duplicates are an error."""
+def numbered_files(folder: Path, kind: str, missing_ok: bool = False) -> list[tuple[int, Path]]:
+    """(number, path) of a folder's numbered images, in number order; duplicates are an error,
+    and so are a missing folder and one without any (none, with ``missing_ok``)."""
+    if missing_ok and not folder.is_dir():
+        return []
     if not folder.is_dir():
         raise VideoError(f"{folder}: no such folder of {kind}")
     found: dict[int, Path] = {}
@@ -302,7 +305,7 @@ def numbered_files(folder: Path, kind: str) -> list[tuple[int, Path]]:
         if number in found:
             raise VideoError(f"{folder}: {found[number].name} and {path.name} have the same frame number {number}")
         found[number] = path
-    if not found:
+    if not found and not missing_ok:
         raise VideoError(f"{folder}: no numbered images ({', '.join(IMAGE_EXTENSIONS)}) in it")
     return sorted(found.items())
 

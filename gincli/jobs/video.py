@@ -210,6 +210,10 @@ def check_options(input_path: Path, opts: VideoOptions) -> None:
         raise UsageError(f"{input_path}: no such file or folder")
     if opts.output.resolve() == input_path.resolve():
         raise UsageError(f"output {opts.output} is the input: choose another -o/--output")
+    for name, path in (("--mask", opts.mask), ("--masks", opts.masks), ("--mask-video", opts.mask_video)):
+        # a frames folder there would take its masks for finished frames, or replace them
+        if path is not None and opts.output.resolve() == path.resolve():
+            raise UsageError(f"output {opts.output} is the {name} source: choose another -o/--output")
     if _is_video_path(opts.output):
         try:
             check_codec(opts.codec, opts.output.suffix, opts.preset)
@@ -384,18 +388,35 @@ def detect_scratches(
     thresholds: DamageThresholds | None = None,
     fps: Fraction = Fraction(24),
     progress: bool = True,
+    overwrite: bool = False,
+    warn: Callable[[str], None] = tqdm.write,
 ) -> int:
     """Write the detected film-damage mask of every frame as ``000001.png`` ... into ``output``
-    (white = damage), to review or edit before inpainting; returns the frame count."""
-    source = open_frames(Path(input_path), fps)
+    (white = damage), to review or edit before inpainting; returns the frame count. Masks
+    already in ``output`` (perhaps edited by hand) are replaced only with ``overwrite``, and
+    those this clip has no frame for are named; ``output`` is never the input's folder."""
+    input_path, output = Path(input_path), Path(output)
+    if output.resolve() == input_path.resolve():
+        raise UsageError(f"output {output} is the input: choose another -o/--output")
+    earlier = {path.name for _, path in numbered_files(output, "masks", missing_ok=True)}
+    if earlier and not overwrite:
+        raise UsageError(f"{output} holds {len(earlier)} numbered images already ({min(earlier)} ...): --overwrite to "
+                         "replace them (masks edited by hand too), or choose another -o/--output")  # fmt: skip
+    source = open_frames(input_path, fps)
     reuse_frame_buffers()
-    output = Path(output)
-    output.mkdir(parents=True, exist_ok=True)
+    check_writable(output)
     opts = VideoOptions(output=output, auto_mask="scratches", thresholds=thresholds or DamageThresholds())
     count = 0
     with opencv_on_calling_threads():  # the detections in flight keep the cores busy
         for frame, mask in tqdm(frames_with_masks(source, opts, tqdm.write), total=source.info.frames, unit="frame",
                                 disable=not progress, dynamic_ncols=True):  # fmt: skip
-            write_image(output / FRAME_NAME.format(frame.number), from_unit_float(mask, np.uint8))
+            name = FRAME_NAME.format(frame.number)
+            write_image(output / name, from_unit_float(mask, np.uint8))
+            earlier.discard(name)
             count += 1
+    if earlier:
+        names = ", ".join(sorted(earlier)[:3]) + (", ..." if len(earlier) > 3 else "")
+        warn(
+            f"gin: {output}: {len(earlier)} images from before remain ({names}): this clip has no frames of those numbers"
+        )
     return count
