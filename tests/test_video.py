@@ -221,7 +221,7 @@ def test_frames_folder_in_and_out_with_masks_by_number(contract_model, tmp_path:
     write_image(masks / "mask_0106.png", hole((5, 5, 15, 90)))
     code, output = gin_video(contract_model, str(src), "--masks", str(masks), "-o", str(tmp_path / "out"))
     assert code == 0, output
-    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    written = sorted(p.name for p in (tmp_path / "out").glob("*.png"))  # beside them: the record of their settings
     assert written == [f"{n:06d}.png" for n in range(101, 109)]
     for number, image in zip(range(101, 109), frames, strict=True):
         result = read_image(tmp_path / "out" / f"{number:06d}.png")
@@ -242,7 +242,7 @@ def test_a_frames_folder_numbered_from_0_keeps_every_frame(contract_model, tmp_p
     code, output = gin_video(contract_model, str(src), "--mask", str(tmp_path / "m.png"), "-o", str(tmp_path / "out"),
                              "--fill", "classical")  # fmt: skip
     assert code == 0, output
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"{n:06d}.png" for n in range(5)]
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == [f"{n:06d}.png" for n in range(5)]
     inside = hole() == 0
     for number, image in enumerate(frames):
         assert np.array_equal(read_image(tmp_path / "out" / f"{number:06d}.png")[inside], image[inside])
@@ -1474,6 +1474,40 @@ def test_a_changed_model_file_or_fill_starts_the_video_over(contract_model, sour
                             warn=warnings.append)  # fmt: skip
     assert summary.resumed == 0 and again.calls == N  # every frame redone
     assert any("starting over" in w for w in warnings)
+
+
+def test_a_mask_edited_in_place_makes_its_frames_again(contract_model, tmp_path: Path) -> None:
+    """Inpaint, see a missed scratch, fix its mask, run again: the mask, edited in place, left
+    its folder's times as they were, so an interrupted video output's chunks and a frames
+    folder's frames were kept from the first run, the edit ignored. Each mask's own times now
+    count, and a frames folder records the settings its frames were made with; the same
+    settings again keep every frame."""
+    import os
+
+    scans = frame_folder(tmp_path / "scans", clip_frames(4))
+    masks = tmp_path / "masks"
+    for number in range(1, 5):
+        write_image(masks / f"{number:06d}.png", hole())
+    folder_opts = VideoOptions(output=tmp_path / "out", masks=masks, workers=1)
+    video_opts = VideoOptions(output=tmp_path / "out.mkv", masks=masks, codec="ffv1", chunk_frames=2, workers=1)
+    inpaint_video(scans, Inpainter(fill="classical"), folder_opts, progress=False)
+    assert inpaint_video(scans, Inpainter(fill="classical"), folder_opts, progress=False).resumed == 4  # kept
+    with pytest.raises(KeyboardInterrupt):  # two chunks of two frames finished, then stopped
+        inpaint_video(scans, Interrupting(contract_model, 3), video_opts, progress=False)
+    moved = hole((5, 5, 15, 90))
+    edited = masks / "000002.png"
+    folder_time = masks.stat().st_mtime_ns
+    edited.write_bytes(cv2.imencode(".png", moved)[1].tobytes())  # in place, as an editor saves
+    os.utime(edited, ns=(edited.stat().st_atime_ns, edited.stat().st_mtime_ns + 10**9))  # a coarse clock's tick
+    assert masks.stat().st_mtime_ns == folder_time
+    for inpainter, opts, note in ((Inpainter(fill="classical"), folder_opts, "making them again"),
+                                  (Interrupting(contract_model, 10**6), video_opts, "starting over")):  # fmt: skip
+        warnings: list[str] = []
+        summary = inpaint_video(scans, inpainter, opts, progress=False, warn=warnings.append)
+        assert summary.resumed == 0 and any(note in w for w in warnings), warnings
+    second, original = read_image(tmp_path / "out" / "000002.png"), clip_frames(4)[1]
+    assert np.array_equal(second[moved == 0], original[moved == 0])  # the new mask's hole, not the old one's
+    assert not np.array_equal(second[moved > 0], original[moved > 0])
 
 
 def test_fill_methods_route_thin_holes_to_the_classical_fill(contract_model) -> None:

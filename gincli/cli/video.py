@@ -39,7 +39,8 @@ a mask file is copied unchanged, and masks that match no frame are named.
 Interrupted? Run the same command again: a video output is built from chunks
 of --chunk-frames frames kept in OUT.gin-chunks/, and finished chunks are not
 redone; OUT itself appears only once complete. A frames folder skips frames
-already written.
+already written, unless they were made with other settings (another mask, an
+edited one too, model or fill): then they are made again.
 \b
 Examples:
   gin video film.mp4 --auto-mask scratches -o clean.mp4

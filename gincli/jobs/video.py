@@ -173,6 +173,8 @@ def _fingerprint(input_path: Path, opts: VideoOptions, inpainter: Inpainter) -> 
     def stamp(path: Path | None) -> list:
         if path is None:
             return []
+        if path.is_dir():  # each mask: one edited in place leaves the folder's own times as they were
+            return [str(path.resolve()), *(stamp(file) for _, file in numbered_files(path, "masks"))]
         stat = path.stat()
         return [str(path.resolve()), stat.st_size, stat.st_mtime_ns]
 
@@ -230,6 +232,26 @@ def check_options(input_path: Path, opts: VideoOptions) -> None:
     check_writable(opts.output.parent if _is_video_path(opts.output) else opts.output)
 
 
+# in a frames-folder output: the settings its frames were made with
+FRAMES_RECORD = ".gin-frames.json"
+
+
+def _frames_made_otherwise(folder: Path, fingerprint: str, warn: Callable[[str], None]) -> bool:
+    """Whether the frames a run of gin left in ``folder`` were made with other settings (another
+    mask, an edited one, another model or fill): then they are made again, as a video output's
+    chunks start over. Records this run's settings for the next. Frames without a record (made
+    otherwise, or by a gin before it) are kept, as resuming keeps them."""
+    record = folder / FRAMES_RECORD
+    try:
+        otherwise = json.loads(record.read_text())["fingerprint"] != fingerprint
+    except (OSError, ValueError, KeyError, TypeError):
+        otherwise = False
+    if otherwise:
+        warn(f"gin: {folder} holds frames of a run with other settings: making them again")
+    write_atomic(record, json.dumps({"fingerprint": fingerprint}).encode())
+    return otherwise
+
+
 class _ChunkStore:
     """The work folder beside a video output: finished chunks and the settings they belong to."""
 
@@ -279,7 +301,7 @@ def inpaint_video(
     source = open_frames(input_path, opts.fps)
     info, summary = source.info, VideoSummary()
     reuse_frame_buffers()
-    store = None
+    store, made_otherwise = None, False
     if to_video:
         encoded = pixel_format(opts.codec, info.width, info.height, info.pix_fmt)  # raises for sizes it cannot take
         even_size = pixel_format(opts.codec, info.width + info.width % 2, info.height + info.height % 2, info.pix_fmt)
@@ -303,13 +325,14 @@ def inpaint_video(
         done_chunks = store.starts()
     else:
         opts.output.mkdir(parents=True, exist_ok=True)
+        made_otherwise = _frames_made_otherwise(opts.output, _fingerprint(input_path, opts, inpainter), warn)
     smoother = FillSmoother(opts.temporal)
     bar = tqdm(total=info.frames, unit="frame", disable=not progress, dynamic_ncols=True)
 
     def is_done(frame: Frame) -> bool:
         if store is not None:
             return frame.index // opts.chunk_frames in done_chunks
-        return (opts.output / FRAME_NAME.format(frame.number)).exists() and not opts.overwrite
+        return (opts.output / FRAME_NAME.format(frame.number)).exists() and not (opts.overwrite or made_otherwise)
 
     def work(item: tuple[Frame, np.ndarray]) -> tuple[np.ndarray, str | None]:
         frame, mask = item
