@@ -248,6 +248,23 @@ def test_a_frames_folder_numbered_from_0_keeps_every_frame(contract_model, tmp_p
         assert np.array_equal(read_image(tmp_path / "out" / f"{number:06d}.png")[inside], image[inside])
 
 
+def test_missing_scans_in_a_frames_folder_are_named(contract_model, tmp_path: Path) -> None:
+    """Scans 1, 2, 4, 5 and 9 became a video of five frames without a word about the four that
+    are missing (a restorer's lost scans: the film jumps there)."""
+    frames = clip_frames(5)
+    scans = tmp_path / "scans"
+    for number, image in zip((1, 2, 4, 5, 9), frames, strict=True):
+        write_image(scans / f"scan_{number:04d}.png", image)
+    write_image(tmp_path / "m.png", hole())
+    code, output = gin_video(contract_model, str(scans), "--mask", str(tmp_path / "m.png"), "-o",
+                             str(tmp_path / "film.mp4"), "--fill", "classical")  # fmt: skip
+    assert code == 0 and "no frame numbered 3, 6-8 (4 missing)" in " ".join(output.split()), output
+    complete = frame_folder(tmp_path / "complete", frames)
+    code, output = gin_video(contract_model, str(complete), "--mask", str(tmp_path / "m.png"), "-o",
+                             str(tmp_path / "whole.mp4"), "--fill", "classical")  # fmt: skip
+    assert code == 0 and "no frame numbered" not in output, output
+
+
 @pytest.mark.parametrize("first", [0, 1001])
 def test_masks_numbered_otherwise_than_the_frames_match_them_in_order(
     contract_model, tmp_path: Path, first: int

@@ -194,6 +194,11 @@ def _fingerprint(input_path: Path, opts: VideoOptions, inpainter: Inpainter) -> 
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def _gaps(numbers: list[int]) -> list[tuple[int, int]]:
+    """(first, last) of each run of numbers missing between sorted ``numbers``."""
+    return [(a + 1, b - 1) for a, b in itertools.pairwise(numbers) if b > a + 1]
+
+
 def _is_video_path(path: Path) -> bool:
     return path.suffix.lower() in VIDEO_EXTENSIONS
 
@@ -302,6 +307,11 @@ def inpaint_video(
     info, summary = source.info, VideoSummary()
     reuse_frame_buffers()
     store, made_otherwise = None, False
+    if to_video and isinstance(source, FrameFolderReader) and (gaps := _gaps(source.numbers)):
+        missing = sum(last - first + 1 for first, last in gaps)
+        runs = ", ".join(str(first) if first == last else f"{first}-{last}" for first, last in gaps[:5])
+        warn(f"gin: {input_path}: no frame numbered {runs}{', ...' if len(gaps) > 5 else ''} ({missing} missing): "
+             f"{opts.output} plays the frames there are one after another, so the picture jumps there")  # fmt: skip
     if to_video:
         encoded = pixel_format(opts.codec, info.width, info.height, info.pix_fmt)  # raises for sizes it cannot take
         even_size = pixel_format(opts.codec, info.width + info.width % 2, info.height + info.height % 2, info.pix_fmt)
