@@ -572,6 +572,28 @@ def test_a_tiffs_alpha_comes_through_as_stored_and_named_as_such(
     assert np.array_equal(out[..., :3][~hole], colour[~hole]) and not np.array_equal(out[..., :3], colour)
 
 
+def test_a_tiffs_premultiplied_colour_becomes_straight_in_a_png(tmp_path: Path) -> None:
+    """PNG's alpha is straight: a TIFF's colour stored premultiplied by its alpha (associated
+    alpha) is divided back out for a PNG output, or it shows darker where the picture is
+    semi-transparent (a third of the level under alpha 85)."""
+    import tifffile
+
+    picture = smooth_image(np.random.default_rng(9), 30, 40)
+    alpha = np.full((30, 40), 255, np.uint8)
+    alpha[:, 20:] = 85
+    stored = (picture.astype(np.uint16) * alpha[..., None] // 255).astype(np.uint8)
+    (tmp_path / "in").mkdir()
+    tifffile.imwrite(tmp_path / "in" / "a.tif", np.dstack([stored, alpha]), photometric="rgb", extrasamples=[1])
+    save(tmp_path / "hole.png", rect_mask(30, 40, (2, 2, 8, 8)))
+    code, output = gin(str(tmp_path / "in"), "--masks", str(tmp_path / "hole.png"), "-o", str(tmp_path / "out"),
+                       "--fill", "classical", "--format", "png")  # fmt: skip
+    assert code == 0, output
+    out = np.asarray(Image.open(tmp_path / "out" / "a.png"))
+    want = np.clip(np.round(stored * 255.0 / alpha[..., None]), 0, 255)
+    outside = rect_mask(30, 40, (2, 2, 8, 8)) == 0
+    assert np.abs(out[..., :3][outside] - want[outside]).max() <= 0.5 and np.array_equal(out[..., 3], alpha)
+
+
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
 def test_the_grey_and_alpha_png_writer_round_trips_through_opencv_and_pillow(dtype: type) -> None:
     pixels = np.random.default_rng(6).integers(0, np.iinfo(dtype).max + 1, (33, 47, 2), dtype=dtype)

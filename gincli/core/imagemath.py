@@ -73,6 +73,16 @@ def picture_channels(image: np.ndarray) -> np.ndarray:
     return image
 
 
+def straight_alpha(image: np.ndarray) -> np.ndarray:
+    """An image with alpha (grey + alpha or RGBA) whose colour is premultiplied by the alpha,
+    with the colour divided back out (rounded; 0 where fully transparent); others unchanged."""
+    if image.ndim != 3 or image.shape[2] not in (2, 4):
+        return image
+    colour, alpha = to_unit_float(image[..., :-1]), to_unit_float(image[..., -1:])
+    straight = np.divide(colour, alpha, out=np.zeros_like(colour), where=alpha > 0)
+    return np.concatenate([from_unit_float(straight, image.dtype), image[..., -1:]], axis=2)
+
+
 def to_binary_mask(mask: np.ndarray) -> np.ndarray:
     """Any mask (bool, uint8, uint16, float; H x W or H x W x C) -> H x W float32, 1 = hole.
 

@@ -21,6 +21,7 @@ from gincli.core.imagemath import (
     nearest_palette_indices,
     picture_channels,
     split_channels,
+    straight_alpha,
     to_unit_float,
 )
 from gincli.core.lazy import cv2, pixel_limit
@@ -300,12 +301,18 @@ def write_image(
     path: str | Path, image: np.ndarray, quality: int | None = None, metadata: Metadata | None = None
 ) -> None:
     """Encode by the path's extension and write atomically, with ``metadata`` (EXIF, ICC, XMP)
-    embedded where the format holds it; a palette PNG's palette is kept for a PNG output."""
+    embedded where the format holds it; a palette PNG's palette is kept for a PNG output. A
+    TIFF's premultiplied colour stays so in a TIFF and becomes straight in PNG and WebP, whose
+    alpha is straight (JPEG and BMP drop the alpha: premultiplied colour is the picture over black)."""
     path = Path(path)
-    if metadata and metadata.palette and path.suffix.lower() == ".png" and image.dtype == np.uint8:
+    suffix = path.suffix.lower()
+    premultiplied = metadata is not None and metadata.premultiplied
+    if premultiplied and suffix not in (".tif", ".tiff") and suffix not in _NO_ALPHA:
+        image, premultiplied = straight_alpha(image), False
+    if metadata and metadata.palette and suffix == ".png" and image.dtype == np.uint8:
         encoded = encode_indexed_png(image, *metadata.palette)
     else:
-        encoded = encode_image(image, path.suffix, quality, metadata is not None and metadata.premultiplied)
+        encoded = encode_image(image, path.suffix, quality, premultiplied)
     write_atomic(path, embed_metadata(encoded, metadata.for_rgb_pixels()) if metadata else encoded)
 
 
