@@ -305,6 +305,18 @@ def test_mask_video_masks_the_matching_frames(contract_model, tmp_path: Path) ->
         assert np.array_equal(result, image) == (i % 2 == 0)
 
 
+def test_a_mask_video_shorter_than_the_input_is_refused_before_any_work(contract_model, tmp_path: Path) -> None:
+    """A 3-frame mask video for a 6-frame clip stopped the run at frame 4, after three frames'
+    work, its chunks left behind; where both files declare their frame counts, it is now a
+    usage error before any frame is read."""
+    source = make_video(tmp_path / "in.mp4", clip_frames(6), audio=False)
+    masks = make_video(tmp_path / "masks.mp4", [np.repeat(hole()[..., None], 3, 2)] * 3, audio=False)
+    out = tmp_path / "out.mp4"
+    code, output = gin_video(contract_model, str(source), "--mask-video", str(masks), "-o", str(out))
+    assert code == 2 and "has 3 frames" in output and "6" in output, output
+    assert not out.exists() and not out.with_name("out.mp4.gin-chunks").exists()
+
+
 class Interrupting(Inpainter):
     """Stops the run (like Ctrl-C) when asked to inpaint frame number ``stop_after`` + 1."""
 

@@ -305,6 +305,11 @@ def inpaint_video(
     to_video = _is_video_path(opts.output)
     source = open_frames(input_path, opts.fps)
     info, summary = source.info, VideoSummary()
+    if opts.mask_video is not None and info.frames:  # a short mask video stopped the run at its end
+        masks = VideoFileReader(opts.mask_video).info.frames
+        if masks and masks < info.frames:
+            raise UsageError(f"--mask-video {opts.mask_video} has {masks} frames, {input_path} {info.frames}: "
+                             "it needs a mask frame for every frame")  # fmt: skip
     reuse_frame_buffers()
     store, made_otherwise = None, False
     if to_video and isinstance(source, FrameFolderReader) and (gaps := _gaps(source.numbers)):
