@@ -26,6 +26,8 @@ from gincli.core.imagemath import (
 )
 from gincli.core.lazy import cv2, pixel_limit
 from gincli.io.atomic import write_atomic
+from gincli.io.dpx import MAGICS as DPX_MAGICS
+from gincli.io.dpx import DpxError, dpx_layout, read_dpx, write_dpx
 from gincli.io.jpeg_blocks import to_stored_orientation
 from gincli.io.metadata import PNG_SIGNATURE, Metadata, embed_metadata, png_chunk
 from gincli.io.tiff_tags import (
@@ -40,7 +42,7 @@ from gincli.io.tiff_tags import (
     short_value,
 )
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".dpx")
 _EXIF_ORIENTED = (".jpg", ".jpeg")  # OpenCV applies EXIF orientation to these when not reading "unchanged"
 _QUALITY_FLAGS = {".jpg": "IMWRITE_JPEG_QUALITY", ".jpeg": "IMWRITE_JPEG_QUALITY", ".webp": "IMWRITE_WEBP_QUALITY"}
 _NO_ALPHA = (".jpg", ".jpeg", ".bmp")
@@ -78,7 +80,7 @@ def looks_complete(path: str | Path) -> bool:
     try:
         size = path.stat().st_size
         with open(path, "rb") as f:
-            head = f.read(16)
+            head = f.read(20)
             f.seek(max(0, size - 12))
             tail = f.read(12)
     except OSError:
@@ -94,6 +96,9 @@ def looks_complete(path: str | Path) -> bool:
         return head[:4] == b"RIFF" and int.from_bytes(head[4:8], "little") + 8 <= size
     if suffix == ".bmp":
         return head[:2] == b"BM" and int.from_bytes(head[2:6], "little") <= size
+    if suffix == ".dpx":
+        order = DPX_MAGICS.get(head[:4])
+        return order is not None and int.from_bytes(head[16:20], "big" if order == ">" else "little") <= size
     return True  # TIFF: no cheap end check; a non-empty file counts
 
 
@@ -130,6 +135,8 @@ def read_image(path: str | Path) -> np.ndarray:
         raise ImageReadError(f"{path}: cannot read file ({exc.strerror or exc})") from exc
     if data.size == 0:
         raise ImageReadError(f"{path}: empty file (0 bytes)")
+    if path.suffix.lower() == ".dpx":  # OpenCV reads no DPX
+        return _read_dpx_file(path, data.tobytes())
     size = header_size(data[: 1 << 16].tobytes())
     if size is not None and size[0] * size[1] > pixel_limit():
         raise ImageReadError(
@@ -176,6 +183,17 @@ _PACKED_WITH_ALPHA = {
     "rgba64le": (np.dtype("<u2"), 4),
     "rgba64be": (np.dtype(">u2"), 4),
 }
+
+
+def _read_dpx_file(path: Path, data: bytes) -> np.ndarray:
+    try:
+        layout = dpx_layout(data)
+    except DpxError as exc:
+        raise ImageReadError(f"{path}: {exc}") from exc
+    if layout.width * layout.height > pixel_limit():
+        raise ImageReadError(f"{path}: {layout.width} x {layout.height} pixels is over the limit of "
+                             f"{pixel_limit():,}: raise it with --max-pixels or GIN_MAX_PIXELS if the file is trusted")  # fmt: skip
+    return read_dpx(data)
 
 
 def _misread_alpha(image: np.ndarray, tags: tuple[Tag, ...]) -> bool:
@@ -306,6 +324,11 @@ def write_image(
     alpha is straight (JPEG and BMP drop the alpha: premultiplied colour is the picture over black)."""
     path = Path(path)
     suffix = path.suffix.lower()
+    if suffix == ".dpx":  # over the source DPX's own bytes: its header, time code and edge code kept
+        if metadata is None or metadata.dpx is None:
+            raise ValueError(f"{path}: a DPX is written over the DPX it was read from, and there is none")
+        write_atomic(path, write_dpx(split_channels(image)[0], metadata.dpx))
+        return
     premultiplied = metadata is not None and metadata.premultiplied
     if premultiplied and suffix not in (".tif", ".tiff") and suffix not in _NO_ALPHA:
         image, premultiplied = straight_alpha(image), False

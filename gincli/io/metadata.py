@@ -16,6 +16,7 @@ import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from gincli.io.dpx import MAGICS as DPX_MAGICS
 from gincli.io.tiff_tags import (
     DESCRIPTIVE_TAGS,
     EXTRA_SAMPLES_TAG,
@@ -48,6 +49,7 @@ class Metadata:
     png_text: tuple[tuple[bytes, bytes], ...] = ()  # a PNG's own text chunks (kind, payload), XMP aside
     palette: tuple[bytes, bytes] | None = None  # a palette PNG's PLTE and tRNS payloads (tRNS may be empty)
     premultiplied: bool = False  # a TIFF's associated alpha: its colour is stored premultiplied by it
+    dpx: bytes | None = None  # a DPX file's bytes: its picture is written back over them, header and all
 
     def for_rgb_pixels(self) -> Metadata:
         """This metadata for RGB pixels: a CMYK file's profile describes inks, so it is left out."""
@@ -94,6 +96,8 @@ def read_metadata(data: bytes) -> Metadata:
             return _read_webp(data)
         if byte_order(data):
             return _read_tiff(data)
+        if data[:4] in DPX_MAGICS:
+            return Metadata(dpx=data)
     except (ValueError, IndexError, zlib.error, struct.error):
         pass
     return Metadata()
