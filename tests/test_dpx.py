@@ -68,8 +68,8 @@ def test_dpx_reads_as_ffmpeg_reads_and_writes_back_byte_for_byte(pix_fmt: str) -
 def test_gin_inpaint_writes_a_dpx_back_with_its_header_and_samples_outside_the_hole(tmp_path: Path) -> None:
     """A scanner's 10-bit big-endian DPX: the output has the input's header byte for byte (time
     code, edge code, scanner: OpenCV reads no DPX, and no other writer keeps them) and its
-    samples outside the hole; a DPX of another kind (RGBA) is one line naming its kind, and
-    a folder of scans becomes a video."""
+    samples outside the hole; a DPX of another kind (RGBA) is one line naming its kind; a
+    folder of scans becomes a video, or through `gin video`, a folder of DPX scans again."""
     picture = smooth_image(np.random.default_rng(2), H, W).astype(np.uint16) * 4
     scans = tmp_path / "scans"
     scans.mkdir()
@@ -89,6 +89,12 @@ def test_gin_inpaint_writes_a_dpx_back_with_its_header_and_samples_outside_the_h
     video = CliRunner().invoke(main, ["video", str(scans), "--mask", str(tmp_path / "hole.png"), "-o",
                                       str(tmp_path / "reel.mp4"), "--fill", "classical"])  # fmt: skip
     assert video.exit_code == 0 and "2 frames" in video.output, video.output
+    video = CliRunner().invoke(main, ["video", str(scans), "--mask", str(tmp_path / "hole.png"), "-o",
+                                      str(tmp_path / "restored"), "--fill", "classical"])  # fmt: skip
+    assert video.exit_code == 0, video.output
+    restored = (tmp_path / "restored" / "reel_0002.dpx").read_bytes()  # DPX scans out, of the same names
+    assert len(restored) == len(source) and restored[: layout.offset] == source[: layout.offset]
+    assert np.array_equal(read_dpx(restored), after)
     (scans / "reel_0003.dpx").write_bytes(ffmpeg_dpx(np.zeros((H, W, 4), np.uint8), "rgba"))
     result = CliRunner().invoke(main, ["inpaint", str(scans / "reel_0003.dpx"), "--masks", str(tmp_path / "hole.png"),
                                        "-o", str(tmp_path / "rgba")])  # fmt: skip

@@ -27,7 +27,8 @@ DEFAULTS = DamageThresholds()
 VIDEO_EPILOG = """\b
 IN is a video file (mp4, mov, mkv, avi ...) or a folder of numbered frames
 (shot_0001.png ...; --fps sets their rate). OUT is a video file, or a folder
-that receives 000001.png, 000002.png ... (a frames folder input keeps its numbers).
+that receives 000001.png, 000002.png ... (a frames folder input keeps its numbers;
+DPX scans come out as DPX of the same names, headers kept).
 \b
 The output keeps the input's frame count, timestamps (fractional and variable
 rates included), size and audio (copied, not re-encoded). Masks: white = hole;

@@ -29,6 +29,7 @@ from gincli.core.inpainter import Inpainter
 from gincli.core.lazy import cv2
 from gincli.io.atomic import atomic_path, remove_stale_partials, write_atomic
 from gincli.io.images import ImageReadError, read_image, write_image
+from gincli.io.metadata import Metadata
 from gincli.io.video import (
     DEFAULT_PRESET,
     INTERLACED_CODECS,
@@ -194,6 +195,13 @@ def _fingerprint(input_path: Path, opts: VideoOptions, inpainter: Inpainter) -> 
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def _dpx_scans(source: VideoFileReader | FrameFolderReader) -> dict[int, Path]:
+    """A folder of DPX scans' files by frame number; empty for anything else."""
+    if not isinstance(source, FrameFolderReader) or any(p.suffix.lower() != ".dpx" for p in source.files):
+        return {}
+    return dict(zip(source.numbers, source.files, strict=True))
+
+
 def _gaps(numbers: list[int]) -> list[tuple[int, int]]:
     """(first, last) of each run of numbers missing between sorted ``numbers``."""
     return [(a + 1, b - 1) for a, b in itertools.pairwise(numbers) if b > a + 1]
@@ -344,10 +352,18 @@ def inpaint_video(
     smoother = FillSmoother(opts.temporal)
     bar = tqdm(total=info.frames, unit="frame", disable=not progress, dynamic_ncols=True)
 
+    # a folder of DPX scans comes out as DPX scans of the same names, each over its source's bytes
+    # (header, time code, edge code kept); other frames as numbered PNGs
+    dpx_scans = _dpx_scans(source)
+
+    def frame_file(frame: Frame) -> Path:
+        scan = dpx_scans.get(frame.number)
+        return opts.output / (scan.name if scan else FRAME_NAME.format(frame.number))
+
     def is_done(frame: Frame) -> bool:
         if store is not None:
             return frame.index // opts.chunk_frames in done_chunks
-        return (opts.output / FRAME_NAME.format(frame.number)).exists() and not (opts.overwrite or made_otherwise)
+        return frame_file(frame).exists() and not (opts.overwrite or made_otherwise)
 
     def work(item: tuple[Frame, np.ndarray]) -> tuple[np.ndarray, str | None]:
         frame, mask = item
@@ -382,7 +398,10 @@ def inpaint_video(
         with opencv_on_calling_threads():  # the frames in flight keep the cores busy
             if store is None:
                 for frame in outputs():
-                    write_image(opts.output / FRAME_NAME.format(frame.number), frame.image)
+                    scan = dpx_scans.get(frame.number)
+                    write_image(
+                        frame_file(frame), frame.image, metadata=Metadata(dpx=scan.read_bytes()) if scan else None
+                    )
             else:
                 frames, timing = timed_for(opts.output.suffix, outputs(), info)
                 _write_chunks(frames, store, opts, timing)
