@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from gincli.core.hardware import return_free_memory
+from gincli.testing.film_damage import damage_clip, pan_clip
 
 if TYPE_CHECKING:
     from train.config import TrainConfig
@@ -126,3 +127,11 @@ def contract_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.contract_model import write_contract_model
 
     return write_contract_model(tmp_path_factory.mktemp("model") / "model.onnx")
+
+
+def damaged_clip(seed: int) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+    """(clean frames, damaged frames, true damage) of a 256 x 192 pan with planted damage."""
+    rng = np.random.default_rng(seed)
+    clean = list(pan_clip(smooth_image(rng, 400, 500), 12, 256, 192, rng))
+    planted = list(damage_clip(clean, rng))
+    return clean, [p.image for p in planted], [p.truth for p in planted]
