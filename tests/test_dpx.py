@@ -69,12 +69,15 @@ def test_gin_inpaint_writes_a_dpx_back_with_its_header_and_samples_outside_the_h
     """A scanner's 10-bit big-endian DPX: the output has the input's header byte for byte (time
     code, edge code, scanner: OpenCV reads no DPX, and no other writer keeps them) and its
     samples outside the hole; a DPX of another kind (RGBA) is one line naming its kind; a
-    folder of scans becomes a video, or through `gin video`, a folder of DPX scans again."""
+    folder of scans becomes a video that starts at the first scan's time code, or through
+    `gin video`, a folder of DPX scans again."""
     picture = smooth_image(np.random.default_rng(2), H, W).astype(np.uint16) * 4
     scans = tmp_path / "scans"
     scans.mkdir()
     for number in (1, 2):
-        (scans / f"reel_{number:04d}.dpx").write_bytes(ffmpeg_dpx(picture, "gbrp10be"))
+        scan = bytearray(ffmpeg_dpx(picture, "gbrp10be"))
+        scan[1920:1924] = bytes([0x01, 0x02, 0x03, 0x03 + number])  # its SMPTE time code, BCD: 01:02:03:04, :05
+        (scans / f"reel_{number:04d}.dpx").write_bytes(bytes(scan))
     hole = np.zeros((H, W), np.uint8)
     hole[10:20, 15:30] = 255
     write_image(tmp_path / "hole.png", hole)
@@ -87,8 +90,10 @@ def test_gin_inpaint_writes_a_dpx_back_with_its_header_and_samples_outside_the_h
     before, after = read_dpx(source), read_image(tmp_path / "out" / "reel_0001.dpx")
     assert np.array_equal(after[hole == 0], before[hole == 0]) and not np.array_equal(after[hole > 0], before[hole > 0])
     video = CliRunner().invoke(main, ["video", str(scans), "--mask", str(tmp_path / "hole.png"), "-o",
-                                      str(tmp_path / "reel.mp4"), "--fill", "classical"])  # fmt: skip
+                                      str(tmp_path / "reel.mov"), "--fill", "classical"])  # fmt: skip
     assert video.exit_code == 0 and "2 frames" in video.output, video.output
+    with av.open(str(tmp_path / "reel.mov")) as reel:  # the first scan's time code starts the video (its tmcd track)
+        assert {v for s in reel.streams for k, v in s.metadata.items() if k.lower() == "timecode"} == {"01:02:03:04"}
     video = CliRunner().invoke(main, ["video", str(scans), "--mask", str(tmp_path / "hole.png"), "-o",
                                       str(tmp_path / "restored"), "--fill", "classical"])  # fmt: skip
     assert video.exit_code == 0, video.output

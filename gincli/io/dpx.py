@@ -19,6 +19,7 @@ MAGICS = {b"SDPX": ">", b"XPDS": "<"}  # the byte order the magic number is writ
 _RGB = 50  # image element descriptor: R, G, B
 _FILLED = 1  # packing: samples filled to 32-bit words (method A)
 _REPLICATE_10_BIT = 6  # a 10-bit sample v stands for 16-bit v << 6 | v >> 4
+_TIME_CODE = 1920  # the television header's SMPTE time code: hours, minutes, seconds, frames in BCD
 
 
 class DpxError(ValueError):
@@ -64,6 +65,18 @@ def dpx_layout(data: bytes) -> DpxLayout:
     if width == 0 or height == 0 or offset + layout.size > len(data):
         raise DpxError(f"truncated: {width} x {height} needs {offset + layout.size} bytes, the file has {len(data)}")
     return layout
+
+
+def dpx_time_code(data: bytes) -> str | None:
+    """The scan's SMPTE time code, "HH:MM:SS:FF", as its header records it; None where it
+    records none (all ones) or no valid one."""
+    order = MAGICS.get(data[:4])
+    if order is None or len(data) < _TIME_CODE + 4:
+        return None
+    digits = f"{struct.unpack_from(order + 'I', data, _TIME_CODE)[0]:08x}"
+    if not digits.isdigit():
+        return None
+    return ":".join(digits[i : i + 2] for i in range(0, 8, 2))
 
 
 def read_dpx(data: bytes) -> np.ndarray:

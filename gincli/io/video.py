@@ -699,15 +699,23 @@ def _timed(packets: list) -> Iterator[tuple[Fraction, object]]:
         yield packet.dts * Fraction(packet.time_base), packet
 
 
-def join_chunks(chunks: list[tuple[Path, int]], time_base: Fraction, source: Path | None, output: Path) -> list[str]:
+def join_chunks(
+    chunks: list[tuple[Path, int]],
+    time_base: Fraction,
+    source: Path | None,
+    output: Path,
+    picture_tags: dict[str, str] | None = None,
+) -> list[str]:
     """Concatenate encoded chunks (path, start pts in ``time_base``) by packet copy, restoring
     each chunk's time offset, with the audio and subtitle packets of ``source`` (the input
     video, if any) interleaved by time (so the muxer never has to hold one stream back while it
     waits for another), its chapters and its descriptive tags (:func:`_copy_tags`). Audio and
     subtitles are copied; an audio codec that the output's container cannot hold (8-bit PCM in
     .mp4, say) is encoded again in the container's own (AAC for .mp4), a subtitle format it
-    cannot hold (SubRip in .mp4) is left out. Returns a note for each track left out (``output``
-    is the file written, which may be a temporary name: the notes name its format only)."""
+    cannot hold (SubRip in .mp4) is left out. ``picture_tags``: the video stream's tags where
+    no source file holds them (a DPX folder's time code). Returns a note for each track left
+    out (``output`` is the file written, which may be a temporary name: the notes name its
+    format only)."""
     import av
 
     if not chunks:
@@ -723,6 +731,7 @@ def join_chunks(chunks: list[tuple[Path, int]], time_base: Fraction, source: Pat
                 ):  # left to the muxer's default, HEVC's hvc1 became hev1
                     video_out.codec_context.codec_tag = template.codec_context.codec_tag
             copied, encoded = {}, {}
+            video_out.metadata.update(picture_tags or {})
             if source is not None:
                 with av.open(str(source)) as original:
                     _copy_tags(original.metadata, container.metadata)

@@ -28,6 +28,7 @@ from gincli.core.imagemath import from_unit_float, to_binary_mask, to_unit_float
 from gincli.core.inpainter import Inpainter
 from gincli.core.lazy import cv2
 from gincli.io.atomic import atomic_path, remove_stale_partials, write_atomic
+from gincli.io.dpx import dpx_time_code
 from gincli.io.images import ImageReadError, read_image, write_image
 from gincli.io.metadata import Metadata
 from gincli.io.video import (
@@ -200,6 +201,16 @@ def _dpx_scans(source: VideoFileReader | FrameFolderReader) -> dict[int, Path]:
     if not isinstance(source, FrameFolderReader) or any(p.suffix.lower() != ".dpx" for p in source.files):
         return {}
     return dict(zip(source.numbers, source.files, strict=True))
+
+
+def _scans_time_code(scans: dict[int, Path]) -> dict[str, str]:
+    """The time code of a DPX folder's first scan, as the video made of them starts (a film lab
+    conforms a restored reel by it); empty where there is none."""
+    if not scans:
+        return {}
+    with open(scans[min(scans)], "rb") as first:
+        code = dpx_time_code(first.read(4096))
+    return {"timecode": code} if code else {}
 
 
 def _gaps(numbers: list[int]) -> list[tuple[int, int]]:
@@ -412,6 +423,7 @@ def inpaint_video(
                         timing.time_base,
                         input_path if input_path.is_file() else None,  # its audio, subtitles, chapters and tags
                         temp,
+                        _scans_time_code(dpx_scans),
                     )
                 for note in notes:
                     warn(f"gin: {opts.output}: {note}")
