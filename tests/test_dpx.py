@@ -40,13 +40,15 @@ KINDS = {  # FFmpeg's pixel format -> (the sample range, the format FFmpeg decod
     "rgb48be": (65536, "rgb48le"),
     "gbrp10le": (1024, "rgb48le"),
     "gbrp10be": (1024, "rgb48le"),
+    "gbrp12le": (4096, "rgb48le"),
+    "gbrp12be": (4096, "rgb48le"),
 }
 
 
 @pytest.mark.parametrize("pix_fmt", list(KINDS))
 def test_dpx_reads_as_ffmpeg_reads_and_writes_back_byte_for_byte(pix_fmt: str) -> None:
-    """8, 10 (three samples to a 32-bit word) and 16 bits, either byte order: the picture is
-    what FFmpeg decodes (10-bit samples over 16 bits, v << 6 | v >> 4, as swscale spreads
+    """8, 10 (three samples to a 32-bit word), 12 and 16 bits, either byte order: the picture
+    is what FFmpeg decodes (10-bit samples over 16 bits, v << 6 | v >> 4, as swscale spreads
     them); written back unchanged, the file is the same bytes; an edited pixel is what
     FFmpeg then reads."""
     top, wide_as = KINDS[pix_fmt]
@@ -58,9 +60,10 @@ def test_dpx_reads_as_ffmpeg_reads_and_writes_back_byte_for_byte(pix_fmt: str) -
     edited = read.copy()
     edited[7, 9] = (10, 20, 30) if read.dtype == np.uint8 else (1000, 33000, 65535)
     again = ffmpeg_reads(write_dpx(edited, data), wide_as)
-    if pix_fmt.startswith("gbrp10"):  # to the nearest 10-bit step, spread again
-        steps = [round(int(v) * 1023 / 65535) for v in edited[7, 9]]
-        assert [int(v) for v in again[7, 9]] == [step << 6 | step >> 4 for step in steps]
+    if pix_fmt.startswith("gbrp"):  # to the nearest 10- or 12-bit step, spread again
+        bits = int(pix_fmt[4:6])
+        steps = [round(int(v) * (2**bits - 1) / 65535) for v in edited[7, 9]]
+        assert [int(v) for v in again[7, 9]] == [step << (16 - bits) | step >> (2 * bits - 16) for step in steps]
     else:
         assert np.array_equal(again, edited)
 

@@ -37,7 +37,7 @@ change), bit depth, alpha, EXIF, colour profile and XMP (JPEG and PNG); pixels
 outside the holes are unchanged bit for bit. JPEG from JPEG: only the 8 x 8
 blocks a hole touches are re-encoded, the rest copied as they were (exact
 away from them); other JPEG outputs are re-encoded whole, with a note. A DPX
-film scan (8, 10 or 16-bit RGB) is written back over its own file: its header
+film scan (8, 10, 12 or 16-bit RGB) is written back over its own file: its header
 (time code, edge code) and every sample outside the holes as they were.
 Existing outputs are skipped, so re-running an interrupted job resumes it.
 Exit code: 0 all done, 1 some files failed (each named with its reason), 2 usage.

@@ -1,11 +1,12 @@
 """DPX (SMPTE 268M) film scans: read to pixels, and written back over their own file.
 
 A scanner's DPX holds one RGB picture, 10 bits a sample packed three to a 32-bit word
-(or 8 or 16 bits), after a header that carries what a film lab needs: the frame's time code,
+(or 8, 12 or 16 bits), after a header that carries what a film lab needs: the frame's time code,
 its film edge code, the scanner and the film's transfer. OpenCV reads no DPX. gin reads
 these and writes a picture back *over its source file's bytes*: every header byte, and every
 sample outside the holes, comes out as it came in. Other kinds of DPX (several elements,
-alpha, 12 bits, run-length coding, a flipped picture) are refused with their reason.
+alpha, packing without filling, run-length coding, a flipped picture) are refused with
+their reason.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import numpy as np
 MAGICS = {b"SDPX": ">", b"XPDS": "<"}  # the byte order the magic number is written in
 _RGB = 50  # image element descriptor: R, G, B
 _FILLED = 1  # packing: samples filled to 32-bit words (method A)
-_REPLICATE_10_BIT = 6  # a 10-bit sample v stands for 16-bit v << 6 | v >> 4
+# a sample of fewer bits v stands for its 16-bit spread, as swscale spreads it: v << (16 - bits) | v >> ...
+_SPREAD = {10: 6, 12: 4}
 _TIME_CODE = 1920  # the television header's SMPTE time code: hours, minutes, seconds, frames in BCD
 
 
@@ -33,7 +35,7 @@ class DpxLayout:
     order: str  # "<" or ">"
     width: int
     height: int
-    bits: int  # 8, 10 or 16
+    bits: int  # 8, 10, 12 or 16
     offset: int  # of the image data
     line_bytes: int  # one line's bytes, end-of-line padding included
 
@@ -53,13 +55,13 @@ def dpx_layout(data: bytes) -> DpxLayout:
     packing, encoding = struct.unpack_from(order + "HH", data, 804)
     element_offset, line_padding = struct.unpack_from(order + "II", data, 808)
     kind = f"{elements} elements, descriptor {descriptor}, {bits} bits, packing {packing}, encoding {encoding}"
-    if elements != 1 or descriptor != _RGB or encoding != 0 or orientation != 0 or bits not in (8, 10, 16):
+    if elements != 1 or descriptor != _RGB or encoding != 0 or orientation != 0 or bits not in (8, 10, 12, 16):
         raise DpxError(f"a DPX gin cannot take ({kind}, orientation {orientation}): it takes one RGB picture "
-                       "of 8, 10 or 16 bits, uncompressed, stored top line first")  # fmt: skip
-    if bits == 10 and packing != _FILLED:
-        raise DpxError(f"10-bit DPX packed without filling to words (packing {packing}): gin takes packing 1")
+                       "of 8, 10, 12 or 16 bits, uncompressed, stored top line first")  # fmt: skip
+    if bits in _SPREAD and packing != _FILLED:
+        raise DpxError(f"{bits}-bit DPX packed without filling to words (packing {packing}): gin takes packing 1")
     offset = element_offset or offset
-    words = {8: -(-3 * width // 4), 10: width, 16: -(-3 * width // 2)}[bits]  # 32-bit words a line
+    words = {8: -(-3 * width // 4), 10: width, 12: -(-3 * width // 2), 16: -(-3 * width // 2)}[bits]  # a line's
     line_bytes = 4 * words + (line_padding if line_padding != 0xFFFFFFFF else 0)
     layout = DpxLayout(order, width, height, bits, offset, line_bytes)
     if width == 0 or height == 0 or offset + layout.size > len(data):
@@ -80,18 +82,22 @@ def dpx_time_code(data: bytes) -> str | None:
 
 
 def read_dpx(data: bytes) -> np.ndarray:
-    """The picture of a DPX file: H x W x 3 RGB, uint8 for 8 bits, else uint16 (10-bit samples
-    spread over 16 bits, v << 6 | v >> 4, as gin holds every deep picture)."""
+    """The picture of a DPX file: H x W x 3 RGB, uint8 for 8 bits, else uint16 (10- and 12-bit
+    samples spread over 16 bits, v << 6 | v >> 4 for 10, as gin holds every deep picture)."""
     layout = dpx_layout(data)
     raw = np.frombuffer(data, np.uint8, layout.size, layout.offset).reshape(layout.height, layout.line_bytes)
     if layout.bits == 8:
         return raw[:, : 3 * layout.width].reshape(layout.height, layout.width, 3).copy()
-    if layout.bits == 16:
-        samples = raw[:, : 6 * layout.width].copy().view(layout.order + "u2")
-        return samples.reshape(layout.height, layout.width, 3).astype(np.uint16)
+    if layout.bits in (12, 16):  # a sample a 16-bit word; 12 bits in its top bits
+        samples = raw[:, : 6 * layout.width].copy().view(layout.order + "u2").astype(np.uint16)
+        samples = samples.reshape(layout.height, layout.width, 3)
+        return samples if layout.bits == 16 else _spread(samples >> 4, 12)
     words = raw[:, : 4 * layout.width].copy().view(layout.order + "u4").astype(np.uint32)
-    ten = np.stack([(words >> shift) & 0x3FF for shift in (22, 12, 2)], axis=-1).astype(np.uint16)
-    return ten << _REPLICATE_10_BIT | ten >> (10 - _REPLICATE_10_BIT)
+    return _spread(np.stack([(words >> shift) & 0x3FF for shift in (22, 12, 2)], axis=-1).astype(np.uint16), 10)
+
+
+def _spread(samples: np.ndarray, bits: int) -> np.ndarray:
+    return samples << _SPREAD[bits] | samples >> (bits - _SPREAD[bits])
 
 
 def write_dpx(image: np.ndarray, source: bytes) -> bytes:
@@ -105,8 +111,9 @@ def write_dpx(image: np.ndarray, source: bytes) -> bytes:
     wide = image.astype(np.uint32) * 257 if image.dtype == np.uint8 else image.astype(np.uint32)
     if layout.bits == 8:
         packed = ((wide * 255 + 32767) // 65535).astype(np.uint8).reshape(layout.height, -1)
-    elif layout.bits == 16:
-        packed = wide.astype(layout.order + "u2").view(np.uint8).reshape(layout.height, -1)
+    elif layout.bits in (12, 16):
+        samples = wide if layout.bits == 16 else (wide * 4095 + 32767) // 65535 << 4  # the nearest 12-bit step
+        packed = samples.astype(layout.order + "u2").view(np.uint8).reshape(layout.height, -1)
     else:
         ten = (wide * 1023 + 32767) // 65535  # to the nearest 10-bit step: v << 6 | v >> 4 goes back to v
         words = ten[..., 0] << 22 | ten[..., 1] << 12 | ten[..., 2] << 2
