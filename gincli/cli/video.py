@@ -19,7 +19,7 @@ from gincli.core.classical import FILM_THIN_RADIUS
 from gincli.core.engine import EngineError
 from gincli.io.video import DEFAULT_PRESET, ENCODERS, PRESETS, VideoError
 from gincli.jobs.pipeline import UsageError
-from gincli.jobs.video import VideoOptions, check_options, detect_scratches, inpaint_video
+from gincli.jobs.video import FIELD_MODES, VideoOptions, check_options, detect_scratches, inpaint_video
 from gincli.masks.scratches import SENSITIVITY, DamageThresholds
 
 DEFAULTS = DamageThresholds()
@@ -121,6 +121,15 @@ def threshold_options(command: click.Command) -> click.Command:
     return command
 
 
+fields_option = click.option(
+    "--fields", type=click.Choice(FIELD_MODES), default="auto", show_default=True,
+    help="Interlaced footage (broadcast, DV: each frame two instants, its even and its odd lines): separate "
+         "finds and fills damage in each field from that field's lines alone, whole treats frames as single "
+         "pictures (film transferred frame for frame, or deinterlaced). auto: separate where the file says it "
+         "is interlaced.",
+)  # fmt: skip
+
+
 def _thresholds(options: dict) -> DamageThresholds:
     names = [field.name for field in fields(DamageThresholds) if field.name in options]  # those given as options
     return DamageThresholds(**{name: options.pop(name) for name in names}).at_sensitivity(options.pop("sensitivity"))
@@ -160,6 +169,7 @@ def _fps(text: str) -> Fraction:
                    "a quarter to a half less encoding time, up to 0.2 dB lower; medium, a sixth more time "
                    "for the same quality and size, as no B-frames are used).")  # fmt: skip
 @click.option("--fps", default="24", show_default=True, help="Frame rate of a frames-folder IN (e.g. 24000/1001).")
+@fields_option
 @click.option("--chunk-frames", default=240, show_default=True, help="Frames per resumable chunk.")
 @click.option("--overwrite", is_flag=True, help="Replace OUT (or frames in it) if it exists.")
 @engine_options
@@ -207,12 +217,15 @@ def video_command(input_path: Path, model: Path | None, provider: str, threads: 
               help="Folder for the masks: 000001.png ... (white = damage).")  # fmt: skip
 @threshold_options
 @click.option("--fps", default="24", show_default=True, help="Frame rate of a frames-folder IN.")
+@fields_option
 @click.option("--overwrite", is_flag=True, help="Replace masks already in OUT (masks edited by hand too).")
-def scratches_command(input_path: Path, output: Path, fps: str, overwrite: bool, **options: object) -> None:
+def scratches_command(
+    input_path: Path, output: Path, fps: str, fields: str, overwrite: bool, **options: object
+) -> None:
     """Detect film scratches and dust; write one mask per frame to review."""
     try:
         count = detect_scratches(input_path, output, _thresholds(options), _fps(fps), overwrite=overwrite,
-                                 warn=lambda message: click.echo(message, err=True))  # fmt: skip
+                                 warn=lambda message: click.echo(message, err=True), fields=fields)  # fmt: skip
     except UsageError as exc:
         raise click.UsageError(str(exc)) from exc
     except VideoError as exc:

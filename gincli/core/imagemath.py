@@ -120,6 +120,20 @@ def dilate_mask(mask: np.ndarray, pixels: int) -> np.ndarray:
     return cv2.dilate(mask.astype(np.float32), kernel)
 
 
+def field(image: np.ndarray, parity: int) -> np.ndarray:
+    """One field of an interlaced frame: its even lines (``parity`` 0, the top field) or its odd
+    lines (1, the bottom field), as a contiguous picture. The two fields of a frame are two
+    instants; where the picture moves, each frame's lines alternate between them (a comb)."""
+    return np.ascontiguousarray(image[parity::2])
+
+
+def weave_fields(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+    """The frame whose even lines are ``top`` and odd lines ``bottom`` (inverse of :func:`field`)."""
+    frame = np.empty((top.shape[0] + bottom.shape[0], *top.shape[1:]), top.dtype)
+    frame[0::2], frame[1::2] = top, bottom
+    return frame
+
+
 def nonzero_pixels(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``np.nonzero`` of a 2-D bool or uint8 mask, in the same (row-major) order, by
     ``cv2.findNonZero``: a third of the time on a 720p frame."""

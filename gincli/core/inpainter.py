@@ -28,6 +28,7 @@ from gincli.core.engine import Engine, EngineError
 from gincli.core.harmonic import continue_rim
 from gincli.core.imagemath import (
     LUMA_BT601,
+    field,
     from_unit_float,
     nonzero_pixels,
     picture_channels,
@@ -139,17 +140,22 @@ class Inpainter:
         holes = np.ascontiguousarray(masks[:, None], dtype=np.float32)
         return self.batcher.run(images, holes).transpose(0, 2, 3, 1)
 
-    def inpaint(self, image: np.ndarray, mask: np.ndarray, strategy: str | None = None) -> np.ndarray:
+    def inpaint(
+        self, image: np.ndarray, mask: np.ndarray, strategy: str | None = None, fields: bool = False
+    ) -> np.ndarray:
         """The completed image, same shape and dtype as ``image`` (H x W grey, H x W x 2 grey +
         alpha, RGB or RGBA; grey is filled in grey). Pixels outside the hole (and any alpha
         channel) are the input's, bit for bit. ``mask``: any form :func:`to_binary_mask` reads
-        (1 or white = hole; with an alpha channel, only where also opaque)."""
-        return self.inpaint_with_info(image, mask, strategy)[0]
+        (1 or white = hole; with an alpha channel, only where also opaque). ``fields``: the image
+        is an interlaced frame, and each field (its even lines, its odd lines: two instants) is
+        filled from its own lines alone, so a moving picture's comb is not blended into the fill."""
+        return self.inpaint_with_info(image, mask, strategy, fields)[0]
 
     def inpaint_with_info(
-        self, image: np.ndarray, mask: np.ndarray, strategy: str | None = None
+        self, image: np.ndarray, mask: np.ndarray, strategy: str | None = None, fields: bool = False
     ) -> tuple[np.ndarray, str]:
-        """As :meth:`inpaint`, also returning the strategy that ran (what ``auto`` chose)."""
+        """As :meth:`inpaint`, also returning the strategy that ran (what ``auto`` chose; for
+        ``fields``, each field's, joined by " + " where they differ)."""
         rgb, alpha = split_channels(image)
         hole = to_binary_mask(mask)
         if not hole.any():
@@ -159,6 +165,8 @@ class Inpainter:
             raise ValueError(
                 f"mask is {hole.shape[1]} x {hole.shape[0]} but the image is {rgb.shape[1]} x {rgb.shape[0]}"
             )
+        if fields and hole.any():
+            return self._by_field(image, hole, strategy)
         run: TileFn = self_ensemble(self.run_tiles) if self.ensemble else self.run_tiles
         depths = hole_depth(hole) if self.fill == "auto" else None
         thin = np.zeros(hole.shape, bool) if self.fill == "network" else (
@@ -191,3 +199,12 @@ class Inpainter:
             values @ LUMA_BT601 if result.ndim == 2 else values, image.dtype
         )  # grey in, grey out
         return result if alpha is None else np.dstack([result, alpha]), used
+
+    def _by_field(self, image: np.ndarray, hole: np.ndarray, strategy: str | None) -> tuple[np.ndarray, str]:
+        """Each field of an interlaced frame with a hole filled on its own, woven back."""
+        result, used = image.copy(), []
+        for parity in (0, 1):
+            if hole[parity::2].any():
+                result[parity::2], how = self.inpaint_with_info(field(image, parity), field(hole, parity), strategy)
+                used.append(how)
+        return result, " + ".join(dict.fromkeys(used))

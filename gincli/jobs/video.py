@@ -57,6 +57,9 @@ from gincli.jobs.temporal import FillSmoother
 from gincli.masks.scratches import DamageThresholds, damage_masks
 
 AUTO_MASKS = ("scratches",)
+# interlaced footage: each field found and filled on its own (separate), frames whole, or
+# fields where the input says it is interlaced (auto)
+FIELD_MODES = ("auto", "separate", "whole")
 TRIM_EVERY = 24  # frames between returns of freed memory to the system (a few ms each)
 FRAME_NAME = "{:06d}.png"  # frames folders out, and detected masks: 1-based, as FFmpeg's image2
 
@@ -73,8 +76,13 @@ class VideoOptions(JobOptions):
     preset: str = DEFAULT_PRESET  # x264 / x265 speed preset
     fps: Fraction = Fraction(24)  # frame rate of a frames-folder input
     temporal: float = 0.0  # FillSmoother strength; 0 = off
+    fields: str = "auto"  # one of FIELD_MODES
     chunk_frames: int = 240
     workers: int = 3  # frames in flight
+
+    def by_field(self, info: VideoInfo) -> bool:
+        """Whether the frames are detected and inpainted field by field."""
+        return self.fields == "separate" or (self.fields == "auto" and info.first_field is not None)
 
 
 @dataclass
@@ -129,7 +137,8 @@ def frames_with_masks(
     finish = opts.finish_mask
     if opts.auto_mask == "scratches":
         frames, images = itertools.tee(source.frames())  # the detector reads ahead of the frames it yields
-        found = damage_masks((frame.image for frame in images), opts.thresholds, workers=max(1, opts.workers))
+        found = damage_masks((frame.image for frame in images), opts.thresholds, max(1, opts.workers),
+                             opts.by_field(source.info))  # fmt: skip
         for frame, mask in zip(frames, found, strict=True):
             yield frame, finish(mask)
         return
@@ -218,6 +227,18 @@ def _gaps(numbers: list[int]) -> list[tuple[int, int]]:
     return [(a + 1, b - 1) for a, b in itertools.pairwise(numbers) if b > a + 1]
 
 
+def _check_fields(fields: str) -> None:
+    if fields not in FIELD_MODES:
+        raise UsageError(f"--fields {fields}: choose one of {', '.join(FIELD_MODES)}")
+
+
+def _note_fields(input_path: Path, info: VideoInfo, fields: str, warn: Callable[[str], None]) -> None:
+    """Say how interlaced footage is worked on, where gin chose it."""
+    if fields == "auto" and info.first_field is not None:
+        warn(f"gin: {input_path} is interlaced ({info.first_field} field first): each field (every other line) "
+             "is worked on as a picture of its own (--fields whole: frames whole)")  # fmt: skip
+
+
 def _is_video_path(path: Path) -> bool:
     return path.suffix.lower() in VIDEO_EXTENSIONS
 
@@ -229,6 +250,7 @@ def check_options(input_path: Path, opts: VideoOptions) -> None:
         raise UsageError("give exactly one of --mask FILE, --masks DIR, --mask-video FILE, --auto-mask scratches")
     if opts.auto_mask is not None and opts.auto_mask not in AUTO_MASKS:
         raise UsageError(f"--auto-mask {opts.auto_mask}: choose one of {', '.join(AUTO_MASKS)}")
+    _check_fields(opts.fields)
     for name, path in (("--mask", opts.mask), ("--masks", opts.masks), ("--mask-video", opts.mask_video)):
         if path is not None and not path.exists():
             raise UsageError(f"{name} {path}: no such file or folder")
@@ -330,6 +352,8 @@ def inpaint_video(
             raise UsageError(f"--mask-video {opts.mask_video} has {masks} frames, {input_path} {info.frames}: "
                              "it needs a mask frame for every frame")  # fmt: skip
     reuse_frame_buffers()
+    by_field = opts.by_field(info)
+    _note_fields(input_path, info, opts.fields, warn)
     store, made_otherwise = None, False
     if to_video and isinstance(source, FrameFolderReader) and (gaps := _gaps(source.numbers)):
         missing = sum(last - first + 1 for first, last in gaps)
@@ -380,7 +404,7 @@ def inpaint_video(
         frame, mask = item
         if is_done(frame) or not mask.any():
             return frame.image, None
-        return inpainter.inpaint_with_info(frame.image, mask)
+        return inpainter.inpaint_with_info(frame.image, mask, fields=by_field)
 
     def outputs() -> Iterator[Frame]:
         with ThreadPoolExecutor(max_workers=max(1, opts.workers)) as executor:
@@ -459,12 +483,15 @@ def detect_scratches(
     progress: bool = True,
     overwrite: bool = False,
     warn: Callable[[str], None] = tqdm.write,
+    fields: str = "auto",
 ) -> int:
     """Write the detected film-damage mask of every frame as ``000001.png`` ... into ``output``
     (white = damage), to review or edit before inpainting; returns the frame count. Masks
     already in ``output`` (perhaps edited by hand) are replaced only with ``overwrite``, and
-    those this clip has no frame for are named; ``output`` is never the input's folder."""
+    those this clip has no frame for are named; ``output`` is never the input's folder.
+    ``fields``: as :attr:`VideoOptions.fields`."""
     input_path, output = Path(input_path), Path(output)
+    _check_fields(fields)
     if output.resolve() == input_path.resolve():
         raise UsageError(f"output {output} is the input: choose another -o/--output")
     earlier = {path.name for _, path in numbered_files(output, "masks", missing_ok=True)}
@@ -474,7 +501,10 @@ def detect_scratches(
     source = open_frames(input_path, fps)
     reuse_frame_buffers()
     check_writable(output)
-    opts = VideoOptions(output=output, auto_mask="scratches", thresholds=thresholds or DamageThresholds())
+    opts = VideoOptions(
+        output=output, auto_mask="scratches", thresholds=thresholds or DamageThresholds(), fields=fields
+    )
+    _note_fields(input_path, source.info, fields, warn)
     count = 0
     with opencv_on_calling_threads():  # the detections in flight keep the cores busy
         for frame, mask in tqdm(frames_with_masks(source, opts, tqdm.write), total=source.info.frames, unit="frame",

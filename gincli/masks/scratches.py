@@ -11,6 +11,7 @@ frames of the same shot, and their motion (:mod:`gincli.masks.motion`).
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -22,10 +23,12 @@ import numpy as np
 from gincli.core.imagemath import (
     LUMA_BT601,
     dilate_mask,
+    field,
     integer_to_unit,
     nonzero_pixels,
     own_depth_luma,
     to_unit_float,
+    weave_fields,
 )
 from gincli.core.lazy import cv2
 from gincli.masks.dust import dust_mask
@@ -150,16 +153,30 @@ def _detect(
 
 
 def damage_masks(
-    images: Iterable[np.ndarray], thresholds: DamageThresholds = DamageThresholds(), workers: int = 1
+    images: Iterable[np.ndarray],
+    thresholds: DamageThresholds = DamageThresholds(),
+    workers: int = 1,
+    fields: bool = False,
 ) -> Iterator[np.ndarray]:
     """The damage mask of every frame of a clip, in order (H x W float32, 1 = damage), each
     found with its neighbours and the frames ``PERSISTENCE`` before and after (those that exist
     at the clip's ends), and with the scratches found in the ``line_follow`` frames around it
     followed into it (:func:`follow_lines`). Streams: holds ``2 * PERSISTENCE + 1`` frames,
     each prepared once (:class:`FrameView`), the lines found in ``line_follow`` more, and up to
-    ``2 * workers`` detections in flight on ``workers`` threads (OpenCV releases the GIL)."""
-    found = follow_lines(_detections(images, thresholds, workers), thresholds)
-    for lines, (dust_rows, dust_columns) in found:
+    ``2 * workers`` detections in flight on ``workers`` threads (OpenCV releases the GIL).
+
+    ``fields``: the frames are interlaced, and each field's lines are a clip of their own (the
+    top fields one, the bottom fields another), found apart and woven back. A whole interlaced
+    frame is two instants: where the picture moves its lines alternate between them, and the
+    comb differs from both neighbour frames as dust does."""
+    if fields:
+        tops, bottoms = itertools.tee(images)
+        in_field = thresholds.in_field()
+        top_fields = damage_masks((field(image, 0) for image in tops), in_field, workers)
+        bottom_fields = damage_masks((field(image, 1) for image in bottoms), in_field, workers)
+        yield from itertools.starmap(weave_fields, zip(top_fields, bottom_fields, strict=True))
+        return
+    for lines, (dust_rows, dust_columns) in follow_lines(_detections(images, thresholds, workers), thresholds):
         lines[dust_rows, dust_columns] = True
         yield dilate_mask(lines, thresholds.grow)
 

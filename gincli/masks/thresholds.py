@@ -59,6 +59,11 @@ class DamageThresholds:
     dust_standout: float = 0.7
     grow: int = 1  # pixels added around everything found (scratch edges are soft)
 
+    def in_field(self) -> DamageThresholds:
+        """These thresholds for one field of interlaced frames, whose rows are every other line: a
+        scratch is as long in rows as half its lines, and leans twice as far a row."""
+        return replace(self, line_min_rows=-(-self.line_min_rows // 2), line_max_slant=2 * self.line_max_slant)
+
     def at_sensitivity(self, level: str) -> DamageThresholds:
         """These thresholds with both contrasts scaled for ``level`` (see :data:`SENSITIVITY`)."""
         if level not in SENSITIVITY:

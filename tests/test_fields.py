@@ -1,0 +1,129 @@
+"""Interlaced footage, field by field: each frame is two instants (its even lines, its odd lines),
+so damage is found in each field's own clip and filled from that field's lines alone."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from gincli.cli.main import main
+from gincli.core.inpainter import Inpainter
+from gincli.io.images import read_image, write_image
+from gincli.io.video import VideoFileReader, VideoInfo
+from gincli.jobs.video import VideoOptions
+from gincli.masks.scratches import damage_masks
+from gincli.testing.film_damage import pan_clip
+from tests.conftest import scratched_still_shot, smooth_image
+from tests.test_video import make_video
+
+DROPOUT = (slice(80, 96, 2), slice(100, 112))  # eight lines of the top field, 12 px wide
+BOTTOM_LINES_AROUND = (slice(75, 101, 2), slice(95, 117))  # the odd rows in and around it
+
+
+def taped_clip() -> list[np.ndarray]:
+    """Twelve frames of a 256 x 192 pan; frame 7 has a bright dropout in its top field alone
+    (on tape, a field's lines are recorded apart and lose signal apart)."""
+    rng = np.random.default_rng(3)
+    frames = list(pan_clip(smooth_image(rng, 400, 500), 12, 256, 192, rng))
+    frames[6][DROPOUT] = 250
+    return frames
+
+
+def test_a_field_is_filled_from_its_own_lines() -> None:
+    """An extreme comb: the top field dark, the bottom one bright (a flash between the fields).
+    Filled whole, the hole takes the mean of both; by field, each line keeps its field's level."""
+    frame = np.zeros((96, 96, 3), np.uint8)
+    frame[0::2], frame[1::2] = 50, 200
+    hole = np.zeros((96, 96), np.float32)
+    hole[30:60, 30:60] = 1
+    inpainter = Inpainter(fill="classical")
+    whole = inpainter.inpaint(frame, hole)
+    assert 100 < whole[30:60, 30:60].mean() < 150
+    by_field, how = inpainter.inpaint_with_info(frame, hole, fields=True)
+    assert how == "classical"
+    assert np.abs(by_field[30:60:2].astype(int) - 50).max() <= 2
+    assert np.abs(by_field[31:60:2].astype(int) - 200).max() <= 2
+    assert np.array_equal(by_field[hole == 0], frame[hole == 0])
+
+
+def test_damage_in_one_field_is_found_in_that_field_alone() -> None:
+    """Judged whole, the dropout's comb is found and grown over the bottom field's clean lines
+    between, which the fill would then replace; by field, only the top field's lines are damage."""
+    frames = taped_clip()
+    whole = [mask > 0 for mask in damage_masks(frames)]
+    by_field = [mask > 0 for mask in damage_masks(frames, fields=True)]
+    for masks in (whole, by_field):
+        assert masks[6][DROPOUT].all()
+        assert not any(mask.any() for i, mask in enumerate(masks) if i != 6)
+    assert whole[6][BOTTOM_LINES_AROUND].any() and not by_field[6][BOTTOM_LINES_AROUND].any()
+
+
+def test_a_leaning_scratch_is_found_by_field_as_it_is_whole() -> None:
+    """A field's rows are every other line, so a scratch leaning 0.045 columns a line leans 0.09
+    a field's row: past --line-max-slant (0.06) unless the field's thresholds count in lines."""
+    rng = np.random.default_rng(5)
+    rows = np.arange(8, 136)
+    columns = 100 + np.round(0.045 * (rows - 8)).astype(int)
+    scratch = (np.concatenate([rows, rows]), np.concatenate([columns, columns + 1]))
+    frames = scratched_still_shot(smooth_image(rng, 144, 256).astype(np.float64), rng, scratch, 90)
+    for fields in (False, True):
+        found = [mask[scratch].mean() for mask in damage_masks(frames, fields=fields)]
+        assert found == [0.0] * 8 + [1.0] * 9 + [0.0] * 8, (fields, found)
+
+
+@pytest.mark.parametrize(("first", "fields", "by_field"), [
+    ("top", "auto", True), ("bottom", "auto", True), (None, "auto", False),
+    ("top", "whole", False), (None, "separate", True),
+])  # fmt: skip
+def test_fields_are_separated_where_the_file_says_it_is_interlaced(
+    first: str | None, fields: str, by_field: bool
+) -> None:
+    info = VideoInfo(256, 192, Fraction(25), Fraction(1, 25), None, has_audio=False, first_field=first)
+    assert VideoOptions(output=Path("out.mp4"), fields=fields).by_field(info) == by_field
+
+
+def test_gin_video_works_on_interlaced_footage_field_by_field(tmp_path: Path) -> None:
+    """Flagged top field first, the tape's dropout is filled in the top field alone: the bottom
+    field's lines come out as they went in. With --fields whole they are filled too."""
+    source = make_video(tmp_path / "tape.mkv", taped_clip(), audio=False, pix_fmt="yuv444p",
+                        setup=lambda stream: stream.options.update({"x264-params": "tff=1:qp=0"}))  # fmt: skip
+    assert VideoFileReader(source).info.first_field == "top"
+    given = read_image_of(source, 6)
+    for fields, bottom_kept in (("auto", True), ("whole", False)):
+        out = tmp_path / fields
+        result = CliRunner().invoke(main, ["video", str(source), "--auto-mask", "scratches", "--fill", "classical",
+                                           "--fields", fields, "-o", str(out)])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert ("each field" in result.output) == (fields == "auto"), result.output
+        filled = read_image(out / "000007.png")
+        assert not np.array_equal(filled[DROPOUT], given[DROPOUT])
+        assert np.array_equal(filled[BOTTOM_LINES_AROUND], given[BOTTOM_LINES_AROUND]) == bottom_kept
+
+
+def test_gin_video_fills_each_field_of_a_hole_from_its_own_lines(tmp_path: Path) -> None:
+    """A flash between the fields (top dark, bottom bright) under a --mask: by field, each of the
+    hole's lines keeps its field's level; whole, the two are mixed."""
+    frame = np.zeros((64, 96, 3), np.uint8)
+    frame[0::2], frame[1::2] = 50, 200
+    source = make_video(tmp_path / "flash.mkv", [frame] * 3, audio=False, pix_fmt="yuv444p",
+                        setup=lambda stream: stream.options.update({"x264-params": "tff=1:qp=0"}))  # fmt: skip
+    mask = np.zeros((64, 96), np.uint8)
+    mask[20:44, 30:60] = 255
+    write_image(tmp_path / "m.png", mask)
+    for fields in ("auto", "whole"):
+        result = CliRunner().invoke(main, ["video", str(source), "--mask", str(tmp_path / "m.png"), "--fill",
+                                           "classical", "--fields", fields, "-o", str(tmp_path / fields)])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        top, bottom = (read_image(tmp_path / fields / "000002.png")[20 + parity : 44 : 2, 30:60] for parity in (0, 1))
+        if fields == "auto":
+            assert np.abs(top.astype(int) - 50).max() <= 2 and np.abs(bottom.astype(int) - 200).max() <= 2
+        else:
+            assert 100 < top.mean() < 150 and 100 < bottom.mean() < 150
+
+
+def read_image_of(video: Path, index: int) -> np.ndarray:
+    return next(frame.image for frame in VideoFileReader(video).frames() if frame.index == index)
