@@ -27,12 +27,16 @@ from gincli.masks.scratches import DamageThresholds, damage_masks
 
 def restored(reel: VideoFileReader, inpainter: Inpainter, thresholds: DamageThresholds) -> Iterator[Frame]:
     """Each frame of the reel with its scratches and dust inpainted. Every other pixel is passed
-    on as it was decoded (a planar YUV reel, read with ``keep_samples``), not through RGB."""
+    on as it was decoded (a planar YUV reel, read with ``keep_samples``), not through RGB. A reel
+    transferred to video interlaced is worked on field by field (each field is an instant)."""
+    fields = reel.info.first_field is not None
     frames, images = itertools.tee(reel.frames())  # the detector reads a few frames ahead
-    for frame, damage in zip(frames, damage_masks((f.image for f in images), thresholds), strict=True):
+    found = damage_masks((f.image for f in images), thresholds, fields=fields)
+    for frame, damage in zip(frames, found, strict=True):
         damage = dilate_mask(damage, 1)  # scanned scratches have soft edges: cover them
         if damage.any():
-            frame = inpainted_frame(frame, inpainter.inpaint(frame.image, damage), damage, reel.info.colour)
+            filled = inpainter.inpaint(frame.image, damage, fields=fields)
+            frame = inpainted_frame(frame, filled, damage, reel.info.colour)
         yield frame
 
 

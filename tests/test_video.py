@@ -321,11 +321,11 @@ class Interrupting(Inpainter):
         super().__init__(model, provider="cpu", strategy="crop")
         self.calls, self.stop_after = 0, stop_after
 
-    def inpaint_with_info(self, image, mask, strategy=None):
+    def inpaint_with_info(self, image, mask, strategy=None, fields=False):
         self.calls += 1
         if self.calls > self.stop_after:
             raise KeyboardInterrupt
-        return super().inpaint_with_info(image, mask, strategy)
+        return super().inpaint_with_info(image, mask, strategy, fields)
 
 
 def test_interrupted_video_resumes_from_finished_chunks(contract_model, source_video: Path, tmp_path: Path) -> None:
@@ -810,7 +810,9 @@ def test_video_jobs_keep_opencv_on_their_own_threads_and_give_its_pool_back(
     seen: list[int] = []
     inpainter = Inpainter(fill="classical")
     fill = inpainter.inpaint_with_info
-    monkeypatch.setattr(inpainter, "inpaint_with_info", lambda *a: (seen.append(cv2.getNumThreads()), fill(*a))[1])
+    monkeypatch.setattr(
+        inpainter, "inpaint_with_info", lambda *a, **k: (seen.append(cv2.getNumThreads()), fill(*a, **k))[1]
+    )
     detect = video_jobs.damage_masks
 
     def detect_watched(*args: object, **kwargs: object) -> Iterable[np.ndarray]:

@@ -246,7 +246,7 @@ def test_interlaced_footage_stays_interlaced(
         kept = codec == "h264"
         assert stream.codec_context.field_order in ((order,) if kept else (0, 1))  # 0 unknown, 1 progressive
         assert next(container.decode(stream)).interlaced_frame == kept
-    assert ("is interlaced" in text) == (not kept), text
+    assert ("players will not deinterlace" in text) == (not kept), text
 
 
 @pytest.mark.parametrize("output", ["out.mkv", "out.mp4"])
