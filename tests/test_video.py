@@ -105,17 +105,24 @@ def gin_video(model: Path, *args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def video_with_hole(model: Path, source: Path, output: Path, *options: str) -> str:
+    """What `gin video SOURCE --mask M -o OUTPUT OPTIONS` says, M being :func:`hole` (written beside
+    OUTPUT as m.png); the run must succeed."""
+    mask = output.parent / "m.png"
+    write_image(mask, hole())
+    code, text = gin_video(model, str(source), "--mask", str(mask), "-o", str(output), *options)
+    assert code == 0, text
+    return text
+
+
 @pytest.fixture(scope="module")
 def source_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_video(tmp_path_factory.mktemp("video") / "in.mp4", clip_frames())
 
 
 def test_video_keeps_frame_count_timestamps_rate_and_audio(contract_model, source_video: Path, tmp_path: Path) -> None:
-    write_image(tmp_path / "m.png", hole())
     out = tmp_path / "out.mp4"
-    code, output = gin_video(contract_model, str(source_video), "--mask", str(tmp_path / "m.png"), "-o", str(out),
-                             "--chunk-frames", "12")  # fmt: skip
-    assert code == 0, output
+    video_with_hole(contract_model, source_video, out, "--chunk-frames", "12")
     (before, pts_in), (after, pts_out) = decoded(source_video), decoded(out)
     assert len(after) == N and pts_out == pts_in
     info_in, info_out = VideoFileReader(source_video).info, VideoFileReader(out).info
@@ -148,10 +155,8 @@ def test_audio_the_output_container_cannot_hold_is_encoded_again(contract_model,
     go into .mp4 by copy; it was a traceback from the muxer. It is encoded again as AAC, at the
     nearest rate AAC takes, and lasts as long as before."""
     source = make_video(tmp_path / "old.mkv", clip_frames(), audio_codec="pcm_u8", audio_rate=11024)
-    write_image(tmp_path / "m.png", hole())
     out = tmp_path / "out.mp4"
-    code, output = gin_video(contract_model, str(source), "--mask", str(tmp_path / "m.png"), "-o", str(out))
-    assert code == 0, output
+    video_with_hole(contract_model, source, out)
     with av.open(str(source)) as a, av.open(str(out)) as b:
         (before,), (after,) = a.streams.audio, b.streams.audio
         assert (before.codec_context.name, after.codec_context.name, after.rate) == ("pcm_u8", "aac", 11025)
@@ -201,11 +206,8 @@ def test_variable_frame_rate_timestamps_are_kept(contract_model, tmp_path: Path)
     pts = [sum(steps[:i]) for i in range(len(steps))]
     source = make_video(tmp_path / "vfr.mp4", clip_frames(len(pts)), audio=False, pts=pts)
     assert decoded(source)[1] == pts
-    write_image(tmp_path / "m.png", hole())
     out = tmp_path / "out.mkv"
-    code, output = gin_video(contract_model, str(source), "--mask", str(tmp_path / "m.png"), "-o", str(out),
-                             "--chunk-frames", "5")  # fmt: skip
-    assert code == 0, output
+    video_with_hole(contract_model, source, out, "--chunk-frames", "5")
     seconds = lambda path: [float(p * VideoFileReader(path).info.time_base) for p in decoded(path)[1]]  # noqa: E731
     assert np.allclose(seconds(out), seconds(source), atol=1e-3)
 
@@ -235,10 +237,7 @@ def test_a_frames_folder_numbered_from_0_keeps_every_frame(contract_model, tmp_p
     were both frame 1, and the output folder's 000001.png written twice, one frame lost."""
     frames = clip_frames(5)
     src = frame_folder(tmp_path / "scans", frames, first=0)
-    write_image(tmp_path / "m.png", hole())
-    code, output = gin_video(contract_model, str(src), "--mask", str(tmp_path / "m.png"), "-o", str(tmp_path / "out"),
-                             "--fill", "classical")  # fmt: skip
-    assert code == 0, output
+    video_with_hole(contract_model, src, tmp_path / "out", "--fill", "classical")
     assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == [f"{n:06d}.png" for n in range(5)]
     inside = hole() == 0
     for number, image in enumerate(frames):
@@ -535,11 +534,7 @@ def test_mpeg4_with_b_frames_in_avi_inpaints_to_mp4(contract_model, tmp_path: Pa
         for image in frames:
             container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
         container.mux(stream.encode(None))
-    write_image(tmp_path / "m.png", hole())
-    code, output = gin_video(
-        contract_model, str(src), "--mask", str(tmp_path / "m.png"), "-o", str(tmp_path / "out.mp4")
-    )
-    assert code == 0, output
+    video_with_hole(contract_model, src, tmp_path / "out.mp4")
     _, pts = decoded(tmp_path / "out.mp4")
     assert len(pts) == len(frames) and pts == sorted(pts)
 
@@ -719,11 +714,8 @@ def test_thin_parts_go_to_telea_where_lines_cross_or_run_out_of_a_blot() -> None
 @pytest.mark.parametrize(("codec", "decoder"), [("hevc", "hevc"), ("mpeg4", "mpeg4")])
 def test_other_encoders_write_that_codec(contract_model, source_video: Path, tmp_path: Path, codec: str,
                                          decoder: str) -> None:  # fmt: skip
-    write_image(tmp_path / "m.png", hole())
     out = tmp_path / "o.mp4"
-    code, output = gin_video(contract_model, str(source_video), "--mask", str(tmp_path / "m.png"), "-o", str(out),
-                             "--codec", codec)  # fmt: skip
-    assert code == 0, output
+    video_with_hole(contract_model, source_video, out, "--codec", codec)
     with av.open(str(out)) as container:
         assert container.streams.video[0].codec_context.name == decoder
     assert len(decoded(out)[0]) == N

@@ -16,7 +16,19 @@ import pytest
 from gincli.io.images import read_image, write_image
 from gincli.io.video import VideoError, VideoFileReader, write_video
 from gincli.io.video_colour import Colour, to_rgb
-from tests.test_video import RATE, H, N, W, audio_packets, clip_frames, decoded, gin_video, hole, make_video
+from tests.test_video import (
+    RATE,
+    H,
+    N,
+    W,
+    audio_packets,
+    clip_frames,
+    decoded,
+    gin_video,
+    hole,
+    make_video,
+    video_with_hole,
+)
 
 
 @pytest.fixture(scope="module")
@@ -30,11 +42,8 @@ def test_an_mp4_becomes_an_avi(contract_model, source_video: Path, tmp_path: Pat
     each frame with empty ones, and the first chunk failed its frame count ("did not cut this
     chunk at its first frame"), whatever the codec. Now every frame, in order, at the same rate,
     the audio copied with it, over several chunks."""
-    write_image(tmp_path / "m.png", hole())
     out = tmp_path / "out.avi"
-    code, output = gin_video(contract_model, str(source_video), "--mask", str(tmp_path / "m.png"), "-o", str(out),
-                             "--codec", codec, "--chunk-frames", "12")  # fmt: skip
-    assert code == 0, output
+    video_with_hole(contract_model, source_video, out, "--codec", codec, "--chunk-frames", "12")
     (before, _), (after, _) = decoded(source_video), decoded(out)
     assert len(after) == N and VideoFileReader(out).info.frame_rate == RATE
     assert audio_packets(out) == audio_packets(source_video)
@@ -49,11 +58,8 @@ def test_mpeg4_takes_footage_timed_finer_than_it_counts(contract_model, tmp_path
     frame now comes out at its own time (to a step of 1/65535 s)."""
     source = make_video(tmp_path / "broadcast.ts", clip_frames(12), audio=False)
     assert VideoFileReader(source).info.time_base == Fraction(1, 90000)
-    write_image(tmp_path / "m.png", hole())
     out = tmp_path / "out.mp4"
-    code, output = gin_video(contract_model, str(source), "--mask", str(tmp_path / "m.png"), "-o", str(out),
-                             "--codec", "mpeg4")  # fmt: skip
-    assert code == 0, output
+    video_with_hole(contract_model, source, out, "--codec", "mpeg4")
     times = [[float(pts * VideoFileReader(path).info.time_base) for pts in decoded(path)[1]] for path in (source, out)]
     assert len(times[1]) == 12 and np.allclose(np.subtract(*times), times[0][0] - times[1][0], atol=1 / 65535)
 
@@ -94,10 +100,7 @@ def test_anamorphic_footage_keeps_the_shape_of_its_pixels(contract_model, tmp_pa
     shape = Fraction(64, 45)
     source = anamorphic_clip(tmp_path / "dv.mp4", shape)
     assert VideoFileReader(source).info.sample_aspect_ratio == shape
-    write_image(tmp_path / "m.png", hole())
-    code, text = gin_video(contract_model, str(source), "--mask", str(tmp_path / "m.png"), "-o",
-                           str(tmp_path / output), "--codec", codec)  # fmt: skip
-    assert code == 0, text
+    text = video_with_hole(contract_model, source, tmp_path / output, "--codec", codec)
     kept = codec != "ffv1"
     assert VideoFileReader(tmp_path / output).info.sample_aspect_ratio == (shape if kept else None)
     assert ("non-square pixels (64:45)" in text) == (not kept), text
@@ -147,11 +150,7 @@ def test_the_picture_is_the_largest_video_stream_and_never_cover_art(contract_mo
         for image in clip_frames(5):
             container.mux(picture.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
         container.mux(picture.encode(None))
-    write_image(tmp_path / "m.png", hole())
-    code, text = gin_video(
-        contract_model, str(source), "--mask", str(tmp_path / "m.png"), "-o", str(tmp_path / "o.mp4")
-    )
-    assert code == 0, text
+    video_with_hole(contract_model, source, tmp_path / "o.mp4")
     assert len(decoded(tmp_path / "o.mp4")[0]) == 5 and VideoFileReader(tmp_path / "o.mp4").info.width == W
 
     def stream(width: int, cover: bool) -> SimpleNamespace:
@@ -182,10 +181,7 @@ def test_hevc_in_mp4_and_mov_is_tagged_as_apples_players_need(contract_model, so
                                                               output: str) -> None:  # fmt: skip
     """FFmpeg tags HEVC in MP4 and MOV as hev1, which QuickTime, Safari and iOS refuse to play: hvc1,
     through every chunk and their join."""
-    write_image(tmp_path / "m.png", hole())
-    code, text = gin_video(contract_model, str(source_video), "--mask", str(tmp_path / "m.png"), "-o",
-                           str(tmp_path / output), "--codec", "hevc", "--chunk-frames", "12")  # fmt: skip
-    assert code == 0, text
+    video_with_hole(contract_model, source_video, tmp_path / output, "--codec", "hevc", "--chunk-frames", "12")
     with av.open(str(tmp_path / output)) as container:
         assert container.streams.video[0].codec_context.codec_tag == "hvc1"
     assert len(decoded(tmp_path / output)[0]) == N
@@ -210,9 +206,7 @@ def test_the_films_tags_and_timecode_come_along(contract_model, tmp_path: Path, 
         tone = av.AudioFrame.from_ndarray(np.zeros((1, 12000), np.float32), format="fltp", layout="mono")
         tone.sample_rate, tone.pts = 48000, 0
         container.mux([*audio.encode(tone), *audio.encode(None)])
-    write_image(tmp_path / "m.png", hole())
-    code, text = gin_video(contract_model, str(source), "--mask", str(tmp_path / "m.png"), "-o", str(tmp_path / output))
-    assert code == 0, text
+    video_with_hole(contract_model, source, tmp_path / output)
     with av.open(str(tmp_path / output)) as container:
         tags = {k.lower(): v for k, v in container.metadata.items()}
         assert (
@@ -237,10 +231,7 @@ def test_interlaced_footage_stays_interlaced(
         tmp_path / "broadcast.mkv", 4, "yuv420p", lambda stream: stream.options.update({"x264-params": f"{first}=1"})
     )
     assert VideoFileReader(source).info.first_field == ("top" if first == "tff" else "bottom")
-    write_image(tmp_path / "m.png", hole())
-    code, text = gin_video(contract_model, str(source), "--mask", str(tmp_path / "m.png"), "-o",
-                           str(tmp_path / "out.mkv"), "--codec", codec)  # fmt: skip
-    assert code == 0, text
+    text = video_with_hole(contract_model, source, tmp_path / "out.mkv", "--codec", codec)
     with av.open(str(tmp_path / "out.mkv")) as container:
         stream = container.streams.video[0]
         kept = codec == "h264"
@@ -272,9 +263,7 @@ def test_subtitles_and_chapters_come_along(contract_model, tmp_path: Path, outpu
             if packet.size:
                 packet.stream = text
                 container.mux(packet)
-    write_image(tmp_path / "m.png", hole())
-    code, said = gin_video(contract_model, str(source), "--mask", str(tmp_path / "m.png"), "-o", str(tmp_path / output))
-    assert code == 0, said
+    said = video_with_hole(contract_model, source, tmp_path / output)
     with av.open(str(tmp_path / output)) as container:
         assert [c["metadata"]["title"] for c in container.chapters()] == ["Opening", "Duel"]
         assert [float(c["start"] * c["time_base"]) for c in container.chapters()] == [0, 0.2]
