@@ -23,6 +23,10 @@ dust's apart (`lines`, `dust`), and the share of pixels flagged on the clean cli
 from the next (two instants, as a video camera's two fields; half as many frames, and twice
 the motion between them). `--fields` finds damage field by field, as `gin video` does with
 interlaced input (`--fields auto`); without it, frames are judged whole.
+
+`--fill classical` (or `auto`, `network`) also fills each seed's planted damage by its true
+mask, as `gin video` would (by field with `--fields`), and reports the PSNR inside the holes
+against the clean frames (`fill dB`, over every seed's holes).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from gincli.core.imagemath import field, weave_fields
+from gincli.core.inpainter import Inpainter
 from gincli.io.images import iter_image_files, read_image
 from gincli.io.video import open_frames
 from gincli.io.video_colour import accurate_conversion
@@ -45,6 +50,18 @@ from gincli.testing.film_damage import DamagedFrame, damage_clip, detection_scor
 
 THRESHOLDS = DamageThresholds()  # --sensitivity sets it
 BY_FIELD = False  # --fields sets it
+
+
+def hole_errors(planted: list[DamagedFrame], clean: list[np.ndarray], inpainter: Inpainter) -> tuple[float, int]:
+    """Sum of squared errors (0-255 scale) inside the true damage once filled by ``inpainter``, and
+    how many values that is."""
+    total, count = 0.0, 0
+    for frame, original in zip(planted, clean, strict=True):
+        if frame.truth.any():
+            filled = inpainter.inpaint(frame.image, frame.truth.astype(np.float32), fields=BY_FIELD)
+            error = filled[frame.truth].astype(np.float64) - original[frame.truth]
+            total, count = total + float((error**2).sum()), count + error.size
+    return total, count
 
 
 def detect(frames: list[np.ndarray]) -> tuple[list[np.ndarray], list[float]]:
@@ -99,7 +116,8 @@ def main() -> None:
         help="override one DamageThresholds field, e.g. dust_trail_radius=0 (repeatable)",
     )
     parser.add_argument("--weave", action="store_true", help="real clips: made interlaced, two frames a frame")
-    parser.add_argument("--fields", action="store_true", help="find damage field by field")
+    parser.add_argument("--fields", action="store_true", help="find (and fill) damage field by field")
+    parser.add_argument("--fill", choices=["classical", "auto", "network"], help="real clips: also fill the damage")
     args = parser.parse_args()
     global THRESHOLDS, BY_FIELD
     BY_FIELD = args.fields
@@ -108,7 +126,8 @@ def main() -> None:
         name, value = setting.split("=", 1)
         THRESHOLDS = replace(THRESHOLDS, **{name: type(getattr(THRESHOLDS, name))(value)})
     if args.clips:
-        real_clips(args.clips, args.frames, args.seed, args.seeds, args.exact_rgb, args.weave)
+        inpainter = Inpainter(fill=args.fill) if args.fill else None
+        real_clips(args.clips, args.frames, args.seed, args.seeds, args.exact_rgb, args.weave, inpainter)
         return
     photos = list(iter_image_files(args.photos)) if args.photos.is_dir() else []
     if not photos:
@@ -154,14 +173,21 @@ def woven(frames: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def real_clips(
-    paths: list[Path], frames: int, seed: int, seeds: int, exact_rgb: bool = False, weave: bool = False
+    paths: list[Path],
+    frames: int,
+    seed: int,
+    seeds: int,
+    exact_rgb: bool = False,
+    weave: bool = False,
+    inpainter: Inpainter | None = None,
 ) -> None:
     """Per clip: flags on the clean clip, then precision and recall with damage planted by each
     seed (each clip gets the same seeds, whatever clips come before it), and the recall of the
-    planted line scratches and of the dust apart."""
+    planted line scratches and of the dust apart; with ``inpainter``, the PSNR of its fill of
+    the planted damage."""
     print(
         f"{'clip':<20} {'size':>9} {'frames':>6} {'clean flagged':>13} {'frames flagged':>14} {'precision':>9} {'recall':>7}"
-        f" {'lines':>6} {'dust':>6}"
+        f" {'lines':>6} {'dust':>6}{' fill dB' if inpainter else ''}"
     )
     for path in paths:
         if exact_rgb:
@@ -174,14 +200,16 @@ def real_clips(
         found, seconds = detect(clean)
         flagged = sum(int(m.sum()) for m in found) / (len(clean) * h * w)
         frames_flagged = sum(bool(m.any()) for m in found) / len(clean)
-        totals, each = np.zeros(8), []
+        totals, each, errors = np.zeros(8), [], np.zeros(2)
         for rng in (np.random.default_rng(s) for s in range(seed, seed + seeds)):
             planted = list(damage_clip(clean, rng))
+            if inpainter is not None:
+                errors += hole_errors(planted, clean, inpainter)
             counts = scores(detect([frame.image for frame in planted])[0], planted)
             each.append(f"{counts[0] / max(1, counts[1]):.2f}/{counts[2] / max(1, counts[3]):.2f}")
             totals += counts
         print(f"{path.name:<20} {f'{w}x{h}':>9} {len(clean):>6} {100 * flagged:>12.4f}% {100 * frames_flagged:>13.0f}%"
-              f" {shares(totals)}"
+              f" {shares(totals)}{f' {10 * np.log10(255**2 * errors[1] / errors[0]):>7.2f}' if inpainter else ''}"
               f"   ({1000 * float(np.median(seconds)):.0f} ms/frame{'; seeds ' + ' '.join(each) if seeds > 1 else ''})")  # fmt: skip
 
 
