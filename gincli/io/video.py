@@ -293,9 +293,9 @@ def frame_number(path: Path) -> int | None:
 def numbered_files(folder: Path, kind: str, missing_ok: bool = False) -> list[tuple[int, Path]]:
     """(number, path) of a folder's numbered images, in number order; duplicates are an error,
     and so are a missing folder and one without any (none, with ``missing_ok``)."""
-    if missing_ok and not folder.is_dir():
-        return []
     if not folder.is_dir():
+        if missing_ok:
+            return []
         raise VideoError(f"{folder}: no such folder of {kind}")
     found: dict[int, Path] = {}
     for path in sorted(folder.iterdir()):
@@ -726,9 +726,8 @@ def join_chunks(
             with av.open(str(chunks[0][0])) as first:
                 template = first.streams.video[0]
                 video_out = container.add_stream_from_template(template)
-                if template.codec_context.codec_tag.strip(
-                    "\x00 "
-                ):  # left to the muxer's default, HEVC's hvc1 became hev1
+                # left to the muxer's default, HEVC's hvc1 became hev1
+                if template.codec_context.codec_tag.strip("\x00 "):
                     video_out.codec_context.codec_tag = template.codec_context.codec_tag
             copied, encoded = {}, {}
             video_out.metadata.update(picture_tags or {})
