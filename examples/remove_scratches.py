@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import itertools
 from collections.abc import Iterator
+from pathlib import Path
 
 from tqdm import tqdm
 
@@ -22,14 +23,16 @@ from gincli import Inpainter
 from gincli.core.classical import FILM_THIN_RADIUS
 from gincli.core.imagemath import dilate_mask
 from gincli.io.video import Frame, VideoFileReader, inpainted_frame, write_video
+from gincli.jobs.video import works_by_field
 from gincli.masks.scratches import DamageThresholds, damage_masks
 
 
-def restored(reel: VideoFileReader, inpainter: Inpainter, thresholds: DamageThresholds) -> Iterator[Frame]:
+def restored(
+    reel: VideoFileReader, inpainter: Inpainter, thresholds: DamageThresholds, fields: bool
+) -> Iterator[Frame]:
     """Each frame of the reel with its scratches and dust inpainted. Every other pixel is passed
     on as it was decoded (a planar YUV reel, read with ``keep_samples``), not through RGB. A reel
-    transferred to video interlaced is worked on field by field (each field is an instant)."""
-    fields = reel.info.first_field is not None
+    transferred to video interlaced is worked on field by field (``fields``: each field is an instant)."""
     frames, images = itertools.tee(reel.frames())  # the detector reads a few frames ahead
     found = damage_masks((f.image for f in images), thresholds, fields=fields)
     for frame, damage in zip(frames, found, strict=True):
@@ -53,7 +56,9 @@ def main() -> None:
     # crop: only windows around the damage are inpainted; film damage up to 16 px wide gets the classical fill
     inpainter = Inpainter(args.model, strategy="crop", thin_radius=FILM_THIN_RADIUS, texture=0)
     thresholds = DamageThresholds(line_contrast=args.line_contrast)
-    frames = tqdm(restored(reel, inpainter, thresholds), total=reel.info.frames, unit="frame")
+    # interlaced: where the file says so, or where its frames are combed though it does not
+    fields = works_by_field(Path(args.reel), reel, "auto", print)
+    frames = tqdm(restored(reel, inpainter, thresholds, fields), total=reel.info.frames, unit="frame")
     count = write_video(args.output, frames, reel.info, audio_from=args.reel)
     print(f"wrote {args.output}: {count} frames")
 

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from gincli.cli.main import main
+from gincli.core.imagemath import field, weave_fields
 from gincli.core.inpainter import Inpainter
+from gincli.core.interlacing import combed_field_order
 from gincli.io.images import read_image, write_image
 from gincli.io.video import VideoFileReader, VideoInfo
-from gincli.jobs.video import VideoOptions
-from gincli.masks.scratches import damage_masks
+from gincli.jobs.video import works_by_field
+from gincli.masks.scratches import damage_masks, grey
 from gincli.testing.film_damage import pan_clip
 from tests.conftest import scratched_still_shot, smooth_image
 from tests.test_video import make_video
@@ -75,15 +78,67 @@ def test_a_leaning_scratch_is_found_by_field_as_it_is_whole() -> None:
         assert found == [0.0] * 8 + [1.0] * 9 + [0.0] * 8, (fields, found)
 
 
+def woven(frames: list[np.ndarray], top_first: bool = True) -> list[np.ndarray]:
+    """Interlaced frames from progressive ones: each frame's first field from one frame, its
+    second from the next."""
+    pairs = zip(frames[::2], frames[1::2], strict=True)
+    return [weave_fields(field(a if top_first else b, 0), field(b if top_first else a, 1)) for a, b in pairs]
+
+
+def pan(seed: int, frames: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return list(pan_clip(smooth_image(rng, 400, 500), frames, 256, 192, rng))
+
+
+def test_combed_frames_are_told_from_progressive_ones() -> None:
+    """The field shown first is the one whose lines fit the previous frame's: a pan woven either
+    way is found interlaced in that order; the pan itself, a still woven frame (nothing moves, so
+    nothing tells) and a progressive pan over every-other-line slats (a comb within each frame,
+    the same in every frame) are not."""
+    frames = pan(3, 24)
+    slats = smooth_image(np.random.default_rng(5), 192, 400).astype(np.float64)
+    slats[0::2] *= 0.5
+    for clip, order in (
+        (woven(frames), "top"),
+        (woven(frames, top_first=False), "bottom"),
+        (frames, None),
+        ([woven(frames)[3]] * 12, None),
+        ([slats[:, 3 * i : 3 * i + 256].astype(np.uint8) for i in range(12)], None),
+    ):
+        assert combed_field_order(grey(frame) for frame in clip) == order
+
+
 @pytest.mark.parametrize(("first", "fields", "by_field"), [
-    ("top", "auto", True), ("bottom", "auto", True), (None, "auto", False),
-    ("top", "whole", False), (None, "separate", True),
+    ("top", "auto", True), ("bottom", "auto", True), ("top", "whole", False), (None, "separate", True),
 ])  # fmt: skip
-def test_fields_are_separated_where_the_file_says_it_is_interlaced(
+def test_fields_are_separated_where_the_file_says_it_is_interlaced_or_where_asked(
     first: str | None, fields: str, by_field: bool
 ) -> None:
+    """Decided by the flag and the option alone: no frame read (a file that does not say is below)."""
     info = VideoInfo(256, 192, Fraction(25), Fraction(1, 25), None, has_audio=False, first_field=first)
-    assert VideoOptions(output=Path("out.mp4"), fields=fields).by_field(info) == by_field
+    notes: list[str] = []
+    assert works_by_field(Path("nowhere.mp4"), SimpleNamespace(info=info), fields, notes.append) == by_field
+    assert ("each field" in "".join(notes)) == (fields == "auto")
+
+
+def test_gin_video_finds_combed_frames_a_file_does_not_flag(tmp_path: Path) -> None:
+    """Interlaced frames in a file that says nothing of fields (a remux that lost its flags):
+    with --fields auto, gin video reads their combs and works by field, the top field's dropout
+    filled and the bottom field's lines kept; a progressive pan in such a file is worked whole."""
+    frames = woven(pan(3, 24))
+    frames[6][DROPOUT] = 250
+    for name, clip, by_field in (("woven", frames, True), ("pan", taped_clip(), False)):
+        source = make_video(tmp_path / f"{name}.mkv", clip, audio=False, pix_fmt="yuv444p",
+                            setup=lambda stream: stream.options.update({"x264-params": "qp=0"}))  # fmt: skip
+        assert VideoFileReader(source).info.first_field is None
+        out = tmp_path / f"{name}-out"
+        result = CliRunner().invoke(main, ["video", str(source), "--auto-mask", "scratches", "--fill", "classical",
+                                           "-o", str(out)])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert ("frames are combed, interlaced (top field first)" in result.output) == by_field, result.output
+        given, filled = read_image_of(source, 6), read_image(out / "000007.png")
+        assert not np.array_equal(filled[DROPOUT], given[DROPOUT])
+        assert np.array_equal(filled[BOTTOM_LINES_AROUND], given[BOTTOM_LINES_AROUND]) == by_field
 
 
 def test_gin_video_works_on_interlaced_footage_field_by_field(tmp_path: Path) -> None:

@@ -126,7 +126,8 @@ fields_option = click.option(
     help="Interlaced footage (broadcast, DV: each frame two instants, its even and its odd lines): separate "
          "finds and fills damage in each field from that field's lines alone, whole treats frames as single "
          "pictures (film transferred frame for frame, or deinterlaced). auto: separate where the file says it "
-         "is interlaced.",
+         "is interlaced, or where it does not but its first frames are combed (read once more for that, up to "
+         "240 frames).",
 )  # fmt: skip
 
 

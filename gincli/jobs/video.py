@@ -26,6 +26,7 @@ from tqdm import tqdm
 from gincli.core.hardware import opencv_on_calling_threads, return_free_memory, reuse_frame_buffers
 from gincli.core.imagemath import from_unit_float, to_binary_mask, to_unit_float
 from gincli.core.inpainter import Inpainter
+from gincli.core.interlacing import combed_field_order
 from gincli.core.lazy import cv2
 from gincli.io.atomic import atomic_path, remove_stale_partials, write_atomic
 from gincli.io.dpx import dpx_time_code
@@ -54,11 +55,11 @@ from gincli.io.video import (
 from gincli.io.yuv_planes import LAYOUTS
 from gincli.jobs.pipeline import JobOptions, JobSummary, UsageError, bounded_map, check_writable
 from gincli.jobs.temporal import FillSmoother
-from gincli.masks.scratches import DamageThresholds, damage_masks
+from gincli.masks.scratches import DamageThresholds, damage_masks, grey
 
 AUTO_MASKS = ("scratches",)
 # interlaced footage: each field found and filled on its own (separate), frames whole, or
-# fields where the input says it is interlaced (auto)
+# fields where the input says it is interlaced or its frames are combed (auto)
 FIELD_MODES = ("auto", "separate", "whole")
 TRIM_EVERY = 24  # frames between returns of freed memory to the system (a few ms each)
 FRAME_NAME = "{:06d}.png"  # frames folders out, and detected masks: 1-based, as FFmpeg's image2
@@ -79,10 +80,6 @@ class VideoOptions(JobOptions):
     fields: str = "auto"  # one of FIELD_MODES
     chunk_frames: int = 240
     workers: int = 3  # frames in flight
-
-    def by_field(self, info: VideoInfo) -> bool:
-        """Whether the frames are detected and inpainted field by field."""
-        return self.fields == "separate" or (self.fields == "auto" and info.first_field is not None)
 
 
 @dataclass
@@ -130,15 +127,18 @@ def _masks_by_frame(
 
 
 def frames_with_masks(
-    source: VideoFileReader | FrameFolderReader, opts: VideoOptions, warn: Callable[[str], None]
+    source: VideoFileReader | FrameFolderReader,
+    opts: VideoOptions,
+    warn: Callable[[str], None],
+    by_field: bool = False,
 ) -> Iterator[tuple[Frame, np.ndarray]]:
-    """Each frame with its hole mask (H x W float32, 1 = hole; all zero where it has none)."""
+    """Each frame with its hole mask (H x W float32, 1 = hole; all zero where it has none);
+    ``by_field``: damage is detected in each field apart (see :func:`works_by_field`)."""
     w, h = source.info.width, source.info.height
     finish = opts.finish_mask
     if opts.auto_mask == "scratches":
         frames, images = itertools.tee(source.frames())  # the detector reads ahead of the frames it yields
-        found = damage_masks((frame.image for frame in images), opts.thresholds, max(1, opts.workers),
-                             opts.by_field(source.info))  # fmt: skip
+        found = damage_masks((frame.image for frame in images), opts.thresholds, max(1, opts.workers), by_field)
         for frame, mask in zip(frames, found, strict=True):
             yield frame, finish(mask)
         return
@@ -232,11 +232,26 @@ def _check_fields(fields: str) -> None:
         raise UsageError(f"--fields {fields}: choose one of {', '.join(FIELD_MODES)}")
 
 
-def _note_fields(input_path: Path, info: VideoInfo, fields: str, warn: Callable[[str], None]) -> None:
-    """Say how interlaced footage is worked on, where gin chose it."""
-    if fields == "auto" and info.first_field is not None:
-        warn(f"gin: {input_path} is interlaced ({info.first_field} field first): each field (every other line) "
-             "is worked on as a picture of its own (--fields whole: frames whole)")  # fmt: skip
+def works_by_field(
+    input_path: Path, source: VideoFileReader | FrameFolderReader, fields: str, warn: Callable[[str], None]
+) -> bool:
+    """Whether the frames are detected and inpainted field by field (``fields``: one of
+    FIELD_MODES), said where gin chose it: with "auto", where the file says it is interlaced, or
+    where it does not but its first frames are combed (:func:`combed_field_order`; read
+    from the start by a reader of their own, ``source`` left as it was)."""
+    if fields != "auto":
+        return fields == "separate"
+    first = source.info.first_field
+    if first is not None:
+        said = f"{input_path} is interlaced ({first} field first)"
+    else:
+        pictures = (grey(frame.image) for frame in open_frames(input_path, source.info.frame_rate).frames())
+        if (first := combed_field_order(pictures)) is None:
+            return False
+        said = f"{input_path}'s frames are combed, interlaced ({first} field first) though it does not say so"
+    warn(f"gin: {said}: each field (every other line) is worked on as a picture of its own "
+         "(--fields whole: frames whole)")  # fmt: skip
+    return True
 
 
 def _is_video_path(path: Path) -> bool:
@@ -352,8 +367,7 @@ def inpaint_video(
             raise UsageError(f"--mask-video {opts.mask_video} has {masks} frames, {input_path} {info.frames}: "
                              "it needs a mask frame for every frame")  # fmt: skip
     reuse_frame_buffers()
-    by_field = opts.by_field(info)
-    _note_fields(input_path, info, opts.fields, warn)
+    by_field = works_by_field(input_path, source, opts.fields, warn)
     store, made_otherwise = None, False
     if to_video and isinstance(source, FrameFolderReader) and (gaps := _gaps(source.numbers)):
         missing = sum(last - first + 1 for first, last in gaps)
@@ -408,7 +422,7 @@ def inpaint_video(
 
     def outputs() -> Iterator[Frame]:
         with ThreadPoolExecutor(max_workers=max(1, opts.workers)) as executor:
-            items = frames_with_masks(source, opts, warn)
+            items = frames_with_masks(source, opts, warn, by_field)
             for (frame, mask), future in bounded_map(executor, items, work, 2 * opts.workers):
                 result, strategy = future.result()
                 bar.update(1)
@@ -504,10 +518,10 @@ def detect_scratches(
     opts = VideoOptions(
         output=output, auto_mask="scratches", thresholds=thresholds or DamageThresholds(), fields=fields
     )
-    _note_fields(input_path, source.info, fields, warn)
+    by_field = works_by_field(input_path, source, fields, warn)
     count = 0
     with opencv_on_calling_threads():  # the detections in flight keep the cores busy
-        for frame, mask in tqdm(frames_with_masks(source, opts, tqdm.write), total=source.info.frames, unit="frame",
+        for frame, mask in tqdm(frames_with_masks(source, opts, tqdm.write, by_field), total=source.info.frames, unit="frame",
                                 disable=not progress, dynamic_ncols=True):  # fmt: skip
             name = FRAME_NAME.format(frame.number)
             write_image(output / name, from_unit_float(mask, np.uint8))
