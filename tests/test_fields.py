@@ -135,7 +135,7 @@ def test_gin_video_finds_combed_frames_a_file_does_not_flag(tmp_path: Path) -> N
         result = CliRunner().invoke(main, ["video", str(source), "--auto-mask", "scratches", "--fill", "classical",
                                            "-o", str(out)])  # fmt: skip
         assert result.exit_code == 0, result.output
-        assert ("frames are combed, interlaced (top field first)" in result.output) == by_field, result.output
+        assert ("its frames are combed, interlaced (top field first)" in result.output) == by_field, result.output
         given, filled = read_image_of(source, 6), read_image(out / "000007.png")
         assert not np.array_equal(filled[DROPOUT], given[DROPOUT])
         assert np.array_equal(filled[BOTTOM_LINES_AROUND], given[BOTTOM_LINES_AROUND]) == by_field

@@ -20,8 +20,8 @@ from itertools import islice
 import numpy as np
 
 # one pairing fits this much worse than the other: a combed frame. The four real clips of
-# benchmarks/scratches.py, progressive, 120 frames each: at most 1.054 (90 % of frames under
-# 1.04); made interlaced (--weave): the median frame 1.2-2.0, 75-100 % of frames over 1.1
+# benchmarks/scratches.py, progressive, 120 frames each (or all there are): at most 1.060 (90 %
+# of frames under 1.04); made interlaced (--weave): the median frame 1.2-2.0, 75-100 % over 1.1
 COMBED = 1.1
 # both pairings fit this much worse than the frame's own lines: a progressive frame whose
 # picture moves, which tells as a combed one does. A still frame tells nothing: its lines fit

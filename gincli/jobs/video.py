@@ -248,7 +248,7 @@ def works_by_field(
         pictures = (grey(frame.image) for frame in open_frames(input_path, source.info.frame_rate).frames())
         if (first := combed_field_order(pictures)) is None:
             return False
-        said = f"{input_path}'s frames are combed, interlaced ({first} field first) though it does not say so"
+        said = f"{input_path}: its frames are combed, interlaced ({first} field first), though the file does not say so"
     warn(f"gin: {said}: each field (every other line) is worked on as a picture of its own "
          "(--fields whole: frames whole)")  # fmt: skip
     return True
