@@ -83,7 +83,7 @@ def combed_field_order(frames: Iterable[np.ndarray]) -> str | None:
     top = bottom = moving = 0
     for frame in islice(frames, LOOK_AHEAD):
         window = [*window[-2:], frame]
-        if len(window) < 3 or window[0].shape != frame.shape:
+        if len(window) < 3 or len({f.shape for f in window}) > 1:  # a folder's frames may differ in size
             continue
         fit = field_fit(*window)
         if fit.combed:
