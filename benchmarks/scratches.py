@@ -44,13 +44,13 @@ from pathlib import Path
 
 import numpy as np
 
-from gincli.core.imagemath import field, weave_fields
+from gincli.core.imagemath import field, grey, weave_fields
 from gincli.core.inpainter import Inpainter
 from gincli.core.interlacing import combed_field_order
 from gincli.io.images import iter_image_files, read_image
 from gincli.io.video import open_frames
 from gincli.io.video_colour import accurate_conversion
-from gincli.masks.scratches import SENSITIVITY, DamageThresholds, damage_masks, global_shift, grey
+from gincli.masks.scratches import SENSITIVITY, DamageThresholds, damage_masks, global_shift
 from gincli.testing.film_damage import DamagedFrame, damage_clip, detection_scores, pan_clip
 
 THRESHOLDS = DamageThresholds()  # --sensitivity sets it

@@ -13,10 +13,11 @@ import pytest
 from click.testing import CliRunner
 
 from gincli.cli.main import main
+from gincli.core.imagemath import grey
 from gincli.io.images import read_image
 from gincli.io.video import open_frames
 from gincli.masks.motion import Motion
-from gincli.masks.scratches import DamageThresholds, damage_masks, dense_flow, dust_mask, grey
+from gincli.masks.scratches import DamageThresholds, damage_masks, dense_flow, dust_mask
 from gincli.testing.film_damage import damage_clip, detection_scores, pan_clip
 from tests.conftest import damaged_clip, scratched_still_shot, smooth_image
 from tests.test_video import make_video

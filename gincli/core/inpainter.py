@@ -30,11 +30,13 @@ from gincli.core.imagemath import (
     LUMA_BT601,
     field,
     from_unit_float,
+    grey,
     nonzero_pixels,
     picture_channels,
     split_channels,
     to_binary_mask,
 )
+from gincli.core.interlacing import COMB_SEAM, combed_holes
 from gincli.core.strategies import TileFn, inpaint_any_size, self_ensemble
 from gincli.core.texture import TEXTURE_STRENGTH, add_texture
 
@@ -116,6 +118,7 @@ class Inpainter:
             "classical": [[fill.flag, fill.radius] for fill in CLASSICAL_FILLS],  # was Telea for narrow holes too
             "texture": self.texture,
             "strategy": self.strategy, "ensemble": self.ensemble,
+            "fields": "holes in combed picture by field, the rest whole",  # was every hole by field
         }  # fmt: skip
 
     @property
@@ -201,10 +204,19 @@ class Inpainter:
         return result if alpha is None else np.dstack([result, alpha]), used
 
     def _by_field(self, image: np.ndarray, hole: np.ndarray, strategy: str | None) -> tuple[np.ndarray, str]:
-        """Each field of an interlaced frame with a hole filled on its own, woven back."""
-        result, used = image.copy(), []
-        for parity in (0, 1):
-            if hole[parity::2].any():
-                result[parity::2], how = self.inpaint_with_info(field(image, parity), field(hole, parity), strategy)
-                used.append(how)
+        """An interlaced frame's holes in moving picture (:func:`combed_holes`) filled in each
+        field on their own, woven back; then those in still picture filled whole, where both
+        fields show one instant and twice the lines are there to read."""
+        moving = combed_holes(grey(split_channels(image)[0]), hole, COMB_SEAM)
+        still = np.where(moving, 0, hole)
+        result, used = image, []
+        if moving.any():  # every hole is unknown picture to the fields' fills: the still ones are refilled below
+            result = image.copy()
+            for parity in (0, 1):
+                if hole[parity::2].any():
+                    result[parity::2], how = self.inpaint_with_info(field(image, parity), field(hole, parity), strategy)
+                    used.append(how)
+        if still.any():
+            result, how = self.inpaint_with_info(result, still, strategy)
+            used.append(how)
         return result, " + ".join(dict.fromkeys(used))

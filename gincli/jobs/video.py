@@ -24,7 +24,7 @@ import numpy as np
 from tqdm import tqdm
 
 from gincli.core.hardware import opencv_on_calling_threads, return_free_memory, reuse_frame_buffers
-from gincli.core.imagemath import from_unit_float, to_binary_mask, to_unit_float
+from gincli.core.imagemath import from_unit_float, grey, to_binary_mask, to_unit_float
 from gincli.core.inpainter import Inpainter
 from gincli.core.interlacing import combed_field_order
 from gincli.core.lazy import cv2
@@ -55,7 +55,7 @@ from gincli.io.video import (
 from gincli.io.yuv_planes import LAYOUTS
 from gincli.jobs.pipeline import JobOptions, JobSummary, UsageError, bounded_map, check_writable
 from gincli.jobs.temporal import FillSmoother
-from gincli.masks.scratches import DamageThresholds, damage_masks, grey
+from gincli.masks.scratches import DamageThresholds, damage_masks
 
 AUTO_MASKS = ("scratches",)
 # interlaced footage: each field found and filled on its own (separate), frames whole, or

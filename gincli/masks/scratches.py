@@ -21,13 +21,12 @@ from functools import cached_property
 import numpy as np
 
 from gincli.core.imagemath import (
-    LUMA_BT601,
     dilate_mask,
     field,
+    grey,
     integer_to_unit,
     nonzero_pixels,
     own_depth_luma,
-    to_unit_float,
     weave_fields,
 )
 from gincli.core.lazy import cv2
@@ -54,21 +53,6 @@ __all__ = [
 # a shot cut: the mean difference of two frames' contrast-normalised 32 x 18 thumbnails (cuts on
 # the real clips measure 0.86-1.14; pans, moving people and flicker at most 0.5)
 CUT_DIFFERENCE = 0.6
-
-
-def grey(image: np.ndarray) -> np.ndarray:
-    """H x W (x 3) image of any dtype -> float32 luma in [0, 1] (the BT.601 weights). 8- and
-    16-bit frames by ``cv2.cvtColor`` in their own depth (:func:`own_depth_luma`), others by
-    ``cv2.transform`` (a fifth of the time of a matrix product)."""
-    luma = own_depth_luma(image)
-    if luma is not None:
-        return integer_to_unit(luma)
-    if image.ndim == 2:
-        return to_unit_float(image)
-    weights = LUMA_BT601[None].astype(np.float64)
-    if np.issubdtype(image.dtype, np.integer):  # scaled to [0, 1] in the same pass
-        return cv2.transform(image[..., :3].astype(np.float32), weights / np.iinfo(image.dtype).max)
-    return cv2.transform(np.ascontiguousarray(to_unit_float(image)[..., :3]), weights)
 
 
 @dataclass(frozen=True)
