@@ -150,8 +150,9 @@ class Inpainter:
         alpha, RGB or RGBA; grey is filled in grey). Pixels outside the hole (and any alpha
         channel) are the input's, bit for bit. ``mask``: any form :func:`to_binary_mask` reads
         (1 or white = hole; with an alpha channel, only where also opaque). ``fields``: the image
-        is an interlaced frame, and each field (its even lines, its odd lines: two instants) is
-        filled from its own lines alone, so a moving picture's comb is not blended into the fill."""
+        is an interlaced frame, its fields (its even lines, its odd lines) two instants: a hole
+        in moving picture, where the fields comb, is filled in each field from its own lines alone,
+        so the comb is not blended into the fill; one in still picture from the whole frame."""
         return self.inpaint_with_info(image, mask, strategy, fields)[0]
 
     def inpaint_with_info(

@@ -19,7 +19,7 @@ from itertools import islice
 
 import numpy as np
 
-from gincli.core.imagemath import connected_components
+from gincli.core.imagemath import connected_components, hole_windows
 from gincli.core.lazy import cv2
 
 # one pairing fits this much worse than the other: a combed frame. The four real clips of
@@ -117,16 +117,25 @@ def combed_holes(grey: np.ndarray, hole: np.ndarray, seam: float) -> np.ndarray:
     differences across one line) more than ``seam`` times as much as from their own field's
     (across two lines). Lines within two of a hole's are left out of its ring: they are
     measured against damage. A hole in still picture is one picture, whose two fields show
-    one instant; in moving picture they show two."""
+    one instant; in moving picture they show two. Worked in windows around the holes
+    (:func:`hole_windows`): a few scratches cost their strips, not the frame."""
     binary = (np.asarray(hole) > 0).astype(np.uint8)
-    count, labels, _ = connected_components(binary)
     picture = np.asarray(grey, np.float32)
+    combed = np.zeros(binary.shape, bool)
+    for window, own in hole_windows(binary, RING + 2):
+        combed[window] |= _combed_in(picture[window], own, binary[window], seam)
+    return combed
+
+
+def _combed_in(picture: np.ndarray, own: np.ndarray, holes: np.ndarray, seam: float) -> np.ndarray:
+    """:func:`combed_holes` in a window: of the holes ``own`` (bool), beside every hole ``holes``."""
+    count, labels, _ = connected_components(own.astype(np.uint8))
     across, along = np.zeros_like(picture), np.zeros_like(picture)
     across[1:-1] = np.abs(picture[:-2] + picture[2:] - 2 * picture[1:-1])
     along[2:-2] = np.abs(picture[:-4] + picture[4:] - 2 * picture[2:-2])
     # each ring pixel goes to the (largest-numbered) hole within RING px of it
     owners = cv2.dilate(labels.astype(np.float32), np.ones((2 * RING + 1, 2 * RING + 1), np.uint8))
-    ring = (owners > 0) & (cv2.dilate(binary, np.ones((5, 1), np.uint8)) == 0)
+    ring = (owners > 0) & (cv2.dilate(holes, np.ones((5, 1), np.uint8)) == 0)
     ring[:2], ring[-2:] = False, False
     owner = owners[ring].astype(np.int64)
     combed = np.bincount(owner, across[ring], count) > seam * np.bincount(owner, along[ring], count)
