@@ -124,7 +124,8 @@ def threshold_options(command: click.Command) -> click.Command:
 fields_option = click.option(
     "--fields", type=click.Choice(FIELD_MODES), default="auto", show_default=True,
     help="Interlaced footage (broadcast, DV: each frame two instants, its even and its odd lines): separate "
-         "finds and fills damage in each field from that field's lines alone, whole treats frames as single "
+         "finds damage in each field apart and fills it, where the picture combs, from that field's lines "
+         "alone; whole treats frames as single "
          "pictures (film transferred frame for frame, or deinterlaced). auto: separate where the file says it "
          "is interlaced, or where it does not but its first frames are combed (read once more for that, up to "
          "240 frames).",
