@@ -34,6 +34,7 @@ from gincli.masks.dust import dust_mask
 from gincli.masks.line_candidates import LinePair, line_responses
 from gincli.masks.lines import DISTANT_FLOW_SCALE, PERSISTENCE, FoundLines, line_scratches, without_lines
 from gincli.masks.motion import FlowFrame, Motion, dense_flow, global_shift
+from gincli.masks.repeats import Repeats
 from gincli.masks.thresholds import SENSITIVITY, DamageThresholds
 from gincli.masks.tracks import follow_lines
 
@@ -145,7 +146,8 @@ def damage_masks(
     """The damage mask of every frame of a clip, in order (H x W float32, 1 = damage), each
     found with its neighbours and the frames ``PERSISTENCE`` before and after (those that exist
     at the clip's ends), and with the scratches found in the ``line_follow`` frames around it
-    followed into it (:func:`follow_lines`). Streams: holds ``2 * PERSISTENCE + 1`` frames,
+    followed into it (:func:`follow_lines`); a picture shown again in the next frame is judged
+    once, and the repeat takes its mask (:class:`Repeats`). Streams: holds ``2 * PERSISTENCE + 1`` frames,
     each prepared once (:class:`FrameView`), the lines found in ``line_follow`` more, and up to
     ``2 * workers`` detections in flight on ``workers`` threads (OpenCV releases the GIL).
 
@@ -160,9 +162,11 @@ def damage_masks(
         bottom_fields = damage_masks((field(image, 1) for image in bottoms), in_field, workers)
         yield from itertools.starmap(weave_fields, zip(top_fields, bottom_fields, strict=True))
         return
-    for lines, (dust_rows, dust_columns) in follow_lines(_detections(images, thresholds, workers), thresholds):
+    repeats = Repeats(thresholds.dust_contrast)  # a picture shown twice is judged once
+    detections = _detections(repeats.distinct(images), thresholds, workers)
+    for lines, (dust_rows, dust_columns) in follow_lines(detections, thresholds):
         lines[dust_rows, dust_columns] = True
-        yield dilate_mask(lines, thresholds.grow)
+        yield from repeats.shown(dilate_mask(lines, thresholds.grow))
 
 
 Detected = tuple[LinePair, np.ndarray, int, FoundLines, tuple[np.ndarray, np.ndarray]]
