@@ -117,8 +117,8 @@ def pan(seed: int, frames: int) -> list[np.ndarray]:
 
 
 def test_combed_frames_are_told_from_progressive_ones() -> None:
-    """The field shown first is the one whose lines fit the previous frame's: a pan woven either
-    way is found interlaced in that order; the pan itself, a still woven frame (nothing moves, so
+    """A pan woven either way is found interlaced in that order (the pairing of fields that lie
+    furthest apart in time fits worst); the pan itself, a still woven frame (nothing moves, so
     nothing tells) and a progressive pan over every-other-line slats (a comb within each frame,
     the same in every frame) are not."""
     frames = pan(3, 24)

@@ -521,8 +521,10 @@ def detect_scratches(
     by_field = works_by_field(input_path, source, fields, warn)
     count = 0
     with opencv_on_calling_threads():  # the detections in flight keep the cores busy
-        for frame, mask in tqdm(frames_with_masks(source, opts, tqdm.write, by_field), total=source.info.frames, unit="frame",
-                                disable=not progress, dynamic_ncols=True):  # fmt: skip
+        masks = frames_with_masks(source, opts, tqdm.write, by_field)
+        for frame, mask in tqdm(
+            masks, total=source.info.frames, unit="frame", disable=not progress, dynamic_ncols=True
+        ):
             name = FRAME_NAME.format(frame.number)
             write_image(output / name, from_unit_float(mask, np.uint8))
             earlier.discard(name)
