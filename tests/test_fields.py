@@ -3,6 +3,7 @@ so damage is found in each field's own clip and filled from that field's lines a
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 from types import SimpleNamespace
@@ -132,6 +133,22 @@ def test_combed_frames_are_told_from_progressive_ones() -> None:
         ([slats[:, 3 * i : 3 * i + 256].astype(np.uint8) for i in range(12)], None),
     ):
         assert combed_field_order(grey(frame) for frame in clip) == order
+
+
+def test_the_look_at_a_still_shot_stops_after_so_many_frames_or_pixels(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A still never tells: the look stops at LOOK_AHEAD frames, sooner for large ones."""
+    import gincli.core.interlacing as interlacing
+
+    def read(count: list[int], size: int) -> Iterator[np.ndarray]:
+        still = smooth_image(np.random.default_rng(0), size, size)[..., 0].astype(np.float32)
+        while True:
+            count[0] += 1
+            yield still
+
+    small, large = [0], [0]
+    assert combed_field_order(read(small, 16)) is None and small[0] == interlacing.LOOK_AHEAD
+    monkeypatch.setattr(interlacing, "LOOK_AHEAD_PIXELS", 40 * 32 * 32)
+    assert combed_field_order(read(large, 32)) is None and large[0] == 41  # the 41st read, then left
 
 
 @pytest.mark.parametrize(("first", "fields", "by_field"), [

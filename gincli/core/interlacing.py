@@ -34,6 +34,8 @@ ENOUGH = 24  # frames that tell, to decide on
 COMBED_SHARE = 0.25  # of the frames that tell: telecined film combs two frames in five
 FEWEST_COMBED = 3
 LOOK_AHEAD = 240  # frames read at most (10 s at 24 fps) for ENOUGH that tell
+# ... and pixels: 240 frames of 1080i, the largest interlaced format; 60 frames of a 4K scan
+LOOK_AHEAD_PIXELS = LOOK_AHEAD * 1920 * 1080
 RING = 8  # px around a hole: the picture judged combed or not (combed_holes)
 # a hole lies in combed picture where its ring's lines differ this much more from the other
 # field's lines than from their own: the classical fill of the planted damage on the four real
@@ -89,11 +91,14 @@ def field_fit(previous: np.ndarray, current: np.ndarray, following: np.ndarray) 
 def combed_field_order(frames: Iterable[np.ndarray]) -> str | None:
     """``"top"`` or ``"bottom"`` (the field shown first) where the frames (grey, in order) are
     interlaced by their pictures, else None: progressive, or too still to tell. Reads until
-    ``ENOUGH`` frames tell (combed, or progressive and moving), at most ``LOOK_AHEAD``; a clip
+    ``ENOUGH`` frames tell (combed, or progressive and moving), at most ``LOOK_AHEAD`` frames
+    and ``LOOK_AHEAD_PIXELS``; a clip
     is interlaced where ``COMBED_SHARE`` of those that tell are combed."""
     window: list[np.ndarray] = []
     top = bottom = moving = 0
-    for frame in islice(frames, LOOK_AHEAD):
+    for count, frame in enumerate(islice(frames, LOOK_AHEAD), start=1):
+        if count * frame.size > LOOK_AHEAD_PIXELS:
+            break
         window = [*window[-2:], frame]
         if len(window) < 3 or len({f.shape for f in window}) > 1:  # a folder's frames may differ in size
             continue

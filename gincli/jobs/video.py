@@ -233,20 +233,27 @@ def _check_fields(fields: str) -> None:
 
 
 def works_by_field(
-    input_path: Path, source: VideoFileReader | FrameFolderReader, fields: str, warn: Callable[[str], None]
+    input_path: Path,
+    source: VideoFileReader | FrameFolderReader,
+    fields: str,
+    warn: Callable[[str], None],
+    progress: bool = False,
 ) -> bool:
     """Whether the frames are detected and inpainted field by field (``fields``: one of
     FIELD_MODES), said where gin chose it: with "auto", where the file says it is interlaced, or
     where it does not but its first frames are combed (:func:`combed_field_order`; read
-    from the start by a reader of their own, ``source`` left as it was)."""
+    from the start by a reader of their own, ``source`` left as it was; ``progress``: a bar
+    where that takes over a second)."""
     if fields != "auto":
         return fields == "separate"
     first = source.info.first_field
     if first is not None:
         said = f"{input_path} is interlaced ({first} field first)"
     else:
-        pictures = (grey(frame.image) for frame in open_frames(input_path, source.info.frame_rate).frames())
-        if (first := combed_field_order(pictures)) is None:
+        frames = open_frames(input_path, source.info.frame_rate).frames()
+        shown = tqdm(frames, desc="looking for interlacing", unit="frame", leave=False, delay=1,
+                     disable=not progress, dynamic_ncols=True)  # fmt: skip
+        if (first := combed_field_order(grey(frame.image) for frame in shown)) is None:
             return False
         said = f"{input_path}: its frames are combed, interlaced ({first} field first), though the file does not say so"
     warn(f"gin: {said}: each field (every other line) is worked on as a picture of its own "
@@ -367,7 +374,7 @@ def inpaint_video(
             raise UsageError(f"--mask-video {opts.mask_video} has {masks} frames, {input_path} {info.frames}: "
                              "it needs a mask frame for every frame")  # fmt: skip
     reuse_frame_buffers()
-    by_field = works_by_field(input_path, source, opts.fields, warn)
+    by_field = works_by_field(input_path, source, opts.fields, warn, progress)
     store, made_otherwise = None, False
     if to_video and isinstance(source, FrameFolderReader) and (gaps := _gaps(source.numbers)):
         missing = sum(last - first + 1 for first, last in gaps)
@@ -518,7 +525,7 @@ def detect_scratches(
     opts = VideoOptions(
         output=output, auto_mask="scratches", thresholds=thresholds or DamageThresholds(), fields=fields
     )
-    by_field = works_by_field(input_path, source, fields, warn)
+    by_field = works_by_field(input_path, source, fields, warn, progress)
     count = 0
     with opencv_on_calling_threads():  # the detections in flight keep the cores busy
         masks = frames_with_masks(source, opts, tqdm.write, by_field)
