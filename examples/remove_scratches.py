@@ -23,7 +23,7 @@ from gincli import Inpainter
 from gincli.core.classical import FILM_THIN_RADIUS
 from gincli.core.imagemath import dilate_mask
 from gincli.io.video import Frame, VideoFileReader, inpainted_frame, write_video
-from gincli.jobs.video import works_by_field
+from gincli.jobs.video import FIELD_MODES, works_by_field
 from gincli.masks.scratches import DamageThresholds, damage_masks
 
 
@@ -50,6 +50,9 @@ def main() -> None:
     parser.add_argument("--model", help="ONNX model from `gin export` [default: the bundled one]")
     parser.add_argument("--line-contrast", type=float, default=DamageThresholds().line_contrast,
                         help="how much a scratch must stand out (0-1); lower finds fainter ones")  # fmt: skip
+    parser.add_argument("--fields", choices=FIELD_MODES, default="auto",
+                        help="interlaced footage: work field by field (separate), on whole frames (whole), or "
+                             "where the file says it is interlaced or its frames are combed (auto)")  # fmt: skip
     args = parser.parse_args()
 
     reel = VideoFileReader(args.reel, keep_samples=True)  # frames are replaced below, never edited
@@ -57,7 +60,7 @@ def main() -> None:
     inpainter = Inpainter(args.model, strategy="crop", thin_radius=FILM_THIN_RADIUS, texture=0)
     thresholds = DamageThresholds(line_contrast=args.line_contrast)
     # interlaced: where the file says so, or where its frames are combed though it does not
-    fields = works_by_field(Path(args.reel), reel, "auto", print)
+    fields = works_by_field(Path(args.reel), reel, args.fields, print, progress=True)
     frames = tqdm(restored(reel, inpainter, thresholds, fields), total=reel.info.frames, unit="frame")
     count = write_video(args.output, frames, reel.info, audio_from=args.reel)
     print(f"wrote {args.output}: {count} frames")
