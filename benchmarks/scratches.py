@@ -24,9 +24,10 @@ from the next (two instants, as a video camera's two fields; half as many frames
 the motion between them). `--fields` finds damage field by field, as `gin video` does with
 interlaced input (`--fields auto`); without it, frames are judged whole.
 
-`combed` is what `gin video --fields auto` reads in a clip's frames where its file does not say
-it is interlaced (`gincli.core.interlacing.combed_field_order`: the field shown first, or `-`
-for progressive or too still to tell).
+`fields` is what `gin video --fields auto` reads in a clip's frames
+(`gincli.core.interlacing.fields_by_content`): the field shown first (interlaced: by field,
+whatever the file says), `progressive` (whole frames, whatever the file says), or `-` (too
+still to tell: as the file says).
 
 `--fill classical` (or `auto`, `network`) also fills each seed's planted damage by its true
 mask, as `gin video` would (by field with `--fields`), and reports the PSNR inside the holes
@@ -46,7 +47,7 @@ import numpy as np
 
 from gincli.core.imagemath import field, grey, weave_fields
 from gincli.core.inpainter import Inpainter
-from gincli.core.interlacing import combed_field_order
+from gincli.core.interlacing import fields_by_content
 from gincli.io.images import iter_image_files, read_image
 from gincli.io.video import open_frames
 from gincli.io.video_colour import accurate_conversion
@@ -191,7 +192,7 @@ def real_clips(
     planted line scratches and of the dust apart; with ``inpainter``, the PSNR of its fill of
     the planted damage."""
     print(
-        f"{'clip':<20} {'size':>9} {'frames':>6} {'combed':>6} {'clean flagged':>13} {'frames flagged':>14} {'precision':>9} {'recall':>7}"
+        f"{'clip':<20} {'size':>9} {'frames':>6} {'fields':>11} {'clean flagged':>13} {'frames flagged':>14} {'precision':>9} {'recall':>7}"
         f" {'lines':>6} {'dust':>6}{' fill dB' if inpainter else ''}"
     )
     for path in paths:
@@ -202,7 +203,7 @@ def real_clips(
         if weave:
             clean = woven(clean)
         h, w = clean[0].shape[:2]
-        combed = combed_field_order(grey(frame) for frame in clean) or "-"
+        fields = fields_by_content(grey(frame) for frame in clean) or "-"
         found, seconds = detect(clean)
         flagged = sum(int(m.sum()) for m in found) / (len(clean) * h * w)
         frames_flagged = sum(bool(m.any()) for m in found) / len(clean)
@@ -214,7 +215,7 @@ def real_clips(
             counts = scores(detect([frame.image for frame in planted])[0], planted)
             each.append(f"{counts[0] / max(1, counts[1]):.2f}/{counts[2] / max(1, counts[3]):.2f}")
             totals += counts
-        print(f"{path.name:<20} {f'{w}x{h}':>9} {len(clean):>6} {combed:>6} {100 * flagged:>12.4f}% {100 * frames_flagged:>13.0f}%"
+        print(f"{path.name:<20} {f'{w}x{h}':>9} {len(clean):>6} {fields:>11} {100 * flagged:>12.4f}% {100 * frames_flagged:>13.0f}%"
               f" {shares(totals)}{f' {10 * np.log10(255**2 * errors[1] / errors[0]):>7.2f}' if inpainter else ''}"
               f"   ({1000 * float(np.median(seconds)):.0f} ms/frame{'; seeds ' + ' '.join(each) if seeds > 1 else ''})")  # fmt: skip
 

@@ -8,6 +8,7 @@ from fractions import Fraction
 from pathlib import Path
 from types import SimpleNamespace
 
+import cv2
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -15,7 +16,7 @@ from click.testing import CliRunner
 from gincli.cli.main import main
 from gincli.core.imagemath import field, grey, weave_fields
 from gincli.core.inpainter import Inpainter
-from gincli.core.interlacing import combed_field_order
+from gincli.core.interlacing import PROGRESSIVE, by_field_given, fields_by_content
 from gincli.io.images import read_image, write_image
 from gincli.io.video import VideoFileReader, VideoInfo
 from gincli.jobs.video import works_by_field
@@ -132,7 +133,7 @@ def test_combed_frames_are_told_from_progressive_ones() -> None:
         ([woven(frames)[3]] * 12, None),
         ([slats[:, 3 * i : 3 * i + 256].astype(np.uint8) for i in range(12)], None),
     ):
-        assert combed_field_order(grey(frame) for frame in clip) == order
+        assert fields_by_content(grey(frame) for frame in clip) == order
 
 
 def test_the_look_at_a_still_shot_stops_after_so_many_frames_or_pixels(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -146,22 +147,27 @@ def test_the_look_at_a_still_shot_stops_after_so_many_frames_or_pixels(monkeypat
             yield still
 
     small, large = [0], [0]
-    assert combed_field_order(read(small, 16)) is None and small[0] == interlacing.LOOK_AHEAD
+    assert fields_by_content(read(small, 16)) is None and small[0] == interlacing.LOOK_AHEAD
     monkeypatch.setattr(interlacing, "LOOK_AHEAD_PIXELS", 40 * 32 * 32)
-    assert combed_field_order(read(large, 32)) is None and large[0] == 41  # the 41st read, then left
+    assert fields_by_content(read(large, 32)) is None and large[0] == 41  # the 41st read, then left
 
 
-@pytest.mark.parametrize(("first", "fields", "by_field"), [
-    ("top", "auto", True), ("bottom", "auto", True), ("top", "whole", False), (None, "separate", True),
+@pytest.mark.parametrize(("seen", "flagged", "by_field"), [
+    ("top", None, True), ("bottom", "top", True), ("top", "top", True),
+    (PROGRESSIVE, "top", False), (PROGRESSIVE, None, False), (None, "bottom", True), (None, None, False),
 ])  # fmt: skip
-def test_fields_are_separated_where_the_file_says_it_is_interlaced_or_where_asked(
-    first: str | None, fields: str, by_field: bool
+def test_the_frames_decide_where_they_tell_and_the_file_where_they_do_not(
+    seen: str | None, flagged: str | None, by_field: bool
 ) -> None:
-    """Decided by the flag and the option alone: no frame read (a file that does not say is below)."""
-    info = VideoInfo(256, 192, Fraction(25), Fraction(1, 25), None, has_audio=False, first_field=first)
+    assert by_field_given(seen, flagged) == by_field
+
+
+@pytest.mark.parametrize(("fields", "by_field"), [("separate", True), ("whole", False)])
+def test_fields_separate_and_whole_read_no_frame(fields: str, by_field: bool) -> None:
+    info = VideoInfo(256, 192, Fraction(25), Fraction(1, 25), None, has_audio=False, first_field="top")
     notes: list[str] = []
     assert works_by_field(Path("nowhere.mp4"), SimpleNamespace(info=info), fields, notes.append) == by_field
-    assert ("each field" in "".join(notes)) == (fields == "auto")
+    assert not notes
 
 
 def test_gin_video_finds_combed_frames_a_file_does_not_flag(tmp_path: Path) -> None:
@@ -187,7 +193,9 @@ def test_gin_video_finds_combed_frames_a_file_does_not_flag(tmp_path: Path) -> N
 def test_gin_video_works_on_interlaced_footage_field_by_field(tmp_path: Path) -> None:
     """Flagged top field first, the tape's dropout is filled in the top field alone: the bottom
     field's lines come out as they went in. With --fields whole they are filled too."""
-    source = make_video(tmp_path / "tape.mkv", taped_clip(), audio=False, pix_fmt="yuv444p",
+    frames = woven(pan(3, 24))
+    frames[6][DROPOUT] = 250
+    source = make_video(tmp_path / "tape.mkv", frames, audio=False, pix_fmt="yuv444p",
                         setup=lambda stream: stream.options.update({"x264-params": "tff=1:qp=0"}))  # fmt: skip
     assert VideoFileReader(source).info.first_field == "top"
     given = read_image_of(source, 6)
@@ -200,6 +208,28 @@ def test_gin_video_works_on_interlaced_footage_field_by_field(tmp_path: Path) ->
         filled = read_image(out / "000007.png")
         assert not np.array_equal(filled[DROPOUT], given[DROPOUT])
         assert np.array_equal(filled[BOTTOM_LINES_AROUND], given[BOTTOM_LINES_AROUND]) == bottom_kept
+
+
+def test_film_transferred_frame_for_frame_and_flagged_interlaced_is_worked_whole(tmp_path: Path) -> None:
+    """A progressive pan (its frames move, none combs) in a file flagged top field first: gin
+    video says so and works on whole frames, as --fields whole does."""
+    rng = np.random.default_rng(0)
+    texture = cv2.GaussianBlur(rng.random((400, 500, 3)).astype(np.float32), (0, 0), 2.0)
+    texture = (255 * (texture - texture.min()) / np.ptp(texture)).astype(np.uint8)
+    film = [texture[3 * i : 3 * i + 192, 2 * i : 2 * i + 256] for i in range(30)]
+    source = make_video(tmp_path / "film.mkv", film, audio=False, pix_fmt="yuv444p",
+                        setup=lambda stream: stream.options.update({"x264-params": "tff=1:qp=0"}))  # fmt: skip
+    assert VideoFileReader(source).info.first_field == "top"
+    mask = np.zeros((192, 256), np.uint8)
+    mask[60:100, 80:140] = 255
+    write_image(tmp_path / "m.png", mask)
+    for fields in ("auto", "whole"):
+        result = CliRunner().invoke(main, ["video", str(source), "--mask", str(tmp_path / "m.png"), "--fill",
+                                           "classical", "--fields", fields, "-o", str(tmp_path / fields)])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert ("but its frames are progressive" in result.output) == (fields == "auto"), result.output
+    for name in ("000001.png", "000015.png"):
+        assert np.array_equal(read_image(tmp_path / "auto" / name), read_image(tmp_path / "whole" / name))
 
 
 def test_gin_video_fills_each_field_of_a_hole_from_its_own_lines(tmp_path: Path) -> None:

@@ -88,12 +88,16 @@ def field_fit(previous: np.ndarray, current: np.ndarray, following: np.ndarray) 
     )
 
 
-def combed_field_order(frames: Iterable[np.ndarray]) -> str | None:
-    """``"top"`` or ``"bottom"`` (the field shown first) where the frames (grey, in order) are
-    interlaced by their pictures, else None: progressive, or too still to tell. Reads until
-    ``ENOUGH`` frames tell (combed, or progressive and moving), at most ``LOOK_AHEAD`` frames
-    and ``LOOK_AHEAD_PIXELS``; a clip
-    is interlaced where ``COMBED_SHARE`` of those that tell are combed."""
+PROGRESSIVE = "progressive"
+
+
+def fields_by_content(frames: Iterable[np.ndarray]) -> str | None:
+    """What the frames (grey, in order) are by their pictures: ``"top"`` or ``"bottom"``
+    (interlaced, that field shown first), :data:`PROGRESSIVE`, or None (too still to tell).
+    Reads until ``ENOUGH`` frames tell (combed, or progressive and moving), at most
+    ``LOOK_AHEAD`` frames and ``LOOK_AHEAD_PIXELS``. Interlaced where ``COMBED_SHARE`` of the
+    frames that tell are combed (and at least ``FEWEST_COMBED``); progressive where fewer are,
+    of ``ENOUGH``."""
     window: list[np.ndarray] = []
     top = bottom = moving = 0
     for count, frame in enumerate(islice(frames, LOOK_AHEAD), start=1):
@@ -110,9 +114,20 @@ def combed_field_order(frames: Iterable[np.ndarray]) -> str | None:
         if top + bottom + moving >= ENOUGH:
             break
     combed = top + bottom
-    if combed < max(FEWEST_COMBED, COMBED_SHARE * (combed + moving)):
-        return None
-    return "top" if top >= bottom else "bottom"
+    if combed >= max(FEWEST_COMBED, COMBED_SHARE * (combed + moving)):
+        return "top" if top >= bottom else "bottom"
+    return PROGRESSIVE if combed + moving >= ENOUGH else None
+
+
+def by_field_given(seen: str | None, flagged: str | None) -> bool:
+    """Whether interlaced-looking footage is worked on field by field, from what its frames
+    show (:func:`fields_by_content`) and the field order its file states (None: progressive or
+    unstated): combed frames, by field whatever the file says; progressive moving frames, whole
+    whatever it says (film transferred frame for frame, flagged interlaced); frames too still
+    to tell, as the file says."""
+    if seen is None:
+        return flagged is not None
+    return seen != PROGRESSIVE
 
 
 def combed_holes(grey: np.ndarray, hole: np.ndarray, seam: float) -> np.ndarray:

@@ -26,7 +26,7 @@ from tqdm import tqdm
 from gincli.core.hardware import opencv_on_calling_threads, return_free_memory, reuse_frame_buffers
 from gincli.core.imagemath import from_unit_float, grey, to_binary_mask, to_unit_float
 from gincli.core.inpainter import Inpainter
-from gincli.core.interlacing import combed_field_order
+from gincli.core.interlacing import by_field_given, fields_by_content
 from gincli.core.lazy import cv2
 from gincli.io.atomic import atomic_path, remove_stale_partials, write_atomic
 from gincli.io.dpx import dpx_time_code
@@ -240,22 +240,26 @@ def works_by_field(
     progress: bool = False,
 ) -> bool:
     """Whether the frames are detected and inpainted field by field (``fields``: one of
-    FIELD_MODES), said where gin chose it: with "auto", where the file says it is interlaced, or
-    where it does not but its first frames are combed (:func:`combed_field_order`; read
-    from the start by a reader of their own, ``source`` left as it was; ``progress``: a bar
-    where that takes over a second)."""
+    FIELD_MODES), said where gin chose it. With "auto", by what the first frames show
+    (:func:`fields_by_content`; read from the start by a reader of their own, ``source`` left
+    as it was; ``progress``: a bar where that takes over a second): combed, by field, whatever
+    the file says; progressive and moving, whole, whatever it says (film transferred frame for
+    frame and flagged interlaced); too still to tell, as the file says."""
     if fields != "auto":
         return fields == "separate"
-    first = source.info.first_field
-    if first is not None:
-        said = f"{input_path} is interlaced ({first} field first)"
+    frames = open_frames(input_path, source.info.frame_rate).frames()
+    shown = tqdm(frames, desc="looking for interlacing", unit="frame", leave=False, delay=1,
+                 disable=not progress, dynamic_ncols=True)  # fmt: skip
+    seen, flagged = fields_by_content(grey(frame.image) for frame in shown), source.info.first_field
+    if not by_field_given(seen, flagged):
+        if flagged is not None:
+            warn(f"gin: {input_path} says it is interlaced ({flagged} field first), but its frames are progressive "
+                 "(film transferred frame for frame): worked on as whole frames (--fields separate: by field)")  # fmt: skip
+        return False
+    if flagged is not None:
+        said = f"{input_path} is interlaced ({flagged} field first)"
     else:
-        frames = open_frames(input_path, source.info.frame_rate).frames()
-        shown = tqdm(frames, desc="looking for interlacing", unit="frame", leave=False, delay=1,
-                     disable=not progress, dynamic_ncols=True)  # fmt: skip
-        if (first := combed_field_order(grey(frame.image) for frame in shown)) is None:
-            return False
-        said = f"{input_path}: its frames are combed, interlaced ({first} field first), though the file does not say so"
+        said = f"{input_path}: its frames are combed, interlaced ({seen} field first), though the file does not say so"
     warn(f"gin: {said}: each field (every other line) is worked on as a picture of its own "
          "(--fields whole: frames whole)")  # fmt: skip
     return True
