@@ -195,9 +195,7 @@ def test_gin_video_works_on_interlaced_footage_field_by_field(tmp_path: Path) ->
     field's lines come out as they went in. With --fields whole they are filled too."""
     frames = woven(pan(3, 24))
     frames[6][DROPOUT] = 250
-    source = make_video(tmp_path / "tape.mkv", frames, audio=False, pix_fmt="yuv444p",
-                        setup=lambda stream: stream.options.update({"x264-params": "tff=1:qp=0"}))  # fmt: skip
-    assert VideoFileReader(source).info.first_field == "top"
+    source = top_field_first(tmp_path / "tape.mkv", frames)
     given = read_image_of(source, 6)
     for fields, bottom_kept in (("auto", True), ("whole", False)):
         out = tmp_path / fields
@@ -210,6 +208,27 @@ def test_gin_video_works_on_interlaced_footage_field_by_field(tmp_path: Path) ->
         assert np.array_equal(filled[BOTTOM_LINES_AROUND], given[BOTTOM_LINES_AROUND]) == bottom_kept
 
 
+def top_field_first(path: Path, frames: list[np.ndarray]) -> Path:
+    """``frames`` in x264, lossless 4:4:4, flagged interlaced, top field first."""
+    source = make_video(path, frames, audio=False, pix_fmt="yuv444p",
+                        setup=lambda stream: stream.options.update({"x264-params": "tff=1:qp=0"}))  # fmt: skip
+    assert VideoFileReader(source).info.first_field == "top"
+    return source
+
+
+def each_way_under(source: Path, mask: np.ndarray, tmp_path: Path) -> dict[str, str]:
+    """``gin video`` on ``source`` under ``mask`` with the classical fill, ``--fields`` auto and
+    whole, into ``tmp_path / "auto"`` and ``tmp_path / "whole"``: each run's output text."""
+    write_image(tmp_path / "m.png", mask)
+    outputs = {}
+    for fields in ("auto", "whole"):
+        result = CliRunner().invoke(main, ["video", str(source), "--mask", str(tmp_path / "m.png"), "--fill",
+                                           "classical", "--fields", fields, "-o", str(tmp_path / fields)])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        outputs[fields] = result.output
+    return outputs
+
+
 def test_film_transferred_frame_for_frame_and_flagged_interlaced_is_worked_whole(tmp_path: Path) -> None:
     """A progressive pan (its frames move, none combs) in a file flagged top field first: gin
     video says so and works on whole frames, as --fields whole does."""
@@ -217,17 +236,11 @@ def test_film_transferred_frame_for_frame_and_flagged_interlaced_is_worked_whole
     texture = cv2.GaussianBlur(rng.random((400, 500, 3)).astype(np.float32), (0, 0), 2.0)
     texture = (255 * (texture - texture.min()) / np.ptp(texture)).astype(np.uint8)
     film = [texture[3 * i : 3 * i + 192, 2 * i : 2 * i + 256] for i in range(30)]
-    source = make_video(tmp_path / "film.mkv", film, audio=False, pix_fmt="yuv444p",
-                        setup=lambda stream: stream.options.update({"x264-params": "tff=1:qp=0"}))  # fmt: skip
-    assert VideoFileReader(source).info.first_field == "top"
+    source = top_field_first(tmp_path / "film.mkv", film)
     mask = np.zeros((192, 256), np.uint8)
     mask[60:100, 80:140] = 255
-    write_image(tmp_path / "m.png", mask)
-    for fields in ("auto", "whole"):
-        result = CliRunner().invoke(main, ["video", str(source), "--mask", str(tmp_path / "m.png"), "--fill",
-                                           "classical", "--fields", fields, "-o", str(tmp_path / fields)])  # fmt: skip
-        assert result.exit_code == 0, result.output
-        assert ("but its frames are progressive" in result.output) == (fields == "auto"), result.output
+    for fields, output in each_way_under(source, mask, tmp_path).items():
+        assert ("but its frames are progressive" in output) == (fields == "auto"), output
     for name in ("000001.png", "000015.png"):
         assert np.array_equal(read_image(tmp_path / "auto" / name), read_image(tmp_path / "whole" / name))
 
@@ -237,15 +250,10 @@ def test_gin_video_fills_each_field_of_a_hole_from_its_own_lines(tmp_path: Path)
     hole's lines keeps its field's level; whole, the two are mixed."""
     frame = np.zeros((64, 96, 3), np.uint8)
     frame[0::2], frame[1::2] = 50, 200
-    source = make_video(tmp_path / "flash.mkv", [frame] * 3, audio=False, pix_fmt="yuv444p",
-                        setup=lambda stream: stream.options.update({"x264-params": "tff=1:qp=0"}))  # fmt: skip
+    source = top_field_first(tmp_path / "flash.mkv", [frame] * 3)
     mask = np.zeros((64, 96), np.uint8)
     mask[20:44, 30:60] = 255
-    write_image(tmp_path / "m.png", mask)
-    for fields in ("auto", "whole"):
-        result = CliRunner().invoke(main, ["video", str(source), "--mask", str(tmp_path / "m.png"), "--fill",
-                                           "classical", "--fields", fields, "-o", str(tmp_path / fields)])  # fmt: skip
-        assert result.exit_code == 0, result.output
+    for fields in each_way_under(source, mask, tmp_path):
         top, bottom = (read_image(tmp_path / fields / "000002.png")[20 + parity : 44 : 2, 30:60] for parity in (0, 1))
         if fields == "auto":
             assert np.abs(top.astype(int) - 50).max() <= 2 and np.abs(bottom.astype(int) - 200).max() <= 2
