@@ -1,6 +1,9 @@
-"""Whether frames are interlaced, judged from their pictures, for files that do not say so:
-a capture remuxed or encoded without its field flags reads as progressive, and judged whole
-its combs pass for dust. No I/O.
+"""Whether frames are interlaced, judged from their pictures rather than from what their file
+says: a capture remuxed or re-encoded without its field flags reads as progressive (judged
+whole, its combs pass for dust), and film transferred frame for frame is often flagged
+interlaced (judged by field, it is progressive footage at half its height). And whether each
+hole of an interlaced frame lies in combed picture or in still picture (:func:`combed_holes`).
+No I/O.
 
 The measure is FFmpeg's ``idet`` filter's: how badly each line of a neighbour frame fits
 between the two lines around it in this frame, which belong to the other field. In a frame
