@@ -378,7 +378,6 @@ def inpaint_video(
             raise UsageError(f"--mask-video {opts.mask_video} has {masks} frames, {input_path} {info.frames}: "
                              "it needs a mask frame for every frame")  # fmt: skip
     reuse_frame_buffers()
-    by_field = works_by_field(input_path, source, opts.fields, warn, progress)
     store, made_otherwise = None, False
     if to_video and isinstance(source, FrameFolderReader) and (gaps := _gaps(source.numbers)):
         missing = sum(last - first + 1 for first, last in gaps)
@@ -409,6 +408,8 @@ def inpaint_video(
     else:
         opts.output.mkdir(parents=True, exist_ok=True)
         made_otherwise = _frames_made_otherwise(opts.output, _fingerprint(input_path, opts, inpainter), warn)
+    # after every check that can stop the run: the look reads up to 240 frames
+    by_field = works_by_field(input_path, source, opts.fields, warn, progress)
     smoother = FillSmoother(opts.temporal)
     bar = tqdm(total=info.frames, unit="frame", disable=not progress, dynamic_ncols=True)
 
