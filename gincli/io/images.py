@@ -138,11 +138,8 @@ def read_image(path: str | Path) -> np.ndarray:
     if path.suffix.lower() == ".dpx":  # OpenCV reads no DPX
         return _read_dpx_file(path, data.tobytes())
     size = header_size(data[: 1 << 16].tobytes())
-    if size is not None and size[0] * size[1] > pixel_limit():
-        raise ImageReadError(
-            f"{path}: {size[0]} x {size[1]} pixels is over the limit of {pixel_limit():,} (a decompression "
-            f"bomb, or a huge scan): raise it with --max-pixels or GIN_MAX_PIXELS if the file is trusted"
-        )
+    if size is not None:
+        _check_pixel_limit(path, *size)
     flags = cv2.IMREAD_ANYCOLOR | cv2.IMREAD_ANYDEPTH if path.suffix.lower() in _EXIF_ORIENTED else cv2.IMREAD_UNCHANGED
     try:
         image = cv2.imdecode(data, flags)
@@ -190,10 +187,17 @@ def _read_dpx_file(path: Path, data: bytes) -> np.ndarray:
         layout = dpx_layout(data)
     except DpxError as exc:
         raise ImageReadError(f"{path}: {exc}") from exc
-    if layout.width * layout.height > pixel_limit():
-        raise ImageReadError(f"{path}: {layout.width} x {layout.height} pixels is over the limit of "
-                             f"{pixel_limit():,}: raise it with --max-pixels or GIN_MAX_PIXELS if the file is trusted")  # fmt: skip
+    _check_pixel_limit(path, layout.width, layout.height)
     return read_dpx(data)
+
+
+def _check_pixel_limit(path: Path, width: int, height: int) -> None:
+    """Refuse, before decoding, a picture whose header claims more pixels than the limit."""
+    if width * height > pixel_limit():
+        raise ImageReadError(
+            f"{path}: {width} x {height} pixels is over the limit of {pixel_limit():,} (a decompression "
+            f"bomb, or a huge scan): raise it with --max-pixels or GIN_MAX_PIXELS if the file is trusted"
+        )
 
 
 def _misread_alpha(image: np.ndarray, tags: tuple[Tag, ...]) -> bool:
