@@ -125,10 +125,10 @@ fields_option = click.option(
     "--fields", type=click.Choice(FIELD_MODES), default="auto", show_default=True,
     help="Interlaced footage (broadcast, DV: each frame two instants, its even and its odd lines): separate "
          "finds damage in each field apart and fills it, where the picture combs, from that field's lines "
-         "alone; whole treats frames as single "
-         "pictures (film transferred frame for frame, or deinterlaced). auto: separate where the file says it "
-         "is interlaced, or where it does not but its first frames are combed (read once more for that, up to "
-         "240 frames).",
+         "alone; whole treats frames as single pictures (footage deinterlaced already, say). auto: by what the "
+         "first frames show (read once more for that, up to 240 frames): combed, separate; moving and never "
+         "combed, whole (film transferred frame for frame, even flagged interlaced); too still to tell, as "
+         "the file says.",
 )  # fmt: skip
 
 

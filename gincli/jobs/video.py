@@ -59,7 +59,7 @@ from gincli.masks.scratches import DamageThresholds, damage_masks
 
 AUTO_MASKS = ("scratches",)
 # interlaced footage: each field found and filled on its own (separate), frames whole, or
-# fields where the input says it is interlaced or its frames are combed (auto)
+# as the first frames show, and where they are too still to tell as the file says (auto)
 FIELD_MODES = ("auto", "separate", "whole")
 TRIM_EVERY = 24  # frames between returns of freed memory to the system (a few ms each)
 FRAME_NAME = "{:06d}.png"  # frames folders out, and detected masks: 1-based, as FFmpeg's image2
