@@ -52,14 +52,14 @@ def main() -> None:
                         help="how much a scratch must stand out (0-1); lower finds fainter ones")  # fmt: skip
     parser.add_argument("--fields", choices=FIELD_MODES, default="auto",
                         help="interlaced footage: work field by field (separate), on whole frames (whole), or "
-                             "where the file says it is interlaced or its frames are combed (auto)")  # fmt: skip
+                             "as the first frames show, and where they are too still to tell as the file says (auto)")  # fmt: skip
     args = parser.parse_args()
 
     reel = VideoFileReader(args.reel, keep_samples=True)  # frames are replaced below, never edited
     # crop: only windows around the damage are inpainted; film damage up to 16 px wide gets the classical fill
     inpainter = Inpainter(args.model, strategy="crop", thin_radius=FILM_THIN_RADIUS, texture=0)
     thresholds = DamageThresholds(line_contrast=args.line_contrast)
-    # interlaced: where the file says so, or where its frames are combed though it does not
+    # interlaced: where the frames comb, whatever the file says; too still to tell, as it says
     fields = works_by_field(Path(args.reel), reel, args.fields, print, progress=True)
     frames = tqdm(restored(reel, inpainter, thresholds, fields), total=reel.info.frames, unit="frame")
     count = write_video(args.output, frames, reel.info, audio_from=args.reel)
