@@ -45,14 +45,14 @@ from pathlib import Path
 
 import numpy as np
 
-from gincli.core.imagemath import field, grey, weave_fields
+from gincli.core.imagemath import grey
 from gincli.core.inpainter import Inpainter
 from gincli.core.interlacing import fields_by_content
 from gincli.io.images import iter_image_files, read_image
 from gincli.io.video import open_frames
 from gincli.io.video_colour import accurate_conversion
 from gincli.masks.scratches import SENSITIVITY, DamageThresholds, damage_masks, global_shift
-from gincli.testing.film_damage import DamagedFrame, damage_clip, detection_scores, pan_clip
+from gincli.testing.film_damage import DamagedFrame, damage_clip, detection_scores, pan_clip, woven
 
 THRESHOLDS = DamageThresholds()  # --sensitivity sets it
 BY_FIELD = False  # --fields sets it
@@ -168,14 +168,6 @@ def exact_frames(path: Path, frames: int) -> list[np.ndarray]:
     with av.open(str(path)) as container:
         decoded = itertools.islice(container.decode(container.streams.video[0]), frames)
         return [frame.to_ndarray(format="rgb24", interpolation=accurate_conversion()) for frame in decoded]
-
-
-def woven(frames: list[np.ndarray]) -> list[np.ndarray]:
-    """Interlaced frames from progressive ones: even lines from one frame, odd from the next."""
-    return [
-        weave_fields(field(first, 0), field(second, 1))
-        for first, second in zip(frames[::2], frames[1::2], strict=False)
-    ]
 
 
 def real_clips(

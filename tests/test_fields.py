@@ -21,7 +21,7 @@ from gincli.io.images import read_image, write_image
 from gincli.io.video import VideoFileReader, VideoInfo
 from gincli.jobs.video import works_by_field
 from gincli.masks.scratches import damage_masks
-from gincli.testing.film_damage import pan_clip
+from gincli.testing.film_damage import pan_clip, woven
 from tests.conftest import scratched_still_shot, smooth_image
 from tests.test_video import make_video
 
@@ -104,13 +104,6 @@ def test_a_leaning_scratch_is_found_by_field_as_it_is_whole() -> None:
     for fields in (False, True):
         found = [mask[scratch].mean() for mask in damage_masks(frames, fields=fields)]
         assert found == [0.0] * 8 + [1.0] * 9 + [0.0] * 8, (fields, found)
-
-
-def woven(frames: list[np.ndarray], top_first: bool = True) -> list[np.ndarray]:
-    """Interlaced frames from progressive ones: each frame's first field from one frame, its
-    second from the next."""
-    pairs = zip(frames[::2], frames[1::2], strict=True)
-    return [weave_fields(field(a if top_first else b, 0), field(b if top_first else a, 1)) for a, b in pairs]
 
 
 def pan(seed: int, frames: int) -> list[np.ndarray]:

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from gincli.core.imagemath import to_unit_float
+from gincli.core.imagemath import field, to_unit_float, weave_fields
 from gincli.core.lazy import cv2
 
 VISIBLE = 0.04  # a pixel is damaged where the blemish changed it by this much (10 of 255 levels)
@@ -37,6 +37,14 @@ def pan_clip(
         frame = cv2.warpAffine(big, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
         frame = frame + rng.normal(0, grain, frame.shape).astype(np.float32)
         yield (np.clip(frame, 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+def woven(frames: list[np.ndarray], top_first: bool = True) -> list[np.ndarray]:
+    """Interlaced frames from progressive ones, as a video camera's two fields are two instants:
+    each frame's first field (the top one, or the bottom with ``top_first`` False) from one frame,
+    its second from the next; half as many frames (an odd last one is left out)."""
+    pairs = zip(frames[::2], frames[1::2], strict=False)
+    return [weave_fields(field(a if top_first else b, 0), field(b if top_first else a, 1)) for a, b in pairs]
 
 
 @dataclass
