@@ -163,6 +163,16 @@ def coherent_map(response: np.ndarray, sums: np.ndarray | None = None) -> np.nda
     return sums * np.float32(1 / (COHERENCE_ROWS * _full_range(response)))
 
 
+def coherent_above(response: np.ndarray, level: float, sums: np.ndarray | None = None) -> np.ndarray:
+    """Where the :func:`coherent_map` of ``response`` exceeds ``level`` (0-1): uint8, 255 there.
+    Worked on its :func:`row_sums` (``sums``, where the caller has them): of an 8- or 16-bit
+    response, whole numbers that float32 holds exactly, so the test is exact, and no float map
+    of the frame is made (at 720p, most of the time of the lines' removal that the distant
+    flows read, see :func:`gincli.masks.lines.without_lines`)."""
+    sums = row_sums(response) if sums is None else sums
+    return cv2.compare(sums, level * COHERENCE_ROWS * _full_range(response), cv2.CMP_GT)
+
+
 def row_sums(response: np.ndarray) -> np.ndarray:
     """The response widened by a pixel each side, summed down ``COHERENCE_ROWS`` rows (float32;
     of an 8- or 16-bit response, whole numbers, exact)."""
@@ -250,7 +260,7 @@ def _line_pixels(response: np.ndarray, sums: np.ndarray, t: DamageThresholds) ->
     contrast, full = min(t.line_contrast, SHAPE_CONTRAST), _full_range(response)
     level = cv2.multiply(response, 1.0, dtype=cv2.CV_32F)  # a step a unit, as the sums
     share = ROW_MEAN_SHARE.denominator * COHERENCE_ROWS / ROW_MEAN_SHARE.numerator  # of the sums, exact in float32
-    coherent = cv2.compare(sums, COHERENT_SHARE * contrast * COHERENCE_ROWS * full, cv2.CMP_GT)
+    coherent = coherent_above(response, COHERENT_SHARE * contrast, sums)
     held = cv2.bitwise_and(
         cv2.compare(level, 0.5 * contrast * full, cv2.CMP_GT), cv2.compare(cv2.multiply(level, share), sums, cv2.CMP_GT)
     )

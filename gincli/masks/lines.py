@@ -43,6 +43,7 @@ from gincli.masks.line_candidates import (
     COHERENT_SHARE,
     CandidateLines,
     LinePair,
+    coherent_above,
     coherent_map,
     half_width,
     line_candidates,
@@ -514,7 +515,7 @@ def without_lines(grey: np.ndarray, responses: LinePair, line_contrast: float) -
     picture = grey.copy()
     threshold = COHERENT_SHARE * line_contrast
     for operation, response in zip((cv2.subtract, cv2.add), responses, strict=True):
-        lined = cv2.compare(coherent_map(response), threshold, cv2.CMP_GT)
+        lined = coherent_above(response, threshold)
         operation(picture, integer_to_unit(response), dst=picture, mask=lined)
     return picture
 
