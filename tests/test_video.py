@@ -813,6 +813,7 @@ def test_video_jobs_keep_opencv_on_their_own_threads_and_give_its_pool_back(
             yield mask
 
     monkeypatch.setattr(video_jobs, "damage_masks", detect_watched)
+    before = cv2.getNumThreads()
     cv2.setNumThreads(2)
     try:
         write_image(tmp_path / "mask.png", hole())
@@ -822,7 +823,7 @@ def test_video_jobs_keep_opencv_on_their_own_threads_and_give_its_pool_back(
         assert detect_scratches(scans, tmp_path / "found", progress=False) == 4
         assert seen == [1] * 8 and cv2.getNumThreads() == 2
     finally:
-        cv2.setNumThreads(-1)  # OpenCV's default
+        cv2.setNumThreads(before)
 
 
 # unspecified (BT.601 to FFmpeg), BT.709, and BT.601 in full range
