@@ -937,11 +937,29 @@ def test_a_thin_line_between_two_colours_of_one_brightness_is_no_scratch() -> No
     assert_rim_is_picture_and_scratch_is_found(picture, rng)
 
 
-def test_gin_scratches_writes_a_numbered_mask_per_frame(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [None, 5])
+def test_gin_scratches_writes_a_numbered_mask_per_frame(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int | None
+) -> None:
+    """A mask per frame, named by its number, each the detector's for that frame whatever the
+    frames in flight (--workers: the default, 3, or 5; the masks compared were found one frame
+    at a time)."""
+    import gincli.jobs.video as video_jobs
+
+    in_flight: list[int] = []
+    detect = video_jobs.damage_masks
+
+    def counted(*args: object) -> Iterable[np.ndarray]:
+        in_flight.append(args[2])  # (images, thresholds, workers, fields)
+        return detect(*args)
+
+    monkeypatch.setattr(video_jobs, "damage_masks", counted)
     _, damaged, _ = damaged_clip(4)
     video = make_video(tmp_path / "film.mkv", damaged, audio=False, codec="ffv1")  # lossless: same pixels back
-    result = CliRunner().invoke(main, ["scratches", str(video), "-o", str(tmp_path / "masks")])
+    given = [] if workers is None else ["--workers", str(workers)]
+    result = CliRunner().invoke(main, ["scratches", str(video), "-o", str(tmp_path / "masks"), *given])
     assert result.exit_code == 0, result.output
+    assert in_flight == [workers or 3]
     names = sorted(p.name for p in (tmp_path / "masks").iterdir())
     assert names == [f"{i:06d}.png" for i in range(1, 13)]
     for i, expected in enumerate(detect_all(damaged)):  # in frame order, each from its own neighbours

@@ -232,6 +232,34 @@ def test_frames_folder_in_and_out_with_masks_by_number(contract_model, tmp_path:
             assert not np.array_equal(result[mask > 0], image[mask > 0])
 
 
+def test_workers_set_the_frames_in_flight_and_not_the_frames(
+    contract_model, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """--workers frames are filled at once (twice as many are in flight), and the frames come
+    out the same, bit for bit, however many."""
+    import gincli.jobs.video as video_jobs
+
+    windows: list[int] = []
+    spread = video_jobs.bounded_map
+
+    def watched(executor: object, items: Iterable, fn: Callable, window: int, *args: object) -> Iterable:
+        windows.append(window)
+        return spread(executor, items, fn, window, *args)
+
+    monkeypatch.setattr(video_jobs, "bounded_map", watched)
+    src = frame_folder(tmp_path / "scans", clip_frames(6))
+    write_image(tmp_path / "m.png", hole())
+    outputs = {}
+    for workers in (1, 5):
+        out = tmp_path / f"out{workers}"
+        code, text = gin_video(contract_model, str(src), "--mask", str(tmp_path / "m.png"), "-o", str(out),
+                               "--workers", str(workers))  # fmt: skip
+        assert code == 0, text
+        outputs[workers] = {p.name: p.read_bytes() for p in out.glob("*.png")}
+    assert windows == [2, 10]
+    assert len(outputs[1]) == 6 and outputs[1] == outputs[5]
+
+
 def test_a_frames_folder_numbered_from_0_keeps_every_frame(contract_model, tmp_path: Path) -> None:
     """Frames 000000.png ... (ffmpeg's -start_number 0, a script's enumerate): the first two
     were both frame 1, and the output folder's 000001.png written twice, one frame lost."""

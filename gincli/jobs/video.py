@@ -79,7 +79,7 @@ class VideoOptions(JobOptions):
     temporal: float = 0.0  # FillSmoother strength; 0 = off
     fields: str = "auto"  # one of FIELD_MODES
     chunk_frames: int = 240
-    workers: int = 3  # frames in flight
+    workers: int = 3  # frames in flight: found and filled on as many threads
 
 
 @dataclass
@@ -510,12 +510,13 @@ def detect_scratches(
     overwrite: bool = False,
     warn: Callable[[str], None] = tqdm.write,
     fields: str = "auto",
+    workers: int = VideoOptions.workers,
 ) -> int:
     """Write the detected film-damage mask of every frame as ``000001.png`` ... into ``output``
     (white = damage), to review or edit before inpainting; returns the frame count. Masks
     already in ``output`` (perhaps edited by hand) are replaced only with ``overwrite``, and
     those this clip has no frame for are named; ``output`` is never the input's folder.
-    ``fields``: as :attr:`VideoOptions.fields`."""
+    ``fields`` and ``workers``: as in :class:`VideoOptions`."""
     input_path, output = Path(input_path), Path(output)
     _check_fields(fields)
     if output.resolve() == input_path.resolve():
@@ -528,8 +529,9 @@ def detect_scratches(
     reuse_frame_buffers()
     check_writable(output)
     opts = VideoOptions(
-        output=output, auto_mask="scratches", thresholds=thresholds or DamageThresholds(), fields=fields
-    )
+        output=output, auto_mask="scratches", thresholds=thresholds or DamageThresholds(), fields=fields,
+        workers=workers,
+    )  # fmt: skip
     by_field = works_by_field(input_path, source, fields, warn, progress)
     count = 0
     with opencv_on_calling_threads():  # the detections in flight keep the cores busy
