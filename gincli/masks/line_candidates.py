@@ -256,13 +256,15 @@ def _line_pixels(response: np.ndarray, sums: np.ndarray, t: DamageThresholds) ->
 
     Worked on the sums down ``COHERENCE_ROWS`` rows rather than their means: of an 8- or 16-bit
     response, whole numbers that float32 holds exactly, so that each test is exact (a third of
-    the time of the float32 maps at 720p)."""
+    the time of the float32 maps at 720p); the pixel's own level in its own depth (OpenCV
+    compares integers with a fractional bound exactly), and scaled to the sums' float32 in the
+    same step (2.9 against 5.6 ms a 720p frame)."""
     contrast, full = min(t.line_contrast, SHAPE_CONTRAST), _full_range(response)
-    level = cv2.multiply(response, 1.0, dtype=cv2.CV_32F)  # a step a unit, as the sums
     share = ROW_MEAN_SHARE.denominator * COHERENCE_ROWS / ROW_MEAN_SHARE.numerator  # of the sums, exact in float32
     coherent = coherent_above(response, COHERENT_SHARE * contrast, sums)
     held = cv2.bitwise_and(
-        cv2.compare(level, 0.5 * contrast * full, cv2.CMP_GT), cv2.compare(cv2.multiply(level, share), sums, cv2.CMP_GT)
+        cv2.compare(response, 0.5 * contrast * full, cv2.CMP_GT),
+        cv2.compare(cv2.multiply(response, share, dtype=cv2.CV_32F), sums, cv2.CMP_GT),
     )
     return cv2.bitwise_and(coherent, held)
 
