@@ -258,7 +258,7 @@ def _line_pixels(response: np.ndarray, sums: np.ndarray, t: DamageThresholds) ->
     response, whole numbers that float32 holds exactly, so that each test is exact (a third of
     the time of the float32 maps at 720p); the pixel's own level in its own depth (OpenCV
     compares integers with a fractional bound exactly), and scaled to the sums' float32 in the
-    same step (2.9 against 5.6 ms a 720p frame)."""
+    same step (2.9 against 5.6 ms a 720p response)."""
     contrast, full = min(t.line_contrast, SHAPE_CONTRAST), _full_range(response)
     share = ROW_MEAN_SHARE.denominator * COHERENCE_ROWS / ROW_MEAN_SHARE.numerator  # of the sums, exact in float32
     coherent = coherent_above(response, COHERENT_SHARE * contrast, sums)
