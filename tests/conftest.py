@@ -19,9 +19,9 @@ from gincli.core.hardware import return_free_memory
 from gincli.testing.film_damage import damage_clip, pan_clip
 
 if os.environ.get("PYTEST_XDIST_WORKER"):
-    # and OpenCV's own pool too (the detector and track tests over two workers: 17.3-20.4 s
-    # against 20.7-21.7 s with it; the whole suite the same within its spread, 134-141 s
-    # against 137-138 in a slow hour)
+    # and OpenCV's own pool too: the detector and track tests over two workers took 17.3-20.4 s
+    # so, 20.7-21.7 s with its default pool; the whole suite the same within its spread (134-141
+    # s against 137-138 in a slow hour)
     cv2.setNumThreads(1)
 
 if TYPE_CHECKING:
