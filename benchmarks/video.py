@@ -4,6 +4,7 @@
     python benchmarks/video.py --model model.onnx --seconds 10,60 --whole-seconds 2
     python benchmarks/video.py --seconds 5 --whole-seconds 0 --no-flicker   # the two fill routes, quickly
     python benchmarks/video.py --seconds 10 --whole-seconds 0 --no-flicker --fills classical --detect --presets medium,faster
+    python benchmarks/video.py --seconds 10 --whole-seconds 0 --no-flicker --fills classical --detect --workers 1,2,3,4,6
 
 A clip (a pan over a generated photo, 24 fps, H.264; each length a cut of the same shot) and one
 scratch mask per frame (3-8 thin near-vertical lines, `gincli.masks.families.thin_line_mask`) are
@@ -76,14 +77,22 @@ def make_clip(folder: Path, frames: int, pan_frames: int, damaged: bool = False)
 
 
 def run(
-    clip: Path, masks: Path, strategy: str, fill: str, model: str | None, out: Path, provider: str, preset: str
+    clip: Path,
+    masks: Path,
+    strategy: str,
+    fill: str,
+    model: str | None,
+    out: Path,
+    provider: str,
+    preset: str,
+    workers: int,
 ) -> tuple[float, float]:
     """(seconds, peak RSS in MB) of one `gin video` process."""
     rss_file = out.with_suffix(".rss")
     source = ["--masks", str(masks)] if masks.exists() else ["--auto-mask", "scratches"]
     command = [sys.executable, "-c", REPORTING_GIN, "video", str(clip), *source, "-o", str(out),
                "--strategy", strategy, "--fill", fill, "--provider", provider, "--preset", preset,
-               "--overwrite"]  # fmt: skip
+               "--workers", str(workers), "--overwrite"]  # fmt: skip
     command += ["--model", model] if model else []
     start = time.perf_counter()
     subprocess.run([*command, str(rss_file)], check=True, stderr=subprocess.DEVNULL)
@@ -123,6 +132,9 @@ def main() -> None:
     parser.add_argument("--detect", action="store_true", help="also on damaged clips with --auto-mask scratches")
     parser.add_argument("--presets", default=DEFAULT_PRESET,
                         help="x264 presets to run each plan with, comma-separated [default: gin video's]")  # fmt: skip
+    parser.add_argument("--workers", default=str(VideoOptions.workers),
+                        help="frames in flight (gin video --workers) to run each plan with, comma-separated "
+                             "[default: gin video's]")  # fmt: skip
     parser.add_argument("--repeats", type=int, default=1,
                         help="runs of each plan: the table shows the median speed and peak RSS, and the peaks' range "
                              "(a run's peak varies by a few %% with thread timing)")  # fmt: skip
@@ -136,26 +148,28 @@ def main() -> None:
         plans += [("polyphase", "network", args.whole_seconds, p) for p in providers] if args.whole_seconds else []
         plans += [(*plan, True) for plan in plans if plan[0] == "crop"] if args.detect else []
         pan_frames = max(round(plan[2] * FPS) for plan in plans)
-        for (strategy, fill, seconds, provider, *detect), preset in itertools.product(plans, args.presets.split(",")):
+        variants = itertools.product(plans, args.presets.split(","), [int(w) for w in args.workers.split(",")])
+        for (strategy, fill, seconds, provider, *detect), preset, workers in variants:
             frames = round(seconds * FPS)
             clip, masks = make_clip(folder, frames, pan_frames, damaged=bool(detect))
-            runs = [run(clip, masks, strategy, fill, args.model, folder / "out.mp4", provider, preset)
+            runs = [run(clip, masks, strategy, fill, args.model, folder / "out.mp4", provider, preset, workers)
                     for _ in range(args.repeats)]  # fmt: skip
             fps = float(np.median([frames / elapsed for elapsed, _ in runs]))
             peaks = [peak for _, peak in runs]
             peak = float(np.median(peaks))
             fill_name = (fill if fill == "classical" else f"{fill} ({provider})") + (" + detect" if detect else "")
-            rows.append((strategy, fill_name, preset, seconds, frames, fps, peak, min(peaks), max(peaks)))
-            print(f"{strategy:<10} {fill_name:<20} {preset:<9} {seconds:>5.0f} s  {frames:>5} frames  "
+            rows.append((strategy, fill_name, preset, workers, seconds, frames, fps, peak, min(peaks), max(peaks)))
+            print(f"{strategy:<10} {fill_name:<20} {preset:<9} {workers:>2} workers {seconds:>5.0f} s  {frames:>5} frames  "
                   f"{fps:>6.2f} frames/s  peak RSS {peak:>6.0f} MB ({min(peaks):.0f}-{max(peaks):.0f})",
                   flush=True)  # fmt: skip
         steadiness = {} if args.no_flicker else flicker(folder, args.model)
     print(
-        "\n| strategy | fill | preset | clip | frames | frames/s | peak RSS | range |\n|---|---|---|---|---|---|---|---|"
+        "\n| strategy | fill | preset | workers | clip | frames | frames/s | peak RSS | range |\n"
+        "|---|---|---|---|---|---|---|---|---|"
     )
-    for strategy, fill, preset, seconds, frames, fps, peak, low, high in rows:
+    for strategy, fill, preset, workers, seconds, frames, fps, peak, low, high in rows:
         print(
-            f"| {strategy} | {fill} | {preset} | {seconds:.0f} s | {frames} | {fps:.2f} | {peak:.0f} MB "
+            f"| {strategy} | {fill} | {preset} | {workers} | {seconds:.0f} s | {frames} | {fps:.2f} | {peak:.0f} MB "
             f"| {low:.0f}-{high:.0f} MB |"
         )
     if not steadiness:
