@@ -9,6 +9,12 @@ from gincli.core.lazy import cv2
 LUMA_BT601 = np.array([0.299, 0.587, 0.114], np.float32)  # RGB -> grey, as OpenCV converts
 
 
+def full_scale(dtype: np.dtype | type) -> float:
+    """Full intensity in ``dtype``: its largest value for integers (255, 65535), 1 for floats."""
+    dtype = np.dtype(dtype)
+    return float(np.iinfo(dtype).max) if np.issubdtype(dtype, np.integer) else 1.0
+
+
 def to_unit_float(image: np.ndarray) -> np.ndarray:
     """uint8 / uint16 / float image -> float32 in [0, 1] (integers scaled by their full range)."""
     if np.issubdtype(image.dtype, np.integer):

@@ -17,7 +17,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from gincli.core.imagemath import connected_components, sorted_by_owner, to_unit_float
+from gincli.core.imagemath import connected_components, full_scale, sorted_by_owner, to_unit_float
 from gincli.core.lazy import cv2
 from gincli.masks.thresholds import DamageThresholds
 
@@ -55,7 +55,7 @@ def line_responses(luma: np.ndarray, line_width: int) -> LinePair:
     movie.avi (160 px wide) 0.895 -> 0.907, carphone 0.905 -> 0.908, the rest and recall the
     same within 0.001; 0.5 ms more a 720p frame."""
     bar = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * line_width + 1, 1))
-    white = 1.0 if luma.dtype == np.float32 else np.iinfo(luma.dtype).max
+    white = full_scale(luma.dtype)
 
     def level(operation: int, beyond: float) -> np.ndarray:
         padded = cv2.copyMakeBorder(luma, 0, 0, line_width, line_width, cv2.BORDER_CONSTANT, value=beyond)
@@ -160,7 +160,7 @@ def coherent_map(response: np.ndarray, sums: np.ndarray | None = None) -> np.nda
     # summed in its own depth, scaled once: half the time of a float32 map's at 720p (the same
     # values within a float's last bit)
     sums = row_sums(response) if sums is None else sums
-    return sums * np.float32(1 / (COHERENCE_ROWS * _full_range(response)))
+    return sums * np.float32(1 / (COHERENCE_ROWS * full_scale(response.dtype)))
 
 
 def coherent_above(response: np.ndarray, level: float, sums: np.ndarray | None = None) -> np.ndarray:
@@ -170,7 +170,7 @@ def coherent_above(response: np.ndarray, level: float, sums: np.ndarray | None =
     of the frame is made (at 720p, most of the time of the lines' removal that the distant
     flows read, see :func:`gincli.masks.lines.without_lines`)."""
     sums = row_sums(response) if sums is None else sums
-    return cv2.compare(sums, level * COHERENCE_ROWS * _full_range(response), cv2.CMP_GT)
+    return cv2.compare(sums, level * COHERENCE_ROWS * full_scale(response.dtype), cv2.CMP_GT)
 
 
 def row_sums(response: np.ndarray) -> np.ndarray:
@@ -178,11 +178,6 @@ def row_sums(response: np.ndarray) -> np.ndarray:
     of an 8- or 16-bit response, whole numbers, exact)."""
     widened = cv2.dilate(response, np.ones((1, 3), np.uint8))
     return cv2.boxFilter(widened, cv2.CV_32F, (1, COHERENCE_ROWS), normalize=False)
-
-
-def _full_range(response: np.ndarray) -> float:
-    """Full strength in a response's depth: 1 for float32, else its integers' largest."""
-    return 1.0 if response.dtype == np.float32 else float(np.iinfo(response.dtype).max)
 
 
 def relative_strengths(polarity: int, luma: np.ndarray, response: np.ndarray) -> np.ndarray:
@@ -259,7 +254,7 @@ def _line_pixels(response: np.ndarray, sums: np.ndarray, t: DamageThresholds) ->
     the time of the float32 maps at 720p); the pixel's own level in its own depth (OpenCV
     compares integers with a fractional bound exactly), and scaled to the sums' float32 in the
     same step (2.9 against 5.6 ms a 720p response)."""
-    contrast, full = min(t.line_contrast, SHAPE_CONTRAST), _full_range(response)
+    contrast, full = min(t.line_contrast, SHAPE_CONTRAST), full_scale(response.dtype)
     share = ROW_MEAN_SHARE.denominator * COHERENCE_ROWS / ROW_MEAN_SHARE.numerator  # of the sums, exact in float32
     coherent = coherent_above(response, COHERENT_SHARE * contrast, sums)
     held = cv2.bitwise_and(
