@@ -14,6 +14,7 @@ import signal
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -103,9 +104,11 @@ class Trainer:
         device = self.ctx.device
         self.generator = DeepGINGenerator(config.ngf, config.init_scale, config.hole_fill).to(device)
         self.discriminator = MultiScaleDiscriminator(ndf=config.ndf).to(device)
-        betas = (config.beta1, config.beta2)
-        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr_g, betas=betas)
-        self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=config.lr_d, betas=betas)
+        # fused: one kernel over every parameter (CPU and CUDA alike) instead of a few small ops
+        # per tensor, which at a small width took a tenth of a step
+        adam = partial(torch.optim.Adam, betas=(config.beta1, config.beta2), fused=True)
+        self.opt_g = adam(self.generator.parameters(), lr=config.lr_g)
+        self.opt_d = adam(self.discriminator.parameters(), lr=config.lr_d)
         self.perceptual = self._perceptual_terms()
         self.autocast_dtype = resolve_precision(config.precision, device)
         self.step = 0
