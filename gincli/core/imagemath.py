@@ -18,7 +18,7 @@ def full_scale(dtype: np.dtype | type) -> float:
 def to_unit_float(image: np.ndarray) -> np.ndarray:
     """uint8 / uint16 / float image -> float32 in [0, 1] (integers scaled by their full range)."""
     if np.issubdtype(image.dtype, np.integer):
-        return image.astype(np.float32) / float(np.iinfo(image.dtype).max)
+        return image.astype(np.float32) / full_scale(image.dtype)
     return np.clip(image.astype(np.float32, copy=False), 0.0, 1.0)
 
 
@@ -44,7 +44,7 @@ def integer_to_unit(image: np.ndarray) -> np.ndarray:
         return image
     if image.dtype == np.uint8:
         return cv2.LUT(image, _UNIT_STEPS_8BIT)
-    return np.multiply(image, np.float32(1 / np.iinfo(image.dtype).max), dtype=np.float32)
+    return np.multiply(image, np.float32(1 / full_scale(image.dtype)), dtype=np.float32)
 
 
 def grey(image: np.ndarray) -> np.ndarray:
@@ -58,7 +58,7 @@ def grey(image: np.ndarray) -> np.ndarray:
         return to_unit_float(image)
     weights = LUMA_BT601[None].astype(np.float64)
     if np.issubdtype(image.dtype, np.integer):  # scaled to [0, 1] in the same pass
-        return cv2.transform(image[..., :3].astype(np.float32), weights / np.iinfo(image.dtype).max)
+        return cv2.transform(image[..., :3].astype(np.float32), weights / full_scale(image.dtype))
     return cv2.transform(np.ascontiguousarray(to_unit_float(image)[..., :3]), weights)
 
 
@@ -66,8 +66,7 @@ def from_unit_float(image: np.ndarray, dtype: np.dtype | type) -> np.ndarray:
     """float [0, 1] -> ``dtype`` (rounded for integer types)."""
     dtype = np.dtype(dtype)
     if np.issubdtype(dtype, np.integer):
-        top = float(np.iinfo(dtype).max)
-        return (np.clip(image, 0.0, 1.0) * top + 0.5).astype(dtype)
+        return (np.clip(image, 0.0, 1.0) * full_scale(dtype) + 0.5).astype(dtype)
     return image.astype(dtype)
 
 
