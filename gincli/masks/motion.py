@@ -11,11 +11,12 @@ from gincli.core.boxes import at_pixels
 from gincli.core.lazy import cv2
 
 DIS_FINEST_LEVEL = 2  # DISOPTICAL_FLOW_PRESET_FAST's: a quarter of the size it is given
+FINEST_LEVEL_WIDTH = 160  # px: the finest level large frames' flows stop at (see _finest_scale)
 # DIS's variational refinement smooths the patch flow at each level: half a flow's time. With
-# 160 px or more at the finest level (40 patches across) the patch flow alone gave the same
-# precision and recall (Big Buck Bunny and bikes, `benchmarks/scratches.py`); on the small
-# clips, whose finest level is 40 px wide, recall fell without it (movie.avi: 0.903 -> 0.895)
-REFINED_BELOW_WIDTH = 4 * 160
+# FINEST_LEVEL_WIDTH px or more at the finest level (40 patches across) the patch flow alone gave
+# the same precision and recall (Big Buck Bunny and bikes, `benchmarks/scratches.py`); on the
+# small clips, whose finest level is 40 px wide, recall fell without it (movie.avi: 0.903 -> 0.895)
+REFINED_BELOW_WIDTH = 2**DIS_FINEST_LEVEL * FINEST_LEVEL_WIDTH
 
 
 class FlowFrame:
@@ -89,11 +90,12 @@ def dense_flow(
 
 def _finest_scale(width: int) -> int:
     """The pyramid level the flow of frames ``width`` px wide stops at: the preset's 2 (a
-    quarter of the size) up to 1279 px; above, the coarsest level that is still at least 160 px
-    wide. At 1280 x 720 that is an eighth of the size: a quarter less time for the whole
-    detector, with the same precision and recall on Big Buck Bunny and the photo pans (the
-    dust tests' roughness, trail and stand-out rules keep the coarser flow's misses out)."""
-    return max(DIS_FINEST_LEVEL, int(np.log2(width / 160)))
+    quarter of the size) up to 1279 px; above, the coarsest level that is still at least
+    ``FINEST_LEVEL_WIDTH`` px wide. At 1280 x 720 that is an eighth of the size: a quarter
+    less time for the whole detector, with the same precision and recall on Big Buck Bunny and
+    the photo pans (the dust tests' roughness, trail and stand-out rules keep the coarser
+    flow's misses out)."""
+    return max(DIS_FINEST_LEVEL, int(np.log2(width / FINEST_LEVEL_WIDTH)))
 
 
 @dataclass(frozen=True)
