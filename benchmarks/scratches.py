@@ -29,6 +29,10 @@ interlaced input (`--fields auto`); without it, frames are judged whole.
 whatever the file says), `progressive` (whole frames, whatever the file says), or `-` (too
 still to tell: as the file says).
 
+`--darken 0.35` makes a real clip dark footage: each frame keeps that share of its light (a
+night scene, an underexposed print), before the damage is planted. A dark scratch takes a share
+of the light too, so over such picture it changes the luma by a few levels only.
+
 `--fill classical` (or `auto`, `network`) also fills each seed's planted damage by its true
 mask, as `gin video` would (by field with `--fields`), and reports the PSNR inside the holes
 against the clean frames (`fill dB`, over every seed's holes).
@@ -121,6 +125,7 @@ def main() -> None:
         metavar="NAME=VALUE",
         help="override one DamageThresholds field, e.g. dust_trail_radius=0 (repeatable)",
     )
+    parser.add_argument("--darken", type=float, default=1.0, help="real clips: keep this share of each frame's light")
     parser.add_argument("--weave", action="store_true", help="real clips: made interlaced, two frames a frame")
     parser.add_argument("--fields", action="store_true", help="find (and fill) damage field by field")
     parser.add_argument("--fill", choices=["classical", "auto", "network"], help="real clips: also fill the damage")
@@ -133,7 +138,7 @@ def main() -> None:
         THRESHOLDS = replace(THRESHOLDS, **{name: type(getattr(THRESHOLDS, name))(value)})
     if args.clips:
         inpainter = Inpainter(fill=args.fill) if args.fill else None
-        real_clips(args.clips, args.frames, args.seed, args.seeds, args.exact_rgb, args.weave, inpainter)
+        real_clips(args.clips, args.frames, args.seed, args.seeds, args.exact_rgb, args.weave, inpainter, args.darken)
         return
     photos = list(iter_image_files(args.photos)) if args.photos.is_dir() else []
     if not photos:
@@ -178,11 +183,12 @@ def real_clips(
     exact_rgb: bool = False,
     weave: bool = False,
     inpainter: Inpainter | None = None,
+    darken: float = 1.0,
 ) -> None:
     """Per clip: flags on the clean clip, then precision and recall with damage planted by each
     seed (each clip gets the same seeds, whatever clips come before it), and the recall of the
     planted line scratches and of the dust apart; with ``inpainter``, the PSNR of its fill of
-    the planted damage."""
+    the planted damage. ``darken``: the share of its light each frame keeps (1: as it is)."""
     print(
         f"{'clip':<20} {'size':>9} {'frames':>6} {'fields':>11} {'clean flagged':>13} {'frames flagged':>14} {'precision':>9} {'recall':>7}"
         f" {'lines':>6} {'dust':>6}{' fill dB' if inpainter else ''}"
@@ -194,6 +200,8 @@ def real_clips(
             clean = [f.image for _, f in zip(range(frames), open_frames(path).frames(), strict=False)]
         if weave:
             clean = woven(clean)
+        if darken != 1.0:
+            clean = [(frame * np.float32(darken) + 0.5).astype(frame.dtype) for frame in clean]
         h, w = clean[0].shape[:2]
         fields = fields_by_content(grey(frame) for frame in clean) or "-"
         found, seconds = detect(clean)
