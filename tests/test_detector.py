@@ -475,6 +475,28 @@ def assert_rim_is_picture_and_scratch_is_found(picture: np.ndarray, rng: np.rand
     assert all(m[20:120, 60:62].all() for m in found)
 
 
+@pytest.mark.parametrize(
+    ("level", "change", "found"),
+    [(0.1, -0.035, True), (0.5, -0.035, False), (0.9, 0.035, False), (0.04, -0.008, False)],
+)
+def test_a_faint_dark_scratch_is_found_where_it_takes_a_share_of_the_light(
+    level: float, change: float, found: bool
+) -> None:
+    """A scratch 2 px wide down a still shot, 9 levels from the picture beside it, under the row
+    mean a line must reach on mid-grey (``COHERENT_SHARE`` of ``line_contrast``, 11 levels): over
+    a dim scene a dark one takes 35 % of the light, and is a scratch. On mid-grey the same
+    difference is a seventh of the light, as picture's faint lines are; a bright line over a
+    bright sky is held to the whole contrast (scraped emulsion lets the light through whatever
+    the picture). Over a nearly black scene a line must still reach half of that row mean (5
+    levels): 2 levels is under it, though a fifth of the light."""
+    rng = np.random.default_rng(3)
+    picture = np.full((144, 256, 3), level * 255.0)
+    frames = scratched_still_shot(picture, rng, np.s_[10:134, 120:122], change * 255, grain=1.0)
+    found_in = [m > 0 for m in damage_masks(frames)][12]
+    assert (found_in[10:134, 120:122].mean() > 0.9) == found
+    assert not found_in[:, :112].any() and not found_in[:, 130:].any()
+
+
 def test_a_soft_line_is_picture_and_a_sharp_scratch_is_found() -> None:
     """An out-of-focus pole (a bright line with soft sides, about 5 px across) in a still shot
     too short for persistence, beside a sharp dark scratch. Neither has sides that differ, nor

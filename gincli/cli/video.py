@@ -86,7 +86,9 @@ def threshold_options(command: click.Command) -> click.Command:
     """The detector's thresholds, shared by `gin scratches` and `gin video --auto-mask scratches`."""
     options = [
         click.option("--line-contrast", default=DEFAULTS.line_contrast, show_default=True,
-                     help="Scratch brightness difference from its sides (0-1)."),
+                     help="Scratch brightness difference from its sides (0-1). Dirt takes away a share of the "
+                          "light: a dark scratch over picture darker than 0.2 needs less, in proportion to the "
+                          "light there (at least half of it)."),
         click.option("--line-width", default=DEFAULTS.line_width, show_default=True, help="Widest scratch, px."),
         click.option("--line-min-length", default=DEFAULTS.line_min_length, show_default=True,
                      help=f"Shortest scratch, fraction of the frame height (or {DEFAULTS.line_min_rows} px, if shorter)."),

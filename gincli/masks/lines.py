@@ -45,6 +45,7 @@ from gincli.masks.line_candidates import (
     LinePair,
     coherent_above,
     coherent_map,
+    contrast_shares,
     half_width,
     line_candidates,
     relative_strengths,
@@ -102,8 +103,9 @@ UNJUDGED_SHARPER = 1.06
 SIDEDNESS = 1.0  # a line whose sides differ by its own strength, on average along it, is an edge
 # a found line's fainter stretches, and a found scratch sought in the frames around
 # (gincli.masks.tracks), are taken where its response and its row mean both hold this share of
-# line_contrast: they are sought along a known course only, where grain's row mean stays far under
-# it, so they need not clear a new line's bar (the row mean at COHERENT_SHARE of line_contrast)
+# the contrast asked of it (line_contrast, or its share over dim picture: contrast_shares): they
+# are sought along a known course only, where grain's row mean stays far under it, so they need
+# not clear a new line's bar (the row mean at COHERENT_SHARE of that contrast)
 FAINT_FLOOR = 0.4
 # a found line's fainter stretch goes on only in rows where its row mean is this many times the most
 # on the quieter side beside it (see stands_out). Planted damage (benchmarks/scratches.py), pixel
@@ -176,13 +178,21 @@ def line_scratches(
     Scratches stay put on the film while the picture moves, or come and go while it stays."""
     t = thresholds
     width = frame.grey.shape[1]
-    candidates = [line_candidates(response, t) for response in frame.responses]
+    candidates = [
+        line_candidates(response, t, polarity, frame.grey) for polarity, response in enumerate(frame.responses)
+    ]
     # each polarity's response on its candidate lines' pixels, and its mean per line
     on_lines = [
         integer_to_unit(response[lines.ys, lines.xs])
         for response, (lines, _, _) in zip(frame.responses, candidates, strict=True)
     ]
     strengths = [lines.mean(response) for response, (lines, _, _) in zip(on_lines, candidates, strict=True)]
+    # per line, the contrast asked of it over its picture's headroom (contrast_shares)
+    contrasts = [
+        t.line_contrast
+        * lines.mean(contrast_shares(polarity, frame.grey[lines.ys, lines.xs], response, t.line_full_headroom))
+        for polarity, (response, (lines, _, _)) in enumerate(zip(on_lines, candidates, strict=True))
+    ]
     found, proven = np.zeros(frame.grey.shape, bool), np.zeros(frame.grey.shape, bool)
     scene: list[tuple[np.ndarray, np.ndarray]] = []
     sharpness = [
@@ -193,8 +203,10 @@ def line_scratches(
         (np.abs(slope) <= t.line_max_slant)
         & (bend <= t.line_max_bend)
         & (sharp >= t.line_sharpness)
-        & (strength >= COHERENT_SHARE * t.line_contrast)  # strong enough for the contrast asked (SHAPE_CONTRAST)
-        for strength, sharp, (_, (slope, bend), _) in zip(strengths, sharpness, candidates, strict=True)
+        & (strength >= COHERENT_SHARE * contrast)  # strong enough for the contrast asked (SHAPE_CONTRAST)
+        for strength, sharp, contrast, (_, (slope, bend), _) in zip(
+            strengths, sharpness, contrasts, candidates, strict=True
+        )
     ]
     if not any(keep.any() for keep in kept):
         none = (np.zeros(0, np.intp), np.zeros(0, np.intp))
@@ -293,7 +305,7 @@ def line_scratches(
                 # good part of it where the picture beside is the same (a scene line along part
                 # of a scratch, a car's window pillar, is strong enough over the whole)
                 missing = (on_film_pixels < MISSING * mine_response) & same_beside
-                shown = (on_film > np.maximum(0.5 * t.line_contrast, SCENE_LINE_SHARE * strength)) & (
+                shown = (on_film > np.maximum(0.5 * contrasts[polarity], SCENE_LINE_SHARE * strength)) & (
                     lines.mean(missing.astype(np.float64)) < MISSING_PIXELS
                 )
                 there = shown & ~left_behind
@@ -342,9 +354,9 @@ def line_scratches(
             continue
         # each line's own pixels on its course, then (hysteresis: scratches are straight)
         # its fainter stretches over busy picture where they lie on that course
-        maps, floor = (response, coherent_map(response, sums)), FAINT_FLOOR * t.line_contrast
+        maps, floors = (response, coherent_map(response, sums)), FAINT_FLOOR * contrasts[polarity]
         along = partial(
-            _along_lines, lines, line_width=t.line_width, maps=maps, floor=floor, polarity=polarity, luma=frame.grey
+            _along_lines, lines, line_width=t.line_width, maps=maps, floors=floors, polarity=polarity, luma=frame.grey
         )
         found[along(keep & ~came_or_went_seen)] = True
         proven_pixels = along(keep & came_or_went_seen)
@@ -525,13 +537,13 @@ def _along_lines(
     keep: np.ndarray,
     line_width: int,
     maps: tuple[np.ndarray, np.ndarray],
-    floor: float,
+    floors: np.ndarray,
     polarity: int,
     luma: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(rows, columns) of each kept line's pixels within its half-width (plus one) of its
     fitted straight course x = a y + b, and of the faint pixels there (both ``maps``, the
-    response and its row mean, above ``floor``; past the line's own rows, taking
+    response and its row mean, above the line's ``floors``; past the line's own rows, taking
     ``FAINT_SHARE`` of the share of the light that it takes on them: :func:`relative_strengths`
     of ``polarity`` over ``luma``; in rows where the row mean on the course stands out from
     beside it) from the line on up and down as long as no more than ``COHERENCE_ROWS`` rows in
@@ -561,7 +573,9 @@ def _along_lines(
         band_columns = np.round(slope * band_rows + offset + np.tile(np.arange(-half, half + 1), height)).astype(int)
         inside = (band_columns >= 0) & (band_columns < width)
         band_rows, band_columns = band_rows[inside], band_columns[inside]
-        chosen = np.logical_and.reduce([integer_to_unit(values[band_rows, band_columns]) > floor for values in maps])
+        chosen = np.logical_and.reduce(
+            [integer_to_unit(values[band_rows, band_columns]) > floors[index] for values in maps]
+        )
         # beyond the line's own rows, a fainter stretch takes a good share of the light the line
         # takes (relative_strengths): a scratch takes the same share all along, while picture
         # detail along its course past its end answers the top-hat however it happens to

@@ -43,6 +43,10 @@ class DamageThresholds:
     # share of the darkest picture's light within a pixel; of the brightest's, as now, the same
     # recall, and the photos' pans flagged no more than without the share)
     dust_full_headroom: float = 0.5
+    # ... and a dark line scratch too: the contrast asked of a dark line falls, in proportion, where
+    # the picture's light is under this (at least half of it is asked; 0: line_contrast everywhere;
+    # see gincli.masks.line_candidates.contrast_shares, and the README's "Dark scratches over dark picture")
+    line_full_headroom: float = 0.2
     # px: smallest speck; a lone pixel that differs from both neighbours is noise (a hot pixel, a
     # codec's sparkle) or the edge of a moving thing, not dust (most clean false alarms on
     # carphone_pristine.mp4 and of warping misses; recall with planted dust unchanged)

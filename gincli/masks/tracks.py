@@ -10,7 +10,8 @@ away (adds) about the same share of the light: once a frame's tests found it, it
 the next frame and the previous one along its course, with the same polarity, at least
 ``KEPT_STRENGTH`` of the share of its headroom it took where it was found
 (:func:`~gincli.masks.line_candidates.relative_strengths`), its response and its row mean above
-``FAINT_FLOOR`` of ``line_contrast``, and standing out from the picture beside it, in
+``FAINT_FLOOR`` of the contrast asked of it (``line_contrast``, or its share over dim picture:
+:func:`~gincli.masks.line_candidates.contrast_shares`), and standing out from the picture beside it, in
 ``FOLLOWED_ROWS`` of its rows and at least the shortest scratch's; then on from there, up to
 ``line_follow`` frames from the frame that found it, each way, within its shot. A line that
 leans is not followed (a leaning scene line beside a scratch would be walked along).
@@ -143,6 +144,7 @@ from gincli.masks.line_candidates import (
     LinePair,
     coherent_map,
     components_in_columns,
+    contrast_shares,
     half_width,
     relative_strengths,
     shortest_scratch,
@@ -189,6 +191,7 @@ class LineTrack:
     polarity: int  # which map of a LinePair it answers: 0 bright, 1 dark
     strength: float  # its mean response in the frame whose own tests found it
     relative_strength: float  # there, its mean response as a share of its headroom (relative_strengths)
+    contrast: float  # the line contrast asked of it over its picture there (contrast_shares)
     frames_away: int  # from that frame
     proven: bool  # whether a distant frame showed it there to be no scene line (FoundLines.proven)
     # the share of its rows where it stood out from the picture beside it (stands_out), there
@@ -220,8 +223,11 @@ def found_tracks(
         on = [integer_to_unit(response[ys, xs]) for response in responses]
         polarity = int(np.argmax([values.mean() for values in on]))
         relative = float(relative_strengths(polarity, luma[ys, xs], on[polarity]).mean())
+        shares = contrast_shares(polarity, luma[ys, xs], on[polarity], t.line_full_headroom)
+        contrast = t.line_contrast * float(shares.mean())
         stood_out = _share_standing_out(ys, xs, responses[polarity], t.line_width)
-        tracks.append(LineTrack(ys, xs, polarity, float(on[polarity].mean()), relative, 0, proven, stood_out))
+        strength = float(on[polarity].mean())
+        tracks.append(LineTrack(ys, xs, polarity, strength, relative, contrast, 0, proven, stood_out))
     return tracks
 
 
@@ -294,7 +300,7 @@ def follow(
     shift, columns = start - MAX_DRIFT, all_columns[:, start : start + band]
     on = response[inside[:, None], columns]
     relative = relative_strengths(track.polarity, pictures[1][top:bottom, left:right][inside[:, None], columns], on)
-    floor = FAINT_FLOOR * t.line_contrast  # the response and its row mean both, as in lines._along_lines
+    floor = FAINT_FLOOR * track.contrast  # the response and its row mean both, as in lines._along_lines
     there = (
         (on > floor)
         & (relative > KEPT_STRENGTH * track.relative_strength)
