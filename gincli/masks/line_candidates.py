@@ -17,7 +17,14 @@ from fractions import Fraction
 
 import numpy as np
 
-from gincli.core.imagemath import connected_components, full_scale, nonzero_pixels, sorted_by_owner, to_unit_float
+from gincli.core.imagemath import (
+    connected_components,
+    full_scale,
+    integer_to_unit,
+    nonzero_pixels,
+    sorted_by_owner,
+    to_unit_float,
+)
 from gincli.core.lazy import cv2
 from gincli.masks.thresholds import DamageThresholds
 
@@ -309,7 +316,7 @@ def _line_pixels(
     if least < 1.0:
         ys, xs = nonzero_pixels(pixels)
         own = response[ys, xs]
-        bar = contrast * contrast_shares(polarity, luma[ys, xs], to_unit_float(own), t.line_full_headroom)
+        bar = contrast * contrast_shares(polarity, luma[ys, xs], integer_to_unit(own), t.line_full_headroom)
         weak = (own <= 0.5 * bar * full) | (sums[ys, xs] <= COHERENT_SHARE * bar * COHERENCE_ROWS * full)
         pixels[ys[weak], xs[weak]] = 0
     return pixels
