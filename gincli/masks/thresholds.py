@@ -45,7 +45,7 @@ class DamageThresholds:
     dust_full_headroom: float = 0.5
     # ... and a dark line scratch too: the contrast asked of a dark line falls, in proportion, where
     # the picture's light is under this (at least half of it is asked; 0: line_contrast everywhere;
-    # see gincli.masks.line_candidates.contrast_shares, and the README's "Dark scratches over dark picture")
+    # see gincli.masks.line_candidates.contrast_shares, and "Dark scratches over dark picture" in docs/measurements.md)
     line_full_headroom: float = 0.2
     # px: smallest speck; a lone pixel that differs from both neighbours is noise (a hot pixel, a
     # codec's sparkle) or the edge of a moving thing, not dust (most clean false alarms on
@@ -77,5 +77,5 @@ class DamageThresholds:
 
 
 # how faint damage may be and still be found, as a factor on both contrast thresholds; the
-# levels' false alarms and recall on real footage are in the README
+# levels' false alarms and recall on real footage are in docs/measurements.md
 SENSITIVITY = {"low": 1.5, "normal": 1.0, "high": 0.7}
