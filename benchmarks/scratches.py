@@ -17,7 +17,11 @@ damage is added (`damage_clip`: scratches 1-5 px wide, of random length, brightn
 lasting 3-30 frames; dust specks of random size in single frames). Reported per clip and in
 total: pixel precision and recall of `damage_masks` (a detected pixel within 2 px of a truly
 damaged one counts, and the other way round), the recall of the line scratches' pixels and of the
-dust's apart (`lines`, `dust`), and the share of pixels flagged on the clean clip.
+dust's apart (`lines`, `dust`), and the share of pixels flagged on the clean clip. A pixel is
+truly damaged where the damage changed it by 10 levels or more, so a faint scratch's fainter
+pixels count against precision when found; `on picture` is the share of the detections that lie
+more than 2 px from every pixel the damage changed at all: what the fill would take from the
+picture itself.
 
 `--weave` makes a real clip interlaced: each frame's even lines from one frame, its odd lines
 from the next (two instants, as a video camera's two fields; half as many frames, and twice
@@ -84,22 +88,31 @@ def detect(frames: list[np.ndarray]) -> tuple[list[np.ndarray], list[float]]:
     return masks, seconds
 
 
-def scores(found: list[np.ndarray], planted: list[DamagedFrame]) -> np.ndarray:
+def scores(found: list[np.ndarray], planted: list[DamagedFrame], clean: list[np.ndarray]) -> np.ndarray:
     """Pixel counts over a clip: true detections, all detections, found truths, all truths (see
-    ``detection_scores``), then found and all of the line scratches' pixels, and of the dust's."""
+    ``detection_scores``), then found and all of the line scratches' pixels, and of the dust's,
+    then the detections near any pixel the damage changed at all, and all detections again.
+
+    The truth holds the pixels the damage changed by ``VISIBLE`` or more, so a faint scratch's
+    fainter pixels count as false when found; the last pair tells those from the picture."""
     return np.sum(
         [
-            detection_scores(mask, frame.truth, frame.scratches, frame.truth & ~frame.scratches)
-            for mask, frame in zip(found, planted, strict=True)
+            (
+                *detection_scores(mask, frame.truth, frame.scratches, frame.truth & ~frame.scratches),
+                *detection_scores(mask, np.any(frame.image != original, axis=2))[:2],
+            )
+            for mask, frame, original in zip(found, planted, clean, strict=True)
         ],
         axis=0,
     )
 
 
 def shares(totals: np.ndarray) -> str:
-    """Precision, recall, and recall of the line scratches and of the dust, as table columns."""
-    ratio = [totals[k] / max(1, totals[k + 1]) for k in (0, 2, 4, 6)]
-    return f"{ratio[0]:>9.3f} {ratio[1]:>7.3f} {ratio[2]:>6.3f} {ratio[3]:>6.3f}"
+    """Precision, recall, the recall of the line scratches and of the dust, and the share of the
+    detections that lie on picture (more than 2 px from every pixel the damage changed), as
+    table columns."""
+    ratio = [totals[k] / max(1, totals[k + 1]) for k in (0, 2, 4, 6, 8)]
+    return f"{ratio[0]:>9.3f} {ratio[1]:>7.3f} {ratio[2]:>6.3f} {ratio[3]:>6.3f} {1 - ratio[4]:>10.4f}"
 
 
 def main() -> None:
@@ -145,16 +158,17 @@ def main() -> None:
         sys.exit(f"no photos in {args.photos}: build them with `python scripts/build_training_set.py data`")
     width, height = (int(v) for v in args.size.split("x"))
     rng = np.random.default_rng(args.seed)
-    totals, flagged, pixels, timings = np.zeros(8), 0, 0, []
+    totals, flagged, pixels, timings = np.zeros(10), 0, 0, []
     print(
-        f"{'clip':<22} {'pan px/frame':>12} {'precision':>9} {'recall':>7} {'lines':>6} {'dust':>6} {'clean flagged':>13}"
+        f"{'clip':<22} {'pan px/frame':>12} {'precision':>9} {'recall':>7} {'lines':>6} {'dust':>6} {'on picture':>10}"
+        f" {'clean flagged':>13}"
     )
     for path in photos:
         clean = list(pan_clip(read_image(path), args.frames, width, height, rng))
         planted = list(damage_clip(clean, rng))
         found, seconds = detect([frame.image for frame in planted])
         timings += seconds
-        counts = scores(found, planted)
+        counts = scores(found, planted, clean)
         on_clean = sum(int(m.sum()) for m in detect(clean)[0])
         totals += counts
         flagged += on_clean
@@ -191,7 +205,7 @@ def real_clips(
     the planted damage. ``darken``: the share of its light each frame keeps (1: as it is)."""
     print(
         f"{'clip':<20} {'size':>9} {'frames':>6} {'fields':>11} {'clean flagged':>13} {'frames flagged':>14} {'precision':>9} {'recall':>7}"
-        f" {'lines':>6} {'dust':>6}{' fill dB' if inpainter else ''}"
+        f" {'lines':>6} {'dust':>6} {'on picture':>10}{' fill dB' if inpainter else ''}"
     )
     for path in paths:
         if exact_rgb:
@@ -207,12 +221,12 @@ def real_clips(
         found, seconds = detect(clean)
         flagged = sum(int(m.sum()) for m in found) / (len(clean) * h * w)
         frames_flagged = sum(bool(m.any()) for m in found) / len(clean)
-        totals, each, errors = np.zeros(8), [], np.zeros(2)
+        totals, each, errors = np.zeros(10), [], np.zeros(2)
         for rng in (np.random.default_rng(s) for s in range(seed, seed + seeds)):
             planted = list(damage_clip(clean, rng))
             if inpainter is not None:
                 errors += hole_errors(planted, clean, inpainter)
-            counts = scores(detect([frame.image for frame in planted])[0], planted)
+            counts = scores(detect([frame.image for frame in planted])[0], planted, clean)
             each.append(f"{counts[0] / max(1, counts[1]):.2f}/{counts[2] / max(1, counts[3]):.2f}")
             totals += counts
         print(f"{path.name:<20} {f'{w}x{h}':>9} {len(clean):>6} {fields:>11} {100 * flagged:>12.4f}% {100 * frames_flagged:>13.0f}%"
