@@ -154,6 +154,12 @@ def test_single_mask_file_recursive_tree_mirrored_and_missing_masks(contract_mod
     )
     assert code == 0, output
     assert (tmp_path / "out" / "a.jpg").is_file() and (tmp_path / "out" / "deep" / "b.png").is_file()
+    # --mask, as gin video spells one mask file, works here too
+    one = tmp_path / "in" / "a.jpg"
+    code, output = gin(
+        str(one), "--mask", str(tmp_path / "hole.png"), "-o", str(tmp_path / "o1"), "--model", str(contract_model)
+    )
+    assert code == 0 and (tmp_path / "o1" / "a.jpg").is_file(), output
     # a mask folder without a match: skipped with a warning, or a failure with --strict
     (tmp_path / "empty").mkdir()
     code, output = gin_masks(contract_model, str(tmp_path / "in"), str(tmp_path / "empty"), str(tmp_path / "o2"))

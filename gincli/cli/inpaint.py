@@ -53,7 +53,11 @@ Examples:
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
 @click.option(
-    "--masks", type=click.Path(path_type=Path), help="Mask folder (matched by stem) or one mask file for every image."
+    "--masks",
+    "--mask",  # gin video's name for one mask file, so the same words work here
+    "masks",
+    type=click.Path(path_type=Path),
+    help="Mask folder (matched by stem) or one mask file for every image.",
 )
 @click.option(
     "--auto-mask",
