@@ -428,6 +428,7 @@ def test_corrupt_and_truncated_videos_fail_clearly_without_output(
         out = tmp_path / f"out_{bad.stem}.mp4"
         code, output = gin_video(contract_model, str(bad), "--mask", str(tmp_path / "m.png"), "-o", str(out))
         assert code == 1 and str(bad) in output and "Traceback" not in output
+        assert "running" not in output  # found before the model loads: no engine announced
         assert not out.exists()
 
 

@@ -17,7 +17,7 @@ from gincli.cli.options import (
 )
 from gincli.core.classical import FILM_THIN_RADIUS
 from gincli.core.engine import EngineError
-from gincli.io.video import DEFAULT_PRESET, ENCODERS, PRESETS, VideoError
+from gincli.io.video import DEFAULT_PRESET, ENCODERS, PRESETS, VideoError, open_frames
 from gincli.jobs.pipeline import UsageError
 from gincli.jobs.video import FIELD_MODES, VideoOptions, check_options, detect_scratches, inpaint_video
 from gincli.masks.scratches import SENSITIVITY, DamageThresholds
@@ -196,6 +196,7 @@ def video_command(input_path: Path, model: Path | None, provider: str, threads: 
     opts = VideoOptions(thresholds=_thresholds(options), fps=_fps(fps), **options)  # type: ignore[arg-type]
     try:
         check_options(input_path, opts)  # usage errors before the model loads
+        open_frames(input_path, opts.fps)  # and an input that cannot be read (a VideoError) too
         note_unused_model(model, fill)
         reuse_frame_buffers()  # before the engine's threads start, so they share the frame heaps too
         inpainter = Inpainter(
