@@ -12,6 +12,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from gincli.cli.main import main
 from gincli.core.metrics import mean_l1_percent, psnr, ssim
+from gincli.io.images import write_image
 from gincli.jobs.evaluate import eval_mask
 from gincli.masks.families import thin_line_mask
 from tests.conftest import smooth_image
@@ -82,6 +83,21 @@ def test_gin_eval_old_option_names_still_work_with_a_note(contract_model, image_
     report = json.loads((out / "results.json").read_text())
     assert set(report["scores"]) == {"lines"}  # the family's new name
     assert set(report["scores"]["lines"]) == {"model", "telea"} and report["size"] is None  # --baseline, --full
+
+
+def test_gin_eval_skips_a_broken_photo_and_refuses_a_folder_with_none(contract_model, tmp_path: Path) -> None:
+    photos = tmp_path / "photos"
+    write_image(photos / "good.png", smooth_image(np.random.default_rng(0), 40, 40))
+    (photos / "broken.png").write_bytes(b"\x89PNG truncated")
+    result = CliRunner().invoke(main, ["eval", str(photos), "--model", str(contract_model), "--size", "32",
+                                       "--mask-families", "rect", "--masks-per-image", "1", "--no-perceptual",
+                                       "--baseline", "telea"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "skipping" in result.output and "broken.png" in result.output and "| rect | telea |" in result.output
+    (photos / "good.png").unlink()  # only the broken one left: a usage error, said before any model loads
+    result = CliRunner().invoke(main, ["eval", str(photos), "--model", str(contract_model)])
+    assert result.exit_code == 2 and str(photos) in result.output and "no image to measure on" in result.output
+    assert "Traceback" not in result.output and "running" not in result.output
 
 
 @pytest.mark.parametrize("texture", ["1.5", "0,-0.2", "strong", ","])

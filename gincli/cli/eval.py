@@ -140,7 +140,7 @@ def eval_command(data: Path, models: tuple[Path, ...], families: str, families_o
     """
     from gincli.core.classical import FILL_METHODS
     from gincli.core.inpainter import Inpainter
-    from gincli.jobs.evaluate import BASELINES, evaluate, load_images, opencv_baseline
+    from gincli.jobs.evaluate import BASELINES, NoImagesError, evaluate, load_images, opencv_baseline
 
     out = either(out, out_old, "-o/--output")  # type: ignore[assignment]
     families = str(either(families_old, families, "--mask-families"))  # the old name, if given, wins over the default
@@ -151,6 +151,10 @@ def eval_command(data: Path, models: tuple[Path, ...], families: str, families_o
     baselines = _names(baseline, list(BASELINES), "--baseline") if baseline else []
     routes = _names(fills, [name for name in FILL_METHODS if name != "classical"], "--fill")  # classical is --baseline
     strengths = _strengths(textures)
+    try:  # the photos before the models: a wrong folder is said before any model loads
+        images = load_images(data, size, full, skip=lambda reason: click.echo(f"gin eval: skipping {reason}", err=True))
+    except NoImagesError as exc:
+        raise click.UsageError(str(exc)) from exc
     methods = {}
     try:
         for model, route, ensembled in itertools.product(models or (None,), routes, (False, True)[: 1 + ensemble]):
@@ -164,7 +168,6 @@ def eval_command(data: Path, models: tuple[Path, ...], families: str, families_o
     except EngineError as exc:
         raise click.UsageError(str(exc)) from exc
     methods |= {name: opencv_baseline(BASELINES[name]) for name in baselines}
-    images = load_images(data, size, full)
     metric = _perceptual_metric() if perceptual else None
     result = evaluate(images, methods, family_names, seed, masks_per_image, perceptual=metric)
     click.echo(result.markdown())

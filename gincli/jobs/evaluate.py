@@ -19,7 +19,7 @@ from gincli.core.lazy import cv2
 from gincli.core.metrics import mean_l1_percent, psnr, ssim
 from gincli.core.tiling import centre_square
 from gincli.io.grid import image_grid
-from gincli.io.images import iter_image_files, read_rgb
+from gincli.io.images import ImageReadError, iter_image_files, read_rgb
 from gincli.masks.families import FAMILIES
 
 # uint8 RGB image, float mask (1 = hole) -> uint8 RGB completed image
@@ -36,16 +36,28 @@ def opencv_baseline(flag: str, radius: int = 5) -> Method:
     return run
 
 
-def load_images(folder: Path, size: int, full: bool) -> list[tuple[str, np.ndarray]]:
-    """(name, uint8 RGB) for every image: a centre square at ``size``, or the whole image."""
+def load_images(
+    folder: Path, size: int, full: bool, skip: Callable[[str], None] = lambda reason: None
+) -> list[tuple[str, np.ndarray]]:
+    """(name, uint8 RGB) for every image: a centre square at ``size``, or the whole image. A file
+    that cannot be decoded is left out, its reason given to ``skip``; with none left,
+    :class:`NoImagesError`."""
     images = []
     for path in iter_image_files(folder):
-        rgb = read_rgb(path)
+        try:
+            rgb = read_rgb(path)
+        except ImageReadError as exc:
+            skip(str(exc))
+            continue
         rgb = rgb if full else centre_square(rgb, size)
         images.append((path.name, from_unit_float(rgb, np.uint8)))
     if not images:
-        raise FileNotFoundError(f"no images in {folder}")
+        raise NoImagesError(f"{folder}: no image to measure on; give a folder of photos (held out from training)")
     return images
+
+
+class NoImagesError(ValueError):
+    """The evaluation folder holds no image that decodes."""
 
 
 def eval_mask(family: str, index: int, shape: tuple[int, int], seed: int, repeat: int = 0) -> np.ndarray:
