@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from gincli.io.images import ImageReadError, iter_image_files
+
 
 @click.command(
     "export",
@@ -62,7 +64,11 @@ def export_command(
         ) from exc
     if int8 and (fp16 or calibration is None):
         raise click.UsageError("--int8 needs --calibration DIR and cannot be combined with --fp16")
+    if int8 and not any(iter_image_files(calibration)):  # said before the export's half a minute, not after
+        raise click.UsageError(f"--calibration {calibration}: no images in it; give a folder of real photos")
     output = output or checkpoint.with_suffix(".int8.onnx" if int8 else ".onnx")
+    if output.resolve() == checkpoint.resolve():  # a graph exported again, or quantised, without -o
+        raise click.UsageError(f"{output} is CHECKPOINT itself: give -o/--output for the new graph")
     try:
         as_it_is = int8 and is_fp32_graph(checkpoint)  # quantise a shipped graph as it is: no re-export
     except (OSError, ValueError) as exc:  # its header read: cut short, damaged, or not ONNX at all
@@ -84,6 +90,6 @@ def export_command(
                 quantize_model(fp32_path, output, calibration, samples=calibration_samples)
                 psnr = compare_to_reference(output, fp32_path, calibration)
                 click.echo(f"int8 graph: PSNR against the fp32 graph on calibration images {psnr:.2f} dB")
-    except (CheckpointError, ExportError) as exc:
+    except (CheckpointError, ExportError, ImageReadError) as exc:  # a calibration photo that cannot be read too
         raise click.ClickException(str(exc)) from exc
     click.echo(f"wrote {output}")

@@ -208,6 +208,20 @@ def test_int8_export_needs_calibration_and_runs(exported, image_folder: Path, tm
     checkpoint, fp32_graph, _ = exported
     missing = CliRunner().invoke(main, ["export", str(checkpoint), "--int8"])
     assert missing.exit_code == 2 and "--calibration" in missing.output
+    (tmp_path / "none").mkdir()
+    empty = CliRunner().invoke(main, ["export", str(fp32_graph), "--int8", "--calibration", str(tmp_path / "none")])
+    assert empty.exit_code == 2 and "no images in it" in empty.output and "Traceback" not in empty.output
+    before = fp32_graph.read_bytes()
+    for extra in (["--int8", "--calibration", str(image_folder), "-o", str(fp32_graph)], ["--fp16"], []):
+        over = CliRunner().invoke(main, ["export", str(fp32_graph), *extra])  # the graph's own name
+        assert over.exit_code == 2 and "CHECKPOINT itself" in over.output, extra
+    assert fp32_graph.read_bytes() == before
+    write_image(tmp_path / "broken" / "a.png", np.zeros((8, 8, 3), np.uint8))
+    (tmp_path / "broken" / "a.png").write_bytes(b"\x89PNG cut short")
+    broken = CliRunner().invoke(main, ["export", str(fp32_graph), "--int8", "--calibration", str(tmp_path / "broken"),
+                                       "-o", str(tmp_path / "b.onnx")])  # fmt: skip
+    assert broken.exit_code == 1 and "a.png" in broken.output and "Traceback" not in broken.output
+    assert not (tmp_path / "b.onnx").exists()
     out = tmp_path / "q.onnx"
     # from the shipped fp32 graph: quantised as it is, no re-export
     result = CliRunner().invoke(main, ["export", str(fp32_graph), "--int8", "--calibration", str(image_folder),

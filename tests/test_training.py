@@ -123,9 +123,13 @@ def test_init_from_starts_a_new_run_from_trained_weights(image_folder: Path, tmp
         assert torch.equal(tuned.generator.state_dict()[key], value)
     for key, value in first["discriminator"].items():
         assert torch.equal(tuned.discriminator.state_dict()[key], value)
-    with pytest.raises(ValueError, match="does not fit --ngf 16"):
+    with pytest.raises(ValueError, match="holds a generator of width 8, not --ngf 16: give --ngf 8"):
         Trainer(tiny_config(image_folder, tmp_path / "wide", ngf=16, init_from=str(tmp_path / "first" / "latest.pth")),
                 progress=False)  # fmt: skip
+    # no width given: the model's own
+    unsized = Trainer(tiny_config(image_folder, tmp_path / "unsized", ngf=None,
+                                  init_from=str(tmp_path / "first" / "latest.pth")), progress=False)  # fmt: skip
+    assert unsized.config.ngf == 8 and unsized.generator.ngf == 8
 
 
 def test_mask_families_choose_the_masks_of_each_image(image_folder: Path, tmp_path: Path) -> None:

@@ -87,6 +87,14 @@ def read_generator_weights(path: str | Path) -> tuple[dict[str, torch.Tensor], d
     return generator_state(read_checkpoint(path), path)
 
 
+def generator_width(state: dict[str, torch.Tensor], path: str | Path) -> int:
+    """The width (``ngf``) of the generator whose weights ``state`` were read from ``path``."""
+    if WIDTH_KEY not in state:
+        sample = ", ".join(list(state)[:3])
+        raise CheckpointError(f"{path}: not a DeepGIN generator (no {WIDTH_KEY}; found keys such as {sample})")
+    return 2 * int(state[WIDTH_KEY].shape[0])
+
+
 def load_generator(path: str | Path) -> tuple[DeepGINGenerator, dict[str, Any]]:
     """Build a :class:`DeepGINGenerator` of the file's width and load it.
 
@@ -95,10 +103,7 @@ def load_generator(path: str | Path) -> tuple[DeepGINGenerator, dict[str, Any]]:
     ``source``, ``step``, ``stage`` and ``hole_fill``.
     """
     state, info = read_generator_weights(path)
-    if WIDTH_KEY not in state:
-        sample = ", ".join(list(state)[:3])
-        raise CheckpointError(f"{path}: not a DeepGIN generator (no {WIDTH_KEY}; found keys such as {sample})")
-    ngf = 2 * int(state[WIDTH_KEY].shape[0])
+    ngf = generator_width(state, path)
     model = DeepGINGenerator(ngf, hole_fill=info["hole_fill"])
     expected = model.state_dict()
     missing = [k for k in expected if k not in state]

@@ -49,9 +49,9 @@ samples/step_*.png (masked input | coarse | output | ground truth).""",
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its latest.pth with its saved settings.")
 @click.option(
     "--ngf",
-    default=_D.ngf,
-    show_default=True,
-    help="Generator width: 64 is the paper's model; 32 or 16 train on a CPU.",
+    type=int,
+    help="Generator width: 64 is the paper's model; 32 or 16 train on a CPU. "
+    "[default: the --init-from model's width, else 64]",
 )
 @click.option("--ndf", default=_D.ndf, show_default=True, help="Discriminator width.")
 @click.option(
@@ -110,7 +110,7 @@ samples/step_*.png (masked input | coarse | output | ground truth).""",
     "--init-from",
     type=click.Path(dir_okay=False, exists=True),
     help="Fine-tune: start from these weights: our checkpoint, the authors' latest_net_G.pth, or an ONNX "
-    "model from `gin export` (the bundled one included); optimisers and schedule start afresh. --ngf must match.",
+    "model from `gin export` (the bundled one included); optimisers and schedule start afresh; its width is the --ngf.",
 )
 @click.option(
     "--hole-fill",

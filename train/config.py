@@ -30,13 +30,14 @@ class LossWeights:
 PERCEPTUAL_DEFAULTS = {"vgg19": (0.05, 80.0), "stlpips": (1.0, 40.0)}
 PERCEPTUAL_NETS = ("auto", "stlpips", "vgg19", "none")
 PRECISIONS = ("auto", "fp32", "bf16")
+PAPER_WIDTH = 64  # the paper's generator width (ngf), whose weights the authors released
 
 
 @dataclass
 class TrainConfig:
     data: str
     out: str
-    ngf: int = 64
+    ngf: int | None = None  # generator width; None: init_from's, else PAPER_WIDTH
     ndf: int = 64
     load_size: int = 512
     crop_size: int = 256

@@ -28,8 +28,15 @@ from tqdm import tqdm
 from gincli.core.hardware import cpu_has_bf16
 from gincli.io.grid import image_grid
 from gincli.io.images import write_rgb
-from train.checkpoint import CHECKPOINT_FORMAT, CheckpointError, read_checkpoint, read_generator_weights, save_atomic
-from train.config import TrainConfig
+from train.checkpoint import (
+    CHECKPOINT_FORMAT,
+    CheckpointError,
+    generator_width,
+    read_checkpoint,
+    read_generator_weights,
+    save_atomic,
+)
+from train.config import PAPER_WIDTH, TrainConfig
 from train.data import InpaintingDataset, expand_batch
 from train.discriminator import MultiScaleDiscriminator
 from train.distributed import DistributedContext, init_distributed
@@ -85,6 +92,9 @@ class Trainer:
         start_weights = read_generator_weights(config.init_from) if checkpoint is None and config.init_from else None
         if config.hole_fill is None:  # the model's own convention unless told otherwise
             config = replace(config, hole_fill=start_weights[1]["hole_fill"] if start_weights else "white")
+        if config.ngf is None:  # the model's own width unless told otherwise
+            width = generator_width(start_weights[0], str(config.init_from)) if start_weights else PAPER_WIDTH
+            config = replace(config, ngf=width)
         self.config = config
         self.ctx: DistributedContext = init_distributed(config.device)
         self.progress = progress and self.ctx.is_main
@@ -158,8 +168,10 @@ class Trainer:
         try:
             self.generator.load_state_dict(state)
         except RuntimeError as exc:
+            width = generator_width(state, path)
             raise CheckpointError(
-                f"--init-from {path}: its generator does not fit --ngf {self.config.ngf} ({str(exc)[:200]})"
+                f"--init-from {path} holds a generator of width {width}, not --ngf {self.config.ngf}: "
+                f"give --ngf {width}, or leave --ngf out to take the model's"
             ) from exc
         if not is_onnx_file(path):
             loaded = read_checkpoint(path)
