@@ -192,6 +192,13 @@ def test_empty_folder_is_a_clear_error(tmp_path: Path) -> None:
         InpaintingDataset(tmp_path)
 
 
+def test_a_crop_the_network_cannot_take_is_refused_before_training(image_folder: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["train", "--data", str(image_folder), "-o", str(tmp_path / "run"),
+                                       "--crop-size", "40", "--load-size", "48", "--ngf", "8", "--ndf", "8"])  # fmt: skip
+    assert result.exit_code == 1 and "not a multiple of 16" in result.output and "try 32" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "run").exists()
+
+
 def test_dataset_is_deterministic_per_epoch_and_index(image_folder: Path) -> None:
     a, b = InpaintingDataset(image_folder, 48, 32, seed=3), InpaintingDataset(image_folder, 48, 32, seed=3)
     assert all(torch.equal(x, y) for x, y in zip(a[(2, 1)], b[(2, 1)], strict=True))

@@ -18,6 +18,7 @@ from torch.utils.data import Dataset
 from gincli.core.classical import network_input
 from gincli.io.images import IMAGE_EXTENSIONS, ImageReadError, iter_image_files, read_rgb
 from gincli.masks.families import FAMILIES, PAPER_FAMILIES, resolve_family
+from train.generator import SIZE_MULTIPLE
 
 
 class InpaintingDataset(Dataset):
@@ -43,6 +44,11 @@ class InpaintingDataset(Dataset):
             raise FileNotFoundError(f"training data folder {self.root} does not exist")
         if crop_size > load_size:
             raise ValueError(f"crop size {crop_size} is larger than load size {load_size}")
+        if crop_size % SIZE_MULTIPLE:  # else the first step fails deep inside G2 with a size mismatch
+            below = max(SIZE_MULTIPLE, crop_size // SIZE_MULTIPLE * SIZE_MULTIPLE)
+            raise ValueError(
+                f"crop size {crop_size} is not a multiple of {SIZE_MULTIPLE}, as the network needs: try {below}"
+            )
         self.files = list(iter_image_files(self.root))
         if not self.files:
             raise FileNotFoundError(

@@ -16,6 +16,8 @@ from torch import nn
 
 from gincli.core.model_contract import HOLE_FILLS
 
+SIZE_MULTIPLE = 16  # H and W of what the generator takes: it halves them four times
+
 COARSE_DILATIONS = (2, 3, 4, 5, 6, 8, 10, 1)
 REFINE_DILATIONS = (2, 3, 4, 5)
 LEAKY_SLOPE = 0.2
@@ -150,7 +152,7 @@ class DeepGINGenerator(nn.Module):
     """G1 + G2 with back projection. ``ngf=64`` is the paper's model (42,930,186 parameters).
 
     ``forward(image, mask)``: image N x 3 x H x W in [0, 1], mask N x 1 x H x W with 1 = hole;
-    H and W multiples of 16. ``hole_fill`` says what G1 sees inside the hole: "white" (the
+    H and W multiples of ``SIZE_MULTIPLE``. ``hole_fill`` says what G1 sees inside the hole: "white" (the
     paper's: hole pixels set to 1, the values there are ignored) or "telea" (the caller passes
     the image with its hole pre-filled by OpenCV Telea, and G1 reads it as it is).
     """
