@@ -124,6 +124,19 @@ def test_ensemble_runs_five_views_and_undoes_each(contract_model) -> None:
 
 
 # ------------------------------------------------------------------------------ the CLI
+def test_a_float_image_on_the_0_to_255_scale_is_refused_not_filled_white() -> None:
+    rng = np.random.default_rng(4)
+    picture = smooth_image(rng, 40, 50)  # uint8
+    mask = rect_mask(40, 50, (10, 10, 20, 30))
+    classical = Inpainter(fill="classical")
+    with pytest.raises(ValueError, match="divide it by 255"):
+        classical.inpaint(picture.astype(np.float32), mask)  # a uint8 picture cast to float
+    filled = classical.inpaint(picture.astype(np.float32) / 255, mask)
+    assert filled[mask > 0].max() < 0.99  # the picture's own values, not white
+    overshoot = np.clip(picture.astype(np.float32) / 255 * 1.05, 0, 1.05)  # a little past 1: clipped, as ever
+    assert classical.inpaint(overshoot, mask).shape == picture.shape
+
+
 def test_mask_matching_for_each_naming_layout(contract_model, tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     for name in ("plain", "suffixed", "lama"):

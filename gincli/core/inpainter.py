@@ -161,6 +161,7 @@ class Inpainter:
         """As :meth:`inpaint`, also returning the strategy that ran (what ``auto`` chose; for
         ``fields``, each field's, joined by " + " where they differ)."""
         rgb, alpha = split_channels(image)
+        _check_float_range(rgb)
         hole = to_binary_mask(mask)
         if not hole.any():
             warnings.warn("the mask has no hole (white, or 1 in a 0/1 mask): the image is returned unchanged",
@@ -221,3 +222,18 @@ class Inpainter:
             result, how = self.inpaint_with_info(result, still, strategy)
             used.append(how)
         return result, " + ".join(dict.fromkeys(used))
+
+
+# a float image's values past this are no overshoot of [0, 1] but another scale (0-255, say):
+# clipped to 1 as they were, every hole came back white without a word
+FLOAT_RANGE_LIMIT = 2.0
+
+
+def _check_float_range(image: np.ndarray) -> None:
+    """Refuse a float image on another scale than [0, 1] (a uint8 picture cast to float)."""
+    if np.issubdtype(image.dtype, np.floating) and image.size and float(image.max()) > FLOAT_RANGE_LIMIT:
+        raise ValueError(
+            f"the image is {image.dtype} with values up to {float(image.max()):g}: gin reads float images in "
+            "[0, 1] (uint8 and uint16 ones by their range): scale it into [0, 1] (a picture on the 0-255 "
+            "scale: divide it by 255, or pass the uint8 array)"
+        )
