@@ -21,6 +21,7 @@ from gincli.core.strategies import STRATEGY_NAMES, self_ensemble
 from gincli.core.tiling import hole_boxes, tile_polyphase, untile_polyphase, window_starts
 from gincli.io.discovery import Source, discover, in_shard
 from gincli.io.images import encode_grey_alpha_png, read_image, write_image
+from gincli.masks.scratches import damage_masks
 from tests.conftest import smooth_image
 from tests.contract_model import write_passthrough_model
 
@@ -135,6 +136,18 @@ def test_a_float_image_on_the_0_to_255_scale_is_refused_not_filled_white() -> No
     assert filled[mask > 0].max() < 0.99  # the picture's own values, not white
     overshoot = np.clip(picture.astype(np.float32) / 255 * 1.05, 0, 1.05)  # a little past 1: clipped, as ever
     assert classical.inpaint(overshoot, mask).shape == picture.shape
+    with pytest.raises(ValueError, match="divide it by 255"):  # the detector reads frames the same way
+        list(damage_masks([picture.astype(np.float32)] * 3))
+
+
+@pytest.mark.parametrize(
+    ("setting", "says"),
+    [({"fill": "bogus"}, "unknown fill method"), ({"strategy": "bogus"}, "unknown strategy"),
+     ({"thin_radius": -1}, "0 or more"), ({"threads": 0}, "1 or more"), ({"texture": 2.0}, "between 0")],
+)  # fmt: skip
+def test_inpainter_settings_are_checked_when_it_is_made(setting: dict, says: str) -> None:
+    with pytest.raises(ValueError, match=says):
+        Inpainter(**{"fill": "classical", **setting})
 
 
 def test_mask_matching_for_each_naming_layout(contract_model, tmp_path: Path) -> None:

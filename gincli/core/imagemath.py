@@ -22,6 +22,22 @@ def to_unit_float(image: np.ndarray) -> np.ndarray:
     return np.clip(image.astype(np.float32, copy=False), 0.0, 1.0)
 
 
+# a float image's values past this are no overshoot of [0, 1] but another scale (0-255, say):
+# clipped to 1, every hole came back white, and the detector read any picture as overexposed
+FLOAT_RANGE_LIMIT = 2.0
+
+
+def check_unit_range(image: np.ndarray) -> None:
+    """Refuse a float image on another scale than [0, 1] (a uint8 picture cast to float, say):
+    ValueError saying how to scale it. Integer images are read by their range and always pass."""
+    if np.issubdtype(image.dtype, np.floating) and image.size and float(image.max()) > FLOAT_RANGE_LIMIT:
+        raise ValueError(
+            f"the image is {image.dtype} with values up to {float(image.max()):g}: gin reads float images in "
+            "[0, 1] (uint8 and uint16 ones by their range): scale it into [0, 1] (a picture on the 0-255 "
+            "scale: divide it by 255, or pass the uint8 array)"
+        )
+
+
 def own_depth_luma(image: np.ndarray) -> np.ndarray | None:
     """The BT.601 luma of an 8- or 16-bit RGB(A) frame in the frame's own depth, rounded to its
     steps (under 0.002 off; a quarter of the time of converting a 720p frame to float first);

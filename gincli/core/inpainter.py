@@ -28,6 +28,7 @@ from gincli.core.engine import Engine, EngineError
 from gincli.core.harmonic import continue_rim
 from gincli.core.imagemath import (
     LUMA_BT601,
+    check_unit_range,
     field,
     from_unit_float,
     grey,
@@ -37,7 +38,7 @@ from gincli.core.imagemath import (
     to_binary_mask,
 )
 from gincli.core.interlacing import COMB_SEAM, combed_holes
-from gincli.core.strategies import TileFn, inpaint_any_size, self_ensemble
+from gincli.core.strategies import STRATEGY_NAMES, TileFn, inpaint_any_size, self_ensemble
 from gincli.core.texture import TEXTURE_STRENGTH, add_texture
 
 DEFAULT_MODEL = Path(__file__).parent.parent / "models" / "deepgin_default.onnx"
@@ -91,6 +92,12 @@ class Inpainter:
             raise ValueError(f"unknown fill method {fill!r}; choose {', '.join(FILL_METHODS)}")
         if not 0 <= texture <= 1:
             raise ValueError(f"texture must be between 0 (none) and 1 (full strength), got {texture}")
+        if strategy not in STRATEGY_NAMES:  # else the first image failed with a KeyError
+            raise ValueError(f"unknown strategy {strategy!r}; choose {', '.join(STRATEGY_NAMES)}")
+        if thin_radius < 0:
+            raise ValueError(f"thin_radius is a radius in pixels, 0 or more; got {thin_radius}")
+        if threads is not None and threads < 1:
+            raise ValueError(f"threads must be 1 or more (None: the engine's default); got {threads}")
         self.strategy, self.ensemble = strategy, ensemble
         self.fill, self.thin_radius, self.texture = fill, thin_radius, texture
         # the classical fill runs no network: no model is read and no engine started (reading the
@@ -161,7 +168,7 @@ class Inpainter:
         """As :meth:`inpaint`, also returning the strategy that ran (what ``auto`` chose; for
         ``fields``, each field's, joined by " + " where they differ)."""
         rgb, alpha = split_channels(image)
-        _check_float_range(rgb)
+        check_unit_range(rgb)
         hole = to_binary_mask(mask)
         if not hole.any():
             warnings.warn("the mask has no hole (white, or 1 in a 0/1 mask): the image is returned unchanged",
@@ -222,18 +229,3 @@ class Inpainter:
             result, how = self.inpaint_with_info(result, still, strategy)
             used.append(how)
         return result, " + ".join(dict.fromkeys(used))
-
-
-# a float image's values past this are no overshoot of [0, 1] but another scale (0-255, say):
-# clipped to 1 as they were, every hole came back white without a word
-FLOAT_RANGE_LIMIT = 2.0
-
-
-def _check_float_range(image: np.ndarray) -> None:
-    """Refuse a float image on another scale than [0, 1] (a uint8 picture cast to float)."""
-    if np.issubdtype(image.dtype, np.floating) and image.size and float(image.max()) > FLOAT_RANGE_LIMIT:
-        raise ValueError(
-            f"the image is {image.dtype} with values up to {float(image.max()):g}: gin reads float images in "
-            "[0, 1] (uint8 and uint16 ones by their range): scale it into [0, 1] (a picture on the 0-255 "
-            "scale: divide it by 255, or pass the uint8 array)"
-        )
