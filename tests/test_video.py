@@ -329,6 +329,19 @@ def test_mask_video_masks_the_matching_frames(contract_model, tmp_path: Path) ->
         assert np.array_equal(result, image) == (i % 2 == 0)
 
 
+def test_masks_of_another_size_are_resized_and_that_is_said_once(contract_model, tmp_path: Path) -> None:
+    src = frame_folder(tmp_path / "scans", clip_frames(4))
+    small = hole()[::2, ::2]  # a mask drawn on a half-size proxy
+    for number in range(1, 5):
+        write_image(tmp_path / "masks" / f"{number:06d}.png", small)
+    mask_video = make_video(tmp_path / "masks.mkv", [np.repeat(small[..., None], 3, 2)] * 4, audio=False, codec="ffv1")
+    for source in (["--masks", str(tmp_path / "masks")], ["--mask-video", str(mask_video)]):
+        out = tmp_path / f"out{source[0]}"
+        code, output = gin_video(contract_model, str(src), *source, "-o", str(out), "--fill", "classical")
+        assert code == 0 and output.count("resized (nearest neighbour)") == 1, output
+        assert not np.array_equal(read_image(out / "000001.png"), read_image(src / "scan_0001.png"))  # filled
+
+
 def test_a_mask_video_shorter_than_the_input_is_refused_before_any_work(contract_model, tmp_path: Path) -> None:
     """A 3-frame mask video for a 6-frame clip stopped the run at frame 4, after three frames'
     work, its chunks left behind; where both files declare their frame counts, it is now a

@@ -89,10 +89,24 @@ class VideoSummary(JobSummary):
     resumed: int = 0  # frames kept from an earlier, interrupted run
 
 
-def _fit(mask: np.ndarray, width: int, height: int) -> np.ndarray:
-    if mask.shape == (height, width):
-        return mask
-    return cv2.resize(mask, (width, height), interpolation=cv2.INTER_NEAREST)
+def _mask_fitter(
+    width: int, height: int, source: Path, warn: Callable[[str], None]
+) -> Callable[[np.ndarray], np.ndarray]:
+    """A function that brings a mask from ``source`` to the frames' size, saying so the first
+    time a mask is of another size."""
+    said = False
+
+    def fit(mask: np.ndarray) -> np.ndarray:
+        nonlocal said
+        if mask.shape == (height, width):
+            return mask
+        if not said:
+            warn(f"gin: {source}: mask {mask.shape[1]} x {mask.shape[0]}, frames {width} x {height}: resized "
+                 "(nearest neighbour)")  # fmt: skip
+            said = True
+        return cv2.resize(mask, (width, height), interpolation=cv2.INTER_NEAREST)
+
+    return fit
 
 
 def _read_mask(path: Path) -> np.ndarray:
@@ -143,10 +157,7 @@ def frames_with_masks(
             yield frame, finish(mask)
         return
     if opts.mask is not None:
-        single = _read_mask(opts.mask)
-        if single.shape != (h, w):
-            warn(f"gin: {opts.mask} is {single.shape[1]} x {single.shape[0]}, frames are {w} x {h}: resized")
-        single = finish(_fit(single, w, h))
+        single = finish(_mask_fitter(w, h, opts.mask, warn)(_read_mask(opts.mask)))
         if note := opts.inverted_mask_note(single):
             warn(f"gin: {opts.mask}: {note}")
         for frame in source.frames():
@@ -156,10 +167,11 @@ def frames_with_masks(
         by_number = _masks_by_frame(dict(numbered_files(opts.masks, "masks")), _frame_numbers(source), opts.masks, warn)
         empty = np.zeros((h, w), np.float32)
         used = set()
+        fit = _mask_fitter(w, h, opts.masks, warn)
         for frame in source.frames():
             path = by_number.get(frame.number)
             used.add(frame.number)
-            yield frame, finish(_fit(_read_mask(path), w, h)) if path is not None else empty
+            yield frame, finish(fit(_read_mask(path))) if path is not None else empty
         unmatched = sorted(set(by_number) - used)
         if unmatched:
             names = ", ".join(by_number[n].name for n in unmatched[:3]) + (", ..." if len(unmatched) > 3 else "")
@@ -168,11 +180,12 @@ def frames_with_masks(
         return
     if opts.mask_video is not None:
         mask_frames = VideoFileReader(opts.mask_video).frames()
+        fit = _mask_fitter(w, h, opts.mask_video, warn)
         for frame in source.frames():
             mask_frame = next(mask_frames, None)
             if mask_frame is None:
                 raise VideoError(f"{opts.mask_video}: mask video ends before frame {frame.index + 1} of the input")
-            yield frame, finish(_fit(to_binary_mask(mask_frame.image), w, h))
+            yield frame, finish(fit(to_binary_mask(mask_frame.image)))
         return
     raise UsageError("give one mask source: --mask FILE, --masks DIR, --mask-video FILE or --auto-mask scratches")
 
