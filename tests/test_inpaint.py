@@ -150,6 +150,19 @@ def test_inpainter_settings_are_checked_when_it_is_made(setting: dict, says: str
         Inpainter(**{"fill": "classical", **setting})
 
 
+NUMBERS_OUT_OF_RANGE = [("--thin-radius", "-1"), ("--threads", "0"), ("--dilate", "-1"), ("--workers", "0")]
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "value"),
+    [("inpaint", "--batch-size", "0")]
+    + [(command, *bad) for command in ("inpaint", "video") for bad in NUMBERS_OUT_OF_RANGE],
+)
+def test_numbers_out_of_range_are_usage_errors(command: str, option: str, value: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, [command, str(tmp_path), option, value, "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2 and option in result.output and "Traceback" not in result.output, result.output
+
+
 def test_mask_matching_for_each_naming_layout(contract_model, tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     for name in ("plain", "suffixed", "lama"):

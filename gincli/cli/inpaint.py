@@ -81,7 +81,7 @@ Examples:
 )
 @click.option(
     "--batch-size",
-    type=int,
+    type=click.IntRange(min=1),
     help="Tiles per engine call [default: 1 on the CPU (as fast per tile, less memory), 8 on a GPU].",
 )
 @engine_options
@@ -103,6 +103,7 @@ Examples:
     "--workers",
     default=4,
     show_default=True,
+    type=click.IntRange(min=1),
     help="Images in flight: decoded and encoded in parallel with inference; their tiles share engine batches.",
 )
 @click.option(

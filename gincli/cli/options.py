@@ -30,7 +30,7 @@ engine_options = _stack([
     click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True,
                  help="OpenVINO's arithmetic. auto: bf16 where the CPU computes it natively (AVX512_BF16, AMX), "
                       "fp32 elsewhere; fp32: exact fp32 everywhere."),
-    click.option("--threads", type=int, help="CPU threads for inference [default: ONNX Runtime's choice]."),
+    click.option("--threads", type=click.IntRange(min=1), help="CPU threads for inference [default: ONNX Runtime's choice]."),
 ])  # fmt: skip
 
 
@@ -51,7 +51,7 @@ def fill_options(default: str, thin_radius: float, texture: float) -> Decorator:
     return _stack([
         click.option("--fill", type=click.Choice(list(FILL_METHODS)), default=default, show_default=True,
                      help=f"Fill method. {summary}."),
-        click.option("--thin-radius", type=float, default=thin_radius, show_default=True,
+        click.option("--thin-radius", type=click.FloatRange(min=0), default=thin_radius, show_default=True,
                      help="--fill auto: the parts of a hole where no disc of this radius (px) fits are thin (classical fill); the rest goes to the network."),
         click.option("--texture", type=click.FloatRange(0, 1), default=texture, show_default=True,
                      help="--fill auto: how much of the photo's own fine detail (grain, foliage, fabric) the network's "
@@ -62,7 +62,7 @@ def fill_options(default: str, thin_radius: float, texture: float) -> Decorator:
 
 mask_adjust_options = _stack([
     click.option("--invert-mask", is_flag=True, help="Black = hole instead of white."),
-    click.option("--dilate", default=0, show_default=True, help="Grow holes by N pixels."),
+    click.option("--dilate", default=0, show_default=True, type=click.IntRange(min=0), help="Grow holes by N pixels."),
 ])  # fmt: skip
 
 
