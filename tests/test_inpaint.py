@@ -156,8 +156,10 @@ NUMBERS_OUT_OF_RANGE = [("--thin-radius", "-1"), ("--threads", "0"), ("--dilate"
 @pytest.mark.parametrize(
     ("command", "option", "value"),
     [("inpaint", "--batch-size", "0")]
-    + [(command, *bad) for command in ("inpaint", "video") for bad in NUMBERS_OUT_OF_RANGE],
-)
+    + [(command, *bad) for command in ("inpaint", "video") for bad in NUMBERS_OUT_OF_RANGE]
+    + [("scratches", "--line-width", "0"), ("scratches", "--line-contrast", "-0.1"), ("video", "--dust-contrast", "0"),
+       ("scratches", "--grow", "-1"), ("scratches", "--dust-max-area", "2")],
+)  # fmt: skip
 def test_numbers_out_of_range_are_usage_errors(command: str, option: str, value: str, tmp_path: Path) -> None:
     result = CliRunner().invoke(main, [command, str(tmp_path), option, value, "-o", str(tmp_path / "out")])
     assert result.exit_code == 2 and option in result.output and "Traceback" not in result.output, result.output

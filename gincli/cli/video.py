@@ -82,38 +82,41 @@ Examples:
   gin video film.mp4 --masks masks/ -o clean.mp4"""
 
 
+SHARE = click.FloatRange(0, 1, min_open=True)  # a contrast as a share of full scale: 0 would take all picture
+
+
 def threshold_options(command: click.Command) -> click.Command:
     """The detector's thresholds, shared by `gin scratches` and `gin video --auto-mask scratches`."""
     options = [
-        click.option("--line-contrast", default=DEFAULTS.line_contrast, show_default=True,
+        click.option("--line-contrast", default=DEFAULTS.line_contrast, show_default=True, type=SHARE,
                      help="Scratch brightness difference from its sides (0-1). Dirt takes away a share of the "
                           "light: a dark scratch over picture darker than 0.2 needs less, in proportion to the "
                           "light there (at least half of it)."),
-        click.option("--line-width", default=DEFAULTS.line_width, show_default=True, help="Widest scratch, px."),
-        click.option("--line-min-length", default=DEFAULTS.line_min_length, show_default=True,
+        click.option("--line-width", default=DEFAULTS.line_width, show_default=True, type=click.IntRange(min=1), help="Widest scratch, px."),
+        click.option("--line-min-length", default=DEFAULTS.line_min_length, show_default=True, type=click.FloatRange(0, 1),
                      help=f"Shortest scratch, fraction of the frame height (or {DEFAULTS.line_min_rows} px, if shorter)."),
-        click.option("--line-max-slant", default=DEFAULTS.line_max_slant, show_default=True,
+        click.option("--line-max-slant", default=DEFAULTS.line_max_slant, show_default=True, type=click.FloatRange(min=0),
                      help="Most a scratch leans, columns per row (0.06: about 3.5 degrees; raise it for skewed scans)."),
-        click.option("--line-max-bend", default=DEFAULTS.line_max_bend, show_default=True,
+        click.option("--line-max-bend", default=DEFAULTS.line_max_bend, show_default=True, type=click.FloatRange(min=0),
                      help="Most a scratch's course bends from straight over its length, px (a wheel's rim "
                           "bends more; raise it for warped scans)."),
-        click.option("--line-sharpness", default=DEFAULTS.line_sharpness, show_default=True,
+        click.option("--line-sharpness", default=DEFAULTS.line_sharpness, show_default=True, type=click.FloatRange(min=0),
                      help="How sharp a scratch's edges are: its steepest step between two pixels, as a share "
                           "of its contrast (0: any; lower it for soft or upscaled footage). A line that no frame "
                           "12 away can judge (passers-by, short shots) must be 6 % sharper."),
         click.option("--line-follow", default=DEFAULTS.line_follow, show_default=True, type=click.IntRange(min=0),
                      help="Frames a scratch found in one frame is followed before and after it, at its place "
                           "on the film, where those frames alone miss it (0: judge every frame alone)."),
-        click.option("--dust-contrast", default=DEFAULTS.dust_contrast, show_default=True,
+        click.option("--dust-contrast", default=DEFAULTS.dust_contrast, show_default=True, type=SHARE,
                      help="Dust difference from both neighbour frames (0-1)."),
-        click.option("--dust-min-area", default=DEFAULTS.dust_min_area, show_default=True,
+        click.option("--dust-min-area", default=DEFAULTS.dust_min_area, show_default=True, type=click.IntRange(min=1),
                      help="Smallest speck, px (a lone pixel unlike both neighbour frames is noise: a hot pixel, a codec's sparkle)."),
-        click.option("--dust-max-area", default=DEFAULTS.dust_max_area, show_default=True,
+        click.option("--dust-max-area", default=DEFAULTS.dust_max_area, show_default=True, type=click.FloatRange(0, 1),
                      help="Largest speck, fraction of the frame area (never under 150 px)."),
-        click.option("--dust-standout", default=DEFAULTS.dust_standout, show_default=True,
+        click.option("--dust-standout", default=DEFAULTS.dust_standout, show_default=True, type=click.FloatRange(min=0),
                      help="How much a speck stands out from the picture around it, as a share of its difference "
                           "from the neighbour frames (0: any; moving reflections and wheels blend in)."),
-        click.option("--grow", default=DEFAULTS.grow, show_default=True, help="Grow detected damage by N px."),
+        click.option("--grow", default=DEFAULTS.grow, show_default=True, type=click.IntRange(min=0), help="Grow detected damage by N px."),
         click.option("--sensitivity", type=click.Choice(list(SENSITIVITY)), default="normal", show_default=True,
                      help="low: only clear damage, fewest false alarms on busy footage; high: fainter damage too. "
                           f"Multiplies both contrasts ({', '.join(f'{k} x{v:g}' for k, v in SENSITIVITY.items())})."),
