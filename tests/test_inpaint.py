@@ -158,10 +158,13 @@ NUMBERS_OUT_OF_RANGE = [("--thin-radius", "-1"), ("--threads", "0"), ("--dilate"
     [("inpaint", "--batch-size", "0")]
     + [(command, *bad) for command in ("inpaint", "video") for bad in NUMBERS_OUT_OF_RANGE]
     + [("scratches", "--line-width", "0"), ("scratches", "--line-contrast", "-0.1"), ("video", "--dust-contrast", "0"),
-       ("scratches", "--grow", "-1"), ("scratches", "--dust-max-area", "2")],
+       ("scratches", "--grow", "-1"), ("scratches", "--dust-max-area", "2"),
+       ("train", "--batch-size", "0"), ("train", "--log-every", "0"), ("train", "--checkpoint-every", "0"),
+       ("train", "--warmup-steps", "-5"), ("train", "--lr-g", "-1"), ("train", "--w-edge", "-1")],
 )  # fmt: skip
 def test_numbers_out_of_range_are_usage_errors(command: str, option: str, value: str, tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, [command, str(tmp_path), option, value, "-o", str(tmp_path / "out")])
+    source = ["--data", str(tmp_path)] if command == "train" else [str(tmp_path)]
+    result = CliRunner().invoke(main, [command, *source, option, value, "-o", str(tmp_path / "out")])
     assert result.exit_code == 2 and option in result.output and "Traceback" not in result.output, result.output
 
 

@@ -14,6 +14,8 @@ from gincli.masks.families import family_help
 from train.config import PERCEPTUAL_NETS, PRECISIONS, LossWeights, TrainConfig
 
 _D = TrainConfig(data="", out="")
+POSITIVE = click.FloatRange(min=0, min_open=True)  # a learning rate
+WEIGHT = click.FloatRange(min=0)  # a loss's weight: 0 turns it off
 _W = LossWeights()
 
 
@@ -43,49 +45,70 @@ samples/step_*.png (masked input | coarse | output | ground truth).""",
 @renamed_option("--out", "-o/--output", "out_old", type=click.Path(file_okay=False))
 @click.option(
     "--until-step",
-    type=int,
+    type=click.IntRange(min=0),
     help="Stop after this step (saving the checkpoint), as Ctrl-C would; --resume continues the same schedule.",
 )
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its latest.pth with its saved settings.")
 @click.option(
     "--ngf",
-    type=int,
+    type=click.IntRange(min=2),
     help="Generator width: 64 is the paper's model; 32 or 16 train on a CPU. "
     "[default: the --init-from model's width, else 64]",
 )
-@click.option("--ndf", default=_D.ndf, show_default=True, help="Discriminator width.")
+@click.option("--ndf", type=click.IntRange(min=1), default=_D.ndf, show_default=True, help="Discriminator width.")
 @click.option(
-    "--load-size", default=_D.load_size, show_default=True, help="Images are first resized to this square size."
+    "--load-size",
+    type=click.IntRange(min=16),
+    default=_D.load_size,
+    show_default=True,
+    help="Images are first resized to this square size.",
 )
 @click.option(
     "--crop-size",
+    type=click.IntRange(min=16),
     default=_D.crop_size,
     show_default=True,
     help="Random square crop fed to the network (multiple of 16).",
 )
 @click.option(
     "--batch-size",
+    type=click.IntRange(min=1),
     default=_D.batch_size,
     show_default=True,
     help="Images per step per process; each is masked once per --mask-families entry.",
 )
 @click.option(
-    "--warmup-epochs", default=_D.warmup_epochs, show_default=True, help="Warm-up stage: generators only, L1 loss only."
+    "--warmup-epochs",
+    type=click.IntRange(min=0),
+    default=_D.warmup_epochs,
+    show_default=True,
+    help="Warm-up stage: generators only, L1 loss only.",
 )
 @click.option(
-    "--main-epochs", default=_D.main_epochs, show_default=True, help="Main stage: GAN training with every loss."
+    "--main-epochs",
+    type=click.IntRange(min=0),
+    default=_D.main_epochs,
+    show_default=True,
+    help="Main stage: GAN training with every loss.",
 )
-@click.option("--warmup-steps", type=int, help="Warm-up length in steps (overrides --warmup-epochs).")
-@click.option("--main-steps", type=int, help="Main-stage length in steps (overrides --main-epochs).")
+@click.option("--warmup-steps", type=click.IntRange(min=0), help="Warm-up length in steps (overrides --warmup-epochs).")
+@click.option("--main-steps", type=click.IntRange(min=0), help="Main-stage length in steps (overrides --main-epochs).")
 @click.option(
     "--decay-fraction",
+    type=click.FloatRange(0, 1),
     default=_D.decay_fraction,
     show_default=True,
     help="Share of the main stage over which learning rates fall linearly to zero.",
 )
-@click.option("--lr-g", default=_D.lr_g, show_default=True, help="Generator learning rate (Adam).")
-@click.option("--lr-d", default=_D.lr_d, show_default=True, help="Discriminator learning rate (Adam).")
-@click.option("--grad-clip", default=_D.grad_clip, show_default=True, help="Gradient-norm clip for G and D.")
+@click.option("--lr-g", type=POSITIVE, default=_D.lr_g, show_default=True, help="Generator learning rate (Adam).")
+@click.option("--lr-d", type=POSITIVE, default=_D.lr_d, show_default=True, help="Discriminator learning rate (Adam).")
+@click.option(
+    "--grad-clip",
+    type=click.FloatRange(min=0),
+    default=_D.grad_clip,
+    show_default=True,
+    help="Gradient-norm clip for G and D.",
+)
 @click.option(
     "--ema-decay",
     type=click.FloatRange(0.0, 1.0, max_open=True),
@@ -119,22 +142,29 @@ samples/step_*.png (masked input | coarse | output | ground truth).""",
     "OpenCV Telea, which the network learns to correct; exported models record it and gin pre-fills "
     "their tiles). [default: the --init-from model's, else white]",
 )
-@click.option("--w-hole", default=_W.hole, show_default=True, help="L1 weight inside the hole.")
-@click.option("--w-valid", default=_W.valid, show_default=True, help="L1 weight outside the hole.")
+@click.option("--w-hole", type=WEIGHT, default=_W.hole, show_default=True, help="L1 weight inside the hole.")
+@click.option("--w-valid", type=WEIGHT, default=_W.valid, show_default=True, help="L1 weight outside the hole.")
 @click.option(
     "--w-edge",
+    type=WEIGHT,
     default=_W.edge,
     show_default=True,
     help="Extra L1 weight on the hole's edge band, where fills must continue the surrounding pixels (0: the paper).",
 )
-@click.option("--edge-width", default=_W.edge_width, show_default=True, help="Width of that edge band in pixels.")
-@click.option("--w-adv", default=_W.adversarial, show_default=True, help="Hinge adversarial weight.")
+@click.option(
+    "--edge-width",
+    type=click.IntRange(min=0),
+    default=_W.edge_width,
+    show_default=True,
+    help="Width of that edge band in pixels.",
+)
+@click.option("--w-adv", type=WEIGHT, default=_W.adversarial, show_default=True, help="Hinge adversarial weight.")
 @click.option(
     "--w-perceptual",
-    type=float,
+    type=WEIGHT,
     help="Perceptual weight [default: 1.0 for stlpips (the ST-LPIPS distance), 0.05 for vgg19 (the paper's)].",
 )
-@click.option("--w-style", type=float, help="Style (Gram) weight [default: 40 for stlpips, 80 for vgg19].")
+@click.option("--w-style", type=WEIGHT, help="Style (Gram) weight [default: 40 for stlpips, 80 for vgg19].")
 @click.option(
     "--perceptual-net",
     type=click.Choice(PERCEPTUAL_NETS),
@@ -146,6 +176,7 @@ samples/step_*.png (masked input | coarse | output | ground truth).""",
 )
 @click.option(
     "--perceptual-scale",
+    type=click.FloatRange(0, 1, min_open=True),
     default=_D.perceptual_scale,
     show_default=True,
     help="Resize images by this before the perceptual network (0.5 costs a quarter; on a CPU the ST-LPIPS "
@@ -159,9 +190,10 @@ samples/step_*.png (masked input | coarse | output | ground truth).""",
     help="bf16 autocast or plain fp32. auto: bf16 on GPUs with bf16 and on CPUs with AVX512_BF16 or AMX "
     "(elsewhere bf16 is emulated and many times slower), fp32 otherwise.",
 )
-@click.option("--w-tv", default=_W.tv, show_default=True, help="Total-variation weight.")
+@click.option("--w-tv", type=WEIGHT, default=_W.tv, show_default=True, help="Total-variation weight.")
 @click.option(
     "--w-feature-matching",
+    type=WEIGHT,
     default=_W.feature_matching,
     show_default=True,
     help="Discriminator feature matching (the release's optional term; 0.01 there when on).",
@@ -172,11 +204,30 @@ samples/step_*.png (masked input | coarse | output | ground truth).""",
     help="torchvision vgg19 weights file. Without it the perceptual and style losses are off (nothing is downloaded).",
 )
 @click.option("--seed", default=_D.seed, show_default=True, help="Seeds weights, data order, augmentation and masks.")
-@click.option("--num-workers", default=_D.num_workers, show_default=True, help="Data-loading processes.")
-@click.option("--log-every", default=_D.log_every, show_default=True, help="Steps between metrics.jsonl records.")
-@click.option("--sample-every", default=_D.sample_every, show_default=True, help="Steps between sample grids.")
+@click.option(
+    "--num-workers",
+    type=click.IntRange(min=0),
+    default=_D.num_workers,
+    show_default=True,
+    help="Data-loading processes.",
+)
+@click.option(
+    "--log-every",
+    type=click.IntRange(min=1),
+    default=_D.log_every,
+    show_default=True,
+    help="Steps between metrics.jsonl records.",
+)
+@click.option(
+    "--sample-every",
+    type=click.IntRange(min=1),
+    default=_D.sample_every,
+    show_default=True,
+    help="Steps between sample grids.",
+)
 @click.option(
     "--checkpoint-every",
+    type=click.IntRange(min=1),
     default=_D.checkpoint_every,
     show_default=True,
     help="Steps between checkpoints (one is also written at the end and on Ctrl-C).",
