@@ -3,7 +3,8 @@ real collections, and a run killed with SIGKILL then started again.
 
 What must hold for every case: one line naming the file and the reason, the run goes on with
 the other files, exit code 1 at the end, no input or mask modified (checksums), no partial
-output left behind. (Other batteries: decompression bombs, models that are not ours, resume
+output left behind. And every command's numbers out of range: a usage error naming the option, no
+traceback. (Other batteries: decompression bombs, models that are not ours, resume
 over truncated outputs, symlink loops and checkpoints that hold code each have their own test
 beside the feature.)
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 from click.testing import CliRunner
 from PIL import Image
 
@@ -171,3 +173,21 @@ def test_a_run_killed_mid_way_and_started_again_equals_an_uninterrupted_one(cont
     whole = checksums(tmp_path / "whole")
     again = checksums(killed)
     assert {p.name: h for p, h in again.items()} == {p.name: h for p, h in whole.items()}  # byte for byte, no leftovers
+
+
+NUMBERS_OUT_OF_RANGE = [("--thin-radius", "-1"), ("--threads", "0"), ("--dilate", "-1"), ("--workers", "0")]
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "value"),
+    [("inpaint", "--batch-size", "0")]
+    + [(command, *bad) for command in ("inpaint", "video") for bad in NUMBERS_OUT_OF_RANGE]
+    + [("scratches", "--line-width", "0"), ("scratches", "--line-contrast", "-0.1"), ("video", "--dust-contrast", "0"),
+       ("scratches", "--grow", "-1"), ("scratches", "--dust-max-area", "2"),
+       ("train", "--batch-size", "0"), ("train", "--log-every", "0"), ("train", "--checkpoint-every", "0"),
+       ("train", "--warmup-steps", "-5"), ("train", "--lr-g", "-1"), ("train", "--w-edge", "-1")],
+)  # fmt: skip
+def test_numbers_out_of_range_are_usage_errors(command: str, option: str, value: str, tmp_path: Path) -> None:
+    source = ["--data", str(tmp_path)] if command == "train" else [str(tmp_path)]
+    result = CliRunner().invoke(main, [command, *source, option, value, "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2 and option in result.output and "Traceback" not in result.output, result.output

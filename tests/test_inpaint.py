@@ -150,24 +150,6 @@ def test_inpainter_settings_are_checked_when_it_is_made(setting: dict, says: str
         Inpainter(**{"fill": "classical", **setting})
 
 
-NUMBERS_OUT_OF_RANGE = [("--thin-radius", "-1"), ("--threads", "0"), ("--dilate", "-1"), ("--workers", "0")]
-
-
-@pytest.mark.parametrize(
-    ("command", "option", "value"),
-    [("inpaint", "--batch-size", "0")]
-    + [(command, *bad) for command in ("inpaint", "video") for bad in NUMBERS_OUT_OF_RANGE]
-    + [("scratches", "--line-width", "0"), ("scratches", "--line-contrast", "-0.1"), ("video", "--dust-contrast", "0"),
-       ("scratches", "--grow", "-1"), ("scratches", "--dust-max-area", "2"),
-       ("train", "--batch-size", "0"), ("train", "--log-every", "0"), ("train", "--checkpoint-every", "0"),
-       ("train", "--warmup-steps", "-5"), ("train", "--lr-g", "-1"), ("train", "--w-edge", "-1")],
-)  # fmt: skip
-def test_numbers_out_of_range_are_usage_errors(command: str, option: str, value: str, tmp_path: Path) -> None:
-    source = ["--data", str(tmp_path)] if command == "train" else [str(tmp_path)]
-    result = CliRunner().invoke(main, [command, *source, option, value, "-o", str(tmp_path / "out")])
-    assert result.exit_code == 2 and option in result.output and "Traceback" not in result.output, result.output
-
-
 def test_mask_matching_for_each_naming_layout(contract_model, tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     for name in ("plain", "suffixed", "lama"):
