@@ -36,7 +36,13 @@ Examples:
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Folder of real photos to calibrate --int8 on (a few dozen is enough).",
 )
-@click.option("--calibration-samples", default=32, show_default=True, help="Calibration samples for --int8.")
+@click.option(
+    "--calibration-samples",
+    default=32,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Calibration samples for --int8.",
+)
 def export_command(
     checkpoint: Path, output: Path | None, fp16: bool, int8: bool, calibration: Path | None, calibration_samples: int
 ) -> None:

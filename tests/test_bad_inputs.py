@@ -185,9 +185,12 @@ NUMBERS_OUT_OF_RANGE = [("--thin-radius", "-1"), ("--threads", "0"), ("--dilate"
     + [("scratches", "--line-width", "0"), ("scratches", "--line-contrast", "-0.1"), ("video", "--dust-contrast", "0"),
        ("scratches", "--grow", "-1"), ("scratches", "--dust-max-area", "2"),
        ("train", "--batch-size", "0"), ("train", "--log-every", "0"), ("train", "--checkpoint-every", "0"),
-       ("train", "--warmup-steps", "-5"), ("train", "--lr-g", "-1"), ("train", "--w-edge", "-1")],
+       ("train", "--warmup-steps", "-5"), ("train", "--lr-g", "-1"), ("train", "--w-edge", "-1"),
+       ("inpaint", "--seed", "-1"), ("eval", "--seed", "-1"), ("eval", "--size", "0"), ("eval", "--masks-per-image", "0"),
+       ("export", "--calibration-samples", "0"), ("train", "--seed", "-1")],
 )  # fmt: skip
 def test_numbers_out_of_range_are_usage_errors(command: str, option: str, value: str, tmp_path: Path) -> None:
-    source = ["--data", str(tmp_path)] if command == "train" else [str(tmp_path)]
+    (tmp_path / "run.pth").write_bytes(b"")  # what gin export reads: a file that exists
+    source = {"train": ["--data", str(tmp_path)], "export": [str(tmp_path / "run.pth")]}.get(command, [str(tmp_path)])
     result = CliRunner().invoke(main, [command, *source, option, value, "-o", str(tmp_path / "out")])
     assert result.exit_code == 2 and option in result.output and "Traceback" not in result.output, result.output

@@ -203,7 +203,13 @@ samples/step_*.png (masked input | coarse | output | ground truth).""",
     type=click.Path(dir_okay=False, exists=True),
     help="torchvision vgg19 weights file. Without it the perceptual and style losses are off (nothing is downloaded).",
 )
-@click.option("--seed", default=_D.seed, show_default=True, help="Seeds weights, data order, augmentation and masks.")
+@click.option(
+    "--seed",
+    default=_D.seed,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Seeds weights, data order, augmentation and masks.",
+)
 @click.option(
     "--num-workers",
     type=click.IntRange(min=0),

@@ -73,11 +73,23 @@ Examples:
     help=f"Comma-separated mask families ({family_help()}).",
 )
 @renamed_option("--masks", "--mask-families", "families_old")
-@click.option("--seed", default=0, show_default=True, help="Masks are seeded by this and each image's index.")
 @click.option(
-    "--masks-per-image", default=1, show_default=True, help="Seeded masks of each family per image (more samples)."
+    "--seed",
+    default=0,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Masks are seeded by this and each image's index.",
 )
-@click.option("--size", default=256, show_default=True, help="Centre crops resized to SIZE x SIZE.")
+@click.option(
+    "--masks-per-image",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Seeded masks of each family per image (more samples).",
+)
+@click.option(
+    "--size", default=256, show_default=True, type=click.IntRange(min=16), help="Centre crops resized to SIZE x SIZE."
+)
 @click.option("--full", is_flag=True, help="Whole images instead of centre crops (tiled by the auto strategy).")
 @click.option(
     "--baseline", default="telea,ns", show_default=True, help="OpenCV methods to compare: telea, ns (empty for none)."

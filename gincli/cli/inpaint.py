@@ -65,7 +65,13 @@ Examples:
     help=f"Generate masks (demos, benchmarks; {MIXED}: a random one of {', '.join(PAPER_FAMILIES)}); "
     "written beside the outputs.",
 )
-@click.option("--seed", default=0, show_default=True, help="Seed for --auto-mask (with each image's path).")
+@click.option(
+    "--seed",
+    default=0,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Seed for --auto-mask (with each image's path).",
+)
 @click.option(
     "--mask-from-alpha", is_flag=True, help="Holes are the input's transparent pixels; once filled they become opaque."
 )
