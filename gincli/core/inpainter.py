@@ -92,7 +92,7 @@ class Inpainter:
             raise ValueError(f"unknown fill method {fill!r}; choose {', '.join(FILL_METHODS)}")
         if not 0 <= texture <= 1:
             raise ValueError(f"texture must be between 0 (none) and 1 (full strength), got {texture}")
-        if strategy not in STRATEGY_NAMES:  # else the first image failed with a KeyError
+        if strategy not in STRATEGY_NAMES:  # said now, not at the first image with a wide hole
             raise ValueError(f"unknown strategy {strategy!r}; choose {', '.join(STRATEGY_NAMES)}")
         if thin_radius < 0:
             raise ValueError(f"thin_radius is a radius in pixels, 0 or more; got {thin_radius}")

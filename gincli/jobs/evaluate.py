@@ -8,6 +8,7 @@ per mask family and method. Pure computation over arrays; the CLI writes the fil
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,11 +37,18 @@ def opencv_baseline(flag: str, radius: int = 5) -> Method:
     return run
 
 
+class NoImagesError(ValueError):
+    """The evaluation folder holds no image that decodes."""
+
+
 def load_images(
-    folder: Path, size: int, full: bool, skip: Callable[[str], None] = lambda reason: None
+    folder: Path,
+    size: int,
+    full: bool,
+    skip: Callable[[str], None] = lambda reason: warnings.warn(reason, stacklevel=3),
 ) -> list[tuple[str, np.ndarray]]:
     """(name, uint8 RGB) for every image: a centre square at ``size``, or the whole image. A file
-    that cannot be decoded is left out, its reason given to ``skip``; with none left,
+    that cannot be decoded is left out, its reason given to ``skip`` (a warning by default); with none left,
     :class:`NoImagesError`."""
     images = []
     for path in iter_image_files(folder):
@@ -54,10 +62,6 @@ def load_images(
     if not images:
         raise NoImagesError(f"{folder}: no image to measure on; give a folder of photos (held out from training)")
     return images
-
-
-class NoImagesError(ValueError):
-    """The evaluation folder holds no image that decodes."""
 
 
 def eval_mask(family: str, index: int, shape: tuple[int, int], seed: int, repeat: int = 0) -> np.ndarray:
