@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from gincli.io.images import ImageReadError, iter_image_files
+from gincli.io.images import ImageReadError
 
 
 @click.command(
@@ -70,8 +70,13 @@ def export_command(
         ) from exc
     if int8 and (fp16 or calibration is None):
         raise click.UsageError("--int8 needs --calibration DIR and cannot be combined with --fp16")
-    if int8 and not any(iter_image_files(calibration)):  # said before the export's half a minute, not after
-        raise click.UsageError(f"--calibration {calibration}: no images in it; give a folder of real photos")
+    if int8:  # said before the export's half a minute, not after
+        from export.quantize import ExportQuantizationError, calibration_files
+
+        try:
+            calibration_files(calibration)
+        except ExportQuantizationError as exc:
+            raise click.UsageError(f"--calibration {exc}") from exc
     output = output or checkpoint.with_suffix(".int8.onnx" if int8 else ".onnx")
     if output.resolve() == checkpoint.resolve():  # a graph exported again, or quantised, without -o
         raise click.UsageError(f"{output} is CHECKPOINT itself: give -o/--output for the new graph")

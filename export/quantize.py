@@ -29,11 +29,17 @@ class ExportQuantizationError(RuntimeError):
     """Calibration data is missing or unusable."""
 
 
-def calibration_batches(folder: str | Path, samples: int, seed: int = 0) -> Iterator[dict[str, np.ndarray]]:
-    """Up to ``samples`` (image, mask) pairs: a centre square of each image resized to 256."""
+def calibration_files(folder: str | Path) -> list[Path]:
+    """The images in ``folder`` to calibrate on; :class:`ExportQuantizationError` if there are none."""
     files = list(iter_image_files(folder))
     if not files:
-        raise ExportQuantizationError(f"no calibration images in {folder}")
+        raise ExportQuantizationError(f"{folder}: no images in it; calibrate on a folder of real photos")
+    return files
+
+
+def calibration_batches(folder: str | Path, samples: int, seed: int = 0) -> Iterator[dict[str, np.ndarray]]:
+    """Up to ``samples`` (image, mask) pairs: a centre square of each image resized to 256."""
+    files = calibration_files(folder)
     rng = np.random.default_rng(seed)
     for i in range(samples):
         square = centre_square(read_rgb(files[i % len(files)]), TILE)
@@ -88,8 +94,11 @@ def bypass_input_quantization(model: onnx.ModelProto) -> None:
 
 
 def quantize_model(fp32_model: str | Path, output: str | Path, calibration: str | Path, samples: int = 32) -> Path:
-    """Write a statically quantised copy of ``fp32_model`` to ``output`` (atomically)."""
+    """Write a statically quantised copy of ``fp32_model`` to ``output`` (atomically; never over
+    ``fp32_model`` itself)."""
     output = Path(output)
+    if output.resolve() == Path(fp32_model).resolve():
+        raise ExportQuantizationError(f"{output}: refusing to write the int8 graph over the fp32 graph it is made from")
     with tempfile.TemporaryDirectory() as tmp:
         prepared = Path(tmp) / "prepared.onnx"
         quant_pre_process(str(fp32_model), str(prepared), skip_symbolic_shape=True)

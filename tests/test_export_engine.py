@@ -215,6 +215,10 @@ def test_int8_export_needs_calibration_and_runs(exported, image_folder: Path, tm
     for extra in (["--int8", "--calibration", str(image_folder), "-o", str(fp32_graph)], ["--fp16"], []):
         over = CliRunner().invoke(main, ["export", str(fp32_graph), *extra])  # the graph's own name
         assert over.exit_code == 2 and "CHECKPOINT itself" in over.output, extra
+    from export.quantize import ExportQuantizationError, quantize_model
+
+    with pytest.raises(ExportQuantizationError, match="over the fp32 graph"):  # the API refuses it too
+        quantize_model(fp32_graph, fp32_graph, image_folder)
     assert fp32_graph.read_bytes() == before
     write_image(tmp_path / "broken" / "a.png", np.zeros((8, 8, 3), np.uint8))
     (tmp_path / "broken" / "a.png").write_bytes(b"\x89PNG cut short")
