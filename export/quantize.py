@@ -4,7 +4,7 @@ Calibrated on real images (centre crops at 256 x 256 with seeded masks of every
 family), QDQ format, per-channel int8 weights and uint8 activations. Kept in fp32,
 where int8 costs more than it saves or hurts accuracy most: the attention
 MatMul/Softmax, the convolutions with 1 or 3 output channels (the image and
-alpha heads) and the final composite, so valid pixels pass through exactly. See shared/design/cpu-inference-notes.md for the measurements behind this.
+alpha heads) and the final composite, so valid pixels pass through exactly. The measurements behind this are in docs/measurements.md (*Inference engine*, *int8 accuracy*).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The DeepGIN generator: coarse stage G1 and refinement stage G2.
 
-Specification: shared/design/deepgin-architecture.md. Attribute names and their
+Specification: the paper (Li et al., ECCV 2020 workshops) and the authors' release. Attribute names and their
 definition order reproduce the authors' state-dict keys exactly, so their
 released ``latest_net_G.pth`` loads into :class:`DeepGINGenerator` unchanged.
 Every convolution pads explicitly with replicate padding, as the release does.

@@ -1,5 +1,5 @@
 """DeepGIN's losses: hole-weighted L1, hinge adversarial, feature matching, perceptual,
-style and total variation (spec: shared/design/deepgin-architecture.md, "Losses")."""
+style and total variation (as the paper and the authors' release define them)."""
 
 from __future__ import annotations
 
