@@ -71,6 +71,22 @@ def test_gin_eval_end_to_end(contract_model, image_folder: Path, tmp_path: Path)
     assert scores["lines"]["telea"]["stlpips"] < scores["rect"]["telea"]["stlpips"]
 
 
+def test_an_exact_fill_keeps_the_mean_psnr_finite_and_the_json_valid(contract_model, tmp_path: Path) -> None:
+    """A flat wall is filled exactly: its infinite PSNR made the mean infinite and results.json
+    say Infinity, which JSON does not have."""
+    write_image(tmp_path / "flat" / "wall.png", np.full((40, 40, 3), 180, np.uint8))
+    result = CliRunner().invoke(main, ["eval", str(tmp_path / "flat"), "--model", str(contract_model), "--size", "32",
+                                       "--mask-families", "rect", "--no-perceptual", "-o", str(tmp_path / "r")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+
+    def not_json(constant: str) -> None:
+        raise AssertionError(f"results.json holds {constant}")
+
+    scores = json.loads((tmp_path / "r" / "results.json").read_text(), parse_constant=not_json)["scores"]["rect"]
+    assert scores["ns"]["psnr"] == scores["model"]["psnr"] == 100.0 and scores["telea"]["psnr"] < 100  # Telea: 179-182
+    assert "| rect | ns | 100.00 |" in (tmp_path / "r" / "results.md").read_text()
+
+
 def test_gin_eval_old_option_names_still_work_with_a_note(contract_model, image_folder: Path, tmp_path: Path) -> None:
     out = tmp_path / "old"
     with pytest.warns(FutureWarning, match="'scratches' is now called 'lines'"):

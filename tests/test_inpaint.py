@@ -140,6 +140,36 @@ def test_a_float_image_on_the_0_to_255_scale_is_refused_not_filled_white() -> No
         list(damage_masks([picture.astype(np.float32)] * 3))
 
 
+def test_the_api_takes_arrays_as_scripts_hold_them(contract_model: Path) -> None:
+    """NaN is how float data often marks what is missing: inside the hole it is never read (the
+    network's arithmetic carried it into the whole fill), outside it is refused by count. A grey
+    image with a channel axis, nested lists (int64 masks: 0/255 read as 8-bit), int64 images, an
+    empty image and a mask of the wrong size (checked before any no-hole warning) are taken or
+    refused by name."""
+    import warnings
+
+    picture = smooth_image(np.random.default_rng(5), 48, 64).astype(np.float32) / 255
+    mask = rect_mask(48, 64, (10, 10, 30, 40))
+    inpainter = Inpainter(contract_model, provider="cpu", fill="network")
+    clean = inpainter.inpaint(picture, mask)
+    marked = np.where(mask[..., None] > 0, np.nan, picture).astype(np.float32)
+    assert np.array_equal(inpainter.inpaint(marked, mask), clean)
+    marked[0, 0, 1] = np.inf
+    with pytest.raises(ValueError, match="NaN or infinite values at 1 pixels outside the hole"):
+        inpainter.inpaint(marked, mask)
+    grey = picture[..., :1]
+    out = inpainter.inpaint(grey, mask)
+    assert out.shape == grey.shape and np.array_equal(out[..., 0], inpainter.inpaint(grey[..., 0], mask))
+    assert np.array_equal(inpainter.inpaint(picture.tolist(), mask.tolist()), clean)  # float64, and int64 0/255
+    with pytest.raises(ValueError, match=r"int64: .* convert it"):  # by int64's range, 0-255 is black
+        inpainter.inpaint((picture * 255).astype(np.int64), mask)
+    with pytest.raises(ValueError, match="empty"):
+        inpainter.inpaint(np.zeros((0, 0, 3), np.float32), np.zeros((0, 0), np.float32))
+    with warnings.catch_warnings(), pytest.raises(ValueError, match="mask is 64 x 5 but the image is 64 x 48"):
+        warnings.simplefilter("error")
+        inpainter.inpaint(picture, mask[:5])
+
+
 @pytest.mark.parametrize(
     ("setting", "says"),
     [({"fill": "bogus"}, "unknown fill method"), ({"strategy": "bogus"}, "unknown strategy"),

@@ -27,15 +27,44 @@ def to_unit_float(image: np.ndarray) -> np.ndarray:
 FLOAT_RANGE_LIMIT = 2.0
 
 
-def check_unit_range(image: np.ndarray) -> None:
-    """Refuse a float image on another scale than [0, 1] (a uint8 picture cast to float, say):
-    ValueError saying how to scale it. Integer images are read by their range and always pass."""
+def check_image_scale(image: np.ndarray) -> None:
+    """Refuse an image whose scale gin would misread: a float image on another scale than [0, 1]
+    (a uint8 picture cast to float, say), or integers wider than 16 bits (``np.zeros(shape, int)``
+    is int64; read by its own range, 0-255 would be black). ValueError saying how to convert it."""
+    if np.issubdtype(image.dtype, np.integer) and image.dtype not in (np.uint8, np.uint16):
+        raise ValueError(
+            f"the image is {image.dtype}: gin reads uint8 (0-255), uint16 (0-65535) and float images in [0, 1]: "
+            "convert it (values 0-255: image.astype(np.uint8))"
+        )
     if np.issubdtype(image.dtype, np.floating) and image.size and float(image.max()) > FLOAT_RANGE_LIMIT:
         raise ValueError(
             f"the image is {image.dtype} with values up to {float(image.max()):g}: gin reads float images in "
             "[0, 1] (uint8 and uint16 ones by their range): scale it into [0, 1] (a picture on the 0-255 "
             "scale: divide it by 255, or pass the uint8 array)"
         )
+
+
+def finite_picture(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """``image`` with NaN or infinite colour values inside ``hole`` set to 0: a hole's values are
+    never read, and NaN is how some data marks what is missing (the network's arithmetic would carry
+    it into the whole fill). ValueError where any lie outside the hole. Integer images pass as they are."""
+    if not np.issubdtype(image.dtype, np.floating):
+        return image
+    colour = picture_channels(image)
+    bad = ~np.isfinite(colour)
+    if bad.ndim == 3:
+        bad = bad.any(axis=2)
+    if not bad.any():
+        return image
+    outside = int(np.count_nonzero(bad & (hole == 0)))
+    if outside:
+        raise ValueError(
+            f"the image has NaN or infinite values at {outside} pixels outside the hole: gin fills only the "
+            "holes; add those pixels to the mask (or give them values)"
+        )
+    cleaned = image.copy()
+    picture_channels(cleaned)[bad] = 0
+    return cleaned
 
 
 def own_depth_luma(image: np.ndarray) -> np.ndarray | None:
@@ -136,9 +165,20 @@ def to_binary_mask(mask: np.ndarray) -> np.ndarray:
         mask = mask.max(axis=2)
     if mask.ndim != 2:
         raise ValueError(f"a mask must be H x W or H x W x C, got shape {mask.shape}")
+    if np.issubdtype(mask.dtype, np.integer) and mask.dtype not in (np.uint8, np.uint16):
+        mask = _as_8_or_16_bit(mask)
     if mask.dtype == bool or (np.issubdtype(mask.dtype, np.integer) and mask.size and mask.max() <= 1):
         return (mask > 0).astype(np.float32)
     return (to_unit_float(mask) >= 0.5).astype(np.float32)
+
+
+def _as_8_or_16_bit(mask: np.ndarray) -> np.ndarray:
+    """An integer mask of another type (int64 from ``np.zeros(shape, int)``, say) read on the scale
+    its values fit: 0/1, 0-255 or 0-65535; by its own type's range 255 would be no hole."""
+    low, high = (int(mask.min()), int(mask.max())) if mask.size else (0, 0)
+    if low < 0 or high > 65535:
+        raise ValueError(f"a {mask.dtype} mask with values {low} to {high}: give 0/1, 0-255 or 0-65535 (white = hole)")
+    return mask.astype(np.uint8 if high <= 255 else np.uint16)
 
 
 def holes_white(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -28,9 +28,11 @@ from gincli.core.engine import Engine, EngineError
 from gincli.core.harmonic import continue_rim
 from gincli.core.imagemath import (
     LUMA_BT601,
-    check_unit_range,
+    check_image_scale,
     field,
+    finite_picture,
     from_unit_float,
+    full_scale,
     grey,
     nonzero_pixels,
     picture_channels,
@@ -167,16 +169,23 @@ class Inpainter:
     ) -> tuple[np.ndarray, str]:
         """As :meth:`inpaint`, also returning the strategy that ran (what ``auto`` chose; for
         ``fields``, each field's, joined by " + " where they differ)."""
+        image = np.asarray(image)
+        if image.ndim == 3 and image.shape[2] == 1:  # grey with a channel axis, as some readers give it
+            result, used = self.inpaint_with_info(image[..., 0], mask, strategy, fields)
+            return result[..., None], used
+        hole = to_binary_mask(np.asarray(mask))
+        if image.ndim in (2, 3) and hole.shape != image.shape[:2]:
+            raise ValueError(
+                f"mask is {hole.shape[1]} x {hole.shape[0]} but the image is {image.shape[1]} x {image.shape[0]}"
+            )
+        if image.size == 0:
+            raise ValueError(f"the image is empty (shape {image.shape})")
+        image = finite_picture(image, hole)
         rgb, alpha = split_channels(image)
-        check_unit_range(rgb)
-        hole = to_binary_mask(mask)
+        check_image_scale(rgb)
         if not hole.any():
             warnings.warn("the mask has no hole (white, or 1 in a 0/1 mask): the image is returned unchanged",
                           NoHoleWarning, stacklevel=3)  # fmt: skip
-        if hole.shape != rgb.shape[:2]:
-            raise ValueError(
-                f"mask is {hole.shape[1]} x {hole.shape[0]} but the image is {rgb.shape[1]} x {rgb.shape[0]}"
-            )
         if fields and hole.any():
             return self._by_field(image, hole, strategy)
         run: TileFn = self_ensemble(self.run_tiles) if self.ensemble else self.run_tiles
@@ -193,9 +202,10 @@ class Inpainter:
         # the network's strategies for wide holes, and for no hole at all where there is a network
         # (its strategies name what ran)
         if wide.any() or not (has_thin or self.engine is None):
-            source = rgb
+            # white where the hole is, as the graph puts it: a strategy that resizes the image mixes the
+            # pixels beside a hole with its own, so what the hole held (a bright scratch, NaN) changed the fill
+            source = np.where(hole[..., None] > 0, np.asarray(full_scale(rgb.dtype), rgb.dtype), rgb)
             if has_thin:  # thin parts first, so the network sees them filled instead of damaged
-                source = rgb.copy()
                 source[thin] = from_unit_float(thin_fill, rgb.dtype)
             filled, used = inpaint_any_size(source, wide, run, strategy or self.strategy)
             if self.fill == "auto":

@@ -21,7 +21,7 @@ from functools import cached_property
 import numpy as np
 
 from gincli.core.imagemath import (
-    check_unit_range,
+    check_image_scale,
     dilate_mask,
     field,
     grey,
@@ -83,7 +83,7 @@ class FrameView:
 
     @classmethod
     def of(cls, image: np.ndarray, thresholds: DamageThresholds, index: int | None = None) -> FrameView:
-        check_unit_range(image)
+        check_image_scale(image)
         own_depth = own_depth_luma(image)
         luma = grey(image) if own_depth is None else integer_to_unit(own_depth)
         small = cv2.resize(luma, (32, 18), interpolation=cv2.INTER_AREA)
