@@ -344,12 +344,14 @@ def test_bad_inputs_are_named_and_the_run_goes_on(contract_model, tmp_path: Path
         (["IN", "--shard", "4/3"], "--shard"),
         (["IN", "--model", "missing.onnx"], "no such model file"),
         (["IN", "--provider", "cuda"], "provider cuda cannot run here"),
+        (["film.mp4"], "a video: `gin video` fills videos"),  # was "not a decodable image"
     ],
 )
 def test_usage_errors_exit_2_with_a_message(contract_model, tmp_path: Path, args: list[str], message: str) -> None:
     save(tmp_path / "IN" / "a.png", smooth_image(np.random.default_rng(0), 30, 30))
     (tmp_path / "M").mkdir()
-    args = [str(tmp_path / a) if a in ("IN", "M", "nowhere/", "missing.onnx") else a for a in args]
+    (tmp_path / "film.mp4").write_bytes(b"\0\0\0\x18ftypmp42")
+    args = [str(tmp_path / a) if a in ("IN", "M", "nowhere/", "missing.onnx", "film.mp4") else a for a in args]
     extra = [] if "--model" in args else ["--model", str(contract_model)]
     extra += [] if any(a in args for a in ("--auto-mask", "--masks")) else ["--auto-mask", "rect"]
     code, output = gin(*args, *extra, "-o", str(tmp_path / "out"))

@@ -342,6 +342,32 @@ def test_masks_of_another_size_are_resized_and_that_is_said_once(contract_model,
         assert not np.array_equal(read_image(out / "000001.png"), read_image(src / "scan_0001.png"))  # filled
 
 
+def test_a_still_image_or_unnumbered_images_are_not_taken_as_frames_without_a_word(tmp_path: Path) -> None:
+    """FFmpeg reads a photo as a one-frame video, and a frames folder reads only numbered images:
+    `gin video photos/` made a one-frame video of the one photo with a digit in its name."""
+    picture = smooth_image(np.random.default_rng(0), 32, 48)
+    write_image(tmp_path / "photo.png", picture)
+    for command in (["video", "--auto-mask", "scratches", "-o", str(tmp_path / "o.mp4")], ["scratches", "-o",
+                                                                                            str(tmp_path / "m")]):  # fmt: skip
+        result = CliRunner().invoke(main, [command[0], str(tmp_path / "photo.png"), *command[1:]])
+        assert result.exit_code != 0 and "photo.png: a still image, not a video: `gin inpaint`" in result.output
+        assert "Traceback" not in result.output
+    assert not (tmp_path / "o.mp4").exists()
+    for i in range(3):
+        write_image(tmp_path / "frames" / f"{i:04d}.png", picture)
+    for name in ("poster.png", "cover.png", "a.png", "b.png"):
+        write_image(tmp_path / "frames" / name, picture)
+    result = CliRunner().invoke(main, ["scratches", str(tmp_path / "frames"), "-o", str(tmp_path / "masks")])
+    assert result.exit_code == 0, result.output
+    assert "a.png, b.png, cover.png and 1 more: no frame number in the name, left out of the frames" in result.output
+    assert len(list((tmp_path / "masks").iterdir())) == 3
+    write_image(tmp_path / "masks" / "notes.png", picture)
+    result = CliRunner().invoke(main, ["video", str(tmp_path / "frames"), "--masks", str(tmp_path / "masks"),
+                                       "--fill", "classical", "-o", str(tmp_path / "out")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "notes.png: no frame number in the name, left out of the masks" in result.output
+
+
 def test_a_mask_video_shorter_than_the_input_is_refused_before_any_work(contract_model, tmp_path: Path) -> None:
     """A 3-frame mask video for a 6-frame clip stopped the run at frame 4, after three frames'
     work, its chunks left behind; where both files declare their frame counts, it is now a

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from gincli.io.images import IMAGE_EXTENSIONS, iter_image_files
+from gincli.io.video import VIDEO_EXTENSIONS
 
 # name.png, name_mask.png, name_mask001.png (LaMa's layout: several masks per image)
 _MASK_NAME = re.compile(r"^(?P<base>.+?)(?:_mask(?P<index>\d*))?$")
@@ -37,6 +38,8 @@ def discover(specs: list[str], recursive: bool) -> list[Source]:
             for file in iter_image_files(path, recursive=recursive):
                 found.setdefault(file.resolve(), Source(file, file.relative_to(path)))
         elif path.is_file():
+            if path.suffix.lower() in VIDEO_EXTENSIONS:  # else "not a decodable image", which hid the fix
+                raise InputError(f"{spec}: a video: `gin video` fills videos frame by frame")
             found.setdefault(path.resolve(), Source(path, PurePath(path.name)))
         elif _GLOB_CHARS & set(spec):
             matches = [Path(m) for m in sorted(glob.glob(spec, recursive=recursive)) if Path(m).is_file()]

@@ -342,9 +342,21 @@ class FrameFolderReader:
             yield Frame(index, image, index, number)
 
 
+def unnumbered_images(folder: Path) -> list[Path]:
+    """The images in ``folder`` with no number in their name, which a frames or masks folder
+    leaves out (:func:`numbered_files`)."""
+    return [p for p in sorted(folder.iterdir()) if p.suffix.lower() in IMAGE_EXTENSIONS and frame_number(p) is None]
+
+
 def open_frames(path: str | Path, fps: Fraction = Fraction(24)) -> VideoFileReader | FrameFolderReader:
-    """A video file or a frame folder (``fps`` applies to folders only)."""
+    """A video file or a frame folder (``fps`` applies to folders only). A still image is refused:
+    FFmpeg reads one as a video of one frame."""
     path = Path(path)
+    if path.suffix.lower() in IMAGE_EXTENSIONS and not path.is_dir():
+        raise VideoError(
+            f"{path}: a still image, not a video: `gin inpaint` fills photos, and a folder of numbered frames "
+            "is read as a video"
+        )
     return FrameFolderReader(path, fps) if path.is_dir() else VideoFileReader(path)
 
 

@@ -51,6 +51,7 @@ from gincli.io.video import (
     open_frames,
     pixel_format,
     timed_for,
+    unnumbered_images,
 )
 from gincli.io.yuv_planes import LAYOUTS
 from gincli.jobs.pipeline import JobOptions, JobSummary, UsageError, bounded_map, check_writable
@@ -164,6 +165,7 @@ def frames_with_masks(
             yield frame, single
         return
     if opts.masks is not None:
+        _say_unnumbered(opts.masks, "masks", warn)
         by_number = _masks_by_frame(dict(numbered_files(opts.masks, "masks")), _frame_numbers(source), opts.masks, warn)
         empty = np.zeros((h, w), np.float32)
         used = set()
@@ -321,6 +323,16 @@ def check_options(input_path: Path, opts: VideoOptions) -> None:
 FRAMES_RECORD = ".gin-frames.json"
 
 
+def _say_unnumbered(folder: Path, kind: str, warn: Callable[[str], None]) -> None:
+    """A frames or masks folder reads only the images with a number in their name: the others
+    were left out without a word (a folder of photos made a one-frame video)."""
+    left_out = unnumbered_images(folder) if folder.is_dir() else []
+    if left_out:
+        more = f" and {len(left_out) - 3} more" if len(left_out) > 3 else ""
+        names = ", ".join(p.name for p in left_out[:3]) + more
+        warn(f"gin: {folder}: {names}: no frame number in the name, left out of the {kind}")
+
+
 def _frames_made_otherwise(folder: Path, fingerprint: str, warn: Callable[[str], None]) -> bool:
     """Whether the frames a run of gin left in ``folder`` were made with other settings (another
     mask, an edited one, another model or fill): then they are made again, as a video output's
@@ -384,6 +396,7 @@ def inpaint_video(
     check_options(input_path, opts)
     to_video = _is_video_path(opts.output)
     source = open_frames(input_path, opts.fps)
+    _say_unnumbered(input_path, "frames", warn)
     info, summary = source.info, VideoSummary()
     if opts.mask_video is not None and info.frames:  # a short mask video stopped the run at its end
         masks = VideoFileReader(opts.mask_video).info.frames
@@ -539,6 +552,7 @@ def detect_scratches(
         raise UsageError(f"{output} holds {len(earlier)} numbered images already ({min(earlier)} ...): --overwrite to "
                          "replace them (masks edited by hand too), or choose another -o/--output")  # fmt: skip
     source = open_frames(input_path, fps)
+    _say_unnumbered(input_path, "frames", warn)
     reuse_frame_buffers()
     check_writable(output)
     opts = VideoOptions(
