@@ -350,7 +350,7 @@ def test_a_still_image_or_unnumbered_images_are_not_taken_as_frames_without_a_wo
     for command in (["video", "--auto-mask", "scratches", "-o", str(tmp_path / "o.mp4")], ["scratches", "-o",
                                                                                             str(tmp_path / "m")]):  # fmt: skip
         result = CliRunner().invoke(main, [command[0], str(tmp_path / "photo.png"), *command[1:]])
-        assert result.exit_code != 0 and "photo.png: a still image, not a video: `gin inpaint`" in result.output
+        assert result.exit_code != 0 and "photo.png: an image file, not a video: `gin inpaint`" in result.output
         assert "Traceback" not in result.output
     assert not (tmp_path / "o.mp4").exists()
     for i in range(3):

@@ -164,16 +164,19 @@ def test_the_picture_is_the_largest_video_stream_and_never_cover_art(contract_mo
 
 
 def test_an_animated_webp_is_refused_with_a_reason(contract_model, tmp_path: Path) -> None:
-    """FFmpeg opens an animated WebP but reads its frames as 0 x 0: a traceback from OpenCV."""
+    """FFmpeg opens an animated WebP but reads its frames as 0 x 0: a traceback from OpenCV. An image
+    file is refused by its name; the same bytes under a video's name, by what FFmpeg reads."""
     from PIL import Image
 
     frames = [Image.fromarray(image) for image in clip_frames(3)]
     frames[0].save(tmp_path / "anim.webp", save_all=True, append_images=frames[1:])
+    (tmp_path / "anim.mkv").write_bytes((tmp_path / "anim.webp").read_bytes())
     write_image(tmp_path / "m.png", hole())
-    code, text = gin_video(contract_model, str(tmp_path / "anim.webp"), "--mask", str(tmp_path / "m.png"), "-o",
-                           str(tmp_path / "o.mp4"))  # fmt: skip
-    assert code != 0 and "Traceback" not in text and "reads no picture size" in text, text
-    assert not (tmp_path / "o.mp4").exists()
+    for name, reason in (("anim.webp", "an image file, not a video"), ("anim.mkv", "reads no picture size")):
+        code, text = gin_video(contract_model, str(tmp_path / name), "--mask", str(tmp_path / "m.png"), "-o",
+                               str(tmp_path / "o.mp4"))  # fmt: skip
+        assert code != 0 and "Traceback" not in text and reason in text, text
+        assert not (tmp_path / "o.mp4").exists()
 
 
 @pytest.mark.parametrize("output", ["out.mp4", "out.mov"])

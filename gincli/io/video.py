@@ -349,13 +349,13 @@ def unnumbered_images(folder: Path) -> list[Path]:
 
 
 def open_frames(path: str | Path, fps: Fraction = Fraction(24)) -> VideoFileReader | FrameFolderReader:
-    """A video file or a frame folder (``fps`` applies to folders only). A still image is refused:
-    FFmpeg reads one as a video of one frame."""
+    """A video file or a frame folder (``fps`` applies to folders only). An image file is refused:
+    FFmpeg reads a photo as a video of one frame, and an animated WebP's frames as empty."""
     path = Path(path)
     if path.suffix.lower() in IMAGE_EXTENSIONS and not path.is_dir():
         raise VideoError(
-            f"{path}: a still image, not a video: `gin inpaint` fills photos, and a folder of numbered frames "
-            "is read as a video"
+            f"{path}: an image file, not a video: `gin inpaint` fills photos; an animation's frames, saved as "
+            "numbered images in a folder, are read as a video"
         )
     return FrameFolderReader(path, fps) if path.is_dir() else VideoFileReader(path)
 
