@@ -175,6 +175,53 @@ def test_a_run_killed_mid_way_and_started_again_equals_an_uninterrupted_one(cont
     assert {p.name: h for p, h in again.items()} == {p.name: h for p, h in whole.items()}  # byte for byte, no leftovers
 
 
+def test_ctrl_c_drops_the_queued_images_keeps_the_finished_and_says_how_to_go_on(
+    contract_model, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C ran every image already queued (twice the workers: 12 s of photos) before Click
+    said "Aborted!", status 1. Now the queued ones are dropped, what runs finishes, and one line
+    says what was kept, status 130."""
+    import gincli.cli.video as video_cli
+    import gincli.jobs.batch as batch
+
+    rng = np.random.default_rng(23)
+    for i in range(8):
+        write_image(tmp_path / "in" / f"{i}.png", smooth_image(rng, 24, 24))
+    real, started = batch.process, []
+
+    def process(job: batch.Job, *args: object) -> str:
+        started.append(job.source.path.name)
+        if len(started) == 2:
+            raise KeyboardInterrupt  # as Ctrl-C reaches the run
+        time.sleep(0.3)  # still running when the run stops
+        return real(job, *args)
+
+    monkeypatch.setattr(batch, "process", process)
+    command = ["inpaint", str(tmp_path / "in"), "--auto-mask", "rect", "--model", str(contract_model), "--workers", "1",
+               "-o", str(tmp_path / "out")]  # fmt: skip
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 130, result.output
+    assert "stopping: the images already running are finished first" in result.output
+    assert "gin inpaint: interrupted: the finished images are kept; the same command again skips them" in result.output
+    assert len(started) <= 3  # the first, the interrupted one, and one the worker may have begun: 4 before
+    kept = sorted(p.name for p in (tmp_path / "out").glob("[0-9].png"))
+    assert kept == sorted(name for i, name in enumerate(started) if i != 1)  # what ran was finished
+    monkeypatch.setattr(batch, "process", real)
+    again = CliRunner().invoke(main, command)
+    assert again.exit_code == 0 and f"done {8 - len(kept)}" in again.output, again.output
+    assert f"skipped {len(kept)}" in again.output, again.output
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(video_cli, "inpaint_video", interrupted)
+    write_image(tmp_path / "m.png", hole(24, 24))
+    for output, kept_in in (("o.mp4", "o.mp4.gin-chunks"), ("frames", "frames")):
+        result = CliRunner().invoke(main, ["video", str(tmp_path / "in"), "--mask", str(tmp_path / "m.png"), "--fill",
+                                           "classical", "-o", str(tmp_path / output)])  # fmt: skip
+        assert result.exit_code == 130 and f"kept in {tmp_path / kept_in}; the same command again" in result.output
+
+
 NUMBERS_OUT_OF_RANGE = [("--thin-radius", "-1"), ("--threads", "0"), ("--dilate", "-1"), ("--workers", "0")]
 
 

@@ -13,6 +13,7 @@ from gincli.cli.options import (
     fill_options,
     mask_adjust_options,
     note_unused_model,
+    stop_interrupted,
     strategy_option,
 )
 from gincli.core.classical import THIN_RADIUS
@@ -138,6 +139,8 @@ def inpaint_command(inputs: tuple[str, ...], model: Path | None, provider: str, 
         summary = run_batch(list(inputs), inpainter, opts, verbose=verbose)
     except (InputError, UsageError, ProviderUnavailable, EngineError) as exc:
         raise click.UsageError(str(exc)) from exc
+    except KeyboardInterrupt:
+        stop_interrupted("gin inpaint", "the finished images are kept; the same command again skips them")
     used = ", ".join(f"{k} {v}" for k, v in sorted(summary.strategies.items()))
     click.echo(
         f"done {summary.done}{f' ({used})' if used else ''}, skipped {len(summary.skipped)}, failed {len(summary.failed)}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -39,6 +40,13 @@ def note_unused_model(model: Path | None, fill: str) -> None:
     wrong model there would otherwise pass unnoticed."""
     if model is not None and fill == "classical":
         click.echo(f"gin: --fill classical runs no network: --model {model} is not read", err=True)
+
+
+def stop_interrupted(command: str, kept: str) -> NoReturn:
+    """Ctrl-C: one line saying what was kept and how to go on, and exit status 130, as a shell
+    reports a command stopped by SIGINT (Click said only "Aborted!", with status 1)."""
+    click.echo(f"\n{command}: interrupted: {kept}", err=True)
+    raise SystemExit(130)
 
 
 def fill_options(default: str, thin_radius: float, texture: float) -> Decorator:

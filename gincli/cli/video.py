@@ -13,13 +13,14 @@ from gincli.cli.options import (
     fill_options,
     mask_adjust_options,
     note_unused_model,
+    stop_interrupted,
     strategy_option,
 )
 from gincli.core.classical import FILM_THIN_RADIUS
 from gincli.core.engine import EngineError
 from gincli.io.video import DEFAULT_PRESET, ENCODERS, PRESETS, VideoError, open_frames
 from gincli.jobs.pipeline import UsageError
-from gincli.jobs.video import FIELD_MODES, VideoOptions, check_options, detect_scratches, inpaint_video
+from gincli.jobs.video import FIELD_MODES, VideoOptions, check_options, detect_scratches, inpaint_video, work_folder
 from gincli.masks.scratches import SENSITIVITY, DamageThresholds
 
 DEFAULTS = DamageThresholds()
@@ -215,6 +216,9 @@ def video_command(input_path: Path, model: Path | None, provider: str, threads: 
         summary = inpaint_video(input_path, inpainter, opts)
     except (UsageError, EngineError) as exc:
         raise click.UsageError(str(exc)) from exc
+    except KeyboardInterrupt:
+        kept = work_folder(opts.output)
+        stop_interrupted("gin video", f"what was finished is kept in {kept}; the same command again goes on from it")
     except VideoError as exc:
         click.echo(f"gin video: {exc}", err=True)
         raise SystemExit(1) from exc
@@ -247,6 +251,8 @@ def scratches_command(
                                  workers=workers)  # fmt: skip
     except UsageError as exc:
         raise click.UsageError(str(exc)) from exc
+    except KeyboardInterrupt:
+        stop_interrupted("gin scratches", f"the masks written so far are in {output}; --overwrite to make them again")
     except VideoError as exc:
         click.echo(f"gin scratches: {exc}", err=True)
         raise SystemExit(1) from exc

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -203,6 +203,27 @@ def check_options(opts: BatchOptions) -> None:
     check_writable(opts.output)
 
 
+def _take_result(
+    job: Job, future: Future[str], summary: Summary, opts: BatchOptions, verbose: bool, warn: Callable[[str], None]
+) -> bool:
+    """Record one finished image in ``summary``; True where the run must stop (``--fail-fast``)."""
+    try:
+        strategy = future.result()
+    except EngineError:
+        raise  # the model itself (e.g. OpenVINO cannot compile it): no later image would fare better
+    except Exception as exc:  # one bad file must not stop the run
+        reason = str(exc) if isinstance(exc, (ImageReadError, ValueError)) else f"{type(exc).__name__}: {exc}"
+        reason = reason.removeprefix(f"{job.source.path}: ")
+        summary.failed.append((str(job.source.path), reason))
+        warn(f"gin: failed {job.source.path}: {reason}")
+        return opts.fail_fast
+    summary.done += 1
+    summary.count(strategy)
+    if verbose:
+        warn(f"gin: {job.source.path} -> {job.output} ({strategy})")
+    return False
+
+
 def run_batch(
     inputs: list[str],
     inpainter: Inpainter,
@@ -225,26 +246,14 @@ def run_batch(
         with ThreadPoolExecutor(max_workers=max(1, opts.workers)) as executor, warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. numpy on degenerate images; failures are reported per file
             work = lambda j: process(j, inpainter, opts, warn)  # noqa: E731
-            for job, future in bounded_map(executor, jobs, work, 2 * opts.workers, ordered=False):
-                bar.update(1)
-                try:
-                    strategy = future.result()
-                except EngineError:
-                    raise  # the model itself (e.g. OpenVINO cannot compile it): no later image would fare better
-                except Exception as exc:  # one bad file must not stop the run
-                    reason = (
-                        str(exc) if isinstance(exc, (ImageReadError, ValueError)) else f"{type(exc).__name__}: {exc}"
-                    )
-                    reason = reason.removeprefix(f"{job.source.path}: ")
-                    summary.failed.append((str(job.source.path), reason))
-                    warn(f"gin: failed {job.source.path}: {reason}")
-                    if opts.fail_fast:
-                        break  # nothing more is submitted; the few images in flight finish
-                    continue
-                summary.done += 1
-                summary.count(strategy)
-                if verbose:
-                    warn(f"gin: {job.source.path} -> {job.output} ({strategy})")
+            try:
+                for job, future in bounded_map(executor, jobs, work, 2 * opts.workers, ordered=False):
+                    bar.update(1)
+                    if _take_result(job, future, summary, opts, verbose, warn):
+                        break  # --fail-fast: nothing more starts; the images already running finish
+            except KeyboardInterrupt:  # said at once: the executor's exit waits for the images running
+                warn("gin: stopping: the images already running are finished first")
+                raise
     finally:
         bar.close()
         tiles_bar.close()

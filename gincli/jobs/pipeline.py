@@ -86,7 +86,8 @@ def bounded_map(
 ) -> Iterator[tuple[Item, Future[Result]]]:
     """Run ``fn`` on at most ``window`` items at a time (memory stays flat however many there
     are); yield ``(item, future)`` in input order, or as each completes when not ``ordered``
-    (a slow image then does not hold back the ones behind it)."""
+    (a slow image then does not hold back the ones behind it). Closed early, it cancels the
+    items not yet started."""
     pending: deque[tuple[Item, Future[Result]]] = deque()
     queue = iter(items)
 
@@ -97,13 +98,17 @@ def bounded_map(
 
     for _ in range(max(1, window)):
         submit_next()
-    while pending:
-        if ordered:
-            item, future = pending.popleft()  # the caller waits on it
-        else:
-            wait([f for _, f in pending], return_when=FIRST_COMPLETED)
-            position = next(i for i, (_, f) in enumerate(pending) if f.done())
-            item, future = pending[position]
-            del pending[position]
-        submit_next()
-        yield item, future
+    try:
+        while pending:
+            if ordered:
+                item, future = pending.popleft()  # the caller waits on it
+            else:
+                wait([f for _, f in pending], return_when=FIRST_COMPLETED)
+                position = next(i for i, (_, f) in enumerate(pending) if f.done())
+                item, future = pending[position]
+                del pending[position]
+            submit_next()
+            yield item, future
+    finally:  # stopped early (Ctrl-C, an error, --fail-fast): what runs finishes, what waits is dropped,
+        for _, queued in pending:  # else the executor's exit ran the whole window first (12 s of images)
+            queued.cancel()

@@ -284,6 +284,12 @@ def _is_video_path(path: Path) -> bool:
     return path.suffix.lower() in VIDEO_EXTENSIONS
 
 
+def work_folder(output: Path) -> Path:
+    """Where a run into ``output`` keeps its finished work, for the same command to go on from:
+    the chunks folder beside a video file, or the frames folder itself."""
+    return output.with_name(output.name + ".gin-chunks") if _is_video_path(output) else output
+
+
 def check_options(input_path: Path, opts: VideoOptions) -> None:
     """Every usage problem, before any frame is decoded."""
     given = [opts.mask, opts.masks, opts.mask_video, opts.auto_mask]
@@ -353,7 +359,7 @@ class _ChunkStore:
     """The work folder beside a video output: finished chunks and the settings they belong to."""
 
     def __init__(self, output: Path, fingerprint: str, chunk_frames: int, warn: Callable[[str], None]) -> None:
-        self.folder = output.with_name(output.name + ".gin-chunks")
+        self.folder = work_folder(output)
         self.suffix = output.suffix
         manifest = self.folder / "manifest.json"
         expected = {"fingerprint": fingerprint, "chunk_frames": chunk_frames}
