@@ -825,6 +825,29 @@ def test_symlinked_folders_are_followed_once_and_loops_end(contract_model, tmp_p
     assert (tmp_path / "out" / "linked" / "a.png").is_file()
 
 
+def test_hidden_files_and_folders_are_left_out_of_a_folders_images(contract_model, tmp_path: Path) -> None:
+    """A folder copied from a Mac to a USB drive has an AppleDouble twin beside each file
+    (``._a.png``: metadata, no picture), which failed as a broken image and, in a frames folder,
+    was a second frame 1; a ``.thumbnails`` cache was inpainted with the photos."""
+    picture = smooth_image(np.random.default_rng(13), 40, 40)
+    save(tmp_path / "in" / "a.png", picture)
+    (tmp_path / "in" / "._a.png").write_bytes(b"\0\5\26\7" + bytes(60))  # AppleDouble's magic number
+    save(tmp_path / "in" / ".thumbnails" / "a.png", picture[:8, :8])
+    save(tmp_path / "hole.png", rect_mask(40, 40, (10, 10, 20, 20)))
+    code, output = gin_masks(
+        contract_model, str(tmp_path / "in"), str(tmp_path / "hole.png"), str(tmp_path / "out"), "-r"
+    )
+    assert code == 0 and "done 1 (" in output and "failed 0" in output, output
+    assert sorted(p.name for p in (tmp_path / "out").rglob("*")) == ["a.png"]
+    frames = tmp_path / "frames"
+    for name in ("000001.png", "000002.png"):
+        save(frames / name, picture)
+    (frames / "._000001.png").write_bytes(b"\0\5\26\7" + bytes(60))
+    result = CliRunner().invoke(main, ["scratches", str(frames), "-o", str(tmp_path / "masks")])
+    assert result.exit_code == 0 and "wrote 2 masks" in result.output, result.output
+    assert "no frame number" not in result.output
+
+
 def test_empty_folders_and_masks_without_or_with_only_hole_are_reported(contract_model, tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     code, output = gin_masks(contract_model, str(tmp_path / "empty"), str(tmp_path / "empty"), str(tmp_path / "o"))

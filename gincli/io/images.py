@@ -106,13 +106,20 @@ class ImageReadError(ValueError):
     """An image file that cannot be decoded; the message names the file and the reason."""
 
 
+def is_hidden(path: Path) -> bool:
+    """A dot file or folder: macOS's AppleDouble twins (``._photo.jpg``, beside every file it
+    copies to a USB drive: 4 KB of metadata, no picture), thumbnails caches (``.thumbnails/``),
+    gin's own partial writes. A folder's listing leaves them out, as ``ls`` and ``glob`` do."""
+    return path.name.startswith(".")
+
+
 def iter_image_files(root: str | Path, recursive: bool = True) -> Iterator[Path]:
-    """Image files under ``root``, in sorted order so runs are reproducible. Symlinked folders
-    are followed (a photo library often links its albums in), each real folder once, so a
-    symlink loop ends instead of recursing forever."""
+    """Image files under ``root``, in sorted order so runs are reproducible, hidden files and
+    folders left out (:func:`is_hidden`). Symlinked folders are followed (a photo library often
+    links its albums in), each real folder once, so a symlink loop ends instead of recursing forever."""
     root = Path(root)
     if not recursive:
-        yield from sorted(p for p in root.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
+        yield from sorted(p for p in root.iterdir() if is_image_file(p))
         return
     found, seen = [], set()
     for folder, subfolders, files in os.walk(root, followlinks=True):
@@ -121,8 +128,16 @@ def iter_image_files(root: str | Path, recursive: bool = True) -> Iterator[Path]
             subfolders.clear()
             continue
         seen.add(real)
-        found += [Path(folder, f) for f in files if Path(f).suffix.lower() in IMAGE_EXTENSIONS]
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+        found += [
+            Path(folder, f) for f in files if Path(f).suffix.lower() in IMAGE_EXTENSIONS and not f.startswith(".")
+        ]
     yield from sorted(p for p in found if p.is_file())
+
+
+def is_image_file(path: Path) -> bool:
+    """A visible file with an image extension (what a folder of images is read for)."""
+    return path.suffix.lower() in IMAGE_EXTENSIONS and not is_hidden(path) and path.is_file()
 
 
 def read_image(path: str | Path) -> np.ndarray:

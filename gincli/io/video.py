@@ -25,7 +25,7 @@ import numpy as np
 
 from gincli.core.imagemath import split_channels, to_binary_mask
 from gincli.io.atomic import atomic_path, partial_name
-from gincli.io.images import IMAGE_EXTENSIONS, ImageReadError, read_image
+from gincli.io.images import IMAGE_EXTENSIONS, ImageReadError, is_image_file, read_image
 from gincli.io.video_colour import (
     DEEP_RGB,
     Colour,
@@ -300,7 +300,7 @@ def numbered_files(folder: Path, kind: str, missing_ok: bool = False) -> list[tu
     found: dict[int, Path] = {}
     for path in sorted(folder.iterdir()):
         number = frame_number(path)
-        if path.suffix.lower() not in IMAGE_EXTENSIONS or number is None:
+        if number is None or not is_image_file(path):  # ._000001.png, AppleDouble's, was a duplicate frame 1
             continue
         if number in found:
             raise VideoError(f"{folder}: {found[number].name} and {path.name} have the same frame number {number}")
@@ -345,7 +345,7 @@ class FrameFolderReader:
 def unnumbered_images(folder: Path) -> list[Path]:
     """The images in ``folder`` with no number in their name, which a frames or masks folder
     leaves out (:func:`numbered_files`)."""
-    return [p for p in sorted(folder.iterdir()) if p.suffix.lower() in IMAGE_EXTENSIONS and frame_number(p) is None]
+    return [p for p in sorted(folder.iterdir()) if frame_number(p) is None and is_image_file(p)]
 
 
 def open_frames(path: str | Path, fps: Fraction = Fraction(24)) -> VideoFileReader | FrameFolderReader:
