@@ -33,8 +33,8 @@ import numpy as np
 
 from gincli.core.inpainter import Inpainter
 from gincli.io.images import write_image
-from gincli.io.video import ENCODERS
 from gincli.io.video_colour import Colour, accurate_conversion, with_holes_filled
+from gincli.io.video_encode import ENCODERS
 from gincli.io.yuv_planes import LAYOUTS, Layout, frame_planes, planes_to_rgb, rgb_to_planes
 from gincli.jobs.video import VideoOptions, inpaint_video
 from gincli.testing.clips import changes_outside, clip_samples, write_lossless_clip

@@ -5,7 +5,7 @@
     python benchmarks/encode_presets.py --codec hevc --frames 36
     python benchmarks/encode_presets.py --presets fast,faster --crf 15,18,21,24   # rate-distortion
 
-Each clip's first frames are encoded in memory by `gincli.io.video.encode_chunk` (the encoder
+Each clip's first frames are encoded in memory by `gincli.io.video_encode.encode_chunk` (the encoder
 settings `gin video` uses: no B-frames, a key frame at the start), then decoded and compared
 with what went in: ms of CPU per frame (all the encoder's threads: the process's CPU time), PSNR over all frames (RGB) and
 the encoded size. `--grain 6` adds Gaussian grain (sigma in 8-bit steps) to each clip first,
@@ -31,7 +31,8 @@ import numpy as np
 from pipeline import photo  # benchmarks/pipeline.py: photo-like generated content
 
 from gincli.core.metrics import psnr
-from gincli.io.video import PRESETS, Frame, VideoInfo, encode_chunk, open_frames
+from gincli.io.video import Frame, VideoInfo, open_frames
+from gincli.io.video_encode import PRESETS, encode_chunk
 from gincli.testing.film_damage import pan_clip
 
 

@@ -26,7 +26,8 @@ import numpy as np
 from pipeline import photo  # benchmarks/pipeline.py: photo-like generated content
 
 from gincli.io.images import write_image
-from gincli.io.video import Frame, VideoInfo, encode_chunk
+from gincli.io.video import Frame, VideoInfo
+from gincli.io.video_encode import encode_chunk
 from gincli.testing.film_damage import damage_clip, pan_clip
 
 

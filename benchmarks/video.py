@@ -37,7 +37,8 @@ from pipeline import photo  # benchmarks/pipeline.py: photo-like generated conte
 from gincli.core.imagemath import from_unit_float
 from gincli.core.inpainter import Inpainter
 from gincli.io.images import read_image, write_image
-from gincli.io.video import DEFAULT_PRESET, Frame, VideoInfo, encode_chunk
+from gincli.io.video import Frame, VideoInfo
+from gincli.io.video_encode import DEFAULT_PRESET, encode_chunk
 from gincli.jobs.temporal import hole_flicker
 from gincli.jobs.video import VideoOptions, inpaint_video
 from gincli.masks.families import thin_line_mask

@@ -22,7 +22,8 @@ from tqdm import tqdm
 from gincli import Inpainter
 from gincli.core.classical import FILM_THIN_RADIUS
 from gincli.core.imagemath import dilate_mask
-from gincli.io.video import Frame, VideoFileReader, inpainted_frame, write_video
+from gincli.io.video import Frame, VideoFileReader, inpainted_frame
+from gincli.io.video_encode import write_video
 from gincli.jobs.video import FIELD_MODES, works_by_field
 from gincli.masks.scratches import DamageThresholds, damage_masks
 

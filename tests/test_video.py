@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-import gincli.io.video as video_io
+import gincli.io.video_encode as video_encode
 from gincli.cli.main import main
 from gincli.core.inpainter import Inpainter
 from gincli.io.images import read_image, write_image
@@ -413,13 +413,13 @@ def test_interrupted_video_resumes_from_finished_chunks(contract_model, source_v
     assert audio_packets(out) == audio_packets(source_video)
 
 
-@pytest.mark.parametrize("chunks_per_encoder", [video_io.CHUNKS_PER_ENCODER, 2])
+@pytest.mark.parametrize("chunks_per_encoder", [video_encode.CHUNKS_PER_ENCODER, 2])
 def test_one_encoder_writes_consecutive_chunks(contract_model, source_video: Path, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch, chunks_per_encoder: int) -> None:  # fmt: skip
     """x264 writes its settings (an SEI message) into the first frame of the stream it encodes,
     so the joined output holds one copy per encoder opened: one for the whole run, however many
     chunks (an encoder per chunk raised a long video's peak memory at every chunk boundary)."""
-    monkeypatch.setattr(video_io, "CHUNKS_PER_ENCODER", chunks_per_encoder)
+    monkeypatch.setattr(video_encode, "CHUNKS_PER_ENCODER", chunks_per_encoder)
     write_image(tmp_path / "m.png", hole())
     out = tmp_path / "out.mp4"
     opts = VideoOptions(output=out, mask=tmp_path / "m.png", chunk_frames=7, workers=1)  # 30 frames: 5 chunks
@@ -437,7 +437,8 @@ def test_a_chunk_cut_short_is_refused_whether_its_container_counts_frames_or_not
     """A finished chunk is checked before it is kept: all its frames, from a key frame on. MP4
     keeps a frame count (read without the packets: reading them all grew a long video's peak
     memory chunk by chunk); Matroska keeps none, so its packets are counted."""
-    from gincli.io.video import VideoError, VideoInfo, _keep_chunk
+    from gincli.io.video import VideoError, VideoInfo
+    from gincli.io.video_encode import _keep_chunk
 
     written = tmp_path / f"chunk.partial{suffix}"
     with av.open(str(written), "w") as container:

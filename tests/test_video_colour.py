@@ -11,8 +11,9 @@ import pytest
 
 from gincli.core.inpainter import Inpainter
 from gincli.io.images import write_image
-from gincli.io.video import VideoFileReader, pixel_format
+from gincli.io.video import VideoFileReader
 from gincli.io.video_colour import Colour, from_rgb, with_holes_filled
+from gincli.io.video_encode import pixel_format
 from gincli.io.yuv_planes import LAYOUTS, chroma_size, format_name, frame_planes
 from gincli.jobs.video import VideoOptions, inpaint_video
 from gincli.testing.clips import changes_outside, clip_samples, write_lossless_clip

@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 
 from gincli.io.images import read_image, write_image
-from gincli.io.video import VideoError, VideoFileReader, write_video
+from gincli.io.video import VideoError, VideoFileReader
 from gincli.io.video_colour import Colour, to_rgb
+from gincli.io.video_encode import write_video
 from tests.test_video import (
     RATE,
     H,

@@ -18,7 +18,8 @@ from gincli.cli.options import (
 )
 from gincli.core.classical import FILM_THIN_RADIUS
 from gincli.core.engine import EngineError
-from gincli.io.video import DEFAULT_PRESET, ENCODERS, PRESETS, VideoError, open_frames
+from gincli.io.video import VideoError, open_frames
+from gincli.io.video_encode import DEFAULT_PRESET, ENCODERS, PRESETS
 from gincli.jobs.pipeline import UsageError
 from gincli.jobs.video import FIELD_MODES, VideoOptions, check_options, detect_scratches, inpaint_video, work_folder
 from gincli.masks.scratches import SENSITIVITY, DamageThresholds

@@ -33,25 +33,27 @@ from gincli.io.dpx import dpx_time_code
 from gincli.io.images import ImageReadError, read_image, write_image
 from gincli.io.metadata import Metadata
 from gincli.io.video import (
-    DEFAULT_PRESET,
-    INTERLACED_CODECS,
-    PIXEL_SHAPE_CODECS,
     VIDEO_EXTENSIONS,
     Frame,
     FrameFolderReader,
     VideoError,
     VideoFileReader,
     VideoInfo,
+    inpainted_frame,
+    numbered_files,
+    open_frames,
+    unnumbered_images,
+)
+from gincli.io.video_encode import (
+    DEFAULT_PRESET,
+    INTERLACED_CODECS,
+    PIXEL_SHAPE_CODECS,
     check_codec,
     chunk_file,
     encode_chunks,
-    inpainted_frame,
     join_chunks,
-    numbered_files,
-    open_frames,
     pixel_format,
     timed_for,
-    unnumbered_images,
 )
 from gincli.io.yuv_planes import LAYOUTS
 from gincli.jobs.pipeline import JobOptions, JobSummary, UsageError, bounded_map, check_writable
