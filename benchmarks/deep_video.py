@@ -36,7 +36,7 @@ from gincli.io.images import write_image
 from gincli.io.video_colour import Colour, accurate_conversion, with_holes_filled
 from gincli.io.video_encode import ENCODERS
 from gincli.io.yuv_planes import LAYOUTS, Layout, frame_planes, planes_to_rgb, rgb_to_planes
-from gincli.jobs.video import VideoOptions, inpaint_video
+from gincli.jobs.video import VideoOptions, run_video
 from gincli.testing.clips import changes_outside, clip_samples, write_lossless_clip
 
 FORMATS = ("yuv422p", "yuv444p", "yuv420p10le", "yuv422p10le", "yuv444p10le")
@@ -125,7 +125,7 @@ def main() -> None:
             write_image(folder / "mask.png", mask)
             out = folder / f"{pix_fmt}_out.mkv"
             options = VideoOptions(output=out, mask=folder / "mask.png", codec=args.codec, crf=0, overwrite=True)
-            inpaint_video(source, Inpainter(fill="classical"), options, progress=False)
+            run_video(source, Inpainter(fill="classical"), options, progress=False)
             name, share, largest, mean = kept(before, clip_samples(out), mask, LAYOUTS[pix_fmt])
             ms = conversion_ms(source, pix_fmt, mask > 0)
             size = out.stat().st_size / 1024 / len(before)

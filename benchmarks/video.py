@@ -40,7 +40,7 @@ from gincli.io.images import read_image, write_image
 from gincli.io.video import Frame, VideoInfo
 from gincli.io.video_encode import DEFAULT_PRESET, encode_chunk
 from gincli.jobs.temporal import hole_flicker
-from gincli.jobs.video import VideoOptions, inpaint_video
+from gincli.jobs.video import VideoOptions, run_video
 from gincli.masks.families import thin_line_mask
 from gincli.testing.film_damage import damage_clip, pan_clip
 
@@ -115,7 +115,7 @@ def flicker(folder: Path, model: str | None, frames: int = 48) -> dict[float, fl
     result = {}
     for strength in (0.0, 0.5):
         out = folder / f"static_out_{int(strength * 10)}"
-        inpaint_video(shots, inpainter, VideoOptions(output=out, mask=folder / "static_mask.png", temporal=strength),
+        run_video(shots, inpainter, VideoOptions(output=out, mask=folder / "static_mask.png", temporal=strength),
                       progress=False)  # fmt: skip
         outputs = [read_image(p) for p in sorted(out.iterdir())]
         result[strength] = hole_flicker(outputs, [mask > 0] * len(outputs))

@@ -20,11 +20,10 @@ from pathlib import Path
 from tqdm import tqdm
 
 from gincli import Inpainter
-from gincli.core.classical import FILM_THIN_RADIUS
 from gincli.core.imagemath import dilate_mask
 from gincli.io.video import Frame, VideoFileReader, inpainted_frame
 from gincli.io.video_encode import write_video
-from gincli.jobs.video import FIELD_MODES, works_by_field
+from gincli.jobs.video import FIELD_MODES, FILM_INPAINTER, works_by_field
 from gincli.masks.scratches import DamageThresholds, damage_masks
 
 
@@ -57,8 +56,9 @@ def main() -> None:
     args = parser.parse_args()
 
     reel = VideoFileReader(args.reel, keep_samples=True)  # frames are replaced below, never edited
-    # crop: only windows around the damage are inpainted; film damage up to 16 px wide gets the classical fill
-    inpainter = Inpainter(args.model, strategy="crop", thin_radius=FILM_THIN_RADIUS, texture=0)
+    # gin video's settings for film: windows around the damage (crop), the classical fill for damage up to 16 px
+    # across, no grain copied into the network's fills (it would flicker)
+    inpainter = Inpainter(args.model, **FILM_INPAINTER)
     thresholds = DamageThresholds(line_contrast=args.line_contrast)
     # interlaced: where the frames comb, whatever the file says; too still to tell, as it says
     fields = works_by_field(Path(args.reel), reel, args.fields, print, progress=True)

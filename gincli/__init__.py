@@ -1,6 +1,6 @@
 """gin: DeepGIN image inpainting. Inference runs on ONNX Runtime and never imports torch.
 
-from gincli import Inpainter, inpaint_paths
+from gincli import Inpainter, inpaint_paths, inpaint_video
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["Inpainter", "__version__", "inpaint_paths"]
+__all__ = ["Inpainter", "__version__", "inpaint_paths", "inpaint_video"]
 
 
 def __getattr__(name: str) -> Any:
@@ -21,4 +21,8 @@ def __getattr__(name: str) -> Any:
         from gincli.jobs.batch import inpaint_paths
 
         return inpaint_paths
+    if name == "inpaint_video":
+        from gincli.jobs.video import inpaint_video
+
+        return inpaint_video
     raise AttributeError(f"module 'gincli' has no attribute {name!r}")

@@ -214,7 +214,7 @@ def test_ctrl_c_drops_the_queued_images_keeps_the_finished_and_says_how_to_go_on
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(video_cli, "inpaint_video", interrupted)
+    monkeypatch.setattr(video_cli, "run_video", interrupted)
     write_image(tmp_path / "m.png", hole(24, 24))
     for output, kept_in in (("o.mp4", "o.mp4.gin-chunks"), ("frames", "frames")):
         result = CliRunner().invoke(main, ["video", str(tmp_path / "in"), "--mask", str(tmp_path / "m.png"), "--fill",

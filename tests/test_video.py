@@ -21,7 +21,7 @@ from gincli.io.images import read_image, write_image
 from gincli.io.video import VideoFileReader
 from gincli.io.video_colour import Colour, i420_planes
 from gincli.jobs.temporal import FillSmoother, hole_flicker
-from gincli.jobs.video import VideoOptions, inpaint_video
+from gincli.jobs.video import VideoOptions, run_video
 from gincli.testing.clips import write_lossless_clip
 from gincli.testing.film_damage import pan_clip
 from tests.conftest import damaged_clip, smooth_image
@@ -342,6 +342,27 @@ def test_masks_of_another_size_are_resized_and_that_is_said_once(contract_model,
         assert not np.array_equal(read_image(out / "000001.png"), read_image(src / "scan_0001.png"))  # filled
 
 
+def test_the_python_api_does_what_gin_video_does(contract_model, source_video: Path, tmp_path: Path) -> None:
+    """``gincli.inpaint_video`` is the command for scripts: the same frames from the same options,
+    with gin video's film settings (crop, the classical fill for thin damage, no grain); usage
+    problems raise before any model loads."""
+    from gincli import inpaint_video
+    from gincli.jobs.pipeline import UsageError
+
+    write_image(tmp_path / "m.png", hole())
+    result = CliRunner().invoke(main, ["video", str(source_video), "--mask", str(tmp_path / "m.png"), "--model",
+                                       str(contract_model), "--provider", "cpu", "--codec", "ffv1", "-o",
+                                       str(tmp_path / "cli.mkv")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = inpaint_video(source_video, tmp_path / "api.mkv", model=contract_model, provider="cpu",
+                            mask=str(tmp_path / "m.png"), codec="ffv1")  # fmt: skip
+    assert summary.frames == summary.inpainted == N
+    (cli_frames, cli_pts), (api_frames, api_pts) = decoded(tmp_path / "cli.mkv"), decoded(tmp_path / "api.mkv")
+    assert api_pts == cli_pts and all(np.array_equal(a, c) for a, c in zip(api_frames, cli_frames, strict=True))
+    with pytest.raises(UsageError, match="exactly one of"):
+        inpaint_video(source_video, tmp_path / "none.mkv", model=tmp_path / "missing.onnx")
+
+
 def test_a_still_image_or_unnumbered_images_are_not_taken_as_frames_without_a_word(tmp_path: Path) -> None:
     """FFmpeg reads a photo as a one-frame video, and a frames folder reads only numbered images:
     `gin video photos/` made a one-frame video of the one photo with a digit in its name."""
@@ -399,13 +420,13 @@ def test_interrupted_video_resumes_from_finished_chunks(contract_model, source_v
     out = tmp_path / "out.mkv"  # lossless ffv1: the frames themselves can be compared exactly
     opts = dict(mask=tmp_path / "m.png", chunk_frames=10, workers=1, codec="ffv1")
     with pytest.raises(KeyboardInterrupt):
-        inpaint_video(source_video, Interrupting(contract_model, 25), VideoOptions(output=out, **opts), progress=False)
+        run_video(source_video, Interrupting(contract_model, 25), VideoOptions(output=out, **opts), progress=False)
     assert not out.exists()  # nothing that looks complete
     resumed = Interrupting(contract_model, 10**6)
-    summary = inpaint_video(source_video, resumed, VideoOptions(output=out, **opts), progress=False)
+    summary = run_video(source_video, resumed, VideoOptions(output=out, **opts), progress=False)
     assert summary.frames == N and summary.resumed == 20 and resumed.calls == 10  # only the last chunk redone
     fresh = tmp_path / "fresh.mkv"
-    inpaint_video(source_video, Inpainter(contract_model, provider="cpu", strategy="crop"),
+    run_video(source_video, Inpainter(contract_model, provider="cpu", strategy="crop"),
                   VideoOptions(output=fresh, **opts), progress=False)  # fmt: skip
     (a, pts_a), (b, pts_b) = decoded(out), decoded(fresh)
     assert pts_a == pts_b
@@ -423,7 +444,7 @@ def test_one_encoder_writes_consecutive_chunks(contract_model, source_video: Pat
     write_image(tmp_path / "m.png", hole())
     out = tmp_path / "out.mp4"
     opts = VideoOptions(output=out, mask=tmp_path / "m.png", chunk_frames=7, workers=1)  # 30 frames: 5 chunks
-    inpaint_video(source_video, Inpainter(contract_model, provider="cpu", strategy="crop"), opts, progress=False)
+    run_video(source_video, Inpainter(contract_model, provider="cpu", strategy="crop"), opts, progress=False)
     assert out.read_bytes().count(b"x264 - core") == -(-5 // chunks_per_encoder)
     (frames, pts), (_, source_pts) = decoded(out), decoded(source_video)
     assert len(frames) == N and pts == source_pts
@@ -620,14 +641,14 @@ def test_a_changed_model_file_or_fill_starts_the_video_over(contract_model, sour
     out = tmp_path / "out.mkv"
     opts = dict(mask=tmp_path / "m.png", chunk_frames=10, workers=1, codec="ffv1")
     with pytest.raises(KeyboardInterrupt):
-        inpaint_video(source_video, Interrupting(model, 25), VideoOptions(output=out, **opts), progress=False)
+        run_video(source_video, Interrupting(model, 25), VideoOptions(output=out, **opts), progress=False)
     again = Interrupting(model, 10**6)
     if change == "fill method":
         again.fill = "classical"
     else:
         os.utime(model, ns=(model.stat().st_atime_ns, model.stat().st_mtime_ns + 10**9))  # a new export
     warnings: list[str] = []
-    summary = inpaint_video(source_video, again, VideoOptions(output=out, **opts), progress=False,
+    summary = run_video(source_video, again, VideoOptions(output=out, **opts), progress=False,
                             warn=warnings.append)  # fmt: skip
     assert summary.resumed == 0 and again.calls == N  # every frame redone
     assert any("starting over" in w for w in warnings)
@@ -647,10 +668,10 @@ def test_a_mask_edited_in_place_makes_its_frames_again(contract_model, tmp_path:
         write_image(masks / f"{number:06d}.png", hole())
     folder_opts = VideoOptions(output=tmp_path / "out", masks=masks, workers=1)
     video_opts = VideoOptions(output=tmp_path / "out.mkv", masks=masks, codec="ffv1", chunk_frames=2, workers=1)
-    inpaint_video(scans, Inpainter(fill="classical"), folder_opts, progress=False)
-    assert inpaint_video(scans, Inpainter(fill="classical"), folder_opts, progress=False).resumed == 4  # kept
+    run_video(scans, Inpainter(fill="classical"), folder_opts, progress=False)
+    assert run_video(scans, Inpainter(fill="classical"), folder_opts, progress=False).resumed == 4  # kept
     with pytest.raises(KeyboardInterrupt):  # two chunks of two frames finished, then stopped
-        inpaint_video(scans, Interrupting(contract_model, 3), video_opts, progress=False)
+        run_video(scans, Interrupting(contract_model, 3), video_opts, progress=False)
     moved = hole((5, 5, 15, 90))
     edited = masks / "000002.png"
     folder_time = masks.stat().st_mtime_ns
@@ -660,7 +681,7 @@ def test_a_mask_edited_in_place_makes_its_frames_again(contract_model, tmp_path:
     for inpainter, opts, note in ((Inpainter(fill="classical"), folder_opts, "making them again"),
                                   (Interrupting(contract_model, 10**6), video_opts, "starting over")):  # fmt: skip
         warnings: list[str] = []
-        summary = inpaint_video(scans, inpainter, opts, progress=False, warn=warnings.append)
+        summary = run_video(scans, inpainter, opts, progress=False, warn=warnings.append)
         assert summary.resumed == 0 and any(note in w for w in warnings), warnings
     second, original = read_image(tmp_path / "out" / "000002.png"), clip_frames(4)[1]
     assert np.array_equal(second[moved == 0], original[moved == 0])  # the new mask's hole, not the old one's
@@ -887,7 +908,7 @@ def test_video_jobs_keep_opencv_on_their_own_threads_and_give_its_pool_back(
     try:
         write_image(tmp_path / "mask.png", hole())
         scans = frame_folder(tmp_path / "scans", clip_frames(4))
-        inpaint_video(scans, inpainter, VideoOptions(output=tmp_path / "out", mask=tmp_path / "mask.png"), False)
+        run_video(scans, inpainter, VideoOptions(output=tmp_path / "out", mask=tmp_path / "mask.png"), False)
         assert seen == [1] * 4 and cv2.getNumThreads() == 2
         assert detect_scratches(scans, tmp_path / "found", progress=False) == 4
         assert seen == [1] * 8 and cv2.getNumThreads() == 2
@@ -916,7 +937,7 @@ def test_the_picture_outside_the_hole_comes_out_as_it_came_in_with_its_colour_ta
     write_lossless_clip(source, frames, "yuv420p", matrix, colour_range)
     write_image(tmp_path / "mask.png", hole())
     opts = VideoOptions(output=tmp_path / "out.mp4", mask=tmp_path / "mask.png", crf=0)  # lossless
-    inpaint_video(source, Inpainter(contract_model, provider="cpu", fill="classical"), opts, progress=False)
+    run_video(source, Inpainter(contract_model, provider="cpu", fill="classical"), opts, progress=False)
     (before, tags_in), (after, tags_out) = planes(source), planes(tmp_path / "out.mp4")
     assert tags_out == tags_in and tags_in[:2] == (matrix, colour_range)
     in_hole = hole() > 0

@@ -15,7 +15,7 @@ from gincli.io.video import VideoFileReader
 from gincli.io.video_colour import Colour, from_rgb, with_holes_filled
 from gincli.io.video_encode import pixel_format
 from gincli.io.yuv_planes import LAYOUTS, chroma_size, format_name, frame_planes
-from gincli.jobs.video import VideoOptions, inpaint_video
+from gincli.jobs.video import VideoOptions, run_video
 from gincli.testing.clips import changes_outside, clip_samples, write_lossless_clip
 
 PATCH, ROWS, COLUMNS = 16, 4, 6  # flat patches of one colour each, so no chroma is interpolated
@@ -126,7 +126,7 @@ def test_gin_video_fills_holes_in_a_clip_whose_height_is_no_multiple_of_4(tmp_pa
     mask[20:40, 30:40] = 255
     write_image(tmp_path / "mask.png", mask)
     options = VideoOptions(output=tmp_path / "out.mp4", mask=tmp_path / "mask.png")
-    inpaint_video(tmp_path / "patches.mp4", Inpainter(fill="classical"), options, progress=False)
+    run_video(tmp_path / "patches.mp4", Inpainter(fill="classical"), options, progress=False)
     assert len(list(VideoFileReader(tmp_path / "out.mp4").frames())) == 2
 
 
@@ -154,7 +154,7 @@ def test_gin_video_keeps_the_chroma_subsampling_and_depth_of_its_input(
     mask[9:20, 13:30] = 255
     write_image(tmp_path / "mask.png", mask)
     options = VideoOptions(output=output, mask=tmp_path / "mask.png", codec=codec, crf=0)
-    inpaint_video(source, Inpainter(fill="classical"), options, progress=False)
+    run_video(source, Inpainter(fill="classical"), options, progress=False)
     before, after = clip_samples(source), clip_samples(output)
     assert len(after) == 2
     # a chroma sample is the hole's where any pixel it covers is: its first pixel is then a pixel off at most
@@ -182,12 +182,12 @@ def test_a_16_bit_frame_folder_becomes_a_10_bit_video(tmp_path: Path) -> None:
     mask[4:8, 4:8] = 255
     write_image(tmp_path / "mask.png", mask)
     options = VideoOptions(output=tmp_path / "out.mp4", mask=tmp_path / "mask.png", crf=0)
-    inpaint_video(frames, Inpainter(fill="classical"), options, progress=False)
+    run_video(frames, Inpainter(fill="classical"), options, progress=False)
     (name, (luma, *_)), _ = clip_samples(tmp_path / "out.mp4")
     assert name == "yuv420p10le"
     assert luma[16:, 30:].mean() - luma[16:, :18].mean() == pytest.approx(64 / 65535 * 219 * 4, abs=0.5)
     lossless = VideoOptions(output=tmp_path / "out.mkv", mask=tmp_path / "mask.png", codec="ffv1")
-    inpaint_video(frames, Inpainter(fill="classical"), lossless, progress=False)
+    run_video(frames, Inpainter(fill="classical"), lossless, progress=False)
     (name, planes), _ = clip_samples(tmp_path / "out.mkv")
     green, blue, red = planes
     assert name == "gbrp16le" and (np.stack([red, green, blue], -1)[8:] == image[8:]).all()

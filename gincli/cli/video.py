@@ -16,12 +16,19 @@ from gincli.cli.options import (
     stop_interrupted,
     strategy_option,
 )
-from gincli.core.classical import FILM_THIN_RADIUS
 from gincli.core.engine import EngineError
 from gincli.io.video import VideoError, open_frames
 from gincli.io.video_encode import DEFAULT_PRESET, ENCODERS, PRESETS
 from gincli.jobs.pipeline import UsageError
-from gincli.jobs.video import FIELD_MODES, VideoOptions, check_options, detect_scratches, inpaint_video, work_folder
+from gincli.jobs.video import (
+    FIELD_MODES,
+    FILM_INPAINTER,
+    VideoOptions,
+    check_options,
+    detect_scratches,
+    run_video,
+    work_folder,
+)
 from gincli.masks.scratches import SENSITIVITY, DamageThresholds
 
 DEFAULTS = DamageThresholds()
@@ -171,7 +178,10 @@ def _fps(text: str) -> Fraction:
 @click.option("--auto-mask", type=click.Choice(["scratches"]), help="Detect film scratches and dust per frame.")
 @threshold_options
 @mask_adjust_options
-@strategy_option("crop", "Tiling of frames larger than 256 x 256 (see `gin inpaint --help`); crop suits sparse damage.")
+@strategy_option(
+    FILM_INPAINTER["strategy"],
+    "Tiling of frames larger than 256 x 256 (see `gin inpaint --help`); crop suits sparse damage.",
+)
 @click.option("--temporal", default=0.0, show_default=True, type=click.FloatRange(0, 0.95),
               help="Blend each fill with the previous frame's where the hole and its surroundings stay "
                    "(0 off; 0.5 halves flicker of static holes). Resets at cuts and motion.")  # fmt: skip
@@ -191,7 +201,7 @@ def _fps(text: str) -> Fraction:
 @workers_option
 @click.option("--overwrite", is_flag=True, help="Replace OUT (or frames in it) if it exists.")
 @engine_options
-@fill_options("auto", FILM_THIN_RADIUS, 0.0)
+@fill_options("auto", FILM_INPAINTER["thin_radius"], FILM_INPAINTER["texture"])
 def video_command(input_path: Path, model: Path | None, provider: str, threads: int | None, precision: str, fill: str, thin_radius: float, texture: float, strategy: str,
                   fps: str, **options: object) -> None:  # fmt: skip
     """Inpaint a video frame by frame, keeping its timing and sound."""
@@ -214,7 +224,7 @@ def video_command(input_path: Path, model: Path | None, provider: str, threads: 
             texture=texture,
             strategy=strategy,
         )
-        summary = inpaint_video(input_path, inpainter, opts)
+        summary = run_video(input_path, inpainter, opts)
     except (UsageError, EngineError) as exc:
         raise click.UsageError(str(exc)) from exc
     except KeyboardInterrupt:

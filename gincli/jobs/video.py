@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from gincli.core.classical import FILM_THIN_RADIUS
 from gincli.core.hardware import opencv_on_calling_threads, return_free_memory, reuse_frame_buffers
 from gincli.core.imagemath import from_unit_float, grey, to_binary_mask, to_unit_float
 from gincli.core.inpainter import Inpainter
@@ -61,6 +62,10 @@ from gincli.jobs.temporal import FillSmoother
 from gincli.masks.scratches import DamageThresholds, damage_masks
 
 AUTO_MASKS = ("scratches",)
+# gin video's inpainter for film: windows around the damage (crop: a frame with a few
+# scratches costs a few tiles), the classical fill for damage up to FILM_THIN_RADIUS across, and
+# no grain copied into the network's fills (it would flicker from frame to frame)
+FILM_INPAINTER = {"strategy": "crop", "thin_radius": FILM_THIN_RADIUS, "texture": 0.0}
 # interlaced footage: each field found and filled on its own (separate), frames whole, or
 # as the first frames show, and where they are too still to tell as the file says (auto)
 FIELD_MODES = ("auto", "separate", "whole")
@@ -392,7 +397,7 @@ class _ChunkStore:
         write_atomic(self.folder / "starts.json", json.dumps(starts).encode())
 
 
-def inpaint_video(
+def run_video(
     input_path: str | Path,
     inpainter: Inpainter,
     opts: VideoOptions,
@@ -517,6 +522,28 @@ def inpaint_video(
     if info.frames is not None and summary.frames != info.frames:
         summary.warnings.append(f"{input_path}: the container declares {info.frames} frames, {summary.frames} decoded")
     return summary
+
+
+def inpaint_video(
+    input_path: str | Path,
+    output: str | Path,
+    model: str | Path | None = None,
+    provider: str = "auto",
+    fill: str = "auto",
+    progress: bool = False,
+    **options: object,
+) -> VideoSummary:
+    """What ``gin video`` does, for scripts: ``inpaint_video("reel.mp4", "clean.mp4", auto_mask="scratches")``.
+
+    ``options`` are :class:`VideoOptions` fields (``mask``, ``masks``, ``mask_video``, ``auto_mask``,
+    ``thresholds``, ``codec``, ``crf``, ``temporal``, ``overwrite`` ...); the inpainter is ``gin
+    video``'s (:data:`FILM_INPAINTER`). Resumable as the command is; returns the summary. A usage
+    problem raises :class:`UsageError`, an unreadable input :class:`VideoError`."""
+    paths = {name: Path(value) for name, value in options.items() if name in ("mask", "masks", "mask_video") and value}
+    opts = VideoOptions(output=Path(output), **{**options, **paths})  # type: ignore[arg-type]
+    check_options(Path(input_path), opts)  # before the model loads
+    inpainter = Inpainter(model, provider=provider, fill=fill, **FILM_INPAINTER)  # type: ignore[arg-type]
+    return run_video(input_path, inpainter, opts, progress=progress)
 
 
 def _write_chunks(frames: Iterator[Frame], store: _ChunkStore, opts: VideoOptions, info: VideoInfo) -> None:
