@@ -128,11 +128,9 @@ def iter_image_files(root: str | Path, recursive: bool = True) -> Iterator[Path]
             subfolders.clear()
             continue
         seen.add(real)
-        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
-        found += [
-            Path(folder, f) for f in files if Path(f).suffix.lower() in IMAGE_EXTENSIONS and not f.startswith(".")
-        ]
-    yield from sorted(p for p in found if p.is_file())
+        subfolders[:] = [name for name in subfolders if not is_hidden(Path(name))]
+        found += [Path(folder, f) for f in files]
+    yield from sorted(p for p in found if is_image_file(p))
 
 
 def is_image_file(path: Path) -> bool:
