@@ -66,6 +66,7 @@ def test_gin_eval_end_to_end(contract_model, image_folder: Path, tmp_path: Path)
     assert all(s["n"] == 12 and 0 < s["ssim"] <= 1 and s["psnr"] > 5 for f in scores.values() for s in f.values())
     assert (out / "grid.png").is_file() and "| rect | telea |" in (out / "results.md").read_text()
     assert "ST-LPIPS" in (out / "results.md").read_text() and "FID: skipped" in result.output
+    assert "24/24" in result.output  # the progress bar: 2 families x 6 photos x 2 masks
     # a perceptual distance: positive for every method, lower for the thin scratches than for big rectangles
     assert all(s["stlpips"] > 0 for f in scores.values() for s in f.values())
     assert scores["lines"]["telea"]["stlpips"] < scores["rect"]["telea"]["stlpips"]

@@ -181,7 +181,7 @@ def eval_command(data: Path, models: tuple[Path, ...], families: str, families_o
         raise click.UsageError(str(exc)) from exc
     methods |= {name: opencv_baseline(BASELINES[name]) for name in baselines}
     metric = _perceptual_metric() if perceptual else None
-    result = evaluate(images, methods, family_names, seed, masks_per_image, perceptual=metric)
+    result = evaluate(images, methods, family_names, seed, masks_per_image, perceptual=metric, progress=True)
     click.echo(result.markdown())
     reason = (
         "weights given but this version cannot compute it yet" if inception_weights else "no pretrained weights given"

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from gincli.core.imagemath import from_unit_float, holes_white, to_unit_float
 from gincli.core.lazy import cv2
@@ -103,15 +104,21 @@ def evaluate(
     masks_per_image: int = 1,
     grid_rows: int = 4,
     perceptual: Callable[[list[np.ndarray], np.ndarray], list[float]] | None = None,
+    progress: bool = False,
 ) -> EvalResult:
     """Every method on every image with ``masks_per_image`` seeded masks of each family.
     ``perceptual(completions, truth)`` (H x W x 3 floats in [0, 1]; one distance per completion),
-    when given, is reported as ``stlpips``: a learned perceptual distance, lower is better."""
+    when given, is reported as ``stlpips``: a learned perceptual distance, lower is better.
+    ``progress``: a bar over the samples (family x image x mask)."""
     result = EvalResult()
     rows = []
+    # the model card's table is 32 minutes of samples on two cores: say how far it is
+    bar = tqdm(total=len(families) * len(images) * masks_per_image, unit="sample", disable=not progress,
+               dynamic_ncols=True)  # fmt: skip
     for family in families:
         per_method: dict[str, list[tuple[float, ...]]] = {m: [] for m in methods}
         for (index, (_, image)), repeat in itertools.product(enumerate(images), range(masks_per_image)):
+            bar.set_postfix_str(family, refresh=False)
             mask = eval_mask(family, index, image.shape[:2], seed, repeat)
             truth = to_unit_float(image)
             outputs = {  # valid pixels from the original
@@ -125,12 +132,14 @@ def evaluate(
                 per_method[name].append(scores + ((distances[i],) if distances else ()))
             if repeat == 0 and len(rows) < grid_rows and image.shape[0] <= 1024:  # one row per image
                 rows.append([holes_white(truth, mask), *outputs.values(), truth])
+            bar.update(1)
         result.scores[family] = {
             name: {"psnr": float(np.mean([v[0] for v in vals])), "ssim": float(np.mean([v[1] for v in vals])),
                    "l1": float(np.mean([v[2] for v in vals])), "n": float(len(vals)),
                    **({"stlpips": float(np.mean([v[3] for v in vals]))} if perceptual else {})}
             for name, vals in per_method.items()
         }  # fmt: skip
+    bar.close()
     if rows and all(r[0].shape == rows[0][0].shape for r in rows):
         result.grid = image_grid(rows)
     return result
