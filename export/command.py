@@ -90,7 +90,7 @@ def export_command(
                 fp32_path = checkpoint
             else:
                 fp32_path = Path(tmp) / "fp32.onnx" if int8 else output
-                result = export_checkpoint(checkpoint, fp32_path, fp16=fp16)
+                result = export_checkpoint(checkpoint, fp32_path, fp16=fp16, report=_say)
                 click.echo(
                     f"{result.precision} graph (ngf {result.ngf}): max |ONNX Runtime - PyTorch| = "
                     f"{result.max_abs_diff:.2e} (tolerance {result.tolerance:g}): verified"
@@ -98,9 +98,14 @@ def export_command(
             if int8:
                 from export.quantize import compare_to_reference, quantize_model
 
+                _say(f"quantising to int8, calibrated on {calibration_samples} samples from {calibration}")
                 quantize_model(fp32_path, output, calibration, samples=calibration_samples)
                 psnr = compare_to_reference(output, fp32_path, calibration)
                 click.echo(f"int8 graph: PSNR against the fp32 graph on calibration images {psnr:.2f} dB")
     except (CheckpointError, ExportError, ImageReadError) as exc:  # a calibration photo that cannot be read too
         raise click.ClickException(str(exc)) from exc
     click.echo(f"wrote {output}")
+
+
+def _say(step: str) -> None:
+    click.echo(f"gin export: {step} ...", err=True)

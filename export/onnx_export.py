@@ -16,6 +16,7 @@ import io
 import logging
 import os
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,8 +127,11 @@ def ort_vs_torch(onnx_path: Path, reference: DeepGINGenerator, batch: int = 2, s
     return float(np.abs(got - want).max())
 
 
-def export_checkpoint(checkpoint: str | Path, output: str | Path, fp16: bool = False) -> ExportResult:
-    """Export, check with the ONNX checker, verify in ONNX Runtime, then move into place.
+def export_checkpoint(
+    checkpoint: str | Path, output: str | Path, fp16: bool = False, report: Callable[[str], None] = lambda _: None
+) -> ExportResult:
+    """Export, check with the ONNX checker, verify in ONNX Runtime, then move into place;
+    ``report`` is told each step as it starts (the trace takes most of a minute, at any width).
 
     The graph is written to a temporary name; a graph that fails verification is kept
     as ``<output>.unverified.onnx`` for inspection and :class:`ExportError` is raised.
@@ -144,14 +148,17 @@ def export_checkpoint(checkpoint: str | Path, output: str | Path, fp16: bool = F
     try:
         if fp16 and is_fp32_graph(checkpoint):
             source = checkpoint  # converted as it is, no second trace; verified below all the same
+            report("converting the fp32 graph to fp16")
         else:
             source = tmp
+            report(f"tracing the network (ngf {info['ngf']}) into an ONNX graph{' and converting it to fp16' * fp16}")
             _trace_to_onnx(InpaintingGraph(generator).eval(), tmp)
         _finish(source, tmp, metadata_keys(
             ngf=info["ngf"], source_sha256=sha256_of(checkpoint), step=info["step"], precision=precision,
             source_name=checkpoint.name, version=__version__, hole_fill=info["hole_fill"],
         ), half=fp16)  # fmt: skip
         onnx.checker.check_model(str(tmp))
+        report("checking the graph in ONNX Runtime against PyTorch")
         diff = ort_vs_torch(tmp, generator)
     except BaseException:
         tmp.unlink(missing_ok=True)

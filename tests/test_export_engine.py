@@ -232,6 +232,7 @@ def test_int8_export_needs_calibration_and_runs(exported, image_folder: Path, tm
                                        "--calibration-samples", "4", "-o", str(out)])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "PSNR against the fp32 graph" in result.output and "verified" not in result.output
+    assert f"gin export: quantising to int8, calibrated on 4 samples from {image_folder}" in result.output
     engine = Engine(out, provider="cpu")
     assert engine.info.precision == "int8" and engine.info.ngf == 8
     model = onnx.load(str(out))
@@ -255,6 +256,9 @@ def test_exported_graph_gives_back_its_weights_and_re_exports_as_fp16(exported, 
         assert torch.equal(state[key], value), key
     result = CliRunner().invoke(main, ["export", str(model), "--fp16", "-o", str(tmp_path / "half.onnx")])
     assert result.exit_code == 0, result.output
+    assert "gin export: converting the fp32 graph to fp16 ...\ngin export: checking the graph in ONNX Runtime" in (
+        result.output
+    )  # each step said as it starts
     engine = Engine(tmp_path / "half.onnx", provider="cpu")
     assert engine.info.precision == "fp16" and engine.info.step == 42
     assert [i.type for i in engine.session.get_inputs()] == ["tensor(float)", "tensor(float)"]
