@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from gincli.cli.options import stop_interrupted
 from gincli.io.images import ImageReadError
 
 
@@ -104,6 +105,8 @@ def export_command(
                 click.echo(f"int8 graph: PSNR against the fp32 graph on calibration images {psnr:.2f} dB")
     except (CheckpointError, ExportError, ImageReadError) as exc:  # a calibration photo that cannot be read too
         raise click.ClickException(str(exc)) from exc
+    except KeyboardInterrupt:
+        stop_interrupted("gin export", f"nothing was written to {output} (a graph is written only once verified)")
     click.echo(f"wrote {output}")
 
 

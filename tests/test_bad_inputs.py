@@ -222,6 +222,30 @@ def test_ctrl_c_drops_the_queued_images_keeps_the_finished_and_says_how_to_go_on
         assert result.exit_code == 130 and f"kept in {tmp_path / kept_in}; the same command again" in result.output
 
 
+@pytest.mark.parametrize("command", ["eval", "export"])
+def test_ctrl_c_in_eval_or_export_says_nothing_was_written(
+    command: str, contract_model, image_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both write only at the end (a report; a verified graph): Ctrl-C says so, status 130, no "Aborted!"."""
+    import export.onnx_export
+    import gincli.jobs.evaluate
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    if command == "eval":
+        monkeypatch.setattr(gincli.jobs.evaluate, "evaluate", interrupted)
+        args = ["eval", str(image_folder), "--model", str(contract_model), "--no-perceptual", "-o", str(tmp_path / "r")]
+    else:
+        monkeypatch.setattr(export.onnx_export, "export_checkpoint", interrupted)
+        (tmp_path / "run.pth").write_bytes(b"")
+        args = ["export", str(tmp_path / "run.pth"), "-o", str(tmp_path / "r.onnx")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 130, result.output
+    assert f"gin {command}: interrupted: no" in result.output and "Aborted" not in result.output
+    assert not (tmp_path / "r").exists() and not (tmp_path / "r.onnx").exists()
+
+
 NUMBERS_OUT_OF_RANGE = [("--thin-radius", "-1"), ("--threads", "0"), ("--dilate", "-1"), ("--workers", "0")]
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from gincli.cli.options import either, renamed_option
+from gincli.cli.options import either, renamed_option, stop_interrupted
 from gincli.core.engine import EngineError
 from gincli.core.texture import TEXTURE_STRENGTH
 from gincli.io.images import write_rgb
@@ -181,7 +181,10 @@ def eval_command(data: Path, models: tuple[Path, ...], families: str, families_o
         raise click.UsageError(str(exc)) from exc
     methods |= {name: opencv_baseline(BASELINES[name]) for name in baselines}
     metric = _perceptual_metric() if perceptual else None
-    result = evaluate(images, methods, family_names, seed, masks_per_image, perceptual=metric, progress=True)
+    try:
+        result = evaluate(images, methods, family_names, seed, masks_per_image, perceptual=metric, progress=True)
+    except KeyboardInterrupt:
+        stop_interrupted("gin eval", "no report was written (it is written when every sample is measured)")
     click.echo(result.markdown())
     reason = (
         "weights given but this version cannot compute it yet" if inception_weights else "no pretrained weights given"
