@@ -182,8 +182,9 @@ def _as_8_or_16_bit(mask: np.ndarray) -> np.ndarray:
 
 
 def holes_white(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """What the network sees: float RGB in [0, 1] with the holes filled with white."""
-    return rgb * (1.0 - mask[..., None]) + mask[..., None]
+    """What the network sees: RGB with the holes (``mask`` > 0) white, at the full scale of its
+    own dtype (1 for floats). A select, not arithmetic: what the hole held (NaN, say) is gone."""
+    return np.where(mask[..., None] > 0, np.asarray(full_scale(rgb.dtype), rgb.dtype), rgb)
 
 
 def dilate_mask(mask: np.ndarray, pixels: int) -> np.ndarray:

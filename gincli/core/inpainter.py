@@ -32,8 +32,8 @@ from gincli.core.imagemath import (
     field,
     finite_picture,
     from_unit_float,
-    full_scale,
     grey,
+    holes_white,
     nonzero_pixels,
     picture_channels,
     split_channels,
@@ -204,7 +204,7 @@ class Inpainter:
         if wide.any() or not (has_thin or self.engine is None):
             # white where the hole is, as the graph puts it: a strategy that resizes the image mixes the
             # pixels beside a hole with its own, so what the hole held (a bright scratch, NaN) changed the fill
-            source = np.where(hole[..., None] > 0, np.asarray(full_scale(rgb.dtype), rgb.dtype), rgb)
+            source = holes_white(rgb, hole)
             if has_thin:  # thin parts first, so the network sees them filled instead of damaged
                 source[thin] = from_unit_float(thin_fill, rgb.dtype)
             filled, used = inpaint_any_size(source, wide, run, strategy or self.strategy)
