@@ -175,6 +175,11 @@ def test_a_run_killed_mid_way_and_started_again_equals_an_uninterrupted_one(cont
     assert {p.name: h for p, h in again.items()} == {p.name: h for p, h in whole.items()}  # byte for byte, no leftovers
 
 
+def ctrl_c(*args: object, **kwargs: object) -> None:
+    """Stands in for a command's work: raises as Ctrl-C does."""
+    raise KeyboardInterrupt
+
+
 def test_ctrl_c_drops_the_queued_images_keeps_the_finished_and_says_how_to_go_on(
     contract_model, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -211,10 +216,7 @@ def test_ctrl_c_drops_the_queued_images_keeps_the_finished_and_says_how_to_go_on
     assert again.exit_code == 0 and f"done {8 - len(kept)}" in again.output, again.output
     assert f"skipped {len(kept)}" in again.output, again.output
 
-    def interrupted(*args: object, **kwargs: object) -> None:
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(video_cli, "run_video", interrupted)
+    monkeypatch.setattr(video_cli, "run_video", ctrl_c)
     write_image(tmp_path / "m.png", hole(24, 24))
     for output, kept_in in (("o.mp4", "o.mp4.gin-chunks"), ("frames", "frames")):
         result = CliRunner().invoke(main, ["video", str(tmp_path / "in"), "--mask", str(tmp_path / "m.png"), "--fill",
@@ -230,14 +232,11 @@ def test_ctrl_c_in_eval_or_export_says_nothing_was_written(
     import export.onnx_export
     import gincli.jobs.evaluate
 
-    def interrupted(*args: object, **kwargs: object) -> None:
-        raise KeyboardInterrupt
-
     if command == "eval":
-        monkeypatch.setattr(gincli.jobs.evaluate, "evaluate", interrupted)
+        monkeypatch.setattr(gincli.jobs.evaluate, "evaluate", ctrl_c)
         args = ["eval", str(image_folder), "--model", str(contract_model), "--no-perceptual", "-o", str(tmp_path / "r")]
     else:
-        monkeypatch.setattr(export.onnx_export, "export_checkpoint", interrupted)
+        monkeypatch.setattr(export.onnx_export, "export_checkpoint", ctrl_c)
         (tmp_path / "run.pth").write_bytes(b"")
         args = ["export", str(tmp_path / "run.pth"), "-o", str(tmp_path / "r.onnx")]
     result = CliRunner().invoke(main, args)
